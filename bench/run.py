@@ -1,0 +1,213 @@
+"""`make bench`: quality, speed and throughput of the knowledge core, as ratios against baselines
+measured in the same run on the same machine. Writes bench/results.md.
+
+Targets (from the knowledge-core issue):
+- hybrid hit@3 >= 0.90 on every language slice, and never below the better single retriever;
+- >= 90% of out-of-scope questions refused, <= 5% of answerable ones;
+- query p95 within 2x the bare model.encode p95 plus 10 ms;
+- ingest throughput >= 0.8x bare batch encoding; unchanged re-ingest under 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.answering.factory import build_knowledge_core
+from bot.config import Settings
+from bot.evaluation.evalset import load_eval_set
+from bot.evaluation.runner import EvalResult, run_eval, summarise
+from ingest.embedding import SentenceTransformerEmbedder
+from ingest.index import IndexStore
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if values else float("nan")
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _check(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def bench_knowledge(lines: list[str], *, knowledge: Path, eval_file: Path, repeats: int) -> bool:
+    """Ingest, retrieval quality per slice, refusals, latency. Returns whether every target passed."""
+    all_ok = True
+    work = Path(tempfile.mkdtemp(prefix="changebot-bench-"))
+    try:
+        settings = Settings(_env_file=None, data_dir=work / "data", knowledge_dir=knowledge)  # type: ignore[call-arg]
+        core = build_knowledge_core(settings)
+        embedder = core.embedder
+        assert isinstance(embedder, SentenceTransformerEmbedder)
+        _ = embedder.model  # load before timing: both sides below start with a warm model
+
+        # --- ingest throughput vs bare batch encoding of the same chunks
+        started = time.perf_counter()
+        report = core.ingest()
+        ingest_s = time.perf_counter() - started
+        snapshot = IndexStore(settings.index_dir).load()
+        assert snapshot is not None
+        texts = [chunk.search_text for chunk in snapshot.chunks]
+        started = time.perf_counter()
+        embedder.model.encode(
+            texts,
+            batch_size=settings.embedding_batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        bare_s = time.perf_counter() - started
+        ingest_rate = report.chunks_total / ingest_s
+        bare_rate = len(texts) / bare_s
+        started = time.perf_counter()
+        again = core.ingest()
+        reingest_s = time.perf_counter() - started
+        ingest_ratio = ingest_rate / bare_rate
+        ok_ingest = ingest_ratio >= 0.8
+        ok_reingest = reingest_s < 2.0 and again.chunks_embedded == 0
+        all_ok &= ok_ingest and ok_reingest
+        lines += [
+            "## Ingest",
+            "",
+            f"Library: {len(snapshot.manifest.files)} files, {report.chunks_total} chunks; {len(report.failed)} failed.",
+            "",
+            "| measure | changebot | baseline (bare `model.encode`) | ratio | target | |",
+            "|---|---|---|---|---|---|",
+            f"| cold ingest, chunks/s | {ingest_rate:.1f} | {bare_rate:.1f} | {ingest_ratio:.2f} | >= 0.80 | {_check(ok_ingest)} |",
+            f"| unchanged re-ingest, s | {reingest_s:.2f} | – | – | < 2 s, 0 embedded | {_check(ok_reingest)} |",
+            "",
+        ]
+
+        # --- retrieval quality: hybrid vs each single retriever, per language slice
+        questions = load_eval_set(eval_file)
+        runs: dict[str, list[EvalResult]] = {}
+        for mode in ("hybrid", "lexical", "dense"):
+            runs[mode] = run_eval(answerer=core.answerer, questions=questions, k=3, mode=mode)  # type: ignore[arg-type]
+        summaries = {mode: summarise(results, k=3) for mode, results in runs.items()}
+        lines += [
+            "## Retrieval quality (eval set: "
+            f"{len(questions)} questions, {summaries['hybrid']['unanswerable']} out of scope)",
+            "",
+            "| slice | n | hybrid hit@1 | hybrid hit@3 | hybrid MRR | BM25 hit@3 | dense hit@3 | hybrid / best single (hit@3) | target | |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        slices = ["all", *summaries["hybrid"]["by_language"].keys()]
+        for name in slices:
+            metrics = {
+                mode: (summary if name == "all" else summary["by_language"][name])
+                for mode, summary in summaries.items()
+            }
+            if not metrics["hybrid"]["answerable"]:
+                continue
+            best_single = max(metrics["lexical"]["hit@3"], metrics["dense"]["hit@3"])
+            hybrid = metrics["hybrid"]["hit@3"]
+            ratio = hybrid / best_single if best_single else float("inf")
+            ok = hybrid >= 0.90 and hybrid >= best_single - 1e-9
+            all_ok &= ok
+            lines.append(
+                f"| {name} | {metrics['hybrid']['answerable']} | {_fmt(metrics['hybrid']['hit@1'])} | {_fmt(hybrid)} | "
+                f"{_fmt(metrics['hybrid']['mrr'])} | {_fmt(metrics['lexical']['hit@3'])} | {_fmt(metrics['dense']['hit@3'])} | "
+                f"{ratio:.2f} | >= 0.90 and >= best single | {_check(ok)} |"
+            )
+        lines.append("")
+
+        # --- refusals
+        hybrid = summaries["hybrid"]
+        refused_oos = hybrid["refusal_recall"] or 0.0
+        false_refusals = hybrid["false_refusal_rate"] or 0.0
+        ok_refusal = refused_oos >= 0.90 and false_refusals <= 0.05
+        all_ok &= ok_refusal
+        lines += [
+            "## Refusals",
+            "",
+            f"Threshold {settings.answer_threshold:.2f} (`CHANGEBOT_ANSWER_THRESHOLD`).",
+            "",
+            "| measure | value | target | |",
+            "|---|---|---|---|",
+            f"| out-of-scope questions refused | {refused_oos:.1%} | >= 90% | {_check(refused_oos >= 0.90)} |",
+            f"| answerable questions refused | {false_refusals:.1%} | <= 5% | {_check(false_refusals <= 0.05)} |",
+            f"| refusal precision | {_fmt(hybrid['refusal_precision'])} | – | |",
+            "",
+        ]
+
+        # --- latency: end-to-end answer vs a bare encode of one query
+        def timed(fn: Callable[[str], object]) -> list[float]:
+            samples = []
+            for _ in range(repeats):
+                for question in questions:
+                    started = time.perf_counter()
+                    fn(question.question)
+                    samples.append((time.perf_counter() - started) * 1000)
+            return samples
+
+        bare = timed(
+            lambda text: embedder.model.encode(text, normalize_embeddings=True, show_progress_bar=False)
+        )
+        full = timed(lambda text: core.answerer.answer(text))
+        bare_p95, full_p95 = _pct(bare, 95), _pct(full, 95)
+        budget = 2 * bare_p95 + 10
+        ok_latency = full_p95 <= budget
+        all_ok &= ok_latency
+        lines += [
+            "## Query latency",
+            "",
+            f"{len(full)} questions ({repeats} passes over the eval set).",
+            "",
+            "| measure | p50 ms | p95 ms | target | |",
+            "|---|---|---|---|---|",
+            f"| bare `model.encode` of one query (baseline) | {_pct(bare, 50):.1f} | {bare_p95:.1f} | – | |",
+            f"| `answer()` end to end | {_pct(full, 50):.1f} | {full_p95:.1f} | p95 <= 2 x baseline + 10 ms = {budget:.1f} | {_check(ok_latency)} |",
+            f"| ratio (end to end / baseline) | {statistics.median(full) / statistics.median(bare):.2f} | {full_p95 / bare_p95:.2f} | | |",
+            "",
+        ]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return all_ok
+
+
+def main() -> None:
+    """Run every benchmark and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--knowledge", type=Path, default=REPO / "knowledge")
+    parser.add_argument("--eval", type=Path, default=REPO / "knowledge" / "eval" / "questions.jsonl")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
+    args = parser.parse_args()
+    lines = [
+        "# changebot benchmark results",
+        "",
+        f"Machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
+        f"{_cpu_count()} cores. Every figure is compared with a baseline measured in the same run.",
+        "",
+    ]
+    ok = bench_knowledge(lines, knowledge=args.knowledge, eval_file=args.eval, repeats=args.repeats)
+    lines += ["", f"**Overall: {_check(ok)}**", ""]
+    args.out.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+def _cpu_count() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""changebot: the application."""

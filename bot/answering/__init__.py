@@ -1,0 +1,1 @@
+"""Answering staff questions: hybrid retrieval, confidence, extractive and LLM answers."""

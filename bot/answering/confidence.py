@@ -1,0 +1,41 @@
+"""How sure the answerer is that its top passage answers the question (0..1).
+
+Two signals: *coverage*, the share of the question's informative terms (weighted by idf) found in
+the passage, and, where dense search counts for the question's language, the passage's cosine
+similarity. Off-topic questions ("明天天气怎么样") are mostly made of terms the library never uses,
+so their coverage stays low however the ranking turns out. The threshold that turns the score into
+"answer" or "I don't know yet" is chosen on the eval set (``changebot eval --calibrate``).
+"""
+
+from __future__ import annotations
+
+from bot.answering.retrieval import Retrieval
+
+# MiniLM cosine similarities: unrelated English pairs sit near 0.1-0.3, good matches 0.55 and up.
+SIMILARITY_FLOOR = 0.25
+SIMILARITY_SPAN = 0.4
+
+
+def coverage(retrieval: Retrieval, row: int) -> float:
+    """Coverage of the question by chunk ``row``, counting an FAQ's question phrasings too."""
+    snapshot = retrieval.snapshot
+    if snapshot is None or not retrieval.tokens:
+        return 0.0
+    value = snapshot.lexical.coverage(retrieval.tokens, row)
+    faq_position = snapshot.faq_index_of_row.get(row)
+    if faq_position is not None:
+        value = max(value, snapshot.faq_lexical.coverage(retrieval.tokens, faq_position))
+    return value
+
+
+def confidence(retrieval: Retrieval) -> float:
+    """Confidence that the top hit answers the question."""
+    if not retrieval.hits:
+        return 0.0
+    top = retrieval.hits[0]
+    lexical = coverage(retrieval, top.row)
+    if retrieval.dense_weight <= 0 or top.dense_similarity is None:
+        return round(lexical, 4)
+    semantic = min(1.0, max(0.0, (top.dense_similarity - SIMILARITY_FLOOR) / SIMILARITY_SPAN))
+    weight = min(retrieval.dense_weight, 1.0)
+    return round((lexical + weight * semantic) / (1.0 + weight), 4)

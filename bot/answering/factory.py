@@ -1,0 +1,112 @@
+"""Build the knowledge core once: embedding model, Chroma client, index, retriever, answerer.
+
+The CLI, the web app and the Telegram bot all call ``build_knowledge_core`` at start-up and pass
+the result around; nothing else constructs these heavy objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.answering.llm import LlmAnswerer, build_chat_model
+from bot.answering.retrieval import FusionWeights, HybridRetriever, LiveIndex
+from bot.answering.service import Answerer
+from bot.config import Settings
+from ingest.embedding import Embedder, SentenceTransformerEmbedder, packaged_model_path
+from ingest.index import IndexStore, VectorStore, make_chroma_client
+from ingest.pipeline import IngestReport, ProgressCallback, run_ingest
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+
+def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    """The configured embedding model (not loaded until first used)."""
+    path = Path(settings.embedding_model).expanduser() if settings.embedding_model else packaged_model_path()
+    return SentenceTransformerEmbedder(
+        model_path=path,
+        languages=frozenset(settings.embedding_languages),
+        device=settings.embedding_device,
+        batch_size=settings.embedding_batch_size,
+        query_prefix=settings.embedding_query_prefix,
+        document_prefix=settings.embedding_document_prefix,
+    )
+
+
+@dataclass
+class KnowledgeCore:
+    """The heavy objects behind answering and ingesting, built once."""
+
+    settings: Settings
+    embedder: Embedder
+    store: IndexStore
+    vectors: VectorStore
+    retriever: HybridRetriever
+    answerer: Answerer
+
+    def ingest(
+        self, paths: Sequence[Path] | None = None, *, progress: ProgressCallback | None = None
+    ) -> IngestReport:
+        """Ingest ``paths`` (default: the whole knowledge library) into the index."""
+        return run_ingest(
+            paths=list(paths) if paths else [self.settings.knowledge_dir],
+            root=self.settings.knowledge_dir,
+            store=self.store,
+            vectors=self.vectors,
+            embedder=self.embedder,
+            chunk_size=self.settings.chunk_size,
+            chunk_overlap=self.settings.chunk_overlap,
+            max_file_bytes=self.settings.max_file_bytes,
+            progress=progress,
+        )
+
+
+def build_knowledge_core(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    chat_model: BaseChatModel | None = None,
+) -> KnowledgeCore:
+    """Wire the knowledge core from settings; tests pass a fake embedder or chat model."""
+    embedder = embedder or build_embedder(settings)
+    store = IndexStore(settings.index_dir)
+    client = make_chroma_client(path=settings.chroma_dir, url=settings.chroma_url)
+    vectors = VectorStore(
+        client=client, prefix=settings.chroma_collection_prefix, fingerprint=embedder.fingerprint
+    )
+    retriever = HybridRetriever(
+        index=LiveIndex(store=store),
+        vectors=vectors,
+        embedder=embedder,
+        weights=FusionWeights(
+            lexical=settings.lexical_weight,
+            faq_question=settings.faq_question_weight,
+            dense=settings.dense_weight,
+            dense_unserved=settings.dense_weight_unserved,
+            rrf_k=settings.rrf_k,
+        ),
+        candidates=settings.candidates,
+    )
+    llm = None
+    if settings.answer_mode == "llm" or chat_model is not None:
+        llm = LlmAnswerer(model=chat_model or build_chat_model(settings), timeout_s=settings.llm_timeout_s)
+    answerer = Answerer(
+        retriever=retriever,
+        top_k=settings.top_k,
+        threshold=settings.answer_threshold,
+        max_question_chars=settings.max_question_chars,
+        answer_max_chars=settings.answer_max_chars,
+        default_language=settings.default_language,
+        llm=llm,
+    )
+    return KnowledgeCore(
+        settings=settings,
+        embedder=embedder,
+        store=store,
+        vectors=vectors,
+        retriever=retriever,
+        answerer=answerer,
+    )

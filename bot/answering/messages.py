@@ -1,0 +1,37 @@
+"""What the answerer says in each language. Wording lives here, not in the logic."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ingest.text import Language
+
+DONT_KNOW: Final[dict[Language, str]] = {
+    "zh-Hans": "这个问题我暂时还答不上来。我已经把它记下来转给变革团队，会有同事尽快回复你。",
+    "zh-Hant": "這個問題我暫時還答不上來。我已經把它記下來轉給變革團隊，會有同事盡快回覆你。",
+    "en": "I don't know the answer to that yet. I've noted your question and passed it to the change team; "
+    "a colleague will get back to you.",
+}
+
+EMPTY_QUESTION: Final[dict[Language, str]] = {
+    "zh-Hans": "请输入你的问题，例如：“我们店什么时候上线？”",
+    "zh-Hant": "請輸入你的問題，例如：「我們店什麼時候上線？」",
+    "en": 'Please type a question, for example: "When does my store switch over?"',
+}
+
+TRUNCATED: Final[dict[Language, str]] = {
+    "zh-Hans": "（你的问题较长，我只读了前 {limit} 个字。）",
+    "zh-Hant": "（你的問題較長，我只讀了前 {limit} 個字。）",
+    "en": "(Your question was long; I read the first {limit} characters.)",
+}
+
+OTHER_LANGUAGE_SOURCE: Final[dict[Language, str]] = {
+    "zh-Hans": "",
+    "zh-Hant": "",
+    "en": "The closest passage in the library is in Chinese:",
+}
+
+
+def say(messages: dict[Language, str], language: Language, **values: object) -> str:
+    """Pick the message for ``language`` and fill in its placeholders."""
+    return messages[language].format(**values) if values else messages[language]

@@ -1,0 +1,242 @@
+"""Hybrid retrieval: BM25 and dense search fused by what each is good at.
+
+Plain reciprocal-rank fusion of a strong and a weak retriever drags the result towards the weak
+one. The packaged English embedding model is weak on Chinese, so dense search only gets weight for
+questions in the languages the model declares (``CHANGEBOT_EMBEDDING_LANGUAGES``); with a
+multilingual model configured, both sides count for every language.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.errors import KnowledgeUnavailableError
+from ingest.chunk import Chunk
+from ingest.embedding import Embedder
+from ingest.index import IndexSnapshot, IndexStore, VectorStore
+from ingest.text import Language, detect_language, tokenize
+
+Mode = Literal["hybrid", "lexical", "dense"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Restrict results by document type, language or audience (None = no restriction)."""
+
+    doc_types: frozenset[str] | None = None
+    languages: frozenset[str] | None = None
+    audience: str | None = None
+
+    def allows(self, chunk: Chunk) -> bool:
+        """Whether a chunk passes the filters."""
+        if self.doc_types is not None and chunk.doc_type not in self.doc_types:
+            return False
+        if self.languages is not None and chunk.lang not in self.languages:
+            return False
+        if self.audience is not None:
+            audience = chunk.metadata.get("audience", "") or "all"
+            allowed = {part.strip() for part in audience.split(",")}
+            if "all" not in allowed and self.audience not in allowed:
+                return False
+        return True
+
+    def chroma_where(self) -> dict[str, Any] | None:
+        """The same filters as a Chroma ``where`` clause, so dense search filters before ranking."""
+        clauses: list[dict[str, Any]] = []
+        if self.doc_types is not None:
+            clauses.append({"doc_type": {"$in": sorted(self.doc_types)}})
+        if self.languages is not None:
+            clauses.append({"lang": {"$in": sorted(self.languages)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+NO_FILTERS = SearchFilters()
+
+
+@dataclass(frozen=True, slots=True)
+class FusionWeights:
+    """How much each ranked list counts in the fusion."""
+
+    lexical: float = 1.0
+    faq_question: float = 0.6
+    dense: float = 1.0
+    dense_unserved: float = 0.0
+    rrf_k: int = 60
+
+
+@dataclass(slots=True)
+class Hit:
+    """One retrieved chunk with the evidence behind its rank."""
+
+    chunk: Chunk
+    row: int
+    score: float = 0.0
+    lexical_rank: int | None = None
+    faq_rank: int | None = None
+    dense_rank: int | None = None
+    dense_similarity: float | None = None
+
+
+@dataclass(slots=True)
+class Retrieval:
+    """The outcome of one search."""
+
+    question: str
+    language: Language
+    tokens: list[str]
+    hits: list[Hit]
+    dense_weight: float
+    snapshot: IndexSnapshot | None = field(default=None, repr=False)
+
+
+class LiveIndex:
+    """The current index generation, reloaded when an ingest (in any process) makes a new one live."""
+
+    def __init__(self, *, store: IndexStore) -> None:
+        self._store = store
+        self._snapshot: IndexSnapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> IndexSnapshot | None:
+        """The live generation; cheap when nothing changed (one small file read)."""
+        name = self._store.current_name()
+        with self._lock:
+            if name is None:
+                self._snapshot = None
+            elif self._snapshot is None or self._snapshot.name != name:
+                self._snapshot = self._store.load()
+            return self._snapshot
+
+
+class HybridRetriever:
+    """Ranks chunks for a question from BM25, FAQ-question BM25 and dense search."""
+
+    def __init__(
+        self,
+        *,
+        index: LiveIndex,
+        vectors: VectorStore,
+        embedder: Embedder,
+        weights: FusionWeights,
+        candidates: int = 30,
+    ) -> None:
+        self.index = index
+        self._vectors = vectors
+        self._embedder = embedder
+        self._weights = weights
+        self._candidates = candidates
+
+    def dense_weight_for(self, language: str) -> float:
+        """Fusion weight of dense search for a question in ``language``."""
+        if language in self._embedder.languages:
+            return self._weights.dense
+        return self._weights.dense_unserved
+
+    def search(
+        self,
+        question: str,
+        *,
+        k: int,
+        language: Language | None = None,
+        filters: SearchFilters = NO_FILTERS,
+        mode: Mode = "hybrid",
+    ) -> Retrieval:
+        """Rank chunks for ``question``.
+
+        Args:
+            question: the question as asked.
+            k: how many hits to return.
+            language: the question's language; detected when None.
+            filters: restrictions on doc type, language, audience.
+            mode: "hybrid", or a single retriever for evaluation.
+        """
+        language = language or detect_language(question)
+        tokens = tokenize(question)
+        snapshot = self.index.snapshot()
+        dense_weight = (
+            1.0 if mode == "dense" else 0.0 if mode == "lexical" else self.dense_weight_for(language)
+        )
+        if snapshot is None or not snapshot.chunks:
+            return Retrieval(
+                question=question, language=language, tokens=tokens, hits=[], dense_weight=dense_weight
+            )
+
+        mask = self._mask(snapshot, filters)
+        hits: dict[int, Hit] = {}
+        rrf_k = self._weights.rrf_k
+
+        def hit(row: int) -> Hit:
+            if row not in hits:
+                hits[row] = Hit(chunk=snapshot.chunks[row], row=row)
+            return hits[row]
+
+        if mode in ("hybrid", "lexical"):
+            for rank, row in enumerate(self._top(snapshot.lexical.scores(tokens), mask), start=1):
+                entry = hit(row)
+                entry.lexical_rank = rank
+                entry.score += self._weights.lexical / (rrf_k + rank)
+            if snapshot.faq_rows:
+                faq_scores = snapshot.faq_lexical.scores(tokens)
+                faq_mask = mask[snapshot.faq_rows] if mask is not None else None
+                for rank, faq_row in enumerate(self._top(faq_scores, faq_mask), start=1):
+                    entry = hit(snapshot.faq_rows[faq_row])
+                    entry.faq_rank = rank
+                    entry.score += self._weights.faq_question / (rrf_k + rank)
+        if dense_weight > 0:
+            for rank, (row, similarity) in enumerate(self._dense(snapshot, question, filters), start=1):
+                entry = hit(row)
+                entry.dense_rank = rank
+                entry.dense_similarity = similarity
+                entry.score += dense_weight / (rrf_k + rank)
+
+        ranked = sorted(hits.values(), key=lambda h: (-h.score, h.row))[:k]
+        return Retrieval(
+            question=question,
+            language=language,
+            tokens=tokens,
+            hits=ranked,
+            dense_weight=dense_weight,
+            snapshot=snapshot,
+        )
+
+    def _mask(self, snapshot: IndexSnapshot, filters: SearchFilters) -> npt.NDArray[np.bool_] | None:
+        if filters == NO_FILTERS:
+            return None
+        return np.fromiter(
+            (filters.allows(chunk) for chunk in snapshot.chunks), dtype=bool, count=len(snapshot.chunks)
+        )
+
+    def _top(self, scores: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_] | None) -> Iterable[int]:
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        count = min(self._candidates, int(np.count_nonzero(scores > 0)))
+        if count == 0:
+            return []
+        top = np.argpartition(-scores, count - 1)[:count]
+        return [int(row) for row in top[np.argsort(-scores[top], kind="stable")]]
+
+    def _dense(
+        self, snapshot: IndexSnapshot, question: str, filters: SearchFilters
+    ) -> list[tuple[int, float]]:
+        vector = self._embedder.embed_query(question)
+        try:
+            found = self._vectors.query(vector=vector, k=self._candidates, where=filters.chroma_where())
+        except Exception as exc:  # chromadb raises transport errors of many kinds when a server is down
+            raise KnowledgeUnavailableError(
+                "the vector store is unavailable; please try again shortly"
+            ) from exc
+        results = []
+        for chunk_id, similarity in found:
+            row = snapshot.by_id.get(chunk_id)
+            # Ids not in the live generation are leftovers of an interrupted ingest: ignore them.
+            if row is not None and filters.allows(snapshot.chunks[row]):
+                results.append((row, similarity))
+        return results

@@ -1,0 +1,303 @@
+"""The ``changebot`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.answering.factory import KnowledgeCore, build_knowledge_core
+from bot.answering.service import Answer
+from bot.config import Settings
+from bot.errors import ChangebotError
+from bot.evaluation.evalset import load_eval_set
+from bot.evaluation.runner import calibrate_threshold, run_eval, summarise
+from bot.logging_setup import configure_logging
+from bot.questions.service import record_question
+from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
+
+app = typer.Typer(
+    help="changebot: answers, broadcasts and pulse surveys for organisational change.", no_args_is_help=True
+)
+console = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _record(settings: Settings, answer: Answer) -> None:
+    # Unanswered questions are the change team's to-do list; answered ones feed the figures.
+    engine = make_engine(settings.database)
+    upgrade_database(engine)
+    with transaction(make_session_factory(engine)) as session:
+        record_question(session=session, answer=answer, channel="cli")
+    engine.dispose()
+
+
+def _core(settings: Settings) -> KnowledgeCore:
+    try:
+        return build_knowledge_core(settings)
+    except ChangebotError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
+    """Configure logging for every command."""
+    try:
+        level = Settings().log_level
+    except ValueError:
+        level = "INFO"  # the command itself reports the configuration error
+    configure_logging("DEBUG" if verbose else level)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (default: the knowledge library).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Index the knowledge library (incremental: unchanged files are skipped)."""
+    settings = _settings()
+    core = _core(settings)
+    missing = [str(path) for path in paths or [] if not path.exists()]
+    if missing:
+        console.print(f"[red]No such file or folder:[/red] {', '.join(missing)}")
+        raise typer.Exit(2)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json or not console.is_terminal,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            label = {"read": "Reading files", "embed": "Embedding chunks"}.get(stage, stage)
+            if stage not in tasks:
+                tasks[stage] = int(bar.add_task(label, total=total))
+            bar.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
+
+        report = core.ingest(paths, progress=progress)
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "generation": report.generation,
+                    "added": report.added,
+                    "changed": report.changed,
+                    "removed": report.removed,
+                    "unchanged": report.unchanged,
+                    "failed": [{"source": p.source, "error": p.message} for p in report.failed],
+                    "chunks": report.chunks_total,
+                    "embedded": report.chunks_embedded,
+                    "seconds": round(report.seconds, 3),
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        out.print(
+            f"Indexed {report.chunks_total} chunks ({report.generation}): "
+            f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+            f"{report.unchanged} unchanged, {len(report.failed)} failed; "
+            f"{report.chunks_embedded} embedded in {report.seconds:.1f} s."
+        )
+        for problem in report.failed:
+            out.print(f"[red]✗[/red] {problem.source}: {problem.message}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _print_answer(answer: Answer) -> None:
+    if answer.note:
+        out.print(f"[dim]{answer.note}[/dim]")
+    out.print(answer.answer)
+    if answer.answered and answer.sources:
+        out.print()
+        for number, source in enumerate(answer.sources, start=1):
+            where = " > ".join(part for part in (source.title, source.section) if part)
+            out.print(f"[dim][{number}] {where} ({source.source})[/dim]")
+    out.print(f"[dim]confidence {answer.confidence:.2f} · {answer.latency_ms:.0f} ms[/dim]")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Answer one question from the knowledge library."""
+    settings = _settings()
+    core = _core(settings)
+    answer = core.answerer.answer(question)
+    if answer.kind != "empty":
+        _record(settings, answer)
+    if as_json:
+        sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+    else:
+        _print_answer(answer)
+
+
+@app.command()
+def chat() -> None:
+    """Ask questions interactively (empty line or Ctrl-D to quit)."""
+    settings = _settings()
+    core = _core(settings)
+    out.print("Ask a question (empty line to quit).")
+    while True:
+        try:
+            question = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            out.print()
+            break
+        if not question.strip():
+            break
+        answer = core.answerer.answer(question)
+        if answer.kind != "empty":
+            _record(settings, answer)
+        _print_answer(answer)
+        out.print()
+
+
+@app.command(name="eval")
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="Eval set, JSON lines.", exists=True, dir_okay=False)],
+    k: Annotated[int, typer.Option("--k", min=1, max=20, help="Sources to look at per question.")] = 3,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print summary and per-question results as JSON.")
+    ] = False,
+    mode: Annotated[str, typer.Option(help="hybrid, lexical or dense.")] = "hybrid",
+    calibrate: Annotated[bool, typer.Option("--calibrate", help="Also suggest an answer threshold.")] = False,
+) -> None:
+    """Measure hit@k, MRR, refusals and latency on an eval set."""
+    if mode not in ("hybrid", "lexical", "dense"):
+        console.print("[red]--mode must be hybrid, lexical or dense[/red]")
+        raise typer.Exit(2)
+    try:
+        questions = load_eval_set(file)
+    except ChangebotError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    core = _core(_settings())
+    with Progress(
+        TextColumn("Evaluating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("eval", total=len(questions))
+        results = run_eval(
+            answerer=core.answerer,
+            questions=questions,
+            k=k,
+            mode=mode,  # type: ignore[arg-type]
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+    summary = summarise(results, k=k)
+    if calibrate:
+        summary["suggested_threshold"] = calibrate_threshold(results)
+        summary["threshold"] = core.answerer.threshold
+    if as_json:
+        payload = {"summary": summary, "results": [result.to_json() for result in results]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    table = Table("metric", "value", title=f"{file} ({mode}, k={k})")
+    for key, value in summary.items():
+        if key == "by_language":
+            continue
+        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+    out.print(table)
+    slices = Table("language", "n", "hit@1", "hit@3", "MRR", title="By language")
+    for lang, metrics in summary["by_language"].items():
+        if metrics["answerable"]:
+            slices.add_row(
+                lang,
+                str(metrics["answerable"]),
+                f"{metrics['hit@1']:.3f}",
+                f"{metrics['hit@3']:.3f}",
+                f"{metrics['mrr']:.3f}",
+            )
+    out.print(slices)
+    misses = [r for r in results if r.question.answerable and (r.rank is None or not r.answer.answered)]
+    wrong_answers = [r for r in results if not r.question.answerable and r.answer.answered]
+    for result in misses + wrong_answers:
+        status = (
+            "answered (should refuse)"
+            if not result.question.answerable
+            else ("refused" if not result.answer.answered else "not in top k")
+        )
+        out.print(
+            f"[yellow]{result.question.id}[/yellow] {status} (confidence {result.answer.confidence:.2f}): {result.question.question}"
+        )
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show what the index holds."""
+    settings = _settings()
+    core = _core(settings)
+    manifest = core.store.read_manifest()
+    if manifest is None:
+        console.print("The index is empty: run `changebot ingest` first.")
+        raise typer.Exit(1)
+    by_type: dict[str, int] = {}
+    chunk_count = 0
+    for record in manifest.files.values():
+        by_type[record.doc_type] = by_type.get(record.doc_type, 0) + 1
+        chunk_count += len(record.chunk_ids)
+    info = {
+        "generation": core.store.current_name(),
+        "created_at": manifest.created_at,
+        "files": len(manifest.files),
+        "files_by_type": by_type,
+        "chunks": chunk_count,
+        "vectors": len(core.vectors.ids()),
+        "embedding_model": manifest.model_fingerprint,
+        "embedding_languages": list(settings.embedding_languages),
+        "vector_store": settings.chroma_url or str(settings.chroma_dir),
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(info, ensure_ascii=False) + "\n")
+        return
+    table = Table("", "")
+    for key, value in info.items():
+        table.add_row(
+            key, ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
+        )
+    out.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default CHANGEBOT_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default CHANGEBOT_PORT).")] = None,
+) -> None:
+    """Start the web app: JSON API, web chat, health probes."""
+    import uvicorn
+
+    from bot.web.app import create_app
+
+    settings = _settings()
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    out.print(f"changebot is starting on http://{bind_host}:{bind_port}/ (Ctrl-C to stop)")
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level=settings.log_level.lower())

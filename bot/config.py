@@ -1,0 +1,134 @@
+"""All configuration, read once from ``CHANGEBOT_*`` environment variables and ``.env``."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ingest.text import LANGUAGES
+
+
+class Settings(BaseSettings):
+    """changebot's settings; every field maps to ``CHANGEBOT_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CHANGEBOT_", env_file=".env", extra="ignore")
+
+    # --- where things live
+    data_dir: Path = Field(
+        Path("data"), description="Everything the product writes: index, vectors, database."
+    )
+    knowledge_dir: Path = Field(
+        Path("knowledge"), description="The change team's library that `ingest` reads."
+    )
+
+    # --- embeddings and index
+    embedding_model: str = Field(
+        "",
+        description="Local folder of a sentence-transformers model; empty = the packaged all-MiniLM-L6-v2.",
+    )
+    embedding_languages: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("en",),
+        description="Comma-separated languages the embedding model serves (zh-Hans, zh-Hant, en). "
+        "Dense search gets little or no weight for questions in other languages.",
+    )
+    embedding_query_prefix: str = Field("", description='Prefix for questions, e.g. "query: " for e5 models.')
+    embedding_document_prefix: str = Field(
+        "", description='Prefix for passages, e.g. "passage: " for e5 models.'
+    )
+    embedding_device: str = Field("cpu", description="Torch device for the embedding model.")
+    embedding_batch_size: int = Field(64, ge=1, le=1024)
+    database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite in data_dir.")
+    chroma_url: str | None = Field(
+        None, description="Chroma server URL; unset = local persistent Chroma in data_dir."
+    )
+    chroma_collection_prefix: str = Field("changebot", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,40}$")
+    chunk_size: int = Field(500, ge=100, le=4000, description="Most characters of body text per chunk.")
+    chunk_overlap: int = Field(
+        100, ge=0, le=1000, description="Characters of whole sentences repeated between chunks."
+    )
+    max_file_mb: float = Field(20.0, gt=0, description="Larger knowledge files are rejected.")
+
+    # --- retrieval and answering
+    top_k: int = Field(3, ge=1, le=20, description="Sources returned with an answer.")
+    candidates: int = Field(30, ge=5, le=200, description="Candidates each retriever contributes to fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(
+        1.0, ge=0, description="Fusion weight of dense search for languages the model serves."
+    )
+    dense_weight_unserved: float = Field(
+        0.0,
+        ge=0,
+        description="Fusion weight of dense search for questions in languages the model does not serve.",
+    )
+    lexical_weight: float = Field(1.0, ge=0)
+    faq_question_weight: float = Field(
+        0.6, ge=0, description="Extra fusion weight for matches on FAQ questions."
+    )
+    answer_threshold: float = Field(
+        0.45,
+        ge=0,
+        le=1,
+        description="Below this confidence the bot says it does not know and records the question.",
+    )
+    max_question_chars: int = Field(
+        1000, ge=50, le=20000, description="Longer questions are cut to this many characters."
+    )
+    answer_max_chars: int = Field(360, ge=80, le=3000, description="Length of an extractive answer.")
+    default_language: Literal["zh-Hans", "zh-Hant", "en"] = "zh-Hans"
+
+    # --- optional LLM answer mode
+    answer_mode: Literal["extractive", "llm"] = "extractive"
+    llm_provider: Literal["openai", "ollama"] = "openai"
+    llm_model: str = ""
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(20.0, gt=0)
+    llm_temperature: float = Field(0.0, ge=0, le=2)
+
+    # --- web
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    log_level: str = "INFO"
+
+    @field_validator("embedding_languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            unknown = [lang for lang in value if lang not in LANGUAGES]
+            if unknown:
+                raise ValueError(f"unknown language(s) {unknown}; use {', '.join(LANGUAGES)}")
+            return tuple(value)
+        return value
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("CHANGEBOT_CHUNK_OVERLAP must be smaller than CHANGEBOT_CHUNK_SIZE")
+        return self
+
+    @cached_property
+    def index_dir(self) -> Path:
+        """Index generations (manifest, chunks, lexical index)."""
+        return self.data_dir / "index"
+
+    @cached_property
+    def chroma_dir(self) -> Path:
+        """Local Chroma store, when no server is configured."""
+        return self.data_dir / "chroma"
+
+    @property
+    def max_file_bytes(self) -> int:
+        """``max_file_mb`` in bytes."""
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def database(self) -> str:
+        """The database URL: ``CHANGEBOT_DATABASE_URL`` or SQLite in the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'changebot.db').resolve()}"

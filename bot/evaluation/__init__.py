@@ -1,0 +1,1 @@
+"""Measuring answer quality against the change team's eval set (``knowledge/eval``)."""

@@ -1,0 +1,134 @@
+"""Run the eval set through the answerer and summarise retrieval, refusal and latency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bot.answering.retrieval import Mode
+from bot.answering.service import Answer, Answerer
+from bot.evaluation.evalset import EvalQuestion
+from ingest.text import LANGUAGES
+
+
+@dataclass(slots=True)
+class EvalResult:
+    """One question's outcome."""
+
+    question: EvalQuestion
+    answer: Answer
+    rank: int | None
+    """1-based rank of the first source containing an expected string, within the top k."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``eval --json`` result object."""
+        return {
+            "id": self.question.id,
+            "question": self.question.question,
+            "lang": self.question.lang,
+            "answerable": self.question.answerable,
+            "answered": self.answer.answered,
+            "confidence": self.answer.confidence,
+            "rank": self.rank,
+            "sources": [source.to_json() for source in self.answer.sources],
+            "latency_ms": round(self.answer.latency_ms, 2),
+        }
+
+
+def run_eval(
+    *,
+    answerer: Answerer,
+    questions: Sequence[EvalQuestion],
+    k: int = 3,
+    mode: Mode = "hybrid",
+    progress: Callable[[int, int], None] | None = None,
+) -> list[EvalResult]:
+    """Answer every question and find where the expected passage ranked."""
+    results = []
+    for done, question in enumerate(questions, start=1):
+        answer = answerer.answer(question.question, language=question.lang, mode=mode, k=k)
+        rank = next(
+            (
+                position
+                for position, source in enumerate(answer.sources[:k], start=1)
+                if question.matches(source.text)
+            ),
+            None,
+        )
+        results.append(EvalResult(question=question, answer=answer, rank=rank))
+        if progress is not None:
+            progress(done, len(questions))
+    return results
+
+
+def _retrieval_metrics(results: Sequence[EvalResult], k: int) -> dict[str, Any]:
+    answerable = [r for r in results if r.question.answerable]
+    n = len(answerable)
+    if not n:
+        return {"answerable": 0, "hit@1": None, "hit@3": None, f"hit@{k}": None, "mrr": None}
+    metrics: dict[str, Any] = {
+        "answerable": n,
+        "hit@1": sum(1 for r in answerable if r.rank == 1) / n,
+        "hit@3": sum(1 for r in answerable if r.rank is not None and r.rank <= 3) / n,
+        "mrr": sum(1.0 / r.rank for r in answerable if r.rank) / n,
+    }
+    metrics[f"hit@{k}"] = sum(1 for r in answerable if r.rank is not None and r.rank <= k) / n
+    return metrics
+
+
+def summarise(results: Sequence[EvalResult], *, k: int = 3) -> dict[str, Any]:
+    """hit@1, hit@3, hit@k, MRR, refusal precision/recall, latency p50/p95, overall and per language."""
+    summary = _retrieval_metrics(results, k)
+    unanswerable = [r for r in results if not r.question.answerable]
+    refused = [r for r in results if not r.answer.answered]
+    correctly_refused = [r for r in refused if not r.question.answerable]
+    answerable = [r for r in results if r.question.answerable]
+    summary.update(
+        {
+            "questions": len(results),
+            "unanswerable": len(unanswerable),
+            "refusal_precision": len(correctly_refused) / len(refused) if refused else None,
+            "refusal_recall": len(correctly_refused) / len(unanswerable) if unanswerable else None,
+            "false_refusal_rate": (
+                sum(1 for r in answerable if not r.answer.answered) / len(answerable) if answerable else None
+            ),
+        }
+    )
+    latencies = np.array([r.answer.latency_ms for r in results], dtype=float)
+    summary["latency_ms_p50"] = float(np.percentile(latencies, 50)) if len(latencies) else None
+    summary["latency_ms_p95"] = float(np.percentile(latencies, 95)) if len(latencies) else None
+    summary["by_language"] = {
+        lang: _retrieval_metrics([r for r in results if r.question.lang == lang], k)
+        for lang in LANGUAGES
+        if any(r.question.lang == lang for r in results)
+    }
+    return summary
+
+
+def calibrate_threshold(results: Sequence[EvalResult]) -> float | None:
+    """The confidence threshold that best separates answerable from out-of-scope questions.
+
+    Maximises balanced accuracy (refusal recall on out-of-scope questions plus answer rate on
+    answerable ones); among equally good thresholds it takes the middle of the widest gap, so a
+    small shift in scores does not flip decisions. None when the set lacks either kind.
+    """
+    positives = sorted(r.answer.confidence for r in results if r.question.answerable)
+    negatives = sorted(r.answer.confidence for r in results if not r.question.answerable)
+    if not positives or not negatives:
+        return None
+    candidates = sorted(set(positives) | set(negatives) | {0.0, 1.0})
+    best_score = -1.0
+    best: list[float] = []
+    for low, high in zip(candidates, candidates[1:], strict=False):
+        threshold = (low + high) / 2
+        answered = sum(1 for value in positives if value >= threshold) / len(positives)
+        refused = sum(1 for value in negatives if value < threshold) / len(negatives)
+        score = answered + refused
+        if score > best_score + 1e-12:
+            best_score, best = score, [threshold]
+        elif abs(score - best_score) <= 1e-12:
+            best.append(threshold)
+    return round((best[0] + best[-1]) / 2, 4) if best else None

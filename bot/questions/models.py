@@ -1,0 +1,28 @@
+"""Stored questions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.base import Base, UtcDateTime, utc_now
+
+
+class AskedQuestion(Base):
+    """A question someone asked and what the bot replied."""
+
+    __tablename__ = "asked_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now, index=True)
+    channel: Mapped[str] = mapped_column(String(20))  # cli, telegram, web
+    person_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    language: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    answered: Mapped[bool] = mapped_column(Boolean, index=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    sources: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="closed", index=True)  # open, closed

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models' base, engine and sessions, Alembic migrations."""

@@ -1,0 +1,1 @@
+"""The FastAPI edge: JSON API, web chat and (later) the manager console."""

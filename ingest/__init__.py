@@ -1,0 +1,1 @@
+"""Turns the change team's files into the search index."""

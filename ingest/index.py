@@ -1,0 +1,471 @@
+"""The index format: what ingestion writes and the answerer reads.
+
+Layout under ``<data_dir>/index``::
+
+    CURRENT                 name of the live generation ("gen-000007"), swapped atomically
+    gen-000007/manifest.json  format, model fingerprint, one record per source file
+    gen-000007/chunks.jsonl   every chunk, display text and metadata
+    gen-000007/lexical.npz    BM25 weights over jieba tokens of folded text (+ lexical.json vocabulary)
+    gen-000007/faq.npz        BM25 over FAQ questions and their alternative phrasings only
+
+Vectors live in Chroma, one collection per embedding-model fingerprint, keyed by chunk id. A
+generation directory is complete before ``CURRENT`` points at it, so a crash mid-ingest leaves the
+previous index serving; Chroma is reconciled against the live generation on every run, so vectors
+left over by a crash are cleaned up and missing ones are embedded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+from ingest.chunk import Chunk
+from ingest.embedding import Vectors
+from ingest.text import tokenize
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+INDEX_FORMAT = 1
+CURRENT_FILE = "CURRENT"
+
+
+class IndexFormatError(Exception):
+    """The index on disk is missing, from another format, or unreadable."""
+
+
+# ---------------------------------------------------------------- manifest
+
+
+@dataclass(slots=True)
+class FileRecord:
+    """What the index knows about one source file."""
+
+    sha256: str
+    size: int
+    doc_type: str
+    title: str
+    chunk_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Manifest:
+    """The description of one index generation."""
+
+    generation: int
+    model_fingerprint: str
+    created_at: str
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    format: int = INDEX_FORMAT
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict for manifest.json."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Manifest:
+        """Inverse of ``to_json``; rejects other index formats."""
+        if data.get("format") != INDEX_FORMAT:
+            raise IndexFormatError(
+                f"index format {data.get('format')!r} is not {INDEX_FORMAT}; re-run ingest"
+            )
+        files = {name: FileRecord(**record) for name, record in data["files"].items()}
+        return cls(
+            generation=int(data["generation"]),
+            model_fingerprint=str(data["model_fingerprint"]),
+            created_at=str(data["created_at"]),
+            files=files,
+        )
+
+    @classmethod
+    def empty(cls, *, model_fingerprint: str) -> Manifest:
+        """The manifest of an index with nothing in it."""
+        return cls(generation=0, model_fingerprint=model_fingerprint, created_at=utc_now_iso())
+
+
+def utc_now_iso() -> str:
+    """Now, in UTC, as an ISO-8601 string with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------- lexical (BM25)
+
+
+class LexicalIndex:
+    """Okapi BM25 over pre-tokenised documents, stored as a sparse doc x term weight matrix.
+
+    Weights are precomputed at build time so a query is one column slice and a sum. It also
+    answers "how much of the question does this passage cover", which confidence needs and a
+    black-box BM25 library would not expose.
+    """
+
+    def __init__(
+        self, *, vocabulary: dict[str, int], idf: npt.NDArray[np.float64], weights: sparse.csc_matrix
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.idf = idf
+        self.weights = weights
+        self.size = int(weights.shape[0])
+        # An unseen term is rarer than any seen one; give it the idf of a term in no document.
+        self.unknown_idf = math.log(1.0 + (self.size + 0.5) / 0.5) if self.size else 1.0
+        self._by_row: sparse.csr_matrix | None = None
+
+    @classmethod
+    def build(cls, documents: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        """Build from token lists, one per document."""
+        vocabulary: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        counts: list[float] = []
+        lengths = np.zeros(len(documents), dtype=np.float64)
+        for row, tokens in enumerate(documents):
+            lengths[row] = len(tokens)
+            term_counts: dict[int, int] = {}
+            for token in tokens:
+                col = vocabulary.setdefault(token, len(vocabulary))
+                term_counts[col] = term_counts.get(col, 0) + 1
+            for col, count in term_counts.items():
+                rows.append(row)
+                cols.append(col)
+                counts.append(float(count))
+        n_docs = len(documents)
+        tf = sparse.csc_matrix((counts, (rows, cols)), shape=(n_docs, len(vocabulary)), dtype=np.float64)
+        df = np.diff(tf.indptr).astype(np.float64)
+        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        avg_length = float(lengths.mean()) if n_docs else 0.0
+        weights = tf.copy()
+        if n_docs:
+            norm = k1 * (1.0 - b + b * lengths / max(avg_length, 1e-9))
+            doc_of_entry = weights.indices
+            freq = weights.data
+            weights.data = idf[np.repeat(np.arange(len(vocabulary)), np.diff(weights.indptr))] * (
+                freq * (k1 + 1.0) / (freq + norm[doc_of_entry])
+            )
+        return cls(vocabulary=vocabulary, idf=idf, weights=weights)
+
+    def term_ids(self, tokens: Sequence[str]) -> list[int]:
+        """Column ids of the known tokens, each once."""
+        seen: dict[int, None] = {}
+        for token in tokens:
+            col = self.vocabulary.get(token)
+            if col is not None:
+                seen[col] = None
+        return list(seen)
+
+    def scores(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
+        """BM25 score of every document for the query tokens."""
+        ids = self.term_ids(tokens)
+        if not ids or not self.size:
+            return np.zeros(self.size, dtype=np.float64)
+        return np.asarray(self.weights[:, ids].sum(axis=1)).ravel()
+
+    def coverage(self, tokens: Sequence[str], row: int) -> float:
+        """Share of the query's idf mass whose terms occur in document ``row`` (0..1)."""
+        unique = list(dict.fromkeys(tokens))
+        if not unique or not self.size:
+            return 0.0
+        if self._by_row is None:
+            self._by_row = self.weights.tocsr()
+        present = set(self._by_row.indices[self._by_row.indptr[row] : self._by_row.indptr[row + 1]].tolist())
+        total = 0.0
+        matched = 0.0
+        for token in unique:
+            col = self.vocabulary.get(token)
+            weight = self.unknown_idf if col is None else float(self.idf[col])
+            total += weight
+            if col is not None and col in present:
+                matched += weight
+        return matched / total if total else 0.0
+
+    def save(self, path: Path) -> None:
+        """Write ``<path>.npz`` and ``<path>.json``."""
+        sparse.save_npz(path.with_suffix(".npz"), self.weights)
+        payload = {"vocabulary": self.vocabulary, "idf": self.idf.tolist()}
+        path.with_suffix(".json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> LexicalIndex:
+        """Read what ``save`` wrote."""
+        weights = sparse.load_npz(path.with_suffix(".npz")).tocsc()
+        payload = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        return cls(
+            vocabulary={str(k): int(v) for k, v in payload["vocabulary"].items()},
+            idf=np.asarray(payload["idf"], dtype=np.float64),
+            weights=weights,
+        )
+
+
+def faq_question_text(chunk: Chunk) -> str:
+    """The text the FAQ-question index matches: the question and its alternative phrasings."""
+    return "\n".join(
+        part
+        for part in (chunk.metadata.get("faq_question", ""), chunk.metadata.get("alternatives", ""))
+        if part
+    )
+
+
+# ---------------------------------------------------------------- vectors (Chroma)
+
+
+def make_chroma_client(*, path: Path, url: str | None) -> ClientAPI:
+    """A Chroma client: HTTP when a server URL is configured, otherwise a local persistent store."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if url:
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url)
+        return chromadb.HttpClient(
+            host=parsed.hostname or "localhost",
+            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            ssl=parsed.scheme == "https",
+            settings=chroma_settings,
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class VectorStore:
+    """The Chroma collection holding one embedding model's vectors."""
+
+    def __init__(self, *, client: ClientAPI, prefix: str, fingerprint: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.fingerprint = fingerprint
+        self.name = _collection_name(prefix, fingerprint)
+        self._collection: Collection | None = None
+
+    @property
+    def collection(self) -> Collection:
+        """The collection, created on first use; never passes an embedding function, so Chroma never downloads one."""
+        if self._collection is None:
+            self._collection = self.client.get_or_create_collection(
+                self.name,
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine", "model": self.fingerprint},
+            )
+        return self._collection
+
+    def ids(self) -> set[str]:
+        """Every chunk id that has a vector."""
+        result = self.collection.get(include=[])
+        return set(result["ids"])
+
+    def upsert(self, *, chunks: Sequence[Chunk], vectors: Vectors) -> None:
+        """Store vectors for chunks, in batches Chroma accepts."""
+        batch = max(1, min(self.client.get_max_batch_size(), 1000))
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            self.collection.upsert(
+                ids=[chunk.id for chunk in part],
+                embeddings=vectors[start : start + batch].tolist(),
+                metadatas=[_vector_metadata(chunk) for chunk in part],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove vectors by chunk id."""
+        batch = 1000
+        for start in range(0, len(ids), batch):
+            self.collection.delete(ids=list(ids[start : start + batch]))
+
+    def query(
+        self, *, vector: Vectors, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` nearest chunk ids with their cosine similarity, best first."""
+        count = self.collection.count()
+        if count == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(k, count),
+            where=where,
+            include=["distances"],
+        )
+        ids = result["ids"][0]
+        distances = (result.get("distances") or [[]])[0]
+        return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(ids, distances, strict=True)]
+
+    def drop_other_models(self) -> list[str]:
+        """Delete this product's collections built with other models; returns their names."""
+        dropped = []
+        for collection in self.client.list_collections():
+            name = collection if isinstance(collection, str) else collection.name
+            if name.startswith(f"{self.prefix}-") and name != self.name:
+                self.client.delete_collection(name)
+                dropped.append(name)
+        return dropped
+
+
+def _collection_name(prefix: str, fingerprint: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in fingerprint)
+    return f"{prefix}-{safe}"[:200].strip("-._")
+
+
+def _vector_metadata(chunk: Chunk) -> dict[str, str | int]:
+    return {
+        "source": chunk.source,
+        "doc_type": chunk.doc_type,
+        "lang": chunk.lang,
+        "audience": chunk.metadata.get("audience", "") or "all",
+        "position": chunk.position,
+    }
+
+
+# ---------------------------------------------------------------- generations on disk
+
+
+@dataclass(slots=True)
+class IndexSnapshot:
+    """One generation loaded into memory: what retrieval reads."""
+
+    manifest: Manifest
+    chunks: list[Chunk]
+    lexical: LexicalIndex
+    faq_lexical: LexicalIndex
+    faq_rows: list[int]
+    name: str
+    by_id: dict[str, int] = field(init=False)
+    faq_index_of_row: dict[int, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {chunk.id: row for row, chunk in enumerate(self.chunks)}
+        self.faq_index_of_row = {row: position for position, row in enumerate(self.faq_rows)}
+
+    @classmethod
+    def build(cls, *, manifest: Manifest, chunks: list[Chunk], name: str = "") -> IndexSnapshot:
+        """Build the lexical indexes for a chunk list."""
+        lexical = LexicalIndex.build([tokenize(chunk.search_text) for chunk in chunks])
+        faq_rows = [row for row, chunk in enumerate(chunks) if chunk.doc_type == "faq"]
+        faq_lexical = LexicalIndex.build([tokenize(faq_question_text(chunks[row])) for row in faq_rows])
+        return cls(
+            manifest=manifest,
+            chunks=chunks,
+            lexical=lexical,
+            faq_lexical=faq_lexical,
+            faq_rows=faq_rows,
+            name=name,
+        )
+
+
+class IndexStore:
+    """The ``index`` folder: reads the live generation, writes new ones atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def current_name(self) -> str | None:
+        """Name of the live generation, or None before the first ingest."""
+        try:
+            name = (self.root / CURRENT_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def read_manifest(self) -> Manifest | None:
+        """The live manifest, or None before the first ingest."""
+        name = self.current_name()
+        if name is None:
+            return None
+        try:
+            data = json.loads((self.root / name / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexFormatError(f"index generation {name} is unreadable: {exc}") from exc
+        return Manifest.from_json(data)
+
+    def load(self) -> IndexSnapshot | None:
+        """Load the live generation, or None before the first ingest."""
+        name = self.current_name()
+        if name is None:
+            return None
+        manifest = self.read_manifest()
+        if manifest is None:
+            return None
+        folder = self.root / name
+        try:
+            with (folder / "chunks.jsonl").open(encoding="utf-8") as handle:
+                chunks = [Chunk.from_json(json.loads(line)) for line in handle if line.strip()]
+            lexical = LexicalIndex.load(folder / "lexical")
+            faq_lexical = LexicalIndex.load(folder / "faq")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexFormatError(f"index generation {name} is unreadable: {exc}") from exc
+        faq_rows = [row for row, chunk in enumerate(chunks) if chunk.doc_type == "faq"]
+        return IndexSnapshot(
+            manifest=manifest,
+            chunks=chunks,
+            lexical=lexical,
+            faq_lexical=faq_lexical,
+            faq_rows=faq_rows,
+            name=name,
+        )
+
+    def commit(self, snapshot: IndexSnapshot) -> str:
+        """Write a snapshot as the next generation and make it live; returns its name."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        name = f"gen-{snapshot.manifest.generation:06d}"
+        staging = self.root / f".{name}.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        with (staging / "chunks.jsonl").open("w", encoding="utf-8") as handle:
+            for chunk in snapshot.chunks:
+                handle.write(json.dumps(chunk.to_json(), ensure_ascii=False) + "\n")
+        snapshot.lexical.save(staging / "lexical")
+        snapshot.faq_lexical.save(staging / "faq")
+        (staging / "manifest.json").write_text(
+            json.dumps(snapshot.manifest.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        _fsync_dir(staging)
+        final = self.root / name
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(staging, final)
+        pointer = self.root / f".{CURRENT_FILE}.tmp"
+        pointer.write_text(name, encoding="utf-8")
+        os.replace(pointer, self.root / CURRENT_FILE)
+        _fsync_dir(self.root)
+        snapshot.name = name
+        self._prune(keep={name})
+        return name
+
+    def _prune(self, *, keep: set[str]) -> None:
+        # Keep the previous generation one round for readers that loaded it a moment ago.
+        generations = sorted(p.name for p in self.root.glob("gen-*") if p.is_dir())
+        survivors = set(generations[-2:]) | keep
+        for name in generations:
+            if name not in survivors:
+                shutil.rmtree(self.root / name, ignore_errors=True)
+        for leftover in self.root.glob(".gen-*.tmp"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold the single-writer lock: two ingests at once would race on ``CURRENT``."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,144 @@
+"""Text folding, tokenisation and language detection shared by the index and the answerer.
+
+The index is built from *folded* text (NFKC, Simplified script, case-folded) so that a question in
+Traditional Chinese finds a passage written in Simplified and the other way round. The same
+functions run on documents and on questions: if they drifted apart, lexical search would silently
+stop matching, which is why both sides import them from here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Final, Literal
+
+import jieba
+import opencc
+
+Language = Literal["zh-Hans", "zh-Hant", "en"]
+LANGUAGES: Final[tuple[Language, ...]] = ("zh-Hans", "zh-Hant", "en")
+
+jieba.setLogLevel(logging.WARNING)
+
+# Words of this domain that jieba's general dictionary splits apart ("服务中台" -> 服务/中/台).
+# Keeping them whole makes lexical matches sharper; sub-words still come from cut_for_search.
+_DOMAIN_WORDS: Final = (
+    "服务中台",
+    "变革办公室",
+    "关键用户",
+    "使用率",
+    "试点门店",
+    "推广节奏",
+    "变革管理",
+    "变革阻力",
+    "认知阻力",
+    "情感阻力",
+    "行为阻力",
+    "预警灯",
+    "红灯",
+    "黄灯",
+    "绿灯",
+    "橙灯",
+    "复盘",
+    "降本增效",
+    "痛点",
+    "区域经理",
+    "区域教练",
+    "店长",
+    "分批推广",
+    "全面铺开",
+    "快速见效",
+)
+for _word in _DOMAIN_WORDS:
+    jieba.add_word(_word, freq=20000)
+
+_T2S: Final = opencc.OpenCC("t2s")
+_S2T: Final = opencc.OpenCC("s2tw")
+
+_CJK_RE: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD_RE: Final = re.compile(r"[A-Za-z]{2,}")
+_TOKEN_OK_RE: Final = re.compile(r"[\w\u3400-\u9fff%]", re.UNICODE)
+
+# Function words that carry no topic. Questions are full of them ("我们店什么时候…"), and
+# counting them would make an off-topic question look half-covered by any passage.
+_ZH_STOPWORDS: Final = frozenset(
+    ["的", "了", "吗", "呢", "吧", "啊", "呀", "么", "嘛", "哦", "哈", "和", "与", "及", "或", "也", "都", "还", "又", "就", "才", "在", "是", "有", "没", "没有", "不", "很", "太", "更", "最", "被", "把", "让", "给", "对", "从", "向", "到", "于", "以", "之", "其", "这", "那", "这个", "那个", "这些", "那些", "这样", "那样", "这么", "那么", "什么", "怎么", "怎么样", "怎样", "为什么", "为何", "如何", "哪", "哪里", "哪儿", "哪个", "哪些", "谁", "几", "多少", "多久", "我", "你", "他", "她", "它", "我们", "你们", "他们", "她们", "咱们", "自己", "大家", "人家", "要", "会", "能", "可以", "可", "应该", "需要", "想", "请", "问", "请问", "一下", "一个", "一些", "个", "些", "下", "上", "中", "里", "吗？", "呢？", "时候", "现在", "今天", "还是", "但是", "但", "而", "而且", "如果", "因为", "所以", "然后", "就是", "是不是", "有没有", "能不能", "会不会", "可不可以", "一定", "已经", "得", "地", "着", "过", "等", "等等", "嗯", "喂", "好", "好的", "谢谢", "您好", "你好"]
+)
+_EN_STOPWORDS: Final = frozenset(
+    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have", "has", "had", "having", "i", "me", "my", "we", "our", "you", "your", "he", "she", "it", "its", "they", "them", "their", "this", "that", "these", "those", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "there", "here", "not", "no", "yes", "so", "than", "then", "too", "very", "just", "about", "into", "over", "under", "again", "any", "all", "some", "each", "much", "many", "more", "most", "other", "such", "only", "own", "same", "up", "down", "out", "off", "get", "got", "please", "tell", "know", "hi", "hello", "thanks", "thank", "ok", "okay"]
+)
+
+
+def normalise(text: str) -> str:
+    """NFKC and tidy whitespace: the form text is displayed and compared in."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def fold(text: str) -> str:
+    """Fold text for matching: NFKC, Traditional -> Simplified, case-folded."""
+    return str(_T2S.convert(unicodedata.normalize("NFKC", text))).casefold()
+
+
+def to_script(text: str, language: str) -> str:
+    """Render Chinese text in the asker's script; other languages pass through unchanged."""
+    if language == "zh-Hant":
+        return str(_S2T.convert(text))
+    if language == "zh-Hans":
+        return str(_T2S.convert(text))
+    return text
+
+
+def detect_language(text: str, *, default: Language = "zh-Hans") -> Language:
+    """Guess zh-Hans, zh-Hant or en from the characters used.
+
+    Chinese wins as soon as CJK characters make up a fair share of the letters, because staff
+    mix product names ("ServiceHub") into Chinese sentences. Between the scripts, any character
+    that changes under Traditional -> Simplified conversion marks the text as Traditional.
+    """
+    cjk = _CJK_RE.findall(text)
+    latin_letters = sum(len(word) for word in _LATIN_WORD_RE.findall(text))
+    if not cjk:
+        return "en" if latin_letters else default
+    # One CJK character carries about as much as a three-letter word.
+    if latin_letters > 3 * 3 * len(cjk):
+        return "en"
+    han = "".join(cjk)
+    simplified = _T2S.convert(han)
+    if simplified != han:
+        return "zh-Hant"
+    traditional = _S2T.convert(han)
+    if traditional != han:
+        return "zh-Hans"
+    # Every character is the same in both scripts: nothing to tell them apart.
+    return default if default != "en" else "zh-Hans"
+
+
+def _light_stem(word: str) -> str:
+    # Plural folding only: enough for "stores"/"store", "lights"/"light" without a stemmer dependency.
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=4096)
+def _tokenize_cached(folded: str) -> tuple[str, ...]:
+    tokens: list[str] = []
+    for raw in jieba.cut_for_search(folded):
+        token = raw.strip()
+        if not token or not _TOKEN_OK_RE.search(token):
+            continue
+        if token in _ZH_STOPWORDS or token in _EN_STOPWORDS:
+            continue
+        if token.isascii() and token.isalpha():
+            token = _light_stem(token)
+        tokens.append(token)
+    return tuple(tokens)
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens for lexical search: folded, segmented with jieba, stopwords removed."""
+    return list(_tokenize_cached(fold(text)))

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from bot.answering.factory import KnowledgeCore
+from bot.answering.retrieval import SearchFilters
+
+
+def test_chinese_question_finds_the_passage_in_either_script(ingested: KnowledgeCore) -> None:
+    for question in ("1-3-9-27 模型是怎么分批的？", "1-3-9-27 模型是怎麼分批的？"):
+        retrieval = ingested.answerer.retrieve(question)
+        assert retrieval.hits[0].chunk.source == "playbooks/pacing.md"
+        assert retrieval.hits[0].chunk.section == "1-3-9-27 模型"
+
+
+def test_dense_search_counts_only_for_languages_the_model_serves(ingested: KnowledgeCore) -> None:
+    chinese = ingested.answerer.retrieve("培训要多久")
+    english = ingested.answerer.retrieve("how long do red weeks last before escalation")
+    assert chinese.dense_weight == 0.0
+    assert all(hit.dense_rank is None for hit in chinese.hits)
+    assert english.dense_weight == 1.0
+    assert any(hit.dense_rank is not None for hit in english.hits)
+
+
+def test_faq_question_match_is_weighted_up(ingested: KnowledgeCore) -> None:
+    retrieval = ingested.answerer.retrieve("培训时间有多长")
+    top = retrieval.hits[0]
+    assert top.chunk.doc_type == "faq" and top.faq_rank == 1
+
+
+def test_filters_restrict_doc_type_language_and_audience(ingested: KnowledgeCore) -> None:
+    only_playbooks = ingested.answerer.retrieve(
+        "培训 红灯 分批", filters=SearchFilters(doc_types=frozenset({"playbook"}))
+    )
+    assert only_playbooks.hits and all(h.chunk.doc_type == "playbook" for h in only_playbooks.hits)
+    english = ingested.answerer.retrieve("red weeks", filters=SearchFilters(languages=frozenset({"en"})))
+    assert english.hits and all(h.chunk.lang == "en" for h in english.hits)
+    managers = ingested.answerer.retrieve("培训", filters=SearchFilters(audience="manager"))
+    # No chunk is restricted to another audience in the sample, so the filter keeps everything.
+    assert managers.hits
+
+
+def test_single_retriever_modes(ingested: KnowledgeCore) -> None:
+    lexical = ingested.answerer.retrieve("red weeks escalation", mode="lexical")
+    dense = ingested.answerer.retrieve("red weeks escalation", mode="dense")
+    assert all(h.dense_rank is None for h in lexical.hits)
+    assert all(h.lexical_rank is None and h.faq_rank is None for h in dense.hits)
+
+
+def test_empty_index_returns_no_hits(core: KnowledgeCore) -> None:
+    assert core.answerer.retrieve("培训要多久").hits == []

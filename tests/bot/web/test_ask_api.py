@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot.answering.factory import KnowledgeCore
+from bot.config import Settings
+from bot.questions.models import AskedQuestion
+from bot.web.app import create_app
+
+
+@pytest.fixture
+def client(settings: Settings, ingested: KnowledgeCore) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, core=ingested)) as test_client:
+        yield test_client
+
+
+def test_ask_returns_the_cli_contract_and_records_the_question(client: TestClient) -> None:
+    response = client.post("/api/ask", json={"question": "培训要多久？"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["answered"] is True and body["language"] == "zh-Hans"
+    assert body["answer"].startswith("每位员工参加两次各90分钟")
+    assert body["sources"][0]["source"] == "faqs/basics.yaml"
+    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    with sessions() as session:
+        row = session.scalars(select(AskedQuestion).where(AskedQuestion.id == body["question_id"])).one()
+        assert row.channel == "web" and row.status == "closed"
+
+
+def test_unknown_question_is_refused_and_left_open(client: TestClient) -> None:
+    body = client.post("/api/ask", json={"question": "Who won the football match last night?"}).json()
+    assert body["answered"] is False and body["language"] == "en"
+    with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        assert session.get(AskedQuestion, body["question_id"]).status == "open"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"question": ""},
+        {"question": 12},
+        {"question": "x" * 20_001},
+        {"question": "hi", "language": "fr"},
+    ],
+)
+def test_bad_requests_get_422_with_a_message(client: TestClient, payload: dict[str, object]) -> None:
+    response = client.post("/api/ask", json=payload)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+
+
+def test_readiness_fails_without_an_index(settings: Settings, core: KnowledgeCore) -> None:
+    with TestClient(create_app(settings, core=core)) as fresh:
+        response = fresh.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["index"]["ok"] is False
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"), [("zh-TW,zh;q=0.9", "繁體"), ("en-GB,en", "Change assistant"), ("", "变革助手")]
+)
+def test_chat_page_speaks_the_browsers_language(client: TestClient, header: str, expected: str) -> None:
+    page = client.get("/", headers={"Accept-Language": header})
+    assert page.status_code == 200
+    assert expected in page.text
+    assert client.get("/static/chat.js").status_code == 200

@@ -1,0 +1,107 @@
+"""Fixtures shared across the suite: settings in a temp dir, a small library, the knowledge core."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.answering.factory import KnowledgeCore, build_knowledge_core
+from bot.config import Settings
+from tests.fakes.embedder import FakeEmbedder
+
+REPO = Path(__file__).resolve().parents[1]
+
+PACING_MD = textwrap.dedent(
+    """\
+    ---
+    title: 推广节奏与分批上线
+    lang: zh-Hans
+    tags: [推广节奏]
+    ---
+    # 推广节奏与分批上线
+
+    ## 为什么要分批
+    一次性全面铺开，支持团队根本顾不过来，很多门店只能自生自灭。分批上线让每一批都有人手跟进。
+
+    ## 1-3-9-27 模型
+    第一批只上1家试点门店，跑通后扩到3家，再到9家、27家。每一批的成功率达到目标，才进入下一批。
+    """
+)
+
+LIGHTS_MD = textwrap.dedent(
+    """\
+    ---
+    title: Warning lights
+    lang: en
+    ---
+    # Warning lights
+
+    ## The four colours
+    Each store gets a colour every week from its usage rate. Green means usage above 80 percent.
+    Yellow is 60 to 80 percent. Orange is 40 to 60 percent. Red means usage below 40 percent.
+
+    ## Escalation
+    Two red weeks in a row notify the regional manager. Three red weeks notify head office.
+    """
+)
+
+FAQ_YAML = textwrap.dedent(
+    """\
+    lang: zh-Hans
+    faqs:
+      - id: training-length
+        question: 培训要多久？
+        alternatives: [培训时间有多长]
+        answer: 每位员工参加两次各90分钟的实操培训，之后关键用户会在店里陪练一周。
+        tags: [培训]
+      - id: paper-forms
+        question: 还能用纸质单据吗？
+        answer: 上线后的第一个月纸质单据和系统并行，第二个月起只用系统录单。
+    """
+)
+
+
+def write_library(root: Path) -> Path:
+    """A small knowledge library: two playbooks (zh, en) and one FAQ file."""
+    (root / "playbooks").mkdir(parents=True, exist_ok=True)
+    (root / "faqs").mkdir(parents=True, exist_ok=True)
+    (root / "playbooks" / "pacing.md").write_text(PACING_MD, encoding="utf-8")
+    (root / "playbooks" / "lights.md").write_text(LIGHTS_MD, encoding="utf-8")
+    (root / "faqs" / "basics.yaml").write_text(FAQ_YAML, encoding="utf-8")
+    return root
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings isolated in ``tmp_path``, ignoring any developer ``.env``."""
+    values: dict[str, object] = {"data_dir": tmp_path / "data", "knowledge_dir": tmp_path / "knowledge"}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def library(settings: Settings) -> Path:
+    return write_library(settings.knowledge_dir)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def core(settings: Settings, fake_embedder: FakeEmbedder) -> KnowledgeCore:
+    return build_knowledge_core(settings, embedder=fake_embedder)
+
+
+@pytest.fixture
+def ingested(core: KnowledgeCore, library: Path) -> KnowledgeCore:
+    report = core.ingest()
+    assert not report.failed, report.failed
+    return core

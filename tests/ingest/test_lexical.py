@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+from ingest.index import LexicalIndex
+
+
+@pytest.fixture
+def index() -> LexicalIndex:
+    return LexicalIndex.build([["门店", "上线", "培训"], ["培训", "时长"], ["红灯", "升级", "区域经理"], []])
+
+
+def test_scores_rank_documents_with_rarer_terms_higher(index: LexicalIndex) -> None:
+    scores = index.scores(["红灯"])
+    assert int(np.argmax(scores)) == 2
+    assert scores[0] == scores[1] == scores[3] == 0
+    both = index.scores(["培训", "时长"])
+    assert both[1] > both[0] > 0
+
+
+def test_unknown_terms_score_nothing_and_count_against_coverage(index: LexicalIndex) -> None:
+    assert not index.scores(["天气"]).any()
+    assert index.coverage(["培训", "时长"], 1) == pytest.approx(1.0)
+    partial = index.coverage(["培训", "天气"], 1)
+    assert 0 < partial < 0.5  # the unknown word weighs more than the common one
+    assert index.coverage([], 1) == 0.0
+
+
+def test_save_and_load_round_trip(index: LexicalIndex, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    index.save(tmp_path / "lex")
+    loaded = LexicalIndex.load(tmp_path / "lex")
+    assert loaded.vocabulary == index.vocabulary
+    np.testing.assert_allclose(loaded.scores(["培训", "红灯"]), index.scores(["培训", "红灯"]))
