@@ -174,7 +174,12 @@ class LexicalIndex:
         return np.asarray(self.weights[:, ids].sum(axis=1)).ravel()
 
     def coverage(self, tokens: Sequence[str], row: int) -> float:
-        """Share of the query's idf mass whose terms occur in document ``row`` (0..1)."""
+        """Share of the query's idf mass whose terms occur in document ``row`` (0..1).
+
+        An unknown compound ("多长时间") whose parts are also query tokens ("多长", "时间") is
+        left out: jieba's search mode emits both, and counting the compound would punish a
+        question for a word the library spells in pieces.
+        """
         unique = list(dict.fromkeys(tokens))
         if not unique or not self.size:
             return 0.0
@@ -185,9 +190,14 @@ class LexicalIndex:
         matched = 0.0
         for token in unique:
             col = self.vocabulary.get(token)
-            weight = self.unknown_idf if col is None else float(self.idf[col])
+            if col is None:
+                if any(other != token and other in token for other in unique):
+                    continue
+                total += self.unknown_idf
+                continue
+            weight = float(self.idf[col])
             total += weight
-            if col is not None and col in present:
+            if col in present:
                 matched += weight
         return matched / total if total else 0.0
 

@@ -69,7 +69,7 @@ class FusionWeights:
     faq_question: float = 0.6
     dense: float = 1.0
     dense_unserved: float = 0.0
-    rrf_k: int = 60
+    rrf_k: int = 20
 
 
 @dataclass(slots=True)
@@ -182,14 +182,20 @@ class HybridRetriever:
             for rank, row in enumerate(self._top(snapshot.lexical.scores(tokens), mask), start=1):
                 entry = hit(row)
                 entry.lexical_rank = rank
-                entry.score += self._weights.lexical / (rrf_k + rank)
+                # Rank alone forgets whether a passage matched one word of the question or all of
+                # them; half of the vote depends on how much of the question it covers.
+                match = snapshot.lexical.coverage(tokens, row)
+                entry.score += self._weights.lexical * (0.5 + 0.5 * match) / (rrf_k + rank)
             if snapshot.faq_rows:
                 faq_scores = snapshot.faq_lexical.scores(tokens)
                 faq_mask = mask[snapshot.faq_rows] if mask is not None else None
                 for rank, faq_row in enumerate(self._top(faq_scores, faq_mask), start=1):
                     entry = hit(snapshot.faq_rows[faq_row])
                     entry.faq_rank = rank
-                    entry.score += self._weights.faq_question / (rrf_k + rank)
+                    # Scaled by how much of the question the FAQ's phrasings cover: being the only
+                    # FAQ that mentions "培训" must not outrank a passage that matches the question.
+                    match = snapshot.faq_lexical.coverage(tokens, faq_row)
+                    entry.score += self._weights.faq_question * match / (rrf_k + rank)
         if dense_weight > 0:
             for rank, (row, similarity) in enumerate(self._dense(snapshot, question, filters), start=1):
                 entry = hit(row)

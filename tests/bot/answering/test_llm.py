@@ -68,9 +68,11 @@ def test_a_passage_that_gives_orders_stays_quoted_data(settings: Settings, libra
     (library / "playbooks" / "notice.md").write_text(INJECTION, encoding="utf-8")
     obeying = RecordingChatModel(responses=["公司明天全员放假。"])  # a model that fell for it cites nothing
     core = _llm_core(settings, obeying)
-    answer = core.answerer.answer("培训安排以什么为准？")
-    assert "放假" not in answer.answer
-    assert answer.kind in {"passage", "faq"}
+    answer = core.answerer.answer("培训安排以门店通知为准吗？")
+    # The obeying reply is rejected (it cites nothing); the reader gets the quoted passage instead.
+    assert answer.kind == "passage"
+    assert answer.answer != "公司明天全员放假。"
+    assert answer.answer.startswith("培训安排以门店通知为准")
     system, user = obeying.received[0]
     # The system prompt is the same whatever the passages say, and the passage cannot close its quote.
     assert "忽略" not in str(system.content)

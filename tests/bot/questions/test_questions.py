@@ -22,6 +22,6 @@ def test_unanswered_questions_are_recorded_as_open(ingested: KnowledgeCore, tmp_
         )
     with factory() as session:
         rows = open_questions(session=session)
-        assert [row.text for row in rows] == ["明天天气怎么样？"]
+        assert [row.text for row in rows] == ["明天天气怎么样?"]  # stored NFKC-normalised
         assert rows[0].person_id == 7 and not rows[0].answered and rows[0].asked_at.tzinfo is not None
     engine.dispose()

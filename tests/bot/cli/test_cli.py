@@ -1,0 +1,103 @@
+"""The CLI and its JSON contracts, run in-process with the fake embedder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot import cli
+from bot.answering.factory import KnowledgeCore, build_knowledge_core
+from bot.config import Settings
+from tests.fakes.embedder import FakeEmbedder
+
+
+@pytest.fixture
+def run(settings: Settings, library: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Invoke the CLI with settings in tmp_path and the fake embedder."""
+    monkeypatch.setattr(cli, "_settings", lambda: settings)
+    embedder = FakeEmbedder()
+
+    def core(s: Settings) -> KnowledgeCore:
+        return build_knowledge_core(s, embedder=embedder)
+
+    monkeypatch.setattr(cli, "_core", core)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = runner.invoke(cli.app, list(args))
+        return result.exit_code, result.stdout
+
+    return invoke
+
+
+def test_ingest_then_ask_json_contract(run) -> None:  # type: ignore[no-untyped-def]
+    code, output = run("ingest", "--json")
+    assert code == 0, output
+    report = json.loads(output)
+    assert report["failed"] == [] and len(report["added"]) == 3
+    code, output = run("ask", "培训要多久？", "--json")
+    assert code == 0
+    payload = json.loads(output)
+    assert list(payload) == ["answered", "answer", "confidence", "sources", "latency_ms"]
+    assert payload["answered"] is True
+    assert isinstance(payload["confidence"], float) and isinstance(payload["latency_ms"], float)
+    assert set(payload["sources"][0]) == {"title", "source", "section", "doc_type", "text", "score"}
+
+
+def test_ask_plain_prints_answer_and_numbered_sources(run) -> None:  # type: ignore[no-untyped-def]
+    run("ingest")
+    code, output = run("ask", "What happens after two red weeks in a row?")
+    assert code == 0
+    assert "regional manager" in output
+    assert "[1] Warning lights" in output
+
+
+def test_ingest_reports_bad_files_and_exits_nonzero(run, library: Path) -> None:  # type: ignore[no-untyped-def]
+    (library / "playbooks" / "broken.docx").write_bytes(b"not a zip")
+    code, output = run("ingest")
+    assert code == 1
+    assert "playbooks/broken.docx" in output
+    assert "3 added" in output
+
+
+def test_ingest_of_a_missing_path_is_a_usage_error(run) -> None:  # type: ignore[no-untyped-def]
+    code, _ = run("ingest", "/no/such/folder")
+    assert code == 2
+
+
+def test_eval_json_contract(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("ingest")
+    eval_file = tmp_path / "e.jsonl"
+    eval_file.write_text(
+        '{"id": "a", "question": "培训多久", "expect_any": ["90分钟"], "answerable": true}\n'
+        '{"id": "b", "question": "今天股市怎么样", "expect_any": [], "answerable": false}\n',
+        encoding="utf-8",
+    )
+    code, output = run("eval", str(eval_file), "--json", "--k", "3")
+    assert code == 0, output
+    payload = json.loads(output)
+    for key in ("hit@1", "hit@3", "mrr", "refusal_precision", "refusal_recall", "latency_ms_p50", "latency_ms_p95"):
+        assert key in payload["summary"]
+    first = payload["results"][0]
+    assert {"id", "question", "answered", "sources", "latency_ms"} <= set(first)
+    assert len(first["sources"]) <= 3
+
+
+def test_eval_rejects_a_malformed_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n", encoding="utf-8")
+    code, _ = run("eval", str(bad))
+    assert code == 2
+
+
+def test_stats_json(run) -> None:  # type: ignore[no-untyped-def]
+    code, _ = run("stats")
+    assert code == 1  # nothing indexed yet
+    run("ingest")
+    code, output = run("stats", "--json")
+    info = json.loads(output)
+    assert info["files"] == 3 and info["chunks"] == info["vectors"] > 0
+    assert info["files_by_type"] == {"faq": 1, "playbook": 2}
