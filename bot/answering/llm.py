@@ -33,8 +33,8 @@ LANGUAGE_NAMES: Final[dict[Language, str]] = {
     "en": "English",
 }
 _CITATION_RE: Final = re.compile(r"\[(\d{1,2})\]")
-# Passage text must not be able to close its own quotation and speak as the prompt.
-_TAG_RE: Final = re.compile(r"</?\s*(passage|question)\b[^>]*>", re.IGNORECASE)
+# Passage text must not be able to close its own quotation or pose as a chat role.
+_TAG_RE: Final = re.compile(r"</?\s*(passage|question|system|assistant|user|instructions?)\b[^>]*>", re.IGNORECASE)
 
 
 def load_prompt(name: str) -> str:
