@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     # --- retrieval and answering
     top_k: int = Field(3, ge=1, le=20, description="Sources returned with an answer.")
     candidates: int = Field(30, ge=5, le=200, description="Candidates each retriever contributes to fusion.")
-    rrf_k: int = Field(20, ge=1, description="Reciprocal-rank-fusion constant; smaller makes rank 1 count more.")
+    rrf_k: int = Field(
+        20, ge=1, description="Reciprocal-rank-fusion constant; smaller makes rank 1 count more."
+    )
     dense_weight: float = Field(
         1.0, ge=0, description="Fusion weight of dense search for languages the model serves."
     )

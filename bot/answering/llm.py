@@ -34,7 +34,9 @@ LANGUAGE_NAMES: Final[dict[Language, str]] = {
 }
 _CITATION_RE: Final = re.compile(r"\[(\d{1,2})\]")
 # Passage text must not be able to close its own quotation or pose as a chat role.
-_TAG_RE: Final = re.compile(r"</?\s*(passage|question|system|assistant|user|instructions?)\b[^>]*>", re.IGNORECASE)
+_TAG_RE: Final = re.compile(
+    r"</?\s*(passage|question|system|assistant|user|instructions?)\b[^>]*>", re.IGNORECASE
+)
 
 
 def load_prompt(name: str) -> str:

@@ -13,7 +13,6 @@ from typing import Final
 from ingest.documents import DocType, LoadedDocument, LoaderError
 from ingest.loaders import docx, faq, html, markdown, pdf, text
 
-
 _LOADERS: Final[dict[str, Callable[[bytes, str], LoadedDocument]]] = {
     ".md": markdown.load,
     ".markdown": markdown.load,
@@ -28,6 +27,13 @@ _LOADERS: Final[dict[str, Callable[[bytes, str], LoadedDocument]]] = {
 }
 SUPPORTED_SUFFIXES: Final = frozenset(_LOADERS)
 _FOLDER_TYPES: Final = {"playbooks": DocType.PLAYBOOK, "faqs": DocType.FAQ, "cases": DocType.CASE}
+
+
+def human_size(size: int) -> str:
+    """Bytes as "12.3 MB" or "800 KB"."""
+    if size >= 1_048_576:
+        return f"{size / 1_048_576:.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -64,7 +70,9 @@ def load_file(path: Path, *, root: Path, max_bytes: int = 20 * 1024 * 1024) -> L
     if size == 0:
         raise LoaderError("the file is empty")
     if size > max_bytes:
-        raise LoaderError(f"the file is {size / 1_048_576:.1f} MB; the limit is {max_bytes / 1_048_576:.1f} MB")
+        raise LoaderError(
+            f"the file is {size / 1_048_576:.1f} MB; the limit is {max_bytes / 1_048_576:.1f} MB"
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -52,5 +52,8 @@ def load(data: bytes, stem: str) -> LoadedDocument:
             tracker.paragraph_break()
     tracker.flush()
     return LoadedDocument(
-        source=stem, doc_type=DocType.PLAYBOOK, title=tracker.title or title_from_stem(stem), blocks=tracker.blocks
+        source=stem,
+        doc_type=DocType.PLAYBOOK,
+        title=tracker.title or title_from_stem(stem),
+        blocks=tracker.blocks,
     )

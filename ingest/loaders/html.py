@@ -9,7 +9,19 @@ from ingest.clean import clean_text
 from ingest.documents import DocType, LoadedDocument
 from ingest.loaders.common import SectionTracker, decode_text, title_from_stem
 
-_NOISE = ("script", "style", "nav", "header", "footer", "aside", "form", "noscript", "iframe", "svg", "button")
+_NOISE = (
+    "script",
+    "style",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "noscript",
+    "iframe",
+    "svg",
+    "button",
+)
 _BLOCKS = ("p", "li", "td", "th", "pre", "blockquote", "dd", "dt", "figcaption")
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 
@@ -38,5 +50,8 @@ def load(data: bytes, stem: str) -> LoadedDocument:
             tracker.paragraph_break()
     tracker.flush()
     return LoadedDocument(
-        source=stem, doc_type=DocType.PLAYBOOK, title=tracker.title or title_from_stem(stem), blocks=tracker.blocks
+        source=stem,
+        doc_type=DocType.PLAYBOOK,
+        title=tracker.title or title_from_stem(stem),
+        blocks=tracker.blocks,
     )

@@ -32,7 +32,7 @@ def join_lines(text: str) -> str:
             out.append(line)
         else:
             out[-1] += " " + line
-    return "\n".join(part for part in out if part != "\n" or True).replace("\n\n\n", "\n\n")
+    return "\n".join(out).replace("\n\n\n", "\n\n")
 
 
 def load(data: bytes, stem: str) -> LoadedDocument:

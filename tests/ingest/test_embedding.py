@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from bot.answering.factory import build_embedder, build_knowledge_core
-from ingest.embedding import EmbeddingModelError, SentenceTransformerEmbedder, model_fingerprint, packaged_model_path
+from ingest.embedding import (
+    EmbeddingModelError,
+    SentenceTransformerEmbedder,
+    model_fingerprint,
+    packaged_model_path,
+)
 from tests.conftest import make_settings, write_library
 
 pytestmark = pytest.mark.slow
@@ -21,7 +26,9 @@ def embedder() -> SentenceTransformerEmbedder:
 
 
 def test_packaged_model_embeds_offline_with_unit_vectors(embedder: SentenceTransformerEmbedder) -> None:
-    vectors = embedder.embed_documents(["The store switches over in the second wave.", "Red means usage below 40%."])
+    vectors = embedder.embed_documents(
+        ["The store switches over in the second wave.", "Red means usage below 40%."]
+    )
     assert vectors.shape == (2, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
     query = embedder.embed_query("When does my store switch?")

@@ -79,7 +79,15 @@ def test_eval_json_contract(run, tmp_path: Path) -> None:  # type: ignore[no-unt
     code, output = run("eval", str(eval_file), "--json", "--k", "3")
     assert code == 0, output
     payload = json.loads(output)
-    for key in ("hit@1", "hit@3", "mrr", "refusal_precision", "refusal_recall", "latency_ms_p50", "latency_ms_p95"):
+    for key in (
+        "hit@1",
+        "hit@3",
+        "mrr",
+        "refusal_precision",
+        "refusal_recall",
+        "latency_ms_p50",
+        "latency_ms_p95",
+    ):
         assert key in payload["summary"]
     first = payload["results"][0]
     assert {"id", "question", "answered", "sources", "latency_ms"} <= set(first)
