@@ -70,9 +70,7 @@ def load_file(path: Path, *, root: Path, max_bytes: int = 20 * 1024 * 1024) -> L
     if size == 0:
         raise LoaderError("the file is empty")
     if size > max_bytes:
-        raise LoaderError(
-            f"the file is {size / 1_048_576:.1f} MB; the limit is {max_bytes / 1_048_576:.1f} MB"
-        )
+        raise LoaderError(f"the file is {human_size(size)}; the limit is {human_size(max_bytes)}")
     try:
         data = path.read_bytes()
     except OSError as exc:
