@@ -34,7 +34,7 @@ from scipy import sparse
 
 from ingest.chunk import Chunk
 from ingest.embedding import Vectors
-from ingest.text import tokenize
+from ingest.text import TOKENIZER_VERSION, tokenize
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -70,6 +70,7 @@ class Manifest:
     model_fingerprint: str
     created_at: str
     files: dict[str, FileRecord] = field(default_factory=dict)
+    tokenizer: str = TOKENIZER_VERSION
     format: int = INDEX_FORMAT
 
     def to_json(self) -> dict[str, Any]:
@@ -89,6 +90,7 @@ class Manifest:
             model_fingerprint=str(data["model_fingerprint"]),
             created_at=str(data["created_at"]),
             files=files,
+            tokenizer=str(data.get("tokenizer", "")),
         )
 
     @classmethod

@@ -19,6 +19,7 @@ from ingest.documents import LoaderError
 from ingest.embedding import Embedder
 from ingest.index import FileRecord, IndexSnapshot, IndexStore, Manifest, VectorStore, utc_now_iso
 from ingest.loaders import load_file
+from ingest.text import TOKENIZER_VERSION
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; stages are "read" and "embed"."""
@@ -216,7 +217,8 @@ def run_ingest(
             notify("embed", report.chunks_embedded, len(missing))
 
         model_changed = old_manifest.model_fingerprint != embedder.fingerprint
-        if previous is None or report.files_changed or model_changed:
+        tokenizer_changed = old_manifest.tokenizer != TOKENIZER_VERSION
+        if previous is None or report.files_changed or model_changed or tokenizer_changed:
             manifest = Manifest(
                 generation=old_manifest.generation + 1,
                 model_fingerprint=embedder.fingerprint,

@@ -8,10 +8,12 @@ stop matching, which is why both sides import them from here.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import unicodedata
 from functools import lru_cache
+from importlib import resources
 from typing import Final, Literal
 
 import jieba
@@ -61,149 +63,15 @@ _CJK_RE: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD_RE: Final = re.compile(r"[A-Za-z]{2,}")
 _TOKEN_OK_RE: Final = re.compile(r"[\w\u3400-\u9fff%]", re.UNICODE)
 
-# Function words that carry no topic. Questions are full of them ("我们店什么时候…"), and
-# counting them would make an off-topic question look half-covered by any passage.
-_ZH_STOPWORDS: Final = frozenset(
-    [
-        "的",
-        "了",
-        "吗",
-        "呢",
-        "吧",
-        "啊",
-        "呀",
-        "么",
-        "嘛",
-        "哦",
-        "哈",
-        "和",
-        "与",
-        "及",
-        "或",
-        "也",
-        "都",
-        "还",
-        "又",
-        "就",
-        "才",
-        "在",
-        "是",
-        "有",
-        "没",
-        "没有",
-        "不",
-        "很",
-        "太",
-        "更",
-        "最",
-        "被",
-        "把",
-        "让",
-        "给",
-        "对",
-        "从",
-        "向",
-        "到",
-        "于",
-        "以",
-        "之",
-        "其",
-        "这",
-        "那",
-        "这个",
-        "那个",
-        "这些",
-        "那些",
-        "这样",
-        "那样",
-        "这么",
-        "那么",
-        "什么",
-        "怎么",
-        "怎么样",
-        "怎样",
-        "为什么",
-        "为何",
-        "如何",
-        "哪",
-        "哪里",
-        "哪儿",
-        "哪个",
-        "哪些",
-        "谁",
-        "几",
-        "多少",
-        "多久",
-        "我",
-        "你",
-        "他",
-        "她",
-        "它",
-        "我们",
-        "你们",
-        "他们",
-        "她们",
-        "咱们",
-        "自己",
-        "大家",
-        "人家",
-        "要",
-        "会",
-        "能",
-        "可以",
-        "可",
-        "应该",
-        "需要",
-        "想",
-        "请",
-        "问",
-        "请问",
-        "一下",
-        "一个",
-        "一些",
-        "个",
-        "些",
-        "下",
-        "上",
-        "中",
-        "里",
-        "吗？",
-        "呢？",
-        "时候",
-        "现在",
-        "今天",
-        "还是",
-        "但是",
-        "但",
-        "而",
-        "而且",
-        "如果",
-        "因为",
-        "所以",
-        "然后",
-        "就是",
-        "是不是",
-        "有没有",
-        "能不能",
-        "会不会",
-        "可不可以",
-        "一定",
-        "已经",
-        "得",
-        "地",
-        "着",
-        "过",
-        "等",
-        "等等",
-        "嗯",
-        "喂",
-        "好",
-        "好的",
-        "谢谢",
-        "您好",
-        "你好",
-    ]
-)
+
+# Function words that carry no topic. Questions are full of them ("我们店什么时候…", "干嘛非得…"),
+# and counting them would make an off-topic question look half-covered by any passage.
+def _read_stopwords(name: str) -> frozenset[str]:
+    text = resources.files("ingest").joinpath(name).read_text(encoding="utf-8")
+    return frozenset(word for line in text.splitlines() if not line.startswith("#") for word in line.split())
+
+
+_ZH_STOPWORDS: Final = _read_stopwords("stopwords_zh.txt")
 _EN_STOPWORDS: Final = frozenset(
     [
         "a",
@@ -321,6 +189,15 @@ _EN_STOPWORDS: Final = frozenset(
         "okay",
     ]
 )
+
+
+# Changes to segmentation or stopwords change every token in the lexical index; the manifest
+# records this so the next ingest rebuilds it even when no file changed.
+TOKENIZER_VERSION: Final = hashlib.sha256(
+    "\n".join(
+        [*sorted(_ZH_STOPWORDS), "|", *sorted(_EN_STOPWORDS), "|", *_DOMAIN_WORDS, "|", jieba.__version__]
+    ).encode()
+).hexdigest()[:12]
 
 
 def normalise(text: str) -> str:

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Final
 
 from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import SecretStr
 
 from bot.answering.retrieval import Hit
 from ingest.text import Language
@@ -145,7 +146,8 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
     return ChatOpenAI(
         model=settings.llm_model,
         base_url=settings.llm_base_url,
-        api_key=settings.llm_api_key,
+        # Local OpenAI-compatible servers (vLLM, llama.cpp) take no key, but the client insists on one.
+        api_key=settings.llm_api_key or SecretStr("not-needed"),
         temperature=settings.llm_temperature,
         timeout=settings.llm_timeout_s,
         max_retries=1,

@@ -99,7 +99,9 @@ def _pdf(pages: list[str]) -> bytes:
 
 
 def test_pdf_pages_become_blocks(tmp_path: Path) -> None:
-    data = _pdf(["Roll out in waves. Each wave starts only when the last one is green.", "Red means usage below 40%."])
+    data = _pdf(
+        ["Roll out in waves. Each wave starts only when the last one is green.", "Red means usage below 40%."]
+    )
     doc = load_file(_write(tmp_path, "playbooks/guide.pdf", data), root=tmp_path)
     assert [b.section for b in doc.blocks] == ["p. 1", "p. 2"]
     assert "Each wave starts only when the last one is green." in doc.blocks[0].text
@@ -189,20 +191,34 @@ def test_faq_yaml(tmp_path: Path) -> None:
     doc = load_file(_write(tmp_path, "faqs/training.yaml", content), root=tmp_path)
     assert doc.doc_type is DocType.FAQ and doc.lang == "zh-Hant"
     first, second = doc.faqs
-    assert (first.entry_id, first.question, first.alternatives, first.tags) == ("training", "培訓要多久?", ("培訓時間多長",), ("培訓",))
+    assert (first.entry_id, first.question, first.alternatives, first.tags) == (
+        "training",
+        "培訓要多久?",
+        ("培訓時間多長",),
+        ("培訓",),
+    )
     assert first.lang == "zh-Hant" and second.lang == "zh-Hans" and second.tags == ("支援",)
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("faqs:\n  - question: 有问题\n    answer: 有答案\n  - question: 只有问题\n", "entry 2: 'answer' is missing"),
+        (
+            "faqs:\n  - question: 有问题\n    answer: 有答案\n  - question: 只有问题\n",
+            "entry 2: 'answer' is missing",
+        ),
         ("faqs:\n  - answer: 只有答案\n", "entry 1: 'question' is missing"),
         ("faqs: []\n", "non-empty list"),
         ("title: 没有列表\n", "needs a 'faqs:' list"),
-        ("faqs:\n  - question: q\n    answer: a\n    alternatives: {x: 1}\n", "'alternatives' must be a list"),
+        (
+            "faqs:\n  - question: q\n    answer: a\n    alternatives: {x: 1}\n",
+            "'alternatives' must be a list",
+        ),
         ("faqs:\n  - question: q\n    answer: a\n    lang: fr\n", "'lang' must be one of"),
-        ("faqs:\n  - id: a\n    question: q\n    answer: a\n  - id: a\n    question: q2\n    answer: b\n", "duplicate id"),
+        (
+            "faqs:\n  - id: a\n    question: q\n    answer: a\n  - id: a\n    question: q2\n    answer: b\n",
+            "duplicate id",
+        ),
         ("faqs:\n  - question: [unclosed\n", "not valid YAML at line"),
     ],
 )

@@ -200,3 +200,28 @@ def test_vector_store_returns_cosine_similarities(ingested: KnowledgeCore) -> No
     assert isinstance(ingested.vectors, VectorStore)
     found = ingested.vectors.query(vector=ingested.embedder.embed_query("red weeks"), k=2)
     assert len(found) == 2 and all(-1.0 <= sim <= 1.0 for _, sim in found)
+
+
+def test_a_tokenizer_change_rebuilds_the_lexical_index(ingested: KnowledgeCore) -> None:
+    manifest = ingested.store.read_manifest()
+    assert manifest is not None and manifest.tokenizer
+    # Pretend the generation was written by an older tokenizer (other stopwords or dictionary).
+    name = ingested.store.current_name()
+    path = ingested.store.root / str(name) / "manifest.json"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(manifest.tokenizer, "old-version"), encoding="utf-8"
+    )
+    report = ingested.ingest()
+    assert report.unchanged == 3 and report.chunks_embedded == 0
+    assert report.generation != name
+    rebuilt = ingested.store.read_manifest()
+    assert rebuilt is not None and rebuilt.tokenizer == manifest.tokenizer
+
+
+def test_progress_is_reported_for_reading_and_embedding(core: KnowledgeCore, library: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    core.ingest(progress=lambda stage, done, total: calls.append((stage, done, total)))
+    reads = [c for c in calls if c[0] == "read"]
+    embeds = [c for c in calls if c[0] == "embed"]
+    assert reads[-1] == ("read", 3, 3) and [c[1] for c in reads] == [1, 2, 3]
+    assert embeds and embeds[-1][1] == embeds[-1][2]

@@ -94,3 +94,21 @@ def test_format_passages_neutralises_tags(ingested: KnowledgeCore) -> None:
     retrieval = ingested.answerer.retrieve("培训要多久")
     text = format_passages(retrieval.hits)
     assert text.count("<passage ") == len(retrieval.hits)
+
+
+def test_chat_models_are_built_from_settings_without_network(settings: Settings) -> None:
+    from langchain_ollama import ChatOllama
+    from langchain_openai import ChatOpenAI
+
+    from bot.answering.llm import build_chat_model
+
+    openai = build_chat_model(
+        settings.model_copy(
+            update={"llm_model": "gpt-x", "llm_base_url": "http://127.0.0.1:9/v1", "llm_api_key": None}
+        )
+    )
+    assert isinstance(openai, ChatOpenAI) and openai.model_name == "gpt-x"
+    ollama = build_chat_model(settings.model_copy(update={"llm_provider": "ollama", "llm_model": "qwen2.5"}))
+    assert isinstance(ollama, ChatOllama) and ollama.model == "qwen2.5"
+    with pytest.raises(ValueError, match="CHANGEBOT_LLM_MODEL"):
+        build_chat_model(settings)
