@@ -19,7 +19,7 @@ class FakeEmbedder:
     """
 
     def __init__(
-        self, *, dimension: int = 64, languages: frozenset[str] = frozenset({"en"}), name: str = "fake"
+        self, *, dimension: int = 1024, languages: frozenset[str] = frozenset({"en"}), name: str = "fake"
     ) -> None:
         self.dimension = dimension
         self._languages = languages

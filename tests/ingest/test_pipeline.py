@@ -131,7 +131,7 @@ def test_vectors_left_by_an_interrupted_run_are_reconciled(ingested: KnowledgeCo
     ingested.vectors.delete([snapshot.chunks[0].id])
     orphan = snapshot.chunks[1]
     ingested.vectors.collection.upsert(
-        ids=["orphan-id"], embeddings=[[0.1] * 64], metadatas=[{"doc_type": "faq"}]
+        ids=["orphan-id"], embeddings=[[0.1] * 1024], metadatas=[{"doc_type": "faq"}]
     )
     report = ingested.ingest()
     assert report.chunks_embedded == 1 and report.vectors_removed == 1
