@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.answering.service import Answer
@@ -19,6 +20,8 @@ from bot.errors import ChangebotError
 from bot.evaluation.evalset import load_eval_set
 from bot.evaluation.runner import calibrate_threshold, run_eval, summarise
 from bot.logging_setup import configure_logging
+from bot.people.models import Role
+from bot.people.service import add_unit, create_invite, invite_link, unit_tree
 from bot.questions.service import record_question
 from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
 
@@ -37,13 +40,16 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _record(settings: Settings, answer: Answer) -> None:
-    # Unanswered questions are the change team's to-do list; answered ones feed the figures.
+def _sessions(settings: Settings) -> sessionmaker[Session]:
     engine = make_engine(settings.database)
     upgrade_database(engine)
-    with transaction(make_session_factory(engine)) as session:
+    return make_session_factory(engine)
+
+
+def _record(settings: Settings, answer: Answer) -> None:
+    # Unanswered questions are the change team's to-do list; answered ones feed the figures.
+    with transaction(_sessions(settings)) as session:
         record_question(session=session, answer=answer, channel="cli")
-    engine.dispose()
 
 
 def _core(settings: Settings) -> KnowledgeCore:
@@ -301,3 +307,64 @@ def serve(
     bind_port = port or settings.port
     out.print(f"changebot is starting on http://{bind_host}:{bind_port}/ (Ctrl-C to stop)")
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+
+
+admin = typer.Typer(help="Units, invite codes and roles.", no_args_is_help=True)
+app.add_typer(admin, name="admin")
+
+
+@admin.command("add-unit")
+def admin_add_unit(
+    name: Annotated[str, typer.Argument(help="Unit name, unique (e.g. 华东区-12号店).")],
+    parent: Annotated[str | None, typer.Option("--parent", help="Name of the unit above it.")] = None,
+) -> None:
+    """Add a unit to the organisation tree."""
+    settings = _settings()
+    try:
+        with transaction(_sessions(settings)) as session:
+            unit = add_unit(session=session, name=name, parent=parent)
+            out.print(f"Added unit {unit.name!r}" + (f" under {parent!r}" if parent else ""))
+    except ChangebotError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
+@admin.command("list-units")
+def admin_list_units() -> None:
+    """Show the unit tree."""
+    with _sessions(_settings())() as session:
+        tree = unit_tree(session=session)
+    if not tree:
+        out.print("No units yet: add one with `changebot admin add-unit NAME`.")
+    for depth, unit in tree:
+        out.print("  " * depth + unit.name)
+
+
+@admin.command("create-invite")
+def admin_create_invite(
+    unit: Annotated[str, typer.Option("--unit", help="The unit people join.")],
+    role: Annotated[Role, typer.Option("--role", help="staff or manager.")] = Role.STAFF,
+    uses: Annotated[int, typer.Option("--uses", help="How many people may use it.")] = 1,
+    expires_days: Annotated[float, typer.Option("--expires-days", help="Days until it expires.")] = 14,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"code", "link"}.')] = False,
+) -> None:
+    """Create an invite code (and deep link) for a unit and role."""
+    settings = _settings()
+    try:
+        with transaction(_sessions(settings)) as session:
+            invite = create_invite(
+                session=session, unit_name=unit, role=role, uses=uses, expires_days=expires_days
+            )
+            code, expires = invite.code, invite.expires_at
+    except ChangebotError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    link = invite_link(code=code, bot_username=settings.telegram_bot_username)
+    if as_json:
+        sys.stdout.write(json.dumps({"code": code, "link": link}) + "\n")
+        return
+    out.print(
+        f"Invite code {code} for {unit!r} as {role.value}, {uses} use(s), expires {expires:%Y-%m-%d %H:%M} UTC"
+    )
+    if link:
+        out.print(link)

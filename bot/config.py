@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(20.0, gt=0)
     llm_temperature: float = Field(0.0, ge=0, le=2)
 
+    # --- people and Telegram
+    telegram_bot_username: str | None = Field(None, description="The bot's @username, for invite deep links.")
+    admin_telegram_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        (), description="Comma-separated Telegram user ids that are admins from the start."
+    )
+
     # --- web
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -107,6 +113,16 @@ class Settings(BaseSettings):
             if unknown:
                 raise ValueError(f"unknown language(s) {unknown}; use {', '.join(LANGUAGES)}")
             return tuple(value)
+        return value
+
+    @field_validator("admin_telegram_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return tuple(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+            except ValueError as exc:
+                raise ValueError("CHANGEBOT_ADMIN_TELEGRAM_IDS must be comma-separated numbers") from exc
         return value
 
     @model_validator(mode="after")

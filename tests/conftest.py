@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.config import Settings
+from bot.storage.database import make_engine, make_session_factory, upgrade_database
 from tests.fakes.embedder import FakeEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,6 +81,15 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {"data_dir": tmp_path / "data", "knowledge_dir": tmp_path / "knowledge"}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A migrated SQLite database in tmp_path."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    upgrade_database(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.base import Base, UtcDateTime, utc_now
@@ -18,7 +18,7 @@ class AskedQuestion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now, index=True)
     channel: Mapped[str] = mapped_column(String(20))  # cli, telegram, web
-    person_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     language: Mapped[str] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)

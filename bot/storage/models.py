@@ -1,5 +1,6 @@
 """Imports every model module so Alembic and ``create_all`` see the whole schema."""
 
+from bot.people.models import InviteCode, Membership, Person, Unit
 from bot.questions.models import AskedQuestion
 
-__all__ = ["AskedQuestion"]
+__all__ = ["AskedQuestion", "InviteCode", "Membership", "Person", "Unit"]

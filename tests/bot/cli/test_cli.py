@@ -109,3 +109,23 @@ def test_stats_json(run) -> None:  # type: ignore[no-untyped-def]
     info = json.loads(output)
     assert info["files"] == 3 and info["chunks"] == info["vectors"] > 0
     assert info["files_by_type"] == {"faq": 1, "playbook": 2}
+
+
+def test_admin_units_and_invites(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("admin", "add-unit", "港湾零售")[0] == 0
+    assert run("admin", "add-unit", "华东区", "--parent", "港湾零售")[0] == 0
+    code, output = run("admin", "add-unit", "华东区", "--parent", "港湾零售")
+    assert code == 1
+    code, output = run("admin", "list-units")
+    assert output.splitlines() == ["港湾零售", "  华东区"]
+    code, output = run(
+        "admin", "create-invite", "--unit", "华东区", "--role", "manager", "--uses", "3", "--json"
+    )
+    assert code == 0
+    payload = json.loads(output)
+    assert set(payload) == {"code", "link"} and len(payload["code"]) == 10
+    assert payload["link"] is None  # no bot username configured
+    code, _ = run("admin", "create-invite", "--unit", "火星区")
+    assert code == 1
+    code, _ = run("admin", "create-invite", "--unit", "华东区", "--role", "boss")
+    assert code == 2

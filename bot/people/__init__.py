@@ -1,0 +1,1 @@
+"""People, units in a hierarchy, roles and invite codes."""

@@ -1,0 +1,235 @@
+"""Units, invites and joining: the rules behind onboarding."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.errors import InvalidInputError, NotFoundError
+from bot.people.models import InviteCode, Membership, Person, Role, Unit
+from bot.storage.base import utc_now
+
+# Unambiguous letters and digits only: codes are read aloud and typed on phones.
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+MAX_UNIT_NAME = 120
+
+
+def normalise_code(code: str) -> str:
+    """Codes are case-insensitive and may be typed with spaces or dashes."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def get_unit(*, session: Session, name: str) -> Unit:
+    """The unit called ``name``; raises ``NotFoundError`` naming it."""
+    unit = session.scalars(select(Unit).where(Unit.name == name.strip())).first()
+    if unit is None:
+        raise NotFoundError(f"no unit named {name.strip()!r}")
+    return unit
+
+
+def add_unit(*, session: Session, name: str, parent: str | None = None) -> Unit:
+    """Create a unit, optionally under ``parent``.
+
+    Args:
+        session: an open session; the caller commits.
+        name: unique unit name ("华东区", "华东区-12号店").
+        parent: name of the parent unit, which must exist.
+    """
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInputError("a unit needs a name")
+    if len(name) > MAX_UNIT_NAME:
+        raise InvalidInputError(f"unit names are at most {MAX_UNIT_NAME} characters")
+    if session.scalars(select(Unit.id).where(Unit.name == name)).first() is not None:
+        raise InvalidInputError(f"a unit named {name!r} already exists")
+    parent_unit = get_unit(session=session, name=parent) if parent else None
+    unit = Unit(name=name, parent=parent_unit)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def unit_and_descendants(*, session: Session, unit: Unit) -> list[Unit]:
+    """``unit`` and every unit below it."""
+    found = [unit]
+    frontier = [unit.id]
+    while frontier:
+        children = session.scalars(select(Unit).where(Unit.parent_id.in_(frontier))).all()
+        found.extend(children)
+        frontier = [child.id for child in children]
+    return found
+
+
+def ancestors(unit: Unit) -> list[Unit]:
+    """The units above ``unit``, nearest first."""
+    chain = []
+    current = unit.parent
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    return chain
+
+
+def create_invite(
+    *,
+    session: Session,
+    unit_name: str,
+    role: Role,
+    uses: int = 1,
+    expires_days: float = 14,
+    created_by: Person | None = None,
+) -> InviteCode:
+    """Create an invite code for a unit and role.
+
+    Args:
+        session: an open session; the caller commits.
+        unit_name: the unit people join.
+        role: staff or manager.
+        uses: how many people may join with it.
+        expires_days: days until it stops working.
+        created_by: the person creating it; a manager may only invite into units they manage.
+    """
+    if not 1 <= uses <= 10_000:
+        raise InvalidInputError("uses must be between 1 and 10000")
+    if not 0 < expires_days <= 365:
+        raise InvalidInputError("expires-days must be more than 0 and at most 365")
+    unit = get_unit(session=session, name=unit_name)
+    if created_by is not None and not can_manage(session=session, person=created_by, unit=unit):
+        raise InvalidInputError(f"you do not manage {unit.name!r}")
+    invite = InviteCode(
+        code="".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH)),
+        unit=unit,
+        role=role.value,
+        uses_left=uses,
+        expires_at=utc_now() + timedelta(days=expires_days),
+        created_by_id=created_by.id if created_by else None,
+    )
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def invite_link(*, code: str, bot_username: str | None) -> str | None:
+    """The Telegram deep link that starts the bot with the code, when the bot's username is known."""
+    if not bot_username:
+        return None
+    return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """The outcome of redeeming a code."""
+
+    person: Person
+    unit: Unit
+    role: Role
+    already_member: bool
+
+
+def redeem_invite(*, session: Session, code: str, telegram_id: int, name: str, language: str) -> Joined:
+    """Join the unit behind ``code``; raises ``InvalidInputError`` for an unknown, used-up or expired code.
+
+    Args:
+        session: an open session; the caller commits.
+        code: the invite code as typed.
+        telegram_id: the joining person's Telegram user id.
+        name: their display name.
+        language: their language (zh-Hans, zh-Hant, en).
+    """
+    invite = session.scalars(select(InviteCode).where(InviteCode.code == normalise_code(code))).first()
+    if invite is None:
+        raise InvalidInputError("unknown invite code")
+    if invite.expires_at <= utc_now():
+        raise InvalidInputError("this invite code has expired")
+    person = session.scalars(select(Person).where(Person.telegram_id == telegram_id)).first()
+    if person is None:
+        person = Person(telegram_id=telegram_id, name=name[:200], language=language)
+        session.add(person)
+        session.flush()
+    existing = session.scalars(
+        select(Membership).where(Membership.person_id == person.id, Membership.unit_id == invite.unit_id)
+    ).first()
+    if existing is not None:
+        return Joined(person=person, unit=invite.unit, role=Role(existing.role), already_member=True)
+    # Decrement atomically so two people racing for the last use cannot both get in.
+    claimed = session.execute(
+        update(InviteCode)
+        .where(InviteCode.id == invite.id, InviteCode.uses_left > 0)
+        .values(uses_left=InviteCode.uses_left - 1)
+    )
+    if claimed.rowcount == 0:  # type: ignore[attr-defined]
+        raise InvalidInputError("this invite code has been used up")
+    session.add(Membership(person=person, unit=invite.unit, role=invite.role))
+    person.active = True
+    session.flush()
+    return Joined(person=person, unit=invite.unit, role=Role(invite.role), already_member=False)
+
+
+def managed_units(*, session: Session, person: Person) -> list[Unit]:
+    """Every unit ``person`` manages, directly or through a parent; admins manage all."""
+    if person.is_admin:
+        return list(session.scalars(select(Unit)).all())
+    units: dict[int, Unit] = {}
+    for membership in person.memberships:
+        if membership.role == Role.MANAGER.value:
+            for unit in unit_and_descendants(session=session, unit=membership.unit):
+                units[unit.id] = unit
+    return list(units.values())
+
+
+def can_manage(*, session: Session, person: Person, unit: Unit) -> bool:
+    """Whether ``person`` may act as manager for ``unit``."""
+    return person.is_admin or any(
+        managed.id == unit.id for managed in managed_units(session=session, person=person)
+    )
+
+
+def managers_of(*, session: Session, unit: Unit) -> Sequence[Person]:
+    """The nearest managers for ``unit``: its own, else those of the closest unit above that has any."""
+    for candidate in [unit, *ancestors(unit)]:
+        managers = session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.unit_id == candidate.id,
+                Membership.role == Role.MANAGER.value,
+                Person.active.is_(True),
+            )
+        ).all()
+        if managers:
+            return managers
+    return []
+
+
+def unit_tree(*, session: Session) -> list[tuple[int, Unit]]:
+    """All units as (depth, unit), parents before children, siblings by name."""
+    units = session.scalars(select(Unit).order_by(Unit.name)).all()
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[tuple[int, Unit]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for unit in children.get(parent, []):
+            ordered.append((depth, unit))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def ensure_admins(*, session: Session, telegram_ids: Sequence[int]) -> None:
+    """Make the configured Telegram ids admins (creating their person records if needed)."""
+    for telegram_id in telegram_ids:
+        person = session.scalars(select(Person).where(Person.telegram_id == telegram_id)).first()
+        if person is None:
+            session.add(Person(telegram_id=telegram_id, is_admin=True))
+        elif not person.is_admin:
+            person.is_admin = True
+    session.flush()
