@@ -1,7 +1,8 @@
-"""Turn a file into a ``LoadedDocument``: one module per format, one entry point, clear errors.
+"""Turn one file of the knowledge library into a cleaned ``LoadedDocument``.
 
-Every loader raises ``LoaderError`` with a message meant for the person who owns the file
-("the PDF is encrypted", "entry 3 has no answer"), never a library traceback.
+One module per format reads the bytes; ``load_file`` owns what is common to all of them: size and
+binary checks, the source name, the document type and title fallbacks. Every failure is a
+``LoaderError`` whose message is written for the person who owns the file, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,79 +13,100 @@ from typing import Final
 
 from ingest.documents import DocType, LoadedDocument, LoaderError
 from ingest.loaders import docx, faq, html, markdown, pdf, text
+from ingest.loaders.common import ParsedFile
 
-_LOADERS: Final[dict[str, Callable[[bytes, str], LoadedDocument]]] = {
-    ".md": markdown.load,
-    ".markdown": markdown.load,
-    ".txt": text.load,
-    ".pdf": pdf.load,
-    ".docx": docx.load,
-    ".html": html.load,
-    ".htm": html.load,
-    ".yaml": faq.load_yaml,
-    ".yml": faq.load_yaml,
-    ".csv": faq.load_csv,
+__all__ = ["SUPPORTED_SUFFIXES", "load_file"]
+
+_PARSERS: Final[dict[str, Callable[[bytes], ParsedFile]]] = {
+    ".md": markdown.parse,
+    ".markdown": markdown.parse,
+    ".txt": text.parse,
+    ".pdf": pdf.parse,
+    ".docx": docx.parse,
+    ".html": html.parse,
+    ".htm": html.parse,
+    ".yaml": faq.parse_yaml,
+    ".yml": faq.parse_yaml,
+    ".csv": faq.parse_csv,
 }
-SUPPORTED_SUFFIXES: Final = frozenset(_LOADERS)
+SUPPORTED_SUFFIXES: Final[frozenset[str]] = frozenset(_PARSERS)
+_STRUCTURED_FAQ_SUFFIXES: Final = frozenset({".yaml", ".yml", ".csv"})
 _FOLDER_TYPES: Final = {"playbooks": DocType.PLAYBOOK, "faqs": DocType.FAQ, "cases": DocType.CASE}
 
 
-def human_size(size: int) -> str:
-    """Bytes as "12.3 MB" or "800 KB"."""
-    if size >= 1_048_576:
-        return f"{size / 1_048_576:.1f} MB"
-    return f"{max(1, round(size / 1024))} KB"
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} bytes"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KB"
+    return f"{count / (1024 * 1024):.1f} MB"
 
 
-def _relative(path: Path, root: Path) -> str:
+def _relative_parts(path: Path, root: Path) -> tuple[str, ...] | None:
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return path.resolve().relative_to(root.resolve()).parts
     except ValueError:
-        return path.name
+        return None
 
 
-def _folder_type(source: str) -> DocType | None:
-    for part in source.split("/")[:-1]:
-        if part in _FOLDER_TYPES:
-            return _FOLDER_TYPES[part]
-    return None
+def _doc_type(parsed: ParsedFile, *, suffix: str, folders: tuple[str, ...]) -> DocType:
+    if parsed.declared_type is not None:
+        return parsed.declared_type
+    # A structured FAQ file is indexed as question/answer pairs wherever it lives, so its type says so.
+    if suffix in _STRUCTURED_FAQ_SUFFIXES:
+        return DocType.FAQ
+    for folder in folders:
+        if folder in _FOLDER_TYPES:
+            return _FOLDER_TYPES[folder]
+    return DocType.PLAYBOOK
+
+
+def title_from_stem(stem: str) -> str:
+    """A readable title from a file name: ``rollout-pacing_v2`` becomes ``rollout pacing v2``."""
+    return " ".join(stem.replace("-", " ").replace("_", " ").split()) or stem
 
 
 def load_file(path: Path, *, root: Path, max_bytes: int = 20 * 1024 * 1024) -> LoadedDocument:
-    """Load and clean one file.
+    """Load and clean one file of the knowledge library.
 
     Args:
-        path: the file.
-        root: the knowledge library root; ``source`` is the path relative to it.
+        path: the file to read.
+        root: the knowledge library root; ``source`` is ``path`` relative to it (or the file name
+            when ``path`` lies outside it).
         max_bytes: larger files are rejected before they are read.
+
+    Raises:
+        LoaderError: the file cannot become a document; the message says why and what to do.
     """
     suffix = path.suffix.lower()
-    loader = _LOADERS.get(suffix)
-    if loader is None:
+    parser = _PARSERS.get(suffix)
+    if parser is None:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise LoaderError(f"unsupported file type {suffix or '(none)'!r}; supported: {supported}")
+        kind = f"'{suffix}' files are" if suffix else "files without an extension are"
+        raise LoaderError(f"{kind} not supported; use one of {supported}")
     try:
         size = path.stat().st_size
-    except OSError as exc:
-        raise LoaderError(f"cannot read file: {exc.strerror or exc}") from exc
-    if size == 0:
-        raise LoaderError("the file is empty")
-    if size > max_bytes:
-        raise LoaderError(f"the file is {human_size(size)}; the limit is {human_size(max_bytes)}")
-    try:
+        if size == 0:
+            raise LoaderError("the file is empty")
+        if size > max_bytes:
+            raise LoaderError(
+                f"the file is {_size(size)}, over the {_size(max_bytes)} limit; split it into smaller files"
+            )
         data = path.read_bytes()
     except OSError as exc:
-        raise LoaderError(f"cannot read file: {exc.strerror or exc}") from exc
-    document = loader(data, path.stem)
-    document.source = _relative(path, root)
-    declared = document.metadata.pop("type", "")
-    if declared:
-        try:
-            document.doc_type = DocType(declared.lower())
-        except ValueError as exc:
-            raise LoaderError(f"front matter 'type' must be playbook, faq or case, not {declared!r}") from exc
-    elif (folder := _folder_type(document.source)) is not None and not document.faqs:
-        document.doc_type = folder
+        raise LoaderError(f"the file cannot be read: {exc.strerror or exc}") from exc
+
+    parsed = parser(data)
+    parts = _relative_parts(path, root)
+    document = LoadedDocument(
+        source="/".join(parts) if parts else path.name,
+        doc_type=_doc_type(parsed, suffix=suffix, folders=parts[:-1] if parts else ()),
+        title=parsed.title or title_from_stem(path.stem),
+        lang=parsed.lang,
+        blocks=parsed.blocks,
+        faqs=parsed.faqs,
+        metadata=parsed.metadata,
+    )
     if not document.blocks and not document.faqs:
-        raise LoaderError("no text found in the file after cleaning")
+        raise LoaderError("no text left in the file after removing markup and boilerplate")
     return document

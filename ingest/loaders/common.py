@@ -1,67 +1,130 @@
-"""Helpers shared by the loaders: decoding, titles, heading paths."""
+"""What the format loaders share: their result shape, decoding, languages and heading paths."""
 
 from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from typing import Final
 
 from charset_normalizer import from_bytes
 
 from ingest.clean import looks_binary
-from ingest.documents import Block, LoaderError
+from ingest.documents import Block, DocType, FaqEntry, LoaderError
+
+LANGUAGES: Final = ("zh-Hans", "zh-Hant", "en")
+# What people write in a `lang:` field, folded to the three codes the index filters on; a chunk
+# tagged "zh-CN" would silently drop out of every language-filtered search.
+_LANGUAGE_ALIASES: Final = {
+    "zh-hans": "zh-Hans",
+    "zh-cn": "zh-Hans",
+    "zh-sg": "zh-Hans",
+    "zh-hans-cn": "zh-Hans",
+    "zh": "zh-Hans",
+    "zh-hant": "zh-Hant",
+    "zh-tw": "zh-Hant",
+    "zh-hk": "zh-Hant",
+    "zh-mo": "zh-Hant",
+    "zh-hant-tw": "zh-Hant",
+    "zh-hant-hk": "zh-Hant",
+    "en": "en",
+    "en-us": "en",
+    "en-gb": "en",
+}
+
+# Chinese knowledge files that are not UTF-8 are GBK/GB18030 or Big5; Western spreadsheets export
+# cp1252. Limiting detection to these keeps short Chinese files from being read as Korean or Japanese.
+_LEGACY_ENCODINGS: Final = ["gb18030", "big5", "cp1252"]
+_BOMS: Final = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_CJK_RE: Final = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
-def decode_text(data: bytes) -> str:
-    """Decode a text file: UTF-8 (with or without BOM) first, else the detected encoding (GBK, Big5…)."""
+@dataclass(slots=True)
+class ParsedFile:
+    """What a format loader read from one file; ``load_file`` adds the source, type and fallbacks."""
+
+    title: str = ""
+    lang: str = ""
+    declared_type: DocType | None = None
+    blocks: list[Block] = field(default_factory=list)
+    faqs: list[FaqEntry] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def decode_text(data: bytes, *, declared: str = "") -> str:
+    """Decode a text file: a BOM, else UTF-8, else the ``declared`` encoding, else the likeliest one."""
     if looks_binary(data):
-        raise LoaderError("the file looks binary, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data).best()
+        raise LoaderError("the file looks binary, not text; check that it was saved in the right format")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise LoaderError(f"the text is not valid {encoding.upper()}: {exc.reason}") from exc
+    # Valid UTF-8 is almost never an accident, so it wins even over a declared encoding (pages are
+    # often re-saved as UTF-8 and keep their old <meta charset>).
+    for encoding in ("utf-8", declared):
+        if not encoding:
+            continue
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    best = from_bytes(data, cp_isolation=_LEGACY_ENCODINGS).best()
     if best is None:
         raise LoaderError("the text encoding could not be recognised; save the file as UTF-8")
     return str(best)
 
 
-def title_from_stem(stem: str) -> str:
-    """A readable title from a file name: ``rollout-pacing_v2`` -> ``rollout pacing v2``."""
-    return " ".join(stem.replace("_", " ").replace("-", " ").split()) or stem
+def normalise_language(value: object, *, where: str) -> str:
+    """A ``lang`` value as zh-Hans, zh-Hant or en ("" when absent); anything else is an error."""
+    if value is None or value == "":
+        return ""
+    key = str(value).strip().lower().replace("_", "-")
+    if key not in _LANGUAGE_ALIASES:
+        raise LoaderError(f"{where}: unknown language {value!r}; use one of {', '.join(LANGUAGES)}")
+    return _LANGUAGE_ALIASES[key]
 
 
-class SectionTracker:
-    """Keeps the heading path while a loader walks a document, and collects blocks under it."""
+def parse_doc_type(value: object, *, where: str) -> DocType:
+    """A declared ``type`` as a DocType; anything else is an error."""
+    try:
+        return DocType(str(value).strip().lower())
+    except ValueError:
+        allowed = ", ".join(member.value for member in DocType)
+        raise LoaderError(f"{where}: unknown type {value!r}; use one of {allowed}") from None
+
+
+def join_lines(first: str, second: str) -> str:
+    """Join two pieces of one sentence: no space between Chinese text, one space between words."""
+    if not first or not second:
+        return first + second
+    if _CJK_RE.match(first[-1]) or _CJK_RE.match(second[0]):
+        return first + second
+    return f"{first} {second}"
+
+
+class SectionPath:
+    """The heading path while a loader walks a document in reading order."""
 
     def __init__(self, *, title: str = "") -> None:
         self.title = title
-        self._path: list[tuple[int, str]] = []
-        self._lines: list[str] = []
-        self.blocks: list[Block] = []
+        self._headings: list[tuple[int, str]] = []
 
-    @property
-    def section(self) -> str:
-        """The current heading path, "A > B"."""
-        return " > ".join(text for _, text in self._path)
+    def __str__(self) -> str:
+        return " > ".join(text for _, text in self._headings)
 
-    def heading(self, level: int, text: str) -> None:
-        """Start a section at ``level`` (1 = top)."""
-        self.flush()
-        if level == 1 and (not self.title or text == self.title) and not self._path:
-            # The document's own H1 is its title, not a section.
-            self.title = self.title or text
+    def enter(self, *, level: int, text: str) -> None:
+        """Move to a heading of ``level`` (1 = top)."""
+        self._headings = [(lvl, name) for lvl, name in self._headings if lvl < level]
+        # A level-1 heading equal to the title names the document, not a section: citations
+        # should read "Title > Section", not "Title > Title > Section".
+        if level == 1 and text == self.title:
             return
-        self._path = [(lvl, name) for lvl, name in self._path if lvl < level]
-        self._path.append((level, text))
-
-    def add(self, line: str) -> None:
-        """Add a line of body text."""
-        self._lines.append(line)
-
-    def paragraph_break(self) -> None:
-        """End a paragraph (a blank line)."""
-        self._lines.append("")
-
-    def flush(self) -> None:
-        """Close the current block."""
-        text = "\n".join(self._lines).strip()
-        if text:
-            self.blocks.append(Block(text=text, section=self.section))
-        self._lines = []
+        self._headings.append((level, text))

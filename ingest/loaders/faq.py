@@ -1,124 +1,168 @@
-"""Structured FAQ files: YAML (``faqs:`` list) and CSV (question, answer, alternatives, tags)."""
+"""Structured FAQ files: YAML (a ``faqs:`` list, or a bare list) and CSV sheets.
+
+Errors name the entry (YAML, counted from 1) or the line (CSV, as a spreadsheet shows it) and the
+field, because the people who edit these files fix them by hand.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 import yaml
 
 from ingest.clean import clean_text
-from ingest.documents import DocType, FaqEntry, LoadedDocument, LoaderError
-from ingest.loaders.common import decode_text, title_from_stem
+from ingest.documents import FaqEntry, LoaderError
+from ingest.loaders.common import ParsedFile, decode_text, normalise_language
 
-_LANGS = ("zh-Hans", "zh-Hant", "en")
+_CSV_COLUMNS: Final = ("id", "question", "answer", "alternatives", "tags", "lang")
+_CSV_REQUIRED: Final = ("question", "answer")
+# Spreadsheets put several alternatives or tags in one cell.
+_CSV_LIST_SEPARATOR: Final = "|"
 
 
-def _strings(value: Any, *, where: str, field: str) -> tuple[str, ...]:
-    if value is None or value == "":
+def _required_text(raw: Mapping[str, Any], key: str, *, where: str) -> str:
+    value = raw.get(key)
+    if value is None:
+        raise LoaderError(f"{where}: '{key}' is missing")
+    if not isinstance(value, str):
+        # YAML reads `answer: yes` as true and `answer: 1.10` as 1.1; quoting keeps the text.
+        raise LoaderError(f"{where}: '{key}' must be text; put it in quotes")
+    text = clean_text(value)
+    if not text:
+        raise LoaderError(f"{where}: '{key}' is empty")
+    return text
+
+
+def _text_list(value: Any, key: str, *, where: str) -> tuple[str, ...]:
+    if value is None:
         return ()
-    if isinstance(value, str):
-        return (clean_text(value),)
-    if isinstance(value, list) and all(isinstance(item, str | int | float) for item in value):
-        return tuple(clean_text(str(item)) for item in value if str(item).strip())
-    raise LoaderError(f"{where}: '{field}' must be a list of texts")
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(
+        isinstance(item, str | int | float) and not isinstance(item, bool) for item in items
+    ):
+        raise LoaderError(f"{where}: '{key}' must be a list of texts")
+    texts = (clean_text(str(item)) for item in items)
+    return tuple(dict.fromkeys(text for text in texts if text))
 
 
-def _entry(raw: Any, *, where: str, default_lang: str, default_tags: tuple[str, ...]) -> FaqEntry:
-    if not isinstance(raw, dict):
-        raise LoaderError(f"{where}: each FAQ must be a mapping with 'question' and 'answer'")
-    fields: dict[str, str] = {}
-    for field in ("question", "answer"):
-        value = raw.get(field)
-        if not isinstance(value, str | int | float) or not clean_text(str(value)):
-            raise LoaderError(f"{where}: '{field}' is missing or empty")
-        fields[field] = clean_text(str(value))
-    lang = str(raw.get("lang") or default_lang or "")
-    if lang and lang not in _LANGS:
-        raise LoaderError(f"{where}: 'lang' must be one of {', '.join(_LANGS)}, not {lang!r}")
+def _entry(raw: Any, *, where: str, file_tags: tuple[str, ...]) -> FaqEntry:
+    if not isinstance(raw, Mapping):
+        raise LoaderError(f"{where}: expected 'question:' and 'answer:' fields, found {type(raw).__name__}")
+    entry_id = raw.get("id")
+    if entry_id is not None and (isinstance(entry_id, bool) or not isinstance(entry_id, str | int)):
+        raise LoaderError(f"{where}: 'id' must be a short text")
+    tags = _text_list(raw.get("tags"), "tags", where=where)
     return FaqEntry(
-        question=fields["question"],
-        answer=fields["answer"],
-        entry_id=str(raw.get("id") or ""),
-        alternatives=_strings(raw.get("alternatives"), where=where, field="alternatives"),
-        tags=_strings(raw.get("tags"), where=where, field="tags") or default_tags,
-        lang=lang,
+        question=_required_text(raw, "question", where=where),
+        answer=_required_text(raw, "answer", where=where),
+        entry_id=clean_text(str(entry_id)) if entry_id is not None else "",
+        alternatives=_text_list(raw.get("alternatives"), "alternatives", where=where),
+        # File-wide tags apply to every entry, after its own.
+        tags=tuple(dict.fromkeys(tags + file_tags)),
+        lang=normalise_language(raw.get("lang"), where=f"{where}: 'lang'"),
     )
 
 
-def load_yaml(data: bytes, stem: str) -> LoadedDocument:
-    """Load a YAML FAQ file: a mapping with ``faqs:`` (and optional lang, tags, title) or a bare list."""
+def _check_unique_ids(entries: list[tuple[str, FaqEntry]]) -> None:
+    first: dict[str, str] = {}
+    for where, entry in entries:
+        if not entry.entry_id:
+            continue
+        if entry.entry_id in first:
+            raise LoaderError(f"{where}: id {entry.entry_id!r} is already used by {first[entry.entry_id]}")
+        first[entry.entry_id] = where
+
+
+def parse_yaml(data: bytes) -> ParsedFile:
+    """Read a YAML FAQ file: ``faqs:`` with optional ``title``, ``lang``, ``tags``, ``audience``; or a bare list."""
     try:
-        parsed = yaml.safe_load(decode_text(data))
+        content = yaml.safe_load(decode_text(data))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
+        where = f" near line {mark.line + 1}" if mark is not None else ""
         raise LoaderError(f"the FAQ file is not valid YAML{where}") from exc
-    header: dict[str, Any] = {}
-    if isinstance(parsed, dict):
-        header = parsed
-        entries = parsed.get("faqs")
-        if entries is None:
-            raise LoaderError("the FAQ file needs a 'faqs:' list")
+    header: Mapping[str, Any] = {}
+    if isinstance(content, Mapping):
+        header = content
+        if "faqs" not in header:
+            raise LoaderError("the FAQ file needs a 'faqs:' list of question/answer entries")
+        items = header["faqs"]
     else:
-        entries = parsed
-    if not isinstance(entries, list) or not entries:
-        raise LoaderError("'faqs' must be a non-empty list of question/answer entries")
-    lang = str(header.get("lang") or "")
-    if lang and lang not in _LANGS:
-        raise LoaderError(f"'lang' must be one of {', '.join(_LANGS)}, not {lang!r}")
-    tags = _strings(header.get("tags"), where="file", field="tags")
-    faqs = [
-        _entry(raw, where=f"entry {number}", default_lang=lang, default_tags=tags)
-        for number, raw in enumerate(entries, start=1)
+        items = content
+    if not isinstance(items, list):
+        raise LoaderError("'faqs' must be a list of entries, each with 'question:' and 'answer:'")
+    if not items:
+        raise LoaderError("the FAQ file has no entries")
+    file_tags = _text_list(header.get("tags"), "tags", where="the FAQ file")
+    entries = [
+        (f"FAQ entry {number}", _entry(raw, where=f"FAQ entry {number}", file_tags=file_tags))
+        for number, raw in enumerate(items, start=1)
     ]
-    _check_ids(faqs)
-    metadata = {"audience": str(header["audience"])} if header.get("audience") else {}
-    return LoadedDocument(
-        source=stem,
-        doc_type=DocType.FAQ,
-        title=clean_text(str(header.get("title") or "")) or title_from_stem(stem),
-        lang=lang,
-        faqs=faqs,
-        metadata=metadata,
+    _check_unique_ids(entries)
+    audience = _text_list(header.get("audience"), "audience", where="the FAQ file")
+    return ParsedFile(
+        title=clean_text(str(header.get("title") or "")),
+        lang=normalise_language(header.get("lang"), where="the FAQ file's 'lang'"),
+        faqs=[entry for _, entry in entries],
+        metadata={"audience": ",".join(audience)} if audience else {},
     )
 
 
-def load_csv(data: bytes, stem: str) -> LoadedDocument:
-    """Load a CSV FAQ sheet: columns question, answer and optional id, alternatives, tags, lang (``|``-separated lists)."""
-    reader = csv.DictReader(io.StringIO(decode_text(data), newline=""))
-    columns = {name.strip().lower() for name in reader.fieldnames or [] if name}
-    missing = {"question", "answer"} - columns
-    if missing:
-        raise LoaderError(f"the CSV needs columns question and answer; missing: {', '.join(sorted(missing))}")
-    faqs = []
+def _delimiter(text: str) -> str:
+    # Spreadsheets in many locales export ";" or tab-separated "CSV".
+    header = text.split("\n", 1)[0]
+    if "," not in header:
+        for candidate in (";", "\t"):
+            if candidate in header:
+                return candidate
+    return ","
+
+
+def parse_csv(data: bytes) -> ParsedFile:
+    """Read a CSV FAQ sheet: a header with question and answer, optional id, alternatives, tags, lang."""
+    text = decode_text(data)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    entries: list[tuple[str, FaqEntry]] = []
+    columns: list[str] = []
+    previous_line = 0
     try:
         for row in reader:
-            line = reader.line_num
-            cleaned = {(key or "").strip().lower(): (value or "") for key, value in row.items() if key}
-            if not any(value.strip() for value in cleaned.values()):
+            # A quoted cell may span lines; a row is named by the line it starts on.
+            where, previous_line = f"line {previous_line + 1}", reader.line_num
+            if not any(cell.strip() for cell in row):
                 continue
-            raw = {
-                "id": cleaned.get("id", ""),
-                "question": cleaned.get("question", ""),
-                "answer": cleaned.get("answer", ""),
-                "alternatives": [part for part in cleaned.get("alternatives", "").split("|") if part.strip()],
-                "tags": [part for part in cleaned.get("tags", "").split("|") if part.strip()],
-                "lang": cleaned.get("lang", "").strip(),
-            }
-            faqs.append(_entry(raw, where=f"line {line}", default_lang="", default_tags=()))
+            if not columns:
+                columns = [cell.strip().lower() for cell in row]
+                missing = [name for name in _CSV_REQUIRED if name not in columns]
+                if missing:
+                    raise LoaderError(
+                        f"{where}: the header needs the columns {', '.join(_CSV_REQUIRED)} "
+                        f"(missing: {', '.join(missing)}); optional: id, alternatives, tags, lang"
+                    )
+                continue
+            extra = row[len(columns) :]
+            if any(cell.strip() for cell in extra):
+                raise LoaderError(
+                    f"{where}: {len(row)} cells but the header has {len(columns)}; "
+                    "put quotes around text that contains commas"
+                )
+            cells = dict(zip(columns, row, strict=False))
+            raw: dict[str, Any] = {key: cells[key].strip() or None for key in _CSV_COLUMNS if key in cells}
+            for key in ("alternatives", "tags"):
+                if raw.get(key):
+                    raw[key] = [part.strip() for part in cells[key].split(_CSV_LIST_SEPARATOR)]
+            for key in _CSV_REQUIRED:
+                # An empty cell is an empty answer, not a missing column.
+                raw[key] = cells.get(key, "")
+            entries.append((where, _entry(raw, where=where, file_tags=())))
     except csv.Error as exc:
-        raise LoaderError(f"the CSV is malformed near line {reader.line_num}: {exc}") from exc
-    if not faqs:
-        raise LoaderError("the CSV has no question/answer rows")
-    _check_ids(faqs)
-    return LoadedDocument(source=stem, doc_type=DocType.FAQ, title=title_from_stem(stem), faqs=faqs)
-
-
-def _check_ids(faqs: list[FaqEntry]) -> None:
-    seen: set[str] = set()
-    for number, entry in enumerate(faqs, start=1):
-        if entry.entry_id and entry.entry_id in seen:
-            raise LoaderError(f"entry {number}: duplicate id {entry.entry_id!r}")
-        seen.add(entry.entry_id)
+        raise LoaderError(f"line {reader.line_num}: the CSV is malformed ({exc})") from exc
+    if not columns:
+        raise LoaderError("the CSV has no header row")
+    if not entries:
+        raise LoaderError("the CSV has a header but no question/answer rows")
+    _check_unique_ids(entries)
+    return ParsedFile(faqs=[entry for _, entry in entries])
