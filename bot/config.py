@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     top_k: int = Field(3, ge=1, le=20, description="Sources returned with an answer.")
     candidates: int = Field(30, ge=5, le=200, description="Candidates each retriever contributes to fusion.")
     rrf_k: int = Field(
-        20, ge=1, description="Reciprocal-rank-fusion constant; smaller makes rank 1 count more."
+        10, ge=1, description="Reciprocal-rank-fusion constant; smaller makes rank 1 count more."
     )
     dense_weight: float = Field(
         1.0, ge=0, description="Fusion weight of dense search for languages the model serves."
@@ -68,10 +68,10 @@ class Settings(BaseSettings):
     )
     lexical_weight: float = Field(1.0, ge=0)
     faq_question_weight: float = Field(
-        0.6, ge=0, description="Extra fusion weight for matches on FAQ questions."
+        0.3, ge=0, description="Extra fusion weight for matches on FAQ questions."
     )
     answer_threshold: float = Field(
-        0.45,
+        0.26,
         ge=0,
         le=1,
         description="Below this confidence the bot says it does not know and records the question.",

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
+
 from bot.answering.llm import LlmAnswerer, build_chat_model
 from bot.answering.retrieval import FusionWeights, HybridRetriever, LiveIndex
 from bot.answering.service import Answerer
@@ -46,6 +48,14 @@ class KnowledgeCore:
     vectors: VectorStore
     retriever: HybridRetriever
     answerer: Answerer
+
+    def close(self) -> None:
+        """Release the vector store's connections (HTTP sessions to a Chroma server, SQLite handles)."""
+        # chromadb's HTTP client never closes the httpx session it opens (as of 1.5); do it for it.
+        session = getattr(getattr(self.vectors.client, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):
+            session.close()
+        self.vectors.client.close()
 
     def ingest(
         self, paths: Sequence[Path] | None = None, *, progress: ProgressCallback | None = None

@@ -66,10 +66,10 @@ class FusionWeights:
     """How much each ranked list counts in the fusion."""
 
     lexical: float = 1.0
-    faq_question: float = 0.6
+    faq_question: float = 0.3
     dense: float = 1.0
     dense_unserved: float = 0.0
-    rrf_k: int = 20
+    rrf_k: int = 10
 
 
 @dataclass(slots=True)
@@ -186,7 +186,7 @@ class HybridRetriever:
                 # them; half of the vote depends on how much of the question it covers.
                 match = snapshot.lexical.coverage(tokens, row)
                 entry.score += self._weights.lexical * (0.5 + 0.5 * match) / (rrf_k + rank)
-            if snapshot.faq_rows:
+            if snapshot.faq_rows and mode == "hybrid":
                 faq_scores = snapshot.faq_lexical.scores(tokens)
                 faq_mask = mask[snapshot.faq_rows] if mask is not None else None
                 for rank, faq_row in enumerate(self._top(faq_scores, faq_mask), start=1):

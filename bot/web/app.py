@@ -27,6 +27,7 @@ def create_app(settings: Settings, *, core: KnowledgeCore | None = None) -> Fast
         engine = make_engine(settings.database)
         upgrade_database(engine)
         app.state.settings = settings
+        owned_core = core is None
         app.state.core = core or build_knowledge_core(settings)
         app.state.sessions = make_session_factory(engine)
         if app.state.core.store.current_name() is None:
@@ -34,6 +35,8 @@ def create_app(settings: Settings, *, core: KnowledgeCore | None = None) -> Fast
         try:
             yield
         finally:
+            if owned_core:
+                app.state.core.close()
             engine.dispose()
 
     app = FastAPI(

@@ -186,13 +186,13 @@ def test_a_new_generation_becomes_visible_to_a_running_reader(
     settings: Settings, ingested: KnowledgeCore, library: Path
 ) -> None:
     reader = build_knowledge_core(settings, embedder=FakeEmbedder())
-    assert not reader.answerer.answer("门店的消防演练多久一次？").answered
+    assert not reader.answerer.answer("仓库的消防演练多久一次？").answered
     (library / "faqs" / "safety.yaml").write_text(
-        "faqs:\n  - question: 门店的消防演练多久一次？\n    answer: 每季度一次消防演练，由店长组织。\n",
+        "faqs:\n  - question: 仓库的消防演练多久一次？\n    answer: 每季度一次消防演练，由店长组织。\n",
         encoding="utf-8",
     )
     ingested.ingest()
-    answer = reader.answerer.answer("门店的消防演练多久一次？")
+    answer = reader.answerer.answer("仓库的消防演练多久一次？")
     assert answer.answered and "每季度" in answer.answer
 
 
