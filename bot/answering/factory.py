@@ -55,7 +55,9 @@ class KnowledgeCore:
         session = getattr(getattr(self.vectors.client, "_server", None), "_session", None)
         if isinstance(session, httpx.Client):
             session.close()
-        self.vectors.client.close()
+        close = getattr(self.vectors.client, "close", None)  # not on the ClientAPI protocol, on every client
+        if callable(close):
+            close()
 
     def ingest(
         self, paths: Sequence[Path] | None = None, *, progress: ProgressCallback | None = None
