@@ -210,12 +210,33 @@ def fold(text: str) -> str:
     return str(_T2S.convert(unicodedata.normalize("NFKC", text))).casefold()
 
 
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+# NFKC (applied when files are loaded) turns Chinese full-width punctuation into ASCII; that is
+# right for matching but reads badly in a Chinese answer. Next to Han characters it goes back.
+_CJK_PUNCTUATION: Final = (
+    (re.compile(rf"(?<=[{_HAN}]),"), "，"),
+    (re.compile(rf"(?<=[{_HAN}]);"), "；"),
+    (re.compile(rf"(?<=[{_HAN}]):"), "："),
+    (re.compile(rf"(?<=[{_HAN}])\?"), "？"),
+    (re.compile(rf"(?<=[{_HAN}])!"), "！"),
+    (re.compile(rf"\((?=[{_HAN}])"), "（"),
+    (re.compile(rf"(?<=[{_HAN}])\)"), "）"),
+)
+
+
+def restore_cjk_punctuation(text: str) -> str:
+    """Full-width commas, colons, question marks… again where they follow (or open on) Han characters."""
+    for pattern, replacement in _CJK_PUNCTUATION:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def to_script(text: str, language: str) -> str:
-    """Render Chinese text in the asker's script; other languages pass through unchanged."""
+    """Render Chinese text in the asker's script, with Chinese punctuation; other languages pass through."""
     if language == "zh-Hant":
-        return str(_S2T.convert(text))
+        return restore_cjk_punctuation(str(_S2T.convert(text)))
     if language == "zh-Hans":
-        return str(_T2S.convert(text))
+        return restore_cjk_punctuation(str(_T2S.convert(text)))
     return text
 
 

@@ -10,6 +10,12 @@ def test_to_script_renders_in_the_askers_script() -> None:
     assert to_script("为什么要换新系统", "zh-Hant") == "為什麼要換新系統"
     assert to_script("為什麼要換新系統", "zh-Hans") == "为什么要换新系统"
     assert to_script("Why change?", "en") == "Why change?"
+    # NFKC made the punctuation ASCII when the file was loaded; Chinese answers get it back.
+    assert (
+        to_script("连续2周红灯,会通知区域经理;(必要时)暂缓?", "zh-Hans")
+        == "连续2周红灯，会通知区域经理；（必要时）暂缓？"
+    )
+    assert to_script("使用率:80%, ServiceHub (new)", "zh-Hans") == "使用率：80%, ServiceHub (new)"
 
 
 def test_detect_language() -> None:
