@@ -342,6 +342,11 @@ def _vector_metadata(chunk: Chunk) -> dict[str, str | int]:
 # ---------------------------------------------------------------- generations on disk
 
 
+def faq_rows(chunks: Sequence[Chunk]) -> list[int]:
+    """Positions of the FAQ chunks: the FAQ-question index has one document per entry, in this order."""
+    return [row for row, chunk in enumerate(chunks) if chunk.doc_type == "faq"]
+
+
 @dataclass(slots=True)
 class IndexSnapshot:
     """One generation loaded into memory: what retrieval reads."""
@@ -350,12 +355,14 @@ class IndexSnapshot:
     chunks: list[Chunk]
     lexical: LexicalIndex
     faq_lexical: LexicalIndex
-    faq_rows: list[int]
     name: str
+    faq_rows: list[int] = field(init=False)
+    """Rows of the FAQ chunks, in the order of ``faq_lexical``'s documents."""
     by_id: dict[str, int] = field(init=False)
     faq_index_of_row: dict[int, int] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.faq_rows = faq_rows(self.chunks)
         self.by_id = {chunk.id: row for row, chunk in enumerate(self.chunks)}
         self.faq_index_of_row = {row: position for position, row in enumerate(self.faq_rows)}
 
@@ -363,16 +370,10 @@ class IndexSnapshot:
     def build(cls, *, manifest: Manifest, chunks: list[Chunk], name: str = "") -> IndexSnapshot:
         """Build the lexical indexes for a chunk list."""
         lexical = LexicalIndex.build([tokenize(chunk.search_text) for chunk in chunks])
-        faq_rows = [row for row, chunk in enumerate(chunks) if chunk.doc_type == "faq"]
-        faq_lexical = LexicalIndex.build([tokenize(faq_question_text(chunks[row])) for row in faq_rows])
-        return cls(
-            manifest=manifest,
-            chunks=chunks,
-            lexical=lexical,
-            faq_lexical=faq_lexical,
-            faq_rows=faq_rows,
-            name=name,
+        faq_lexical = LexicalIndex.build(
+            [tokenize(faq_question_text(chunks[row])) for row in faq_rows(chunks)]
         )
+        return cls(manifest=manifest, chunks=chunks, lexical=lexical, faq_lexical=faq_lexical, name=name)
 
 
 class IndexStore:
@@ -416,14 +417,8 @@ class IndexStore:
             faq_lexical = LexicalIndex.load(folder / "faq")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(f"index generation {name} is unreadable: {exc}") from exc
-        faq_rows = [row for row, chunk in enumerate(chunks) if chunk.doc_type == "faq"]
         return IndexSnapshot(
-            manifest=manifest,
-            chunks=chunks,
-            lexical=lexical,
-            faq_lexical=faq_lexical,
-            faq_rows=faq_rows,
-            name=name,
+            manifest=manifest, chunks=chunks, lexical=lexical, faq_lexical=faq_lexical, name=name
         )
 
     def commit(self, snapshot: IndexSnapshot) -> str:

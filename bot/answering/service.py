@@ -93,6 +93,10 @@ class Answerer:
         self.default_language = default_language
         self.llm = llm
 
+    def _prepare(self, question: str, language: Language | None) -> tuple[str, bool, Language]:
+        text, truncated = clean_question(question, limit=self.max_question_chars)
+        return text, truncated, language or detect_language(text, default=self.default_language)
+
     def retrieve(
         self,
         question: str,
@@ -103,8 +107,7 @@ class Answerer:
         k: int | None = None,
     ) -> Retrieval:
         """Retrieval only (for evaluation and the console's "try a question")."""
-        text, _ = clean_question(question, limit=self.max_question_chars)
-        language = language or detect_language(text, default=self.default_language)
+        text, _, language = self._prepare(question, language)
         return self.retriever.search(text, k=k or self.top_k, language=language, filters=filters, mode=mode)
 
     def answer(
@@ -126,8 +129,7 @@ class Answerer:
             k: how many sources to return (default: the configured top_k).
         """
         started = time.perf_counter()
-        text, truncated = clean_question(question, limit=self.max_question_chars)
-        language = language or detect_language(text, default=self.default_language)
+        text, truncated, language = self._prepare(question, language)
         if not any(ch.isalnum() for ch in text):
             return Answer(
                 question=text,
