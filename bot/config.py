@@ -92,6 +92,20 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.0, ge=0, le=2)
 
     # --- people and Telegram
+    telegram_token: SecretStr | None = Field(
+        None, description="Bot token from @BotFather; unset = no Telegram bot."
+    )
+    telegram_base_url: str = Field(
+        "https://api.telegram.org/bot",
+        description="Bot API base URL (PTB's base_url), e.g. a local Bot API server.",
+    )
+    telegram_webhook_url: str | None = Field(
+        None, description="Public URL of /telegram/webhook; unset = long polling."
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, description="Secret token Telegram sends with webhooks."
+    )
+    questions_per_minute: int = Field(20, ge=1, le=1000, description="Per-person flood limit for questions.")
     telegram_bot_username: str | None = Field(None, description="The bot's @username, for invite deep links.")
     admin_telegram_ids: Annotated[tuple[int, ...], NoDecode] = Field(
         (), description="Comma-separated Telegram user ids that are admins from the start."

@@ -233,3 +233,28 @@ def ensure_admins(*, session: Session, telegram_ids: Sequence[int]) -> None:
         elif not person.is_admin:
             person.is_admin = True
     session.flush()
+
+
+def person_by_telegram_id(*, session: Session, telegram_id: int) -> Person | None:
+    """The person with this Telegram id, if they have joined (or are a configured admin)."""
+    return session.scalars(select(Person).where(Person.telegram_id == telegram_id)).first()
+
+
+def is_member(person: Person) -> bool:
+    """Whether a person may use the bot: admins always, others once they belong to a unit."""
+    return person.is_admin or bool(person.memberships)
+
+
+def home_unit(person: Person) -> Unit | None:
+    """The unit a person asks from (their first membership)."""
+    return person.memberships[0].unit if person.memberships else None
+
+
+def mark_blocked(*, session: Session, telegram_id: int) -> bool:
+    """Record that a person blocked the bot (Telegram answered 403); returns whether anyone was marked."""
+    person = person_by_telegram_id(session=session, telegram_id=telegram_id)
+    if person is None or not person.active:
+        return False
+    person.active = False
+    session.flush()
+    return True

@@ -26,3 +26,5 @@ class AskedQuestion(Base):
     confidence: Mapped[float] = mapped_column(Float)
     sources: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="closed", index=True)  # open, closed
+    feedback: Mapped[str | None] = mapped_column(String(20))  # helpful, not_helpful
+    feedback_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

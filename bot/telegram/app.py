@@ -1,0 +1,62 @@
+"""Build the python-telegram-bot Application once, with every handler and the shared services."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.answering.factory import KnowledgeCore
+from bot.config import Settings
+from bot.people.service import ensure_admins
+from bot.questions.flood import FloodGate
+from bot.storage.database import transaction
+from bot.telegram.context import SERVICES_KEY, BotServices
+from bot.telegram.handlers import account, asking, errors, onboarding
+
+COMMANDS = [
+    BotCommand("help", "帮助 / Help"),
+    BotCommand("lang", "语言 / Language"),
+    BotCommand("stop", "暂停推送 / Pause pushes"),
+    BotCommand("resume", "恢复推送 / Resume pushes"),
+    BotCommand("privacy", "隐私 / Privacy"),
+]
+
+
+class TelegramNotConfiguredError(RuntimeError):
+    """No bot token is set."""
+
+
+def build_application(
+    *, settings: Settings, core: KnowledgeCore, sessions: sessionmaker[Session], webhook: bool = False
+) -> Application:  # type: ignore[type-arg]
+    """The PTB application; with ``webhook`` it has no updater and the web app feeds it updates."""
+    if settings.telegram_token is None:
+        raise TelegramNotConfiguredError("CHANGEBOT_TELEGRAM_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+    )
+    if webhook:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data[SERVICES_KEY] = BotServices(
+        settings=settings,
+        core=core,
+        sessions=sessions,
+        flood=FloodGate(per_minute=settings.questions_per_minute),
+    )
+    with transaction(sessions) as session:
+        ensure_admins(session=session, telegram_ids=settings.admin_telegram_ids)
+    onboarding.register(application)
+    account.register(application)
+    asking.register(application)
+    errors.register(application)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    await application.bot.set_my_commands(COMMANDS)

@@ -1,0 +1,30 @@
+"""What handlers reach through ``context.bot_data``: the objects built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import ContextTypes
+
+from bot.answering.factory import KnowledgeCore
+from bot.config import Settings
+from bot.questions.flood import FloodGate
+
+SERVICES_KEY = "changebot"
+
+
+@dataclass(frozen=True, slots=True)
+class BotServices:
+    """Heavy objects shared by every handler."""
+
+    settings: Settings
+    core: KnowledgeCore
+    sessions: sessionmaker[Session]
+    flood: FloodGate
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
+    """The services registered on the application."""
+    found: BotServices = context.application.bot_data[SERVICES_KEY]
+    return found

@@ -1,0 +1,69 @@
+"""A running bot, polling the fake Bot API server, with a small organisation and library."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import Application
+
+from bot.answering.factory import KnowledgeCore
+from bot.config import Settings
+from bot.people.models import Role
+from bot.people.service import add_unit, create_invite
+from bot.storage.database import transaction
+from bot.telegram.app import build_application
+from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegramServer() as state:
+        yield state
+
+
+@dataclass
+class Org:
+    staff_code: str
+    manager_code: str
+
+
+@pytest.fixture
+def org(sessions: sessionmaker[Session]) -> Org:
+    with transaction(sessions) as session:
+        add_unit(session=session, name="港湾零售")
+        add_unit(session=session, name="华东区", parent="港湾零售")
+        add_unit(session=session, name="华东区-12号店", parent="华东区")
+        staff = create_invite(session=session, unit_name="华东区-12号店", role=Role.STAFF, uses=50).code
+        manager = create_invite(session=session, unit_name="华东区", role=Role.MANAGER, uses=5).code
+    return Org(staff_code=staff, manager_code=manager)
+
+
+@pytest.fixture
+async def running_bot(
+    settings: Settings, ingested: KnowledgeCore, sessions: sessionmaker[Session], fake_telegram: FakeTelegram
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    bot_settings = settings.model_copy(
+        update={
+            "telegram_token": fake_telegram.token,
+            "telegram_base_url": fake_telegram.url,
+            "admin_telegram_ids": (4242,),
+            "questions_per_minute": 5,
+        }
+    )
+    from pydantic import SecretStr
+
+    bot_settings = bot_settings.model_copy(update={"telegram_token": SecretStr(fake_telegram.token)})
+    application = build_application(settings=bot_settings, core=ingested, sessions=sessions)
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
