@@ -309,6 +309,21 @@ def serve(
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level=settings.log_level.lower())
 
 
+@app.command()
+def bot() -> None:
+    """Run the Telegram bot alone, with long polling."""
+    from bot.telegram.app import TelegramNotConfiguredError, build_application
+
+    settings = _settings()
+    try:
+        application = build_application(settings=settings, core=_core(settings), sessions=_sessions(settings))
+    except TelegramNotConfiguredError as exc:
+        console.print(f"[red]{exc}[/red]: get a token from @BotFather and set it in .env")
+        raise typer.Exit(2) from exc
+    out.print("changebot Telegram bot is polling (Ctrl-C to stop)")
+    application.run_polling()
+
+
 admin = typer.Typer(help="Units, invite codes and roles.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
 

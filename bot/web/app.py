@@ -13,14 +13,18 @@ from fastapi.staticfiles import StaticFiles
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.config import Settings
 from bot.storage.database import make_engine, make_session_factory, upgrade_database
-from bot.web.routes import ask, chat_page, health
+from bot.telegram.app import build_application
+from bot.telegram.runner import start_telegram, stop_telegram
+from bot.web.routes import ask, chat_page, health, telegram_webhook
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings, *, core: KnowledgeCore | None = None) -> FastAPI:
-    """The web app; tests pass a core built with a fake embedder."""
+def create_app(
+    settings: Settings, *, core: KnowledgeCore | None = None, run_telegram: bool = True
+) -> FastAPI:
+    """The web app, with the Telegram bot inside when a token is set; tests pass a fake-embedder core."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -32,9 +36,20 @@ def create_app(settings: Settings, *, core: KnowledgeCore | None = None) -> Fast
         app.state.sessions = make_session_factory(engine)
         if app.state.core.store.current_name() is None:
             logger.warning("the index is empty: run `changebot ingest` to load the knowledge library")
+        app.state.telegram = None
+        if settings.telegram_token is not None and run_telegram:
+            app.state.telegram = build_application(
+                settings=settings,
+                core=app.state.core,
+                sessions=app.state.sessions,
+                webhook=settings.telegram_webhook_url is not None,
+            )
+            await start_telegram(app.state.telegram, settings=settings)
         try:
             yield
         finally:
+            if app.state.telegram is not None:
+                await stop_telegram(app.state.telegram)
             if owned_core:
                 app.state.core.close()
             engine.dispose()
@@ -49,4 +64,5 @@ def create_app(settings: Settings, *, core: KnowledgeCore | None = None) -> Fast
     app.include_router(health.router)
     app.include_router(ask.router)
     app.include_router(chat_page.router)
+    app.include_router(telegram_webhook.router)
     return app

@@ -60,7 +60,9 @@ class FakeTelegram:
 
     # ------------------------------------------------------------ what tests do
 
-    def user(self, user_id: int, *, first_name: str = "User", language_code: str = "zh-hans") -> dict[str, Any]:
+    def user(
+        self, user_id: int, *, first_name: str = "User", language_code: str = "zh-hans"
+    ) -> dict[str, Any]:
         """A Telegram User object."""
         return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language_code}
 
@@ -130,7 +132,9 @@ class FakeTelegram:
         """Parameters of every call to ``method`` (to ``chat_id``)."""
         with self._lock:
             return [
-                c.params for c in self.calls if c.method == method and (chat_id is None or c.params.get("chat_id") == chat_id)
+                c.params
+                for c in self.calls
+                if c.method == method and (chat_id is None or c.params.get("chat_id") == chat_id)
             ]
 
     async def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 10.0) -> Any:
@@ -145,7 +149,11 @@ class FakeTelegram:
 
     async def reply_to(self, chat_id: int, *, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Wait until the bot has sent ``count`` more messages to ``chat_id`` than before, and return them all."""
-        return list(await self.wait_for(lambda: (m := self.sent(chat_id=chat_id)) and len(m) >= count and m, timeout=timeout))
+        return list(
+            await self.wait_for(
+                lambda: (m := self.sent(chat_id=chat_id)) and len(m) >= count and m, timeout=timeout
+            )
+        )
 
     # ------------------------------------------------------------ the server
 
@@ -153,7 +161,9 @@ class FakeTelegram:
         token = request.path_params["token"]
         method = request.path_params["method"]
         if token != self.token:
-            return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401
+            )
         form = await request.form()
         params: dict[str, Any] = {}
         for key, value in form.items():
@@ -212,7 +222,10 @@ class FakeTelegram:
         return {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "group"},
+            "chat": {
+                "id": chat_id,
+                "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "group",
+            },
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "changebot", "username": self.username},
             "text": params.get("text", ""),
         }

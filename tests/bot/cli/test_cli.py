@@ -129,3 +129,8 @@ def test_admin_units_and_invites(run) -> None:  # type: ignore[no-untyped-def]
     assert code == 1
     code, _ = run("admin", "create-invite", "--unit", "华东区", "--role", "boss")
     assert code == 2
+
+
+def test_bot_without_a_token_explains_and_exits(run) -> None:  # type: ignore[no-untyped-def]
+    code, _ = run("bot")
+    assert code == 2

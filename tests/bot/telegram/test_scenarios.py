@@ -255,6 +255,7 @@ async def test_a_person_who_blocked_the_bot_is_marked_inactive(
     await _join(fake_telegram, STAFF, org.staff_code)
     fake_telegram.blocked_chats.add(STAFF)
     fake_telegram.send_text(STAFF, "培训要多久？")
+
     def blocked() -> bool:
         with sessions() as session:
             return session.scalars(select(Person.active).where(Person.telegram_id == STAFF)).one() is False
