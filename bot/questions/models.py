@@ -28,3 +28,8 @@ class AskedQuestion(Base):
     status: Mapped[str] = mapped_column(String(20), default="closed", index=True)  # open, closed
     feedback: Mapped[str | None] = mapped_column(String(20))  # helpful, not_helpful
     feedback_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reply: Mapped[str | None] = mapped_column(Text)  # a person's answer, delivered to the asker
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    faq_id: Mapped[str | None] = mapped_column(String(64))  # set once the reply was saved as an FAQ

@@ -12,7 +12,7 @@ from bot.people.service import ensure_admins
 from bot.questions.flood import FloodGate
 from bot.storage.database import transaction
 from bot.telegram.context import SERVICES_KEY, BotServices
-from bot.telegram.handlers import account, asking, errors, onboarding
+from bot.telegram.handlers import account, asking, errors, gaps, onboarding
 
 COMMANDS = [
     BotCommand("help", "帮助 / Help"),
@@ -53,6 +53,7 @@ def build_application(
         ensure_admins(session=session, telegram_ids=settings.admin_telegram_ids)
     onboarding.register(application)
     account.register(application)
+    gaps.register(application)
     asking.register(application)
     errors.register(application)
     return application

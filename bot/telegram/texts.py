@@ -95,6 +95,39 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hant": "「{unit}」的{role}邀請碼：{code}（{uses} 次，{days} 天內有效）\n{link}",
         "en": "Invite code for {unit} ({role}): {code} ({uses} use(s), valid {days} days)\n{link}",
     },
+    "ask_person": {"zh-Hans": "🙋 问同事", "zh-Hant": "🙋 問同事", "en": "🙋 Ask a person"},
+    "escalated": {
+        "zh-Hans": "已经转给你的主管，有回复我会第一时间告诉你。",
+        "zh-Hant": "已經轉給你的主管，有回覆我會第一時間告訴你。",
+        "en": "I've passed your question to your manager; I'll bring you the answer as soon as there is one.",
+    },
+    "gap_for_manager": {
+        "zh-Hans": "❓ {unit} 的 {name} 问了一个我答不上的问题：\n\n{question}",
+        "zh-Hant": "❓ {unit} 的 {name} 問了一個我答不上的問題：\n\n{question}",
+        "en": "❓ {name} ({unit}) asked something I couldn't answer:\n\n{question}",
+    },
+    "reply_button": {"zh-Hans": "✍️ 回复", "zh-Hant": "✍️ 回覆", "en": "✍️ Reply"},
+    "type_reply": {
+        "zh-Hans": "请直接输入你的回答（下一条消息会发给提问的同事）：\n\n{question}",
+        "zh-Hant": "請直接輸入你的回答（下一條訊息會發給提問的同事）：\n\n{question}",
+        "en": "Type your answer (your next message goes to the colleague who asked):\n\n{question}",
+    },
+    "answer_from_person": {
+        "zh-Hans": "💬 你问的「{question}」，{name} 回复：\n\n{reply}",
+        "zh-Hant": "💬 你問的「{question}」，{name} 回覆：\n\n{reply}",
+        "en": '💬 About your question "{question}", {name} replied:\n\n{reply}',
+    },
+    "reply_delivered": {
+        "zh-Hans": "已转达。要把这个回答存为常见问题，让下一个人直接得到答案吗？",
+        "zh-Hant": "已轉達。要把這個回答存為常見問題，讓下一個人直接得到答案嗎？",
+        "en": "Delivered. Save it as an FAQ so the next person gets the answer straight away?",
+    },
+    "save_faq": {"zh-Hans": "📚 存为常见问题", "zh-Hant": "📚 存為常見問題", "en": "📚 Save as FAQ"},
+    "faq_saved": {
+        "zh-Hans": "已存为常见问题，并已更新知识库。",
+        "zh-Hant": "已存為常見問題，並已更新知識庫。",
+        "en": "Saved as an FAQ; the library is updated.",
+    },
     "error": {
         "zh-Hans": "抱歉，出了点问题，请稍后再试。",
         "zh-Hant": "抱歉，出了點問題，請稍後再試。",

@@ -55,11 +55,13 @@ async def lang_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     match = LANG_RE.match(query.data or "")
     with transaction(services(context).sessions) as session:
         person = member(session, update)
-        if match is None or person is None:
-            await query.answer(text("stale_button", language_of(update, person)))
-            return
-        person.language = match.group(1)
+        if match is not None and person is not None:
+            person.language = match.group(1)
         language = language_of(update, person)
+        accepted = match is not None and person is not None
+    if not accepted:
+        await query.answer(text("stale_button", language))
+        return
     await query.answer()
     await query.edit_message_text(text("lang_set", language))
 
@@ -70,11 +72,10 @@ async def _set_pushes(update: Update, context: ContextTypes.DEFAULT_TYPE, *, ena
     with transaction(services(context).sessions) as session:
         person = member(session, update)
         language = language_of(update, person)
-        if person is None:
-            await update.effective_message.reply_text(text("need_code", language))
-            return
-        person.pushes_enabled = enabled
-    await update.effective_message.reply_text(text("resumed" if enabled else "stopped", language))
+        if person is not None:
+            person.pushes_enabled = enabled
+        reply = text("need_code" if person is None else "resumed" if enabled else "stopped", language)
+    await update.effective_message.reply_text(reply)
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

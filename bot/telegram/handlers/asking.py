@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import (
@@ -17,21 +18,24 @@ from telegram.ext import (
 )
 
 from bot.answering.service import Answer
-from bot.errors import ChangebotError, KnowledgeUnavailableError
+from bot.errors import ChangebotError, InvalidInputError, KnowledgeUnavailableError
+from bot.people.models import Person
+from bot.questions.models import AskedQuestion
 from bot.questions.service import record_feedback, record_question
 from bot.storage.database import transaction
 from bot.telegram.context import services
 from bot.telegram.formatting import render_answer, split_message
 from bot.telegram.handlers.common import language_of, member
+from bot.telegram.handlers.gaps import pass_to_person, take_reply
 from bot.telegram.texts import text
 
 # Callback data is untrusted input: anything that does not match exactly is "stale".
-FEEDBACK_RE = re.compile(r"^fb:(\d{1,12}):(h|n)$")
+FEEDBACK_RE = re.compile(r"^fb:(\d{1,12}):(h|n|p)$")
 _VERDICTS = {"h": "helpful", "n": "not_helpful"}
 
 
 def feedback_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMarkup:
-    """Helpful / not helpful buttons for one stored question."""
+    """Helpful / not helpful / ask a person buttons for one stored question."""
     return InlineKeyboardMarkup(
         [
             [
@@ -39,7 +43,8 @@ def feedback_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMarkup:
                 InlineKeyboardButton(
                     text("not_helpful", answer.language), callback_data=f"fb:{question_id}:n"
                 ),
-            ]
+            ],
+            [InlineKeyboardButton(text("ask_person", answer.language), callback_data=f"fb:{question_id}:p")],
         ]
     )
 
@@ -51,10 +56,10 @@ async def _answer(
     with transaction(app.sessions) as session:
         person = member(session, update)
         language = language_of(update, person)
-        if person is None:
-            await message.reply_text(text("need_code", language))
-            return
-        person_id = person.id
+        person_id = person.id if person is not None else None
+    if person_id is None:
+        await message.reply_text(text("need_code", language))
+        return
     if not app.flood.allow(person_id):
         await message.reply_text(text("flood", language))
         return
@@ -67,20 +72,27 @@ async def _answer(
         await message.reply_text(text("unavailable", language))
         return
     keyboard = None
+    question_id = None
     if answer.kind != "empty":
         with transaction(app.sessions) as session:
-            stored = record_question(session=session, answer=answer, channel="telegram", person_id=person_id)
-            keyboard = feedback_keyboard(stored.id, answer) if answer.answered else None
+            question_id = record_question(
+                session=session, answer=answer, channel="telegram", person_id=person_id
+            ).id
+            keyboard = feedback_keyboard(question_id, answer) if answer.answered else None
     pieces = split_message(render_answer(answer))
     for index, piece in enumerate(pieces):
         last = index == len(pieces) - 1
         await message.reply_text(piece, parse_mode=ParseMode.HTML, reply_markup=keyboard if last else None)
+    if answer.kind == "refused" and question_id is not None:
+        await pass_to_person(context, question_id=question_id, asker_id=person_id)
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any plain text in a private chat is a question."""
     message = update.effective_message
     if message is None or not message.text:
+        return
+    if await take_reply(update, context):
         return
     await _answer(message, message.text, update, context)
 
@@ -114,8 +126,28 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await _answer(message, " ".join(context.args or []), update, context)
 
 
+def _apply_feedback(session: Session, match: re.Match[str] | None, person: Person | None) -> bool:
+    if match is None or person is None:
+        return False
+    question_id, choice = int(match.group(1)), match.group(2)
+    try:
+        # A savepoint, so a refused press leaves nothing half-written in the surrounding transaction.
+        with session.begin_nested():
+            if choice in _VERDICTS:
+                record_feedback(
+                    session=session, question_id=question_id, person_id=person.id, verdict=_VERDICTS[choice]
+                )
+            else:
+                owned = session.get(AskedQuestion, question_id)
+                if owned is None or owned.person_id != person.id:
+                    raise InvalidInputError("not your question")
+    except ChangebotError:
+        return False
+    return True
+
+
 async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Record a press on helpful / not helpful; forged or stale data changes nothing."""
+    """Record helpful / not helpful, or pass the question to a person; forged or stale data changes nothing."""
     query = update.callback_query
     if query is None or query.from_user is None:
         return
@@ -124,21 +156,17 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with transaction(app.sessions) as session:
         person = member(session, update)
         language = language_of(update, person)
-        if match is None or person is None:
-            await query.answer(text("stale_button", language))
-            return
-        try:
-            record_feedback(
-                session=session,
-                question_id=int(match.group(1)),
-                person_id=person.id,
-                verdict=_VERDICTS[match.group(2)],
-            )
-        except ChangebotError:
-            await query.answer(text("stale_button", language))
-            return
-    key = "thanks" if match.group(2) == "h" else "not_helpful_noted"
-    await query.answer(text(key, language))
+        accepted = _apply_feedback(session, match, person)
+    if match is None or person is None or not accepted:
+        await query.answer(text("stale_button", language))
+        return
+    question_id, choice, person_id = int(match.group(1)), match.group(2), person.id
+    if choice == "h":
+        await query.answer(text("thanks", language))
+    else:
+        # "Not helpful" and "ask a person" both put the question in front of a person.
+        await pass_to_person(context, question_id=question_id, asker_id=person_id)
+        await query.answer(text("escalated" if choice == "p" else "not_helpful_noted", language))
     if query.message is not None:
         await query.edit_message_reply_markup(reply_markup=None)
 

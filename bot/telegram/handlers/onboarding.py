@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from telegram import Update
+from sqlalchemy.orm import Session
+from telegram import Update, User
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes
 
@@ -40,25 +41,21 @@ _REASONS = {
 }
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Join a unit with the invite code given after /start; without one, explain how to get one."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    app = services(context)
-    code = " ".join(context.args or []).strip()
-    with transaction(app.sessions) as session:
-        known = member(session, update)
-        language = language_of(update, known)
-        if not code:
-            if known is not None:
-                unit = home_unit(known)
-                await message.reply_text(text("already_member", language, unit=unit.name if unit else "—"))
-            else:
-                await message.reply_text(text("need_code", language))
-            return
-        try:
+# Handlers never hold a database transaction across an await: a reply to Telegram can take
+# seconds, and a transaction left open meanwhile blocks every other writer.
+
+
+def _start_reply(session: Session, update: Update, user: User, code: str) -> str:
+    known = member(session, update)
+    language = language_of(update, known)
+    if not code:
+        if known is None:
+            return text("need_code", language)
+        unit = home_unit(known)
+        return text("already_member", language, unit=unit.name if unit else "—")
+    try:
+        # A savepoint: a refused code must not leave a half-joined person behind.
+        with session.begin_nested():
             joined = redeem_invite(
                 session=session,
                 code=code,
@@ -66,14 +63,59 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 name=user.full_name,
                 language=language if known else language_from_telegram(user.language_code),
             )
-        except ChangebotError as exc:
-            reason = _REASONS.get(str(exc), {}).get(language, str(exc))
-            await message.reply_text(text("bad_code", language, reason=reason))
-            return
-        key = "already_member" if joined.already_member else "joined"
-        language = language_of(update, joined.person)
-        logger.info("person %s joined unit %s as %s", joined.person.id, joined.unit.id, joined.role.value)
-        await message.reply_text(text(key, language, unit=joined.unit.name))
+    except ChangebotError as exc:
+        reason = _REASONS.get(str(exc), {}).get(language, str(exc))
+        return text("bad_code", language, reason=reason)
+    logger.info("person %s joined unit %s as %s", joined.person.id, joined.unit.id, joined.role.value)
+    key = "already_member" if joined.already_member else "joined"
+    return text(key, language_of(update, joined.person), unit=joined.unit.name)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Join a unit with the invite code given after /start; without one, explain how to get one."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    with transaction(services(context).sessions) as session:
+        reply = _start_reply(session, update, user, " ".join(context.args or []).strip())
+    await message.reply_text(reply)
+
+
+def _invite_reply(session: Session, update: Update, args: list[str], bot_username: str | None) -> str:
+    person = member(session, update)
+    language = language_of(update, person)
+    if person is None:
+        return text("need_code", language)
+    units = managed_units(session=session, person=person)
+    if not units:
+        return text("managers_only", language)
+    if not args or args[0].lower() not in {"staff", "manager"}:
+        return text("invite_usage", language)
+    role = Role(args[0].lower())
+    home = home_unit(person)
+    unit_name = " ".join(args[1:]).strip() or (home.name if home else units[0].name)
+    try:
+        created = create_invite(
+            session=session,
+            unit_name=unit_name,
+            role=role,
+            uses=INVITE_USES,
+            expires_days=INVITE_DAYS,
+            created_by=person,
+        )
+    except ChangebotError as exc:
+        return escape(str(exc))
+    return text(
+        "invite_created",
+        language,
+        unit=escape(created.unit.name),
+        role=role.value,
+        code=f"<code>{created.code}</code>",
+        uses=INVITE_USES,
+        days=INVITE_DAYS,
+        link=escape(invite_link(code=created.code, bot_username=bot_username) or ""),
+    )
 
 
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -81,50 +123,9 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None:
         return
-    app = services(context)
-    with transaction(app.sessions) as session:
-        person = member(session, update)
-        language = language_of(update, person)
-        if person is None:
-            await message.reply_text(text("need_code", language))
-            return
-        units = managed_units(session=session, person=person)
-        if not units:
-            await message.reply_text(text("managers_only", language))
-            return
-        args = context.args or []
-        if not args or args[0].lower() not in {"staff", "manager"}:
-            await message.reply_text(text("invite_usage", language))
-            return
-        role = Role(args[0].lower())
-        home = home_unit(person)
-        unit_name = " ".join(args[1:]).strip() or (home.name if home else units[0].name)
-        try:
-            created = create_invite(
-                session=session,
-                unit_name=unit_name,
-                role=role,
-                uses=INVITE_USES,
-                expires_days=INVITE_DAYS,
-                created_by=person,
-            )
-        except ChangebotError as exc:
-            await message.reply_text(escape(str(exc)))
-            return
-        link = invite_link(code=created.code, bot_username=context.bot.username) or ""
-        await message.reply_text(
-            text(
-                "invite_created",
-                language,
-                unit=escape(created.unit.name),
-                role=role.value,
-                code=f"<code>{created.code}</code>",
-                uses=INVITE_USES,
-                days=INVITE_DAYS,
-                link=escape(link),
-            ),
-            parse_mode=ParseMode.HTML,
-        )
+    with transaction(services(context).sessions) as session:
+        reply = _invite_reply(session, update, list(context.args or []), context.bot.username)
+    await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

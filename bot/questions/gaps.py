@@ -1,0 +1,133 @@
+"""The knowledge-gap loop: a question the library cannot answer goes to a person; their reply goes
+back to the asker and, with one tap, becomes an FAQ that answers the next person."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.errors import InvalidInputError, NotFoundError
+from bot.people.models import Person
+from bot.people.service import can_manage, home_unit, managers_of
+from bot.questions.models import AskedQuestion
+from bot.storage.base import utc_now
+from ingest.faq_file import append_faq
+from ingest.text import tokenize
+
+MAX_REPLY_CHARS = 3000
+TEAM_FAQ_FILE = Path("faqs") / "answered-by-the-team.yaml"
+
+
+def escalate(*, session: Session, question_id: int, asker_id: int) -> list[Person]:
+    """Send an asker's question to the nearest managers of their unit (admins if none); returns them.
+
+    Args:
+        session: an open session; the caller commits.
+        question_id: the stored question.
+        asker_id: who is asking for a person; only the asker can escalate their own question.
+    """
+    question = session.get(AskedQuestion, question_id)
+    if question is None or question.person_id != asker_id:
+        raise InvalidInputError("that question is not yours to pass on")
+    asker = session.get(Person, asker_id)
+    unit = home_unit(asker) if asker else None
+    people = list(managers_of(session=session, unit=unit)) if unit else []
+    if not people:
+        people = list(
+            session.scalars(select(Person).where(Person.is_admin.is_(True), Person.active.is_(True))).all()
+        )
+    question.status = "open"
+    question.escalated_at = utc_now()
+    session.flush()
+    return [person for person in people if person.id != asker_id]
+
+
+def reply_to_question(*, session: Session, question_id: int, responder: Person, reply: str) -> AskedQuestion:
+    """Record a manager's answer to an escalated question.
+
+    Args:
+        session: an open session; the caller commits.
+        question_id: the question being answered.
+        responder: the manager (or admin) answering; must manage the asker's unit.
+        reply: the answer text.
+    """
+    reply = reply.strip()
+    if not reply:
+        raise InvalidInputError("the reply is empty")
+    if len(reply) > MAX_REPLY_CHARS:
+        raise InvalidInputError(f"replies are at most {MAX_REPLY_CHARS} characters")
+    question = session.get(AskedQuestion, question_id)
+    if question is None:
+        raise NotFoundError("no such question")
+    asker = session.get(Person, question.person_id) if question.person_id else None
+    unit = home_unit(asker) if asker else None
+    if not responder.is_admin and (
+        unit is None or not can_manage(session=session, person=responder, unit=unit)
+    ):
+        raise InvalidInputError("you do not manage the unit this question came from")
+    question.reply = reply
+    question.replied_by_id = responder.id
+    question.replied_at = utc_now()
+    question.status = "answered"
+    session.flush()
+    return question
+
+
+def save_reply_as_faq(*, session: Session, question_id: int, responder: Person, knowledge_dir: Path) -> Path:
+    """Write an answered question into the library's team FAQ file; returns the file to re-index."""
+    question = session.get(AskedQuestion, question_id)
+    if question is None or question.reply is None:
+        raise InvalidInputError("only a question with a reply can become an FAQ")
+    if question.replied_by_id != responder.id and not responder.is_admin:
+        raise InvalidInputError("only the person who replied can save it as an FAQ")
+    entry_id = f"team-{question.id}"
+    path = knowledge_dir / TEAM_FAQ_FILE
+    append_faq(
+        path,
+        entry_id=entry_id,
+        question=question.text,
+        answer=question.reply,
+        lang=question.language,
+        tags=["team"],
+    )
+    question.faq_id = entry_id
+    question.status = "closed"
+    session.flush()
+    return path
+
+
+@dataclass
+class GapGroup:
+    """Open questions that look alike: one missing topic."""
+
+    questions: list[AskedQuestion] = field(default_factory=list)
+    tokens: set[str] = field(default_factory=set)
+
+    @property
+    def example(self) -> str:
+        """The first question asked in the group."""
+        return min(self.questions, key=lambda q: q.asked_at).text
+
+
+def group_gaps(questions: Sequence[AskedQuestion], *, threshold: float = 0.3) -> list[GapGroup]:
+    """Group questions whose informative words overlap (Jaccard >= threshold), biggest group first."""
+    groups: list[GapGroup] = []
+    for question in questions:
+        tokens = set(tokenize(question.text))
+        best: GapGroup | None = None
+        best_score = threshold
+        for group in groups:
+            union = tokens | group.tokens
+            score = len(tokens & group.tokens) / len(union) if union else 0.0
+            if score >= best_score:
+                best, best_score = group, score
+        if best is None:
+            groups.append(GapGroup(questions=[question], tokens=tokens))
+        else:
+            best.questions.append(question)
+            best.tokens |= tokens
+    return sorted(groups, key=lambda g: (-len(g.questions), g.example))
