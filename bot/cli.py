@@ -22,7 +22,8 @@ from bot.evaluation.runner import calibrate_threshold, run_eval, summarise
 from bot.logging_setup import configure_logging
 from bot.people.models import Role
 from bot.people.service import add_unit, create_invite, invite_link, unit_tree
-from bot.questions.service import record_question
+from bot.questions.gaps import group_gaps
+from bot.questions.service import open_questions, record_question
 from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
 
 app = typer.Typer(
@@ -322,6 +323,30 @@ def bot() -> None:
         raise typer.Exit(2) from exc
     out.print("changebot Telegram bot is polling (Ctrl-C to stop)")
     application.run_polling()
+
+
+@app.command()
+def gaps(
+    limit: Annotated[int, typer.Option("--limit", min=1, max=5000, help="Open questions to look at.")] = 500,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the groups as JSON.")] = False,
+) -> None:
+    """List open unanswered questions, grouped by similarity: the top missing topics first."""
+    with _sessions(_settings())() as session:
+        groups = group_gaps(open_questions(session=session, limit=limit))
+    if as_json:
+        payload = [
+            {"count": len(g.questions), "example": g.example, "questions": [q.text for q in g.questions]}
+            for g in groups
+        ]
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    if not groups:
+        out.print("No open questions: everything asked has been answered.")
+        return
+    table = Table("#", "asked", "example question", title="Open questions by topic")
+    for number, group in enumerate(groups, start=1):
+        table.add_row(str(number), str(len(group.questions)), group.example)
+    out.print(table)
 
 
 admin = typer.Typer(help="Units, invite codes and roles.", no_args_is_help=True)

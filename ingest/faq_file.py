@@ -29,7 +29,9 @@ def append_faq(
             if isinstance(loaded, dict) and isinstance(loaded.get("faqs"), list):
                 data = loaded
         entries = [e for e in data["faqs"] if not (isinstance(e, dict) and e.get("id") == entry_id)]
-        entries.append({"id": entry_id, "question": question, "answer": answer, "lang": lang, "tags": tags or []})
+        entries.append(
+            {"id": entry_id, "question": question, "answer": answer, "lang": lang, "tags": tags or []}
+        )
         data["faqs"] = entries
         rendered = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
         parse_yaml(rendered.encode("utf-8"))  # raises LoaderError if the new file would not load

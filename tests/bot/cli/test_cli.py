@@ -134,3 +134,14 @@ def test_admin_units_and_invites(run) -> None:  # type: ignore[no-untyped-def]
 def test_bot_without_a_token_explains_and_exits(run) -> None:  # type: ignore[no-untyped-def]
     code, _ = run("bot")
     assert code == 2
+
+
+def test_gaps_lists_open_questions_by_topic(run) -> None:  # type: ignore[no-untyped-def]
+    run("ingest")
+    code, output = run("gaps")
+    assert code == 0 and "No open questions" in output
+    for question in ("仓库的消防演练多久一次？", "仓库消防演练谁负责", "停车位怎么申请"):
+        run("ask", question)
+    code, output = run("gaps", "--json")
+    groups = json.loads(output)
+    assert [g["count"] for g in groups] == [2, 1]

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.answering.factory import KnowledgeCore
+from bot.errors import InvalidInputError
+from bot.people.models import Role
+from bot.people.service import add_unit, create_invite, redeem_invite
+from bot.questions.gaps import escalate, group_gaps, reply_to_question, save_reply_as_faq
+from bot.questions.models import AskedQuestion
+from bot.questions.service import record_question
+from bot.storage.database import transaction
+from ingest.faq_file import append_faq
+
+
+@pytest.fixture
+def people(sessions: sessionmaker[Session]) -> dict[str, int]:
+    with transaction(sessions) as session:
+        add_unit(session=session, name="华东区")
+        add_unit(session=session, name="华东区-12号店", parent="华东区")
+        add_unit(session=session, name="华南区")
+        staff = create_invite(session=session, unit_name="华东区-12号店", role=Role.STAFF, uses=5).code
+        east = create_invite(session=session, unit_name="华东区", role=Role.MANAGER).code
+        south = create_invite(session=session, unit_name="华南区", role=Role.MANAGER).code
+        ids = {
+            "staff": redeem_invite(
+                session=session, code=staff, telegram_id=1, name="小王", language="zh-Hans"
+            ).person.id,
+            "east": redeem_invite(
+                session=session, code=east, telegram_id=2, name="李经理", language="zh-Hans"
+            ).person.id,
+            "south": redeem_invite(
+                session=session, code=south, telegram_id=3, name="陈经理", language="zh-Hans"
+            ).person.id,
+        }
+    return ids
+
+
+def test_escalation_reply_and_faq(
+    ingested: KnowledgeCore, sessions: sessionmaker[Session], people: dict[str, int], tmp_path: Path
+) -> None:
+    from bot.people.models import Person
+
+    with transaction(sessions) as session:
+        answer = ingested.answerer.answer("仓库的消防演练多久一次？")
+        qid = record_question(
+            session=session, answer=answer, channel="telegram", person_id=people["staff"]
+        ).id
+        with pytest.raises(InvalidInputError):
+            escalate(session=session, question_id=qid, asker_id=people["east"])  # not the asker
+        managers = escalate(session=session, question_id=qid, asker_id=people["staff"])
+        assert [m.id for m in managers] == [people["east"]]  # walked up from the store to the region
+        south = session.get(Person, people["south"])
+        east = session.get(Person, people["east"])
+        assert south is not None and east is not None
+        with pytest.raises(InvalidInputError, match="do not manage"):
+            reply_to_question(session=session, question_id=qid, responder=south, reply="不知道")
+        with pytest.raises(InvalidInputError, match="empty"):
+            reply_to_question(session=session, question_id=qid, responder=east, reply="  ")
+        reply_to_question(session=session, question_id=qid, responder=east, reply="每季度一次。")
+        with pytest.raises(InvalidInputError, match="only the person who replied"):
+            save_reply_as_faq(session=session, question_id=qid, responder=south, knowledge_dir=tmp_path)
+        path = save_reply_as_faq(session=session, question_id=qid, responder=east, knowledge_dir=tmp_path)
+        question = session.get(AskedQuestion, qid)
+        assert question is not None and question.status == "closed" and question.faq_id == f"team-{qid}"
+    entry = yaml.safe_load(path.read_text(encoding="utf-8"))["faqs"][0]
+    assert entry["id"] == f"team-{qid}" and entry["answer"] == "每季度一次。"
+
+
+def test_append_faq_replaces_same_id_and_keeps_others(tmp_path: Path) -> None:
+    path = tmp_path / "faqs" / "team.yaml"
+    append_faq(path, entry_id="a", question="问题一", answer="答案一", lang="zh-Hans")
+    append_faq(path, entry_id="b", question="问题二", answer="答案二", lang="zh-Hans")
+    append_faq(path, entry_id="a", question="问题一", answer="新答案", lang="zh-Hans")
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))["faqs"]
+    assert [(e["id"], e["answer"]) for e in entries] == [("b", "答案二"), ("a", "新答案")]
+
+
+def test_gaps_are_grouped_by_topic(ingested: KnowledgeCore, sessions: sessionmaker[Session]) -> None:
+    questions = ["仓库的消防演练多久一次？", "仓库消防演练怎么安排", "停车位怎么申请", "仓库的消防演练谁负责"]
+    with transaction(sessions) as session:
+        rows = [
+            record_question(session=session, answer=ingested.answerer.answer(q), channel="cli")
+            for q in questions
+        ]
+        groups = group_gaps(rows)
+    assert [len(g.questions) for g in groups] == [3, 1]
+    assert "消防演练" in groups[0].example
