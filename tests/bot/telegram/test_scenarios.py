@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
+from bot.logging_setup import configure_logging
 from bot.people.models import InviteCode, Person
 from bot.questions.models import AskedQuestion
 from bot.storage.base import utc_now
@@ -262,3 +265,19 @@ async def test_a_person_who_blocked_the_bot_is_marked_inactive(
 
     await fake_telegram.wait_for(blocked)
     await _join(fake_telegram, OTHER, org.staff_code)  # everyone else is still served
+
+
+async def test_the_token_never_reaches_the_logs(
+    running_bot: Application,  # type: ignore[type-arg]
+    fake_telegram: FakeTelegram,
+    org: Org,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    configure_logging("DEBUG")  # the product's own logging set-up, at its most verbose
+    caplog.set_level(logging.DEBUG)
+    await _join(fake_telegram, STAFF, org.staff_code)
+    fake_telegram.send_text(STAFF, "培训要多久？")
+    await fake_telegram.reply_to(STAFF, count=2)
+    secret_part = fake_telegram.token.split(":")[1]
+    assert caplog.records  # something was logged at all
+    assert not [r for r in caplog.records if secret_part in r.getMessage()]
