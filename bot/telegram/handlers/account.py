@@ -17,22 +17,22 @@ LANG_RE = re.compile(r"^lang:(zh-Hans|zh-Hant|en)$")
 LANGUAGE_LABELS = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show what the bot can do."""
+async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
     if update.effective_message is None:
         return
     with transaction(services(context).sessions) as session:
         language = language_of(update, member(session, update))
-    await update.effective_message.reply_text(text("help", language))
+    await update.effective_message.reply_text(text(key, language))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show what the bot can do."""
+    await _reply(update, context, "help")
 
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say what is stored and why."""
-    if update.effective_message is None:
-        return
-    with transaction(services(context).sessions) as session:
-        language = language_of(update, member(session, update))
-    await update.effective_message.reply_text(text("privacy", language))
+    await _reply(update, context, "privacy")
 
 
 async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
