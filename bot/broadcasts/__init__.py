@@ -1,0 +1,1 @@
+"""Broadcasts: messages to an audience, delivered through a durable outbox at Telegram's rate limits."""
