@@ -29,7 +29,8 @@ class DeliveryState(StrEnum):
     """
 
     QUEUED = "queued"
-    SENDING = "sending"
+    CLAIMED = "claimed"  # reserved by a worker, not yet attempted
+    SENDING = "sending"  # the request to Telegram is under way
     SENT = "sent"
     FAILED = "failed"
     BLOCKED = "blocked"

@@ -1,10 +1,10 @@
 """The delivery worker: claims outbox rows, sends them at the configured rate, records every outcome.
 
-Exactly once, as far as Telegram allows: a row is claimed (state ``sending``, with a lease) and
-committed before the request goes out, and marked ``sent`` in its own commit right after. A worker
-that dies leaves at most the rows it had in flight; once their lease runs out another worker marks
-them ``uncertain`` instead of sending them again (Telegram has no idempotency key, and a second
-copy is the worse failure). Everything still ``queued`` is picked up by whichever worker runs next.
+Exactly once, as far as Telegram allows: a worker reserves a batch (``claimed``, with a lease),
+marks each row ``sending`` in its own commit just before the request goes out, and ``sent`` right
+after. When a worker dies, its lease runs out: reserved rows go back to the queue, and the single
+row it was sending is marked ``uncertain`` rather than sent again (Telegram has no idempotency key,
+and a second copy is the worse failure).
 """
 
 from __future__ import annotations
@@ -113,7 +113,13 @@ class DeliveryWorker:
         now = utc_now()
         with transaction(self._sessions) as session:
             enqueue_due(session=session, now=now)
-            # Rows whose worker died mid-send: nobody knows if they arrived, so they are not resent.
+            # A dead worker's reserved rows were never attempted: back in the queue. The one it was
+            # sending may or may not have arrived: reported as uncertain, not sent again.
+            session.execute(
+                update(Delivery)
+                .where(Delivery.state == DeliveryState.CLAIMED.value, Delivery.lease_until < now)
+                .values(state=DeliveryState.QUEUED.value, worker=None, lease_until=None)
+            )
             session.execute(
                 update(Delivery)
                 .where(Delivery.state == DeliveryState.SENDING.value, Delivery.lease_until < now)
@@ -136,7 +142,7 @@ class DeliveryWorker:
                 update(Delivery)
                 .where(Delivery.id.in_(ids), Delivery.state == DeliveryState.QUEUED.value)
                 .values(
-                    state=DeliveryState.SENDING.value,
+                    state=DeliveryState.CLAIMED.value,
                     worker=self.worker_id,
                     lease_until=now + timedelta(seconds=self._settings.lease_seconds),
                 )
@@ -145,7 +151,7 @@ class DeliveryWorker:
             rows = session.execute(
                 select(Delivery.id, Delivery.chat_id, Broadcast.text, Broadcast.must_read)
                 .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
-                .where(Delivery.worker == self.worker_id, Delivery.state == DeliveryState.SENDING.value)
+                .where(Delivery.worker == self.worker_id, Delivery.state == DeliveryState.CLAIMED.value)
                 .order_by(Delivery.id)
             ).all()
         return [(row[0], row[1], row[2], row[3]) for row in rows]
@@ -163,12 +169,17 @@ class DeliveryWorker:
         attempts = self._attempts(delivery_id) + 1
         while True:
             await self._pacer.wait()
+            # Committed before the request leaves, so a crash from here on is known to be ambiguous.
+            # Compare-and-set: a row cancelled since it was claimed is not sent.
+            if not self._begin_send(delivery_id):
+                return
             try:
                 message_id = await self._sender.send(
                     chat_id=chat_id, text=text, delivery_id=delivery_id, must_read=must_read
                 )
             except RateLimitedError as exc:
                 logger.warning("Telegram rate limit: pausing %.1f s", exc.retry_after)
+                self._record(delivery_id, state=DeliveryState.CLAIMED.value)  # refused, so certainly not sent
                 await self._pacer.pause(exc.retry_after)
                 continue  # not the recipient's fault: same attempt
             except RecipientBlockedError:
@@ -209,6 +220,20 @@ class DeliveryWorker:
                 error=None,
             )
             return
+
+    def _begin_send(self, delivery_id: int) -> bool:
+        with transaction(self._sessions) as session:
+            result = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == delivery_id,
+                    Delivery.worker == self.worker_id,
+                    Delivery.state == DeliveryState.CLAIMED.value,
+                )
+                .values(state=DeliveryState.SENDING.value)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def _attempts(self, delivery_id: int) -> int:
         with self._sessions() as session:

@@ -108,7 +108,10 @@ def cancel_broadcast(*, session: Session, broadcast_id: int) -> Broadcast:
     broadcast.finished_at = utc_now()
     session.execute(
         update(Delivery)
-        .where(Delivery.broadcast_id == broadcast_id, Delivery.state == DeliveryState.QUEUED.value)
+        .where(
+            Delivery.broadcast_id == broadcast_id,
+            Delivery.state.in_([DeliveryState.QUEUED.value, DeliveryState.CLAIMED.value]),
+        )
         .values(state=DeliveryState.CANCELLED.value)
     )
     session.flush()
@@ -126,7 +129,9 @@ def finish_completed(*, session: Session) -> None:
             .select_from(Delivery)
             .where(
                 Delivery.broadcast_id == broadcast.id,
-                Delivery.state.in_([DeliveryState.QUEUED.value, DeliveryState.SENDING.value]),
+                Delivery.state.in_(
+                    [DeliveryState.QUEUED.value, DeliveryState.CLAIMED.value, DeliveryState.SENDING.value]
+                ),
             )
         )
         if not open_rows:
@@ -161,7 +166,10 @@ def broadcast_status(*, session: Session, broadcast_id: int) -> dict[str, int | 
         "delivered": counts.get(DeliveryState.SENT.value, 0),
         "failed": counts.get(DeliveryState.FAILED.value, 0),
         "blocked": counts.get(DeliveryState.BLOCKED.value, 0),
-        "queued": counts.get(DeliveryState.QUEUED.value, 0) + counts.get(DeliveryState.SENDING.value, 0),
+        "queued": sum(
+            counts.get(state.value, 0)
+            for state in (DeliveryState.QUEUED, DeliveryState.CLAIMED, DeliveryState.SENDING)
+        ),
         "uncertain": counts.get(DeliveryState.UNCERTAIN.value, 0),
         "cancelled": counts.get(DeliveryState.CANCELLED.value, 0),
         "reactions": int(reactions or 0),

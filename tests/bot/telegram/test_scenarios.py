@@ -130,7 +130,9 @@ async def test_group_answers_only_when_addressed(
     assert "90分钟" in replies[0]["text"]
     fake_telegram.send_text(STAFF, "/ask 还能用纸质单据吗", chat_id=group, chat_type="supergroup")
     await fake_telegram.reply_to(group, count=2)
-    fake_telegram.send_text(STAFF, "那培训是在上班时间吗", chat_id=group, chat_type="supergroup", reply_to_bot=True)
+    fake_telegram.send_text(
+        STAFF, "那培训是在上班时间吗", chat_id=group, chat_type="supergroup", reply_to_bot=True
+    )
     await fake_telegram.reply_to(group, count=3)
     assert len(fake_telegram.sent(chat_id=group)) == 3
 
