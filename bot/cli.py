@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,8 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.answering.service import Answer
+from bot.broadcasts.service import (
+    broadcast_status,
+    cancel_broadcast,
+    create_broadcast,
+    list_broadcasts,
+)
 from bot.config import Settings
-from bot.errors import ChangebotError
+from bot.errors import ChangebotError, InvalidInputError
 from bot.evaluation.evalset import load_eval_set
 from bot.evaluation.runner import calibrate_threshold, run_eval, summarise
 from bot.logging_setup import configure_logging
@@ -347,6 +355,128 @@ def gaps(
     for number, group in enumerate(groups, start=1):
         table.add_row(str(number), str(len(group.questions)), group.example)
     out.print(table)
+
+
+broadcast = typer.Typer(help="Send, schedule and follow broadcasts.", no_args_is_help=True)
+app.add_typer(broadcast, name="broadcast")
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInputError(f"--at {value!r} is not an ISO time such as 2026-12-01T09:00+08:00") from exc
+    if moment.tzinfo is None:
+        raise InvalidInputError("--at needs a time zone, e.g. 2026-12-01T09:00+08:00")
+    return moment
+
+
+@broadcast.command("send")
+def broadcast_send(
+    text: Annotated[str, typer.Option("--text", help="The message.")],
+    audience: Annotated[
+        list[str] | None, typer.Option("--audience", help="all, unit:NAME, role:ROLE, lang:CODE; repeatable.")
+    ] = None,
+    at: Annotated[str | None, typer.Option("--at", help="ISO time with zone; default now.")] = None,
+    must_read: Annotated[bool, typer.Option("--must-read", help="Ask recipients to acknowledge.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"id"}.')] = False,
+) -> None:
+    """Queue a broadcast; the worker (or `serve`) delivers it."""
+    settings = _settings()
+    try:
+        with transaction(_sessions(settings)) as session:
+            created = create_broadcast(
+                session=session,
+                text=text,
+                selectors=audience or [],
+                send_at=_parse_time(at),
+                must_read=must_read,
+            )
+            broadcast_id, send_at = created.id, created.send_at
+    except ChangebotError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        sys.stdout.write(json.dumps({"id": broadcast_id}) + "\n")
+    else:
+        out.print(f"Broadcast {broadcast_id} queued for {send_at:%Y-%m-%d %H:%M} UTC")
+
+
+@broadcast.command("list")
+def broadcast_list() -> None:
+    """Recent and scheduled broadcasts."""
+    with _sessions(_settings())() as session:
+        rows = list_broadcasts(session=session)
+        table = Table("id", "status", "send at (UTC)", "audience", "text")
+        for row in rows:
+            table.add_row(
+                str(row.id),
+                row.status,
+                f"{row.send_at:%Y-%m-%d %H:%M}",
+                " ".join(row.audience),
+                row.text[:40],
+            )
+    out.print(table)
+
+
+@broadcast.command("cancel")
+def broadcast_cancel(broadcast_id: Annotated[int, typer.Argument(help="Broadcast id.")]) -> None:
+    """Cancel a broadcast; copies not yet sent are dropped."""
+    try:
+        with transaction(_sessions(_settings())) as session:
+            cancel_broadcast(session=session, broadcast_id=broadcast_id)
+    except ChangebotError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    out.print(f"Broadcast {broadcast_id} cancelled")
+
+
+@broadcast.command("status")
+def broadcast_status_command(
+    broadcast_id: Annotated[int, typer.Argument(help="Broadcast id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the delivery figures as JSON.")] = False,
+) -> None:
+    """Delivery figures for one broadcast."""
+    try:
+        with _sessions(_settings())() as session:
+            figures = broadcast_status(session=session, broadcast_id=broadcast_id)
+    except ChangebotError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        keys = ("recipients", "delivered", "failed", "blocked", "reactions", "acknowledged")
+        sys.stdout.write(json.dumps({key: figures[key] for key in keys}) + "\n")
+        return
+    for key, value in figures.items():
+        out.print(f"{key:>13}: {value}")
+
+
+@app.command()
+def worker() -> None:
+    """Run the broadcast delivery worker alone (no web app)."""
+    import asyncio
+
+    from telegram import Bot
+
+    from bot.broadcasts.sender import DeliveryWorker
+    from bot.telegram.broadcast_sender import TelegramMessageSender
+
+    settings = _settings()
+    if settings.telegram_token is None:
+        console.print("[red]CHANGEBOT_TELEGRAM_TOKEN is not set[/red]: the worker delivers through Telegram")
+        raise typer.Exit(2)
+    bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url)
+    delivery = DeliveryWorker(sessions=_sessions(settings), sender=TelegramMessageSender(bot))
+
+    async def main() -> None:
+        async with bot:
+            await delivery.run(stop=asyncio.Event())
+
+    out.print(f"changebot delivery worker {delivery.worker_id} running (Ctrl-C to stop)")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
 
 
 admin = typer.Typer(help="Units, invite codes and roles.", no_args_is_help=True)

@@ -182,3 +182,19 @@ def list_broadcasts(*, session: Session, limit: int = 50) -> Sequence[Broadcast]
     return session.scalars(
         select(Broadcast).order_by(Broadcast.send_at.desc(), Broadcast.id.desc()).limit(limit)
     ).all()
+
+
+def react_to_delivery(*, session: Session, delivery_id: int, person_id: int, kind: str) -> Delivery:
+    """Record a clap or an acknowledgement on a person's own copy of a broadcast."""
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None or delivery.person_id != person_id:
+        raise InvalidInputError("that message is not yours to react to")
+    now = utc_now()
+    if kind == "clap":
+        delivery.reacted_at = delivery.reacted_at or now
+    elif kind == "acknowledge":
+        delivery.acknowledged_at = delivery.acknowledged_at or now
+    else:
+        raise InvalidInputError(f"unknown reaction {kind!r}")
+    session.flush()
+    return delivery

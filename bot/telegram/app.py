@@ -12,7 +12,7 @@ from bot.people.service import ensure_admins
 from bot.questions.flood import FloodGate
 from bot.storage.database import transaction
 from bot.telegram.context import SERVICES_KEY, BotServices
-from bot.telegram.handlers import account, asking, errors, gaps, onboarding
+from bot.telegram.handlers import account, asking, broadcasts, errors, gaps, onboarding
 
 COMMANDS = [
     BotCommand("help", "帮助 / Help"),
@@ -54,6 +54,7 @@ def build_application(
     onboarding.register(application)
     account.register(application)
     gaps.register(application)
+    broadcasts.register(application)
     asking.register(application)
     errors.register(application)
     return application

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,9 +12,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
+from bot.broadcasts.sender import DeliveryWorker
 from bot.config import Settings
 from bot.storage.database import make_engine, make_session_factory, upgrade_database
 from bot.telegram.app import build_application
+from bot.telegram.broadcast_sender import TelegramMessageSender
 from bot.telegram.runner import start_telegram, stop_telegram
 from bot.web.routes import ask, chat_page, health, telegram_webhook
 
@@ -45,10 +48,18 @@ def create_app(
                 webhook=settings.telegram_webhook_url is not None,
             )
             await start_telegram(app.state.telegram, settings=settings)
+            # The delivery worker runs in the same process by default; `changebot worker` runs it alone.
+            delivery = DeliveryWorker(
+                sessions=app.state.sessions, sender=TelegramMessageSender(app.state.telegram.bot)
+            )
+            stop_delivery = asyncio.Event()
+            delivery_task = asyncio.create_task(delivery.run(stop=stop_delivery))
         try:
             yield
         finally:
             if app.state.telegram is not None:
+                stop_delivery.set()
+                await delivery_task
                 await stop_telegram(app.state.telegram)
             if owned_core:
                 app.state.core.close()

@@ -145,3 +145,28 @@ def test_gaps_lists_open_questions_by_topic(run) -> None:  # type: ignore[no-unt
     code, output = run("gaps", "--json")
     groups = json.loads(output)
     assert [g["count"] for g in groups] == [2, 1]
+
+
+def test_broadcast_commands(run) -> None:  # type: ignore[no-untyped-def]
+    code, output = run("broadcast", "send", "--text", "每周成功故事", "--audience", "all", "--json")
+    assert code == 0
+    broadcast_id = json.loads(output)["id"]
+    code, output = run("broadcast", "status", str(broadcast_id), "--json")
+    assert json.loads(output) == {
+        "recipients": 0,
+        "delivered": 0,
+        "failed": 0,
+        "blocked": 0,
+        "reactions": 0,
+        "acknowledged": 0,
+    }
+    code, output = run("broadcast", "send", "--text", "x", "--at", "2026-12-01T09:00")
+    assert code == 1
+    code, output = run("broadcast", "send", "--text", "x", "--audience", "team:1")
+    assert code == 1
+    later = run("broadcast", "send", "--text", "周一愿景", "--at", "2030-01-06T09:00+08:00", "--json")[1]
+    code, output = run("broadcast", "list")
+    assert "周一愿景" in output and "scheduled" in output
+    assert run("broadcast", "cancel", str(json.loads(later)["id"]))[0] == 0
+    assert run("broadcast", "cancel", "99999")[0] == 1
+    assert run("worker")[0] == 2  # no token configured

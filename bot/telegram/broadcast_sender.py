@@ -1,0 +1,50 @@
+"""The delivery worker's Telegram side: send one broadcast copy with its buttons, map errors."""
+
+from __future__ import annotations
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.broadcasts.sender import (
+    PermanentSendError,
+    RateLimitedError,
+    RecipientBlockedError,
+    TransientSendError,
+)
+
+CLAP = "👏"
+ACKNOWLEDGE = "✅ 已读 / Read"
+
+
+def broadcast_keyboard(delivery_id: int, *, must_read: bool) -> InlineKeyboardMarkup:
+    """A clap button, and for must-read items an acknowledge button."""
+    row = [InlineKeyboardButton(CLAP, callback_data=f"bc:{delivery_id}:c")]
+    if must_read:
+        row.append(InlineKeyboardButton(ACKNOWLEDGE, callback_data=f"bc:{delivery_id}:a"))
+    return InlineKeyboardMarkup([row])
+
+
+class TelegramMessageSender:
+    """``MessageSender`` over a PTB ``Bot`` (pacing is the worker's job, not a rate limiter's)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send(self, *, chat_id: int, text: str, delivery_id: int, must_read: bool) -> int:
+        """Send one copy; see ``MessageSender``."""
+        try:
+            message = await self._bot.send_message(
+                chat_id, text, reply_markup=broadcast_keyboard(delivery_id, must_read=must_read)
+            )
+        except RetryAfter as exc:
+            seconds = exc.retry_after
+            raise RateLimitedError(
+                float(seconds if isinstance(seconds, int | float) else seconds.total_seconds())
+            ) from exc
+        except Forbidden as exc:
+            raise RecipientBlockedError(str(exc)) from exc
+        except BadRequest as exc:
+            raise PermanentSendError(str(exc)) from exc
+        except (NetworkError, TelegramError) as exc:
+            raise TransientSendError(str(exc)) from exc
+        return int(message.message_id)
