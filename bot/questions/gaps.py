@@ -46,6 +46,15 @@ def escalate(*, session: Session, question_id: int, asker_id: int) -> list[Perso
     return [person for person in people if person.id != asker_id]
 
 
+def may_answer(*, session: Session, person: Person, question: AskedQuestion) -> bool:
+    """Whether ``person`` may answer ``question``: an admin, or a manager of the asker's unit."""
+    if person.is_admin:
+        return True
+    asker = session.get(Person, question.person_id) if question.person_id else None
+    unit = home_unit(asker) if asker else None
+    return unit is not None and can_manage(session=session, person=person, unit=unit)
+
+
 def reply_to_question(*, session: Session, question_id: int, responder: Person, reply: str) -> AskedQuestion:
     """Record a manager's answer to an escalated question.
 
@@ -63,11 +72,7 @@ def reply_to_question(*, session: Session, question_id: int, responder: Person, 
     question = session.get(AskedQuestion, question_id)
     if question is None:
         raise NotFoundError("no such question")
-    asker = session.get(Person, question.person_id) if question.person_id else None
-    unit = home_unit(asker) if asker else None
-    if not responder.is_admin and (
-        unit is None or not can_manage(session=session, person=responder, unit=unit)
-    ):
+    if not may_answer(session=session, person=responder, question=question):
         raise InvalidInputError("you do not manage the unit this question came from")
     question.reply = reply
     question.replied_by_id = responder.id

@@ -8,7 +8,6 @@ import re
 from html import escape
 from pathlib import Path
 
-from sqlalchemy.orm import Session
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -16,8 +15,8 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.errors import ChangebotError
 from bot.people.models import Person
-from bot.people.service import can_manage, home_unit
-from bot.questions.gaps import escalate, reply_to_question, save_reply_as_faq
+from bot.people.service import home_unit
+from bot.questions.gaps import escalate, may_answer, reply_to_question, save_reply_as_faq
 from bot.questions.models import AskedQuestion
 from bot.storage.database import transaction
 from bot.telegram.context import services
@@ -88,7 +87,9 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         question = session.get(AskedQuestion, int(match.group(1))) if match else None
         if match is not None and person is not None and question is not None:
             if match.group(2) == "r":
-                if question.person_id != person.id and _may_answer(session, person, question):
+                if question.person_id != person.id and may_answer(
+                    session=session, person=person, question=question
+                ):
                     question_text = question.text
             else:
                 try:
@@ -120,14 +121,6 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await query.answer(text("faq_saved", language))
     if query.message is not None:
         await query.edit_message_text(text("faq_saved", language))
-
-
-def _may_answer(session: Session, person: Person, question: AskedQuestion) -> bool:
-    if person.is_admin:
-        return True
-    asker = session.get(Person, question.person_id) if question.person_id else None
-    unit = home_unit(asker) if asker else None
-    return unit is not None and can_manage(session=session, person=person, unit=unit)
 
 
 async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
