@@ -55,9 +55,9 @@ def _sessions(settings: Settings) -> sessionmaker[Session]:
     return make_session_factory(engine)
 
 
-def _record(settings: Settings, answer: Answer) -> None:
+def _record(sessions: sessionmaker[Session], answer: Answer) -> None:
     # Unanswered questions are the change team's to-do list; answered ones feed the figures.
-    with transaction(_sessions(settings)) as session:
+    with transaction(sessions) as session:
         record_question(session=session, answer=answer, channel="cli")
 
 
@@ -163,7 +163,7 @@ def ask(
     core = _core(settings)
     answer = core.answerer.answer(question)
     if answer.kind != "empty":
-        _record(settings, answer)
+        _record(_sessions(settings), answer)
     if as_json:
         sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
     else:
@@ -175,6 +175,7 @@ def chat() -> None:
     """Ask questions interactively (empty line or Ctrl-D to quit)."""
     settings = _settings()
     core = _core(settings)
+    sessions = _sessions(settings)
     out.print("Ask a question (empty line to quit).")
     while True:
         try:
@@ -186,7 +187,7 @@ def chat() -> None:
             break
         answer = core.answerer.answer(question)
         if answer.kind != "empty":
-            _record(settings, answer)
+            _record(sessions, answer)
         _print_answer(answer)
         out.print()
 
