@@ -70,6 +70,17 @@ class WorkerSettings:
     backoff_seconds: float = 2.0
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedCopy:
+    """One outbox row a worker has reserved, with what it needs to send it."""
+
+    delivery_id: int
+    chat_id: int
+    text: str
+    must_read: bool
+    attempts: int
+
+
 class Pacer:
     """Spaces sends evenly at ``rate`` per second (one worker's share of Telegram's global limit)."""
 
@@ -109,7 +120,7 @@ class DeliveryWorker:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self._pacer = Pacer(settings.rate_per_second)
 
-    def _claim(self) -> list[tuple[int, int, str, bool]]:
+    def _claim(self) -> list[ClaimedCopy]:
         now = utc_now()
         with transaction(self._sessions) as session:
             enqueue_due(session=session, now=now)
@@ -149,12 +160,15 @@ class DeliveryWorker:
                 .execution_options(synchronize_session=False)
             )
             rows = session.execute(
-                select(Delivery.id, Delivery.chat_id, Broadcast.text, Broadcast.must_read)
+                select(Delivery.id, Delivery.chat_id, Broadcast.text, Broadcast.must_read, Delivery.attempts)
                 .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
                 .where(Delivery.worker == self.worker_id, Delivery.state == DeliveryState.CLAIMED.value)
                 .order_by(Delivery.id)
             ).all()
-        return [(row[0], row[1], row[2], row[3]) for row in rows]
+        return [
+            ClaimedCopy(delivery_id=row[0], chat_id=row[1], text=row[2], must_read=row[3], attempts=row[4])
+            for row in rows
+        ]
 
     def _record(self, delivery_id: int, **values: object) -> None:
         with transaction(self._sessions) as session:
@@ -165,8 +179,9 @@ class DeliveryWorker:
                 .execution_options(synchronize_session=False)
             )
 
-    async def _deliver(self, delivery_id: int, chat_id: int, text: str, must_read: bool) -> None:
-        attempts = self._attempts(delivery_id) + 1
+    async def _deliver(self, copy: ClaimedCopy) -> None:
+        delivery_id, chat_id, text, must_read = copy.delivery_id, copy.chat_id, copy.text, copy.must_read
+        attempts = copy.attempts + 1
         while True:
             await self._pacer.wait()
             # Committed before the request leaves, so a crash from here on is known to be ambiguous.
@@ -235,15 +250,11 @@ class DeliveryWorker:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def _attempts(self, delivery_id: int) -> int:
-        with self._sessions() as session:
-            return int(session.scalar(select(Delivery.attempts).where(Delivery.id == delivery_id)) or 0)
-
     async def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many rows were handled."""
         rows = await asyncio.to_thread(self._claim)
-        for delivery_id, chat_id, text, must_read in rows:
-            await self._deliver(delivery_id, chat_id, text, must_read)
+        for copy in rows:
+            await self._deliver(copy)
         return len(rows)
 
     async def run(self, *, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:

@@ -211,5 +211,5 @@ async def test_rows_cancelled_after_being_claimed_are_not_sent(
     with transaction(sessions) as session:
         cancel_broadcast(session=session, broadcast_id=broadcast_id)
     for row in rows:
-        await worker._deliver(*row)
+        await worker._deliver(row)
     assert not sender.sent
