@@ -20,6 +20,14 @@ CODE_LENGTH = 10
 MAX_UNIT_NAME = 120
 
 
+class InviteRejectedError(InvalidInputError):
+    """An invite code that cannot be used; ``reason`` is "unknown", "expired" or "used_up"."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def normalise_code(code: str) -> str:
     """Codes are case-insensitive and may be typed with spaces or dashes."""
     return "".join(ch for ch in code.upper() if ch.isalnum())
@@ -144,9 +152,9 @@ def redeem_invite(*, session: Session, code: str, telegram_id: int, name: str, l
     """
     invite = session.scalars(select(InviteCode).where(InviteCode.code == normalise_code(code))).first()
     if invite is None:
-        raise InvalidInputError("unknown invite code")
+        raise InviteRejectedError("unknown", "unknown invite code")
     if invite.expires_at <= utc_now():
-        raise InvalidInputError("this invite code has expired")
+        raise InviteRejectedError("expired", "this invite code has expired")
     person = session.scalars(select(Person).where(Person.telegram_id == telegram_id)).first()
     if person is None:
         person = Person(telegram_id=telegram_id, name=name[:200], language=language)
@@ -164,7 +172,7 @@ def redeem_invite(*, session: Session, code: str, telegram_id: int, name: str, l
         .values(uses_left=InviteCode.uses_left - 1)
     )
     if claimed.rowcount == 0:  # type: ignore[attr-defined]
-        raise InvalidInputError("this invite code has been used up")
+        raise InviteRejectedError("used_up", "this invite code has been used up")
     session.add(Membership(person=person, unit=invite.unit, role=invite.role))
     person.active = True
     session.flush()

@@ -12,7 +12,14 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.errors import ChangebotError
 from bot.people.models import Role
-from bot.people.service import create_invite, home_unit, invite_link, managed_units, redeem_invite
+from bot.people.service import (
+    InviteRejectedError,
+    create_invite,
+    home_unit,
+    invite_link,
+    managed_units,
+    redeem_invite,
+)
 from bot.storage.database import transaction
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of, member
@@ -23,17 +30,17 @@ logger = logging.getLogger(__name__)
 INVITE_USES = 20
 INVITE_DAYS = 14
 _REASONS = {
-    "unknown invite code": {
+    "unknown": {
         "zh-Hans": "找不到这个邀请码",
         "zh-Hant": "找不到這個邀請碼",
         "en": "unknown code",
     },
-    "this invite code has expired": {
+    "expired": {
         "zh-Hans": "邀请码已过期",
         "zh-Hant": "邀請碼已過期",
         "en": "it has expired",
     },
-    "this invite code has been used up": {
+    "used_up": {
         "zh-Hans": "邀请码已用完",
         "zh-Hant": "邀請碼已用完",
         "en": "it has been used up",
@@ -63,9 +70,8 @@ def _start_reply(session: Session, update: Update, user: User, code: str) -> str
                 name=user.full_name,
                 language=language if known else language_from_telegram(user.language_code),
             )
-    except ChangebotError as exc:
-        reason = _REASONS.get(str(exc), {}).get(language, str(exc))
-        return text("bad_code", language, reason=reason)
+    except InviteRejectedError as exc:
+        return text("bad_code", language, reason=_REASONS[exc.reason][language])
     logger.info("person %s joined unit %s as %s", joined.person.id, joined.unit.id, joined.role.value)
     key = "already_member" if joined.already_member else "joined"
     return text(key, language_of(update, joined.person), unit=joined.unit.name)
