@@ -5,10 +5,12 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.scheduling.clock import parse_quiet_hours
 from ingest.text import LANGUAGES
 
 
@@ -111,6 +113,39 @@ class Settings(BaseSettings):
         (), description="Comma-separated Telegram user ids that are admins from the start."
     )
 
+    # --- broadcasts: delivery and scheduling
+    delivery_rate_per_second: float = Field(
+        25.0, gt=0, le=1000, description="Messages per second across all chats (Telegram allows about 30)."
+    )
+    delivery_max_in_flight: int = Field(
+        8, ge=1, le=256, description="Requests to Telegram under way at once (hides network latency)."
+    )
+    delivery_batch_size: int = Field(50, ge=1, le=1000, description="Outbox rows a worker reserves at a time.")
+    delivery_lease_seconds: float = Field(
+        120.0, gt=0, description="How long a worker's reservation lasts before other workers may take it over."
+    )
+    delivery_max_attempts: int = Field(5, ge=1, le=50, description="Tries per message on network errors.")
+    default_timezone: str = Field(
+        "Asia/Shanghai", description="Time zone of people who have not set their own (IANA name)."
+    )
+    quiet_hours: str = Field(
+        "21:00-08:00",
+        description="Local hours with no pushes, HH:MM-HH:MM in each person's time zone; empty = none.",
+    )
+    story_digest_cron: str = Field(
+        "0 9 * * mon",
+        description="When the weekly digest of approved stories goes out (cron, each person's local time); "
+        "empty = no digest.",
+    )
+    stories_need_approval_for_own_unit: bool = Field(
+        False, description="Managers need approval even for stories to their own unit."
+    )
+    story_max_photo_mb: float = Field(5.0, gt=0, le=10, description="Largest photo a story may carry.")
+    vision_target_exposures: int = Field(
+        10, ge=1, le=1000, description="How many times each person should hear the vision."
+    )
+    scheduler_poll_seconds: float = Field(15.0, gt=0, description="How often the scheduler looks for due work.")
+
     # --- web
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -138,6 +173,22 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError("CHANGEBOT_ADMIN_TELEGRAM_IDS must be comma-separated numbers") from exc
         return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _valid_quiet_hours(cls, value: str) -> str:
+        if value.strip():
+            parse_quiet_hours(value)
+        return value.strip()
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Settings:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.base import Base, UtcDateTime, utc_now
@@ -38,13 +49,40 @@ class DeliveryState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class BroadcastKind(StrEnum):
+    """What a broadcast carries; vision messages count toward each person's exposure."""
+
+    MESSAGE = "message"
+    STORY = "story"
+    DIGEST = "digest"
+    VISION = "vision"
+
+
 class Broadcast(Base):
-    """A message for an audience, now or at a set time."""
+    """A message for an audience, now or at a set time.
+
+    ``local_time`` set: each person gets it when their own clock shows that wall-clock time
+    (``send_at`` is then the moment the first time zone gets there). ``texts`` holds the text per
+    language and ``variants`` the rotating wordings of a vision series; either may override ``text``.
+    """
 
     __tablename__ = "broadcasts"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "occurrence", name="uq_broadcasts_schedule_occurrence"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default=BroadcastKind.MESSAGE.value, index=True)
     text: Mapped[str] = mapped_column(Text)
+    texts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    variants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    photo_file_id: Mapped[str | None] = mapped_column(String(255))
+    local_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("vision_series.id", ondelete="SET NULL"), index=True
+    )
+    occurrence: Mapped[str | None] = mapped_column(String(32))
     audience: Mapped[list[str]] = mapped_column(JSON, default=list)
     must_read: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=BroadcastStatus.SCHEDULED.value, index=True)
@@ -67,6 +105,8 @@ class Delivery(Base):
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str | None] = mapped_column(Text)  # this person's wording, when it differs
+    variant: Mapped[int | None] = mapped_column(Integer)  # which vision wording they got
     state: Mapped[str] = mapped_column(String(20), default=DeliveryState.QUEUED.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
@@ -77,3 +117,50 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reacted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class StoryStatus(StrEnum):
+    """A success story's life: written, reviewed, sent (on its own or in the weekly digest)."""
+
+    DRAFT = "draft"
+    PENDING = "pending"  # waiting for an admin or a manager higher up
+    APPROVED = "approved"  # in the case library; waits for the next digest
+    SCHEDULED = "scheduled"  # a broadcast carries it
+    SENT = "sent"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class Story(Base):
+    """A manager's success story: a quick win that others should hear about."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(10), default="zh-Hans")
+    photo_file_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default=StoryStatus.DRAFT.value, index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    case_file: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+
+
+class VisionSeries(Base):
+    """The vision statement in several wordings, sent on a cadence so people hear it many times."""
+
+    __tablename__ = "vision_series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    variants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    audience: Mapped[list[str]] = mapped_column(JSON, default=list)
+    must_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)

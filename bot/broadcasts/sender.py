@@ -14,16 +14,17 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.broadcasts.models import Broadcast, Delivery, DeliveryState
-from bot.broadcasts.service import enqueue_due, finish_completed
+from bot.broadcasts.service import DeliveryTiming, enqueue_due, finish_completed
 from bot.people.service import mark_blocked
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
@@ -54,20 +55,27 @@ class PermanentSendError(Exception):
 class MessageSender(Protocol):
     """What the worker needs from Telegram."""
 
-    async def send(self, *, chat_id: int, text: str, delivery_id: int, must_read: bool) -> int:
-        """Send one message; return its message id or raise one of the errors above."""
+    async def send(
+        self, *, chat_id: int, text: str, delivery_id: int, must_read: bool, photo_file_id: str | None = None
+    ) -> int:
+        """Send one message (a photo with ``text`` as caption when given); return its message id or raise
+        one of the errors above."""
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class WorkerSettings:
-    """Pacing and retry policy."""
+    """Pacing, retry policy and delivery timing."""
 
     rate_per_second: float = 25.0
+    max_in_flight: int = 8
     batch_size: int = 50
     lease_seconds: float = 120.0
     max_attempts: int = 5
     backoff_seconds: float = 2.0
+    private_chat_interval: float = 1.0  # Telegram: about one message a second to the same person
+    group_per_minute: int = 20  # ...and 20 a minute to the same group
+    timing: DeliveryTiming = field(default_factory=DeliveryTiming)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +87,7 @@ class ClaimedCopy:
     text: str
     must_read: bool
     attempts: int
+    photo_file_id: str | None = None
 
 
 class Pacer:
@@ -92,15 +101,59 @@ class Pacer:
     async def wait(self) -> None:
         """Sleep until the next send slot."""
         now = self._clock()
-        if self._next > now:
+        while self._next > now:
             await asyncio.sleep(self._next - now)
-            now = self._next
-        self._next = now + self._interval
+            now = self._clock()  # a pause may have moved the slot while we slept
+        self._next = max(self._next, now - self._interval) + self._interval
 
-    async def pause(self, seconds: float) -> None:
+    def pause(self, seconds: float) -> None:
         """Hold every send for ``seconds`` (after a 429, the limit is the bot's, not the chat's)."""
         self._next = max(self._next, self._clock() + seconds)
-        await asyncio.sleep(seconds)
+
+
+class ChatLimits:
+    """Telegram's per-chat limits: one message a second to a person, twenty a minute to a group.
+
+    Group chats have negative ids. Kept per worker process; with several workers each chat still
+    gets copies spaced by whichever worker holds them, as a broadcast has one copy per chat.
+    """
+
+    def __init__(
+        self,
+        *,
+        private_interval: float = 1.0,
+        group_per_minute: int = 20,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._private_interval = private_interval
+        self._group_per_minute = group_per_minute
+        self._clock = clock
+        self._last: dict[int, float] = {}
+        self._group_sends: dict[int, deque[float]] = {}
+
+    def ready_in(self, chat_id: int) -> float:
+        """Seconds until ``chat_id`` may get another message (0 = now)."""
+        now = self._clock()
+        if chat_id < 0:
+            sends = self._group_sends.get(chat_id)
+            if sends is None:
+                return 0.0
+            while sends and sends[0] <= now - 60.0:
+                sends.popleft()
+            return 0.0 if len(sends) < self._group_per_minute else sends[0] + 60.0 - now
+        last = self._last.get(chat_id)
+        return 0.0 if last is None else max(0.0, last + self._private_interval - now)
+
+    def record(self, chat_id: int) -> None:
+        """Note a send to ``chat_id`` now."""
+        now = self._clock()
+        if chat_id < 0:
+            self._group_sends.setdefault(chat_id, deque()).append(now)
+        else:
+            self._last[chat_id] = now
+            if len(self._last) > 100_000:  # forget chats long past their interval
+                horizon = now - self._private_interval
+                self._last = {chat: t for chat, t in self._last.items() if t > horizon}
 
 
 class DeliveryWorker:
@@ -119,11 +172,14 @@ class DeliveryWorker:
         self._settings = settings
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self._pacer = Pacer(settings.rate_per_second)
+        self._chats = ChatLimits(
+            private_interval=settings.private_chat_interval, group_per_minute=settings.group_per_minute
+        )
 
     def _claim(self) -> list[ClaimedCopy]:
         now = utc_now()
         with transaction(self._sessions) as session:
-            enqueue_due(session=session, now=now)
+            enqueue_due(session=session, now=now, timing=self._settings.timing)
             # A dead worker's reserved rows were never attempted: back in the queue. The one it was
             # sending may or may not have arrived: reported as uncertain, not sent again.
             session.execute(
@@ -160,13 +216,27 @@ class DeliveryWorker:
                 .execution_options(synchronize_session=False)
             )
             rows = session.execute(
-                select(Delivery.id, Delivery.chat_id, Broadcast.text, Broadcast.must_read, Delivery.attempts)
+                select(
+                    Delivery.id,
+                    Delivery.chat_id,
+                    func.coalesce(Delivery.text, Broadcast.text),
+                    Broadcast.must_read,
+                    Delivery.attempts,
+                    Broadcast.photo_file_id,
+                )
                 .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
                 .where(Delivery.worker == self.worker_id, Delivery.state == DeliveryState.CLAIMED.value)
-                .order_by(Delivery.id)
+                .order_by(Delivery.next_attempt_at, Delivery.id)
             ).all()
         return [
-            ClaimedCopy(delivery_id=row[0], chat_id=row[1], text=row[2], must_read=row[3], attempts=row[4])
+            ClaimedCopy(
+                delivery_id=row[0],
+                chat_id=row[1],
+                text=row[2],
+                must_read=row[3],
+                attempts=row[4],
+                photo_file_id=row[5],
+            )
             for row in rows
         ]
 
@@ -179,62 +249,69 @@ class DeliveryWorker:
                 .execution_options(synchronize_session=False)
             )
 
+    def _requeue(self, delivery_id: int, *, after: float, **values: object) -> None:
+        """Hand a row back to the queue, due in ``after`` seconds, for any worker to take."""
+        self._record(
+            delivery_id,
+            state=DeliveryState.QUEUED.value,
+            next_attempt_at=utc_now() + timedelta(seconds=after),
+            worker=None,
+            lease_until=None,
+            **values,
+        )
+
     async def _deliver(self, copy: ClaimedCopy) -> None:
-        delivery_id, chat_id, text, must_read = copy.delivery_id, copy.chat_id, copy.text, copy.must_read
+        """One attempt at one copy; every outcome is written down before returning."""
+        delivery_id, chat_id = copy.delivery_id, copy.chat_id
         attempts = copy.attempts + 1
-        while True:
-            await self._pacer.wait()
-            # Committed before the request leaves, so a crash from here on is known to be ambiguous.
-            # Compare-and-set: a row cancelled since it was claimed is not sent.
-            if not self._begin_send(delivery_id):
-                return
-            try:
-                message_id = await self._sender.send(
-                    chat_id=chat_id, text=text, delivery_id=delivery_id, must_read=must_read
-                )
-            except RateLimitedError as exc:
-                logger.warning("Telegram rate limit: pausing %.1f s", exc.retry_after)
-                self._record(delivery_id, state=DeliveryState.CLAIMED.value)  # refused, so certainly not sent
-                await self._pacer.pause(exc.retry_after)
-                continue  # not the recipient's fault: same attempt
-            except RecipientBlockedError:
-                self._record(
-                    delivery_id, state=DeliveryState.BLOCKED.value, attempts=attempts, error="blocked by user"
-                )
-                with transaction(self._sessions) as session:
-                    mark_blocked(session=session, telegram_id=chat_id)
-                return
-            except PermanentSendError as exc:
+        # Committed before the request leaves, so a crash from here on is known to be ambiguous.
+        # Compare-and-set: a row cancelled (or taken over after a long pause) since it was claimed is skipped.
+        if not self._begin_send(delivery_id):
+            return
+        try:
+            message_id = await self._sender.send(
+                chat_id=chat_id,
+                text=copy.text,
+                delivery_id=delivery_id,
+                must_read=copy.must_read,
+                photo_file_id=copy.photo_file_id,
+            )
+        except RateLimitedError as exc:
+            logger.warning("Telegram rate limit: pausing %.1f s", exc.retry_after)
+            self._pacer.pause(exc.retry_after)
+            self._requeue(
+                delivery_id, after=exc.retry_after
+            )  # refused, so certainly not sent; no attempt used
+            return
+        except RecipientBlockedError:
+            self._record(
+                delivery_id, state=DeliveryState.BLOCKED.value, attempts=attempts, error="blocked by user"
+            )
+            with transaction(self._sessions) as session:
+                mark_blocked(session=session, telegram_id=chat_id)
+            return
+        except PermanentSendError as exc:
+            self._record(
+                delivery_id, state=DeliveryState.FAILED.value, attempts=attempts, error=str(exc)[:500]
+            )
+            return
+        except TransientSendError as exc:
+            if attempts >= self._settings.max_attempts:
                 self._record(
                     delivery_id, state=DeliveryState.FAILED.value, attempts=attempts, error=str(exc)[:500]
                 )
-                return
-            except TransientSendError as exc:
-                if attempts >= self._settings.max_attempts:
-                    self._record(
-                        delivery_id, state=DeliveryState.FAILED.value, attempts=attempts, error=str(exc)[:500]
-                    )
-                else:
-                    delay = self._settings.backoff_seconds * 2 ** (attempts - 1)
-                    self._record(
-                        delivery_id,
-                        state=DeliveryState.QUEUED.value,
-                        attempts=attempts,
-                        error=str(exc)[:500],
-                        next_attempt_at=utc_now() + timedelta(seconds=delay),
-                        worker=None,
-                        lease_until=None,
-                    )
-                return
-            self._record(
-                delivery_id,
-                state=DeliveryState.SENT.value,
-                attempts=attempts,
-                message_id=message_id,
-                sent_at=utc_now(),
-                error=None,
-            )
+            else:
+                delay = self._settings.backoff_seconds * 2 ** (attempts - 1)
+                self._requeue(delivery_id, after=delay, attempts=attempts, error=str(exc)[:500])
             return
+        self._record(
+            delivery_id,
+            state=DeliveryState.SENT.value,
+            attempts=attempts,
+            message_id=message_id,
+            sent_at=utc_now(),
+            error=None,
+        )
 
     def _begin_send(self, delivery_id: int) -> bool:
         with transaction(self._sessions) as session:
@@ -251,11 +328,48 @@ class DeliveryWorker:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def run_once(self) -> int:
-        """Claim one batch and deliver it; returns how many rows were handled."""
+        """Claim one batch and deliver it, several requests in flight; returns how many rows were handled."""
         rows = await asyncio.to_thread(self._claim)
-        for copy in rows:
-            await self._deliver(copy)
+        in_flight = asyncio.Semaphore(self._settings.max_in_flight)
+        async with asyncio.TaskGroup() as tasks:  # cancelling the worker cancels its requests too
+            for copy in rows:
+                wait = self._chats.ready_in(copy.chat_id)
+                if wait > 0:  # this chat just had a message: later, without holding up the others
+                    self._requeue(copy.delivery_id, after=wait)
+                    continue
+                await self._pacer.wait()
+                await in_flight.acquire()
+                self._chats.record(copy.chat_id)
+                task = tasks.create_task(self._deliver(copy))
+                task.add_done_callback(lambda _: in_flight.release())
         return len(rows)
+
+    def _next_due_in(self) -> float | None:
+        """Seconds until the soonest queued row is due (None: nothing left to send)."""
+        with transaction(self._sessions) as session:
+            soonest = session.scalar(
+                select(func.min(Delivery.next_attempt_at)).where(
+                    Delivery.state.in_([DeliveryState.QUEUED.value, DeliveryState.CLAIMED.value])
+                )
+            )
+        if soonest is None:
+            return None
+        return max(0.0, (soonest - utc_now()).total_seconds())
+
+    async def run_until_idle(self, *, horizon: float = 60.0) -> None:
+        """Deliver until nothing is due within ``horizon`` seconds (retries and pauses included)."""
+        while True:
+            if await self.run_once():
+                continue
+            due_in = await asyncio.to_thread(self._next_due_in)
+            if due_in is None or due_in > horizon:
+                await asyncio.to_thread(self._finish)
+                return
+            await asyncio.sleep(min(due_in, 1.0) + 0.01)
+
+    def _finish(self) -> None:
+        with transaction(self._sessions) as session:
+            finish_completed(session=session)
 
     async def run(self, *, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         """Deliver until ``stop`` is set, sleeping ``idle_seconds`` when there is nothing to do."""

@@ -2,19 +2,63 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.audience import parse_audience, resolve_audience
-from bot.broadcasts.models import Broadcast, BroadcastStatus, Delivery, DeliveryState
+from bot.broadcasts.models import (
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
+    Delivery,
+    DeliveryState,
+    Story,
+    StoryStatus,
+)
 from bot.errors import InvalidInputError, NotFoundError
 from bot.people.models import Person
+from bot.scheduling.clock import QuietHours, wall_to_instant, zone
 from bot.storage.base import utc_now
 
+logger = logging.getLogger(__name__)
+
 MAX_TEXT = 4000  # Telegram's limit is 4096; leave room for the must-read note
+MAX_CAPTION = 1000  # a photo's caption: Telegram allows 1024
+
+# Copies that reached the person or may still: they count toward a vision wording's rotation.
+_REACHING_STATES = (
+    DeliveryState.SENT.value,
+    DeliveryState.QUEUED.value,
+    DeliveryState.CLAIMED.value,
+    DeliveryState.SENDING.value,
+    DeliveryState.UNCERTAIN.value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryTiming:
+    """When copies may go out: each person's time zone (or the default) and the nightly quiet hours."""
+
+    default_timezone: str = "Asia/Shanghai"
+    quiet_hours: QuietHours | None = None
+
+
+def check_text(text: str, *, photo: bool = False) -> str:
+    """The text stripped, or ``InvalidInputError`` when it is empty or too long to send."""
+    text = text.strip()
+    if not text:
+        raise InvalidInputError("a broadcast needs text")
+    limit = MAX_CAPTION if photo else MAX_TEXT
+    if len(text) > limit:
+        raise InvalidInputError(
+            f"a {'photo caption' if photo else 'broadcast'} is at most {limit} characters (this has {len(text)})"
+        )
+    return text
 
 
 def create_broadcast(
@@ -25,32 +69,54 @@ def create_broadcast(
     send_at: datetime | None = None,
     must_read: bool = False,
     created_by: Person | None = None,
+    kind: BroadcastKind = BroadcastKind.MESSAGE,
+    texts: Mapping[str, str] | None = None,
+    variants: Sequence[str] = (),
+    photo_file_id: str | None = None,
+    local_time: datetime | None = None,
+    schedule_id: int | None = None,
+    series_id: int | None = None,
 ) -> Broadcast:
     """Schedule a broadcast (now, or at ``send_at``).
 
     Args:
         session: an open session; the caller commits.
-        text: the message.
+        text: the message (the fallback when ``texts`` has no entry for a person's language).
         selectors: audience selectors (see ``bot.broadcasts.audience``); empty = everyone.
         send_at: when to send, timezone-aware; None = now.
         must_read: ask recipients to acknowledge.
         created_by: the sender, if a person.
+        kind: what it is; vision broadcasts count toward exposure.
+        texts: the text per language, for messages the bot words itself (the digest).
+        variants: wordings that rotate per person (vision series); the n-th copy gets variant n.
+        photo_file_id: a Telegram photo to send with the text as its caption.
+        local_time: send when each person's own clock shows this wall-clock time (naive).
+        schedule_id: the schedule that made it; with ``local_time`` it names the occurrence.
+        series_id: the vision series it belongs to.
     """
-    text = text.strip()
-    if not text:
-        raise InvalidInputError("a broadcast needs text")
-    if len(text) > MAX_TEXT:
-        raise InvalidInputError(f"a broadcast is at most {MAX_TEXT} characters")
+    text = check_text(text, photo=photo_file_id is not None)
+    for other in [*(texts or {}).values(), *variants]:
+        check_text(other, photo=photo_file_id is not None)
     if send_at is not None and send_at.tzinfo is None:
         raise InvalidInputError("give the send time with a time zone, e.g. 2026-12-01T09:00+08:00")
+    if local_time is not None and local_time.tzinfo is not None:
+        raise InvalidInputError("local_time is a wall-clock time without a zone")
     audience = parse_audience(selectors)
     for name in audience.units:  # fail now, not at send time
         resolve_audience(session=session, audience=parse_audience([f"unit:{name}"]))
     broadcast = Broadcast(
+        kind=kind.value,
         text=text,
+        texts=dict(texts or {}),
+        variants=list(variants),
+        photo_file_id=photo_file_id,
         audience=list(audience.selectors),
         must_read=must_read,
         send_at=send_at or utc_now(),
+        local_time=local_time,
+        schedule_id=schedule_id,
+        series_id=series_id,
+        occurrence=local_time.isoformat(timespec="minutes") if local_time and schedule_id else None,
         created_by_id=created_by.id if created_by else None,
     )
     session.add(broadcast)
@@ -58,11 +124,49 @@ def create_broadcast(
     return broadcast
 
 
-def enqueue_due(*, session: Session, now: datetime | None = None) -> int:
+def _series_counts(session: Session, series_id: int) -> dict[int, int]:
+    """How many copies of a vision series each person has had or has on the way."""
+    rows = session.execute(
+        select(Delivery.person_id, func.count())
+        .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+        .where(Broadcast.series_id == series_id, Delivery.state.in_(_REACHING_STATES))
+        .group_by(Delivery.person_id)
+    ).all()
+    return {person_id: count for person_id, count in rows}
+
+
+def _copy_for(
+    broadcast: Broadcast, person: Person, *, series_counts: Mapping[int, int]
+) -> tuple[str | None, int | None]:
+    """This person's wording (None = the broadcast's text) and, for a vision series, which variant."""
+    if broadcast.variants:
+        variant = series_counts.get(person.id, 0) % len(broadcast.variants)
+        return broadcast.variants[variant], variant
+    localised = broadcast.texts.get(person.language)
+    return (localised if localised and localised != broadcast.text else None), None
+
+
+def _first_attempt(
+    broadcast: Broadcast, person: Person, *, now: datetime, timing: DeliveryTiming
+) -> datetime:
+    """When this person's copy may go: their local send time, moved out of their quiet hours."""
+    tz = zone(person.timezone, default=timing.default_timezone)
+    due = now
+    if broadcast.local_time is not None:
+        due = max(now, wall_to_instant(broadcast.local_time, tz))
+    if timing.quiet_hours is not None:
+        due = timing.quiet_hours.next_allowed(due, tz)
+    return due
+
+
+def enqueue_due(
+    *, session: Session, now: datetime | None = None, timing: DeliveryTiming = DeliveryTiming()
+) -> int:
     """Create the outbox rows of every scheduled broadcast whose time has come; returns rows added.
 
-    Safe to run from several processes at once: the status change is a compare-and-set, so only one
-    of them materialises a given broadcast.
+    Each row is due at the person's own send time (local time, quiet hours). Safe to run from
+    several processes at once: the status change is a compare-and-set, so only one of them
+    materialises a given broadcast.
     """
     now = now or utc_now()
     added = 0
@@ -81,15 +185,26 @@ def enqueue_due(*, session: Session, now: datetime | None = None) -> int:
             continue
         broadcast = session.get(Broadcast, broadcast_id)
         assert broadcast is not None  # noqa: S101  (just updated it)
-        for person in resolve_audience(session=session, audience=parse_audience(broadcast.audience)):
+        try:
+            people = resolve_audience(session=session, audience=parse_audience(broadcast.audience))
+        except InvalidInputError as exc:  # e.g. the unit was renamed after it was scheduled
+            broadcast.status = BroadcastStatus.CANCELLED.value
+            broadcast.finished_at = now
+            logger.error("broadcast %s cancelled: %s", broadcast_id, exc)
+            continue
+        series_counts = _series_counts(session, broadcast.series_id) if broadcast.series_id else {}
+        for person in people:
             if person.telegram_id is None:
                 continue
+            text, variant = _copy_for(broadcast, person, series_counts=series_counts)
             session.add(
                 Delivery(
                     broadcast_id=broadcast_id,
                     person_id=person.id,
                     chat_id=person.telegram_id,
-                    next_attempt_at=now,
+                    text=text,
+                    variant=variant,
+                    next_attempt_at=_first_attempt(broadcast, person, now=now, timing=timing),
                 )
             )
             added += 1
@@ -114,6 +229,14 @@ def cancel_broadcast(*, session: Session, broadcast_id: int) -> Broadcast:
         )
         .values(state=DeliveryState.CANCELLED.value)
     )
+    # A cancelled digest hands its stories to the next one; a cancelled story send cancels the story.
+    for story in session.scalars(
+        select(Story).where(Story.broadcast_id == broadcast_id, Story.status == StoryStatus.SCHEDULED.value)
+    ):
+        if broadcast.kind == BroadcastKind.DIGEST.value:
+            story.status, story.broadcast_id = StoryStatus.APPROVED.value, None
+        else:
+            story.status = StoryStatus.CANCELLED.value
     session.flush()
     return broadcast
 
@@ -137,6 +260,11 @@ def finish_completed(*, session: Session) -> None:
         if not open_rows:
             broadcast.status = BroadcastStatus.SENT.value
             broadcast.finished_at = utc_now()
+            session.execute(
+                update(Story)
+                .where(Story.broadcast_id == broadcast.id, Story.status == StoryStatus.SCHEDULED.value)
+                .values(status=StoryStatus.SENT.value)
+            )
     session.flush()
 
 

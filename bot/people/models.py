@@ -44,6 +44,7 @@ class Person(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)  # False once they block the bot
     pushes_enabled: Mapped[bool] = mapped_column(Boolean, default=True)  # /stop and /resume
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA name; None = the configured default
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
     memberships: Mapped[list[Membership]] = relationship(

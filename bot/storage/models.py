@@ -1,7 +1,19 @@
 """Imports every model module so Alembic and ``create_all`` see the whole schema."""
 
-from bot.broadcasts.models import Broadcast, Delivery
+from bot.broadcasts.models import Broadcast, Delivery, Story, VisionSeries
 from bot.people.models import InviteCode, Membership, Person, Unit
 from bot.questions.models import AskedQuestion
+from bot.scheduling.models import Schedule
 
-__all__ = ["AskedQuestion", "Broadcast", "Delivery", "InviteCode", "Membership", "Person", "Unit"]
+__all__ = [
+    "AskedQuestion",
+    "Broadcast",
+    "Delivery",
+    "InviteCode",
+    "Membership",
+    "Person",
+    "Schedule",
+    "Story",
+    "Unit",
+    "VisionSeries",
+]

@@ -30,12 +30,16 @@ class TelegramMessageSender:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send(self, *, chat_id: int, text: str, delivery_id: int, must_read: bool) -> int:
+    async def send(
+        self, *, chat_id: int, text: str, delivery_id: int, must_read: bool, photo_file_id: str | None = None
+    ) -> int:
         """Send one copy; see ``MessageSender``."""
+        keyboard = broadcast_keyboard(delivery_id, must_read=must_read)
         try:
-            message = await self._bot.send_message(
-                chat_id, text, reply_markup=broadcast_keyboard(delivery_id, must_read=must_read)
-            )
+            if photo_file_id is not None:
+                message = await self._bot.send_photo(chat_id, photo_file_id, caption=text, reply_markup=keyboard)
+            else:
+                message = await self._bot.send_message(chat_id, text, reply_markup=keyboard)
         except RetryAfter as exc:
             seconds = exc.retry_after
             raise RateLimitedError(

@@ -51,8 +51,7 @@ async def test_broadcast_with_clap_acknowledge_and_a_blocked_recipient(
     bot = Bot(fake_telegram.token, base_url=fake_telegram.url)
     async with bot:
         worker = DeliveryWorker(sessions=sessions, sender=TelegramMessageSender(bot), settings=FAST)
-        while await worker.run_once():
-            pass
+        await worker.run_until_idle()
     copies = [m for m in fake_telegram.sent() if m["text"] == "本周成功故事：华东12号店"]
     # One request was refused with 429 and retried; 5003's copy was refused with 403.
     assert sorted(m["chat_id"] for m in copies) == [5001, 5001, 5002, 5003]
