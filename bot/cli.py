@@ -455,12 +455,17 @@ def broadcast_status_command(
 
 
 @app.command()
-def worker() -> None:
-    """Run the broadcast delivery worker alone (no web app)."""
+def worker(
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Only send; another process runs the schedules.")
+    ] = False,
+) -> None:
+    """Run the broadcast sender and the scheduler alone (no web app)."""
     import asyncio
 
     from telegram import Bot
 
+    from bot.broadcasts.runtime import build_scheduler, worker_settings
     from bot.broadcasts.sender import DeliveryWorker
     from bot.telegram.broadcast_sender import TelegramMessageSender
 
@@ -468,14 +473,24 @@ def worker() -> None:
     if settings.telegram_token is None:
         console.print("[red]CHANGEBOT_TELEGRAM_TOKEN is not set[/red]: the worker delivers through Telegram")
         raise typer.Exit(2)
+    sessions = _sessions(settings)
     bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url)
-    delivery = DeliveryWorker(sessions=_sessions(settings), sender=TelegramMessageSender(bot))
+    delivery = DeliveryWorker(
+        sessions=sessions, sender=TelegramMessageSender(bot), settings=worker_settings(settings)
+    )
+    scheduler = None if no_scheduler else build_scheduler(sessions=sessions, settings=settings)
 
     async def main() -> None:
+        stop = asyncio.Event()
         async with bot:
-            await delivery.run(stop=asyncio.Event())
+            jobs = [delivery.run(stop=stop)] + ([scheduler.run(stop=stop)] if scheduler else [])
+            await asyncio.gather(*jobs)
 
-    out.print(f"changebot delivery worker {delivery.worker_id} running (Ctrl-C to stop)")
+    out.print(
+        f"changebot worker {delivery.worker_id} running: sender"
+        + ("" if no_scheduler else " and scheduler")
+        + " (Ctrl-C to stop)"
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
 

@@ -120,9 +120,13 @@ class Settings(BaseSettings):
     delivery_max_in_flight: int = Field(
         8, ge=1, le=256, description="Requests to Telegram under way at once (hides network latency)."
     )
-    delivery_batch_size: int = Field(50, ge=1, le=1000, description="Outbox rows a worker reserves at a time.")
+    delivery_batch_size: int = Field(
+        50, ge=1, le=1000, description="Outbox rows a worker reserves at a time."
+    )
     delivery_lease_seconds: float = Field(
-        120.0, gt=0, description="How long a worker's reservation lasts before other workers may take it over."
+        120.0,
+        gt=0,
+        description="How long a worker's reservation lasts before other workers may take it over.",
     )
     delivery_max_attempts: int = Field(5, ge=1, le=50, description="Tries per message on network errors.")
     default_timezone: str = Field(
@@ -144,7 +148,9 @@ class Settings(BaseSettings):
     vision_target_exposures: int = Field(
         10, ge=1, le=1000, description="How many times each person should hear the vision."
     )
-    scheduler_poll_seconds: float = Field(15.0, gt=0, description="How often the scheduler looks for due work.")
+    scheduler_poll_seconds: float = Field(
+        15.0, gt=0, description="How often the scheduler looks for due work."
+    )
 
     # --- web
     host: str = "127.0.0.1"

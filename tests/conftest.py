@@ -78,7 +78,13 @@ def write_library(root: Path) -> Path:
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings isolated in ``tmp_path``, ignoring any developer ``.env``."""
-    values: dict[str, object] = {"data_dir": tmp_path / "data", "knowledge_dir": tmp_path / "knowledge"}
+    # No quiet hours and no digest unless a test asks: tests run at any hour and must not wait for 08:00.
+    values: dict[str, object] = {
+        "data_dir": tmp_path / "data",
+        "knowledge_dir": tmp_path / "knowledge",
+        "quiet_hours": "",
+        "story_digest_cron": "",
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -37,7 +37,9 @@ class TelegramMessageSender:
         keyboard = broadcast_keyboard(delivery_id, must_read=must_read)
         try:
             if photo_file_id is not None:
-                message = await self._bot.send_photo(chat_id, photo_file_id, caption=text, reply_markup=keyboard)
+                message = await self._bot.send_photo(
+                    chat_id, photo_file_id, caption=text, reply_markup=keyboard
+                )
             else:
                 message = await self._bot.send_message(chat_id, text, reply_markup=keyboard)
         except RetryAfter as exc:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
+from bot.broadcasts.runtime import build_scheduler, worker_settings
 from bot.broadcasts.sender import DeliveryWorker
 from bot.config import Settings
 from bot.storage.database import make_engine, make_session_factory, upgrade_database
@@ -48,18 +49,25 @@ def create_app(
                 webhook=settings.telegram_webhook_url is not None,
             )
             await start_telegram(app.state.telegram, settings=settings)
-            # The delivery worker runs in the same process by default; `changebot worker` runs it alone.
+            # The sender and the scheduler run in the same process by default; `changebot worker` runs
+            # them alone for bigger deployments.
             delivery = DeliveryWorker(
-                sessions=app.state.sessions, sender=TelegramMessageSender(app.state.telegram.bot)
+                sessions=app.state.sessions,
+                sender=TelegramMessageSender(app.state.telegram.bot),
+                settings=worker_settings(settings),
             )
-            stop_delivery = asyncio.Event()
-            delivery_task = asyncio.create_task(delivery.run(stop=stop_delivery))
+            scheduler = build_scheduler(sessions=app.state.sessions, settings=settings)
+            stop_background = asyncio.Event()
+            background = [
+                asyncio.create_task(delivery.run(stop=stop_background)),
+                asyncio.create_task(scheduler.run(stop=stop_background)),
+            ]
         try:
             yield
         finally:
             if app.state.telegram is not None:
-                stop_delivery.set()
-                await delivery_task
+                stop_background.set()
+                await asyncio.gather(*background)
                 await stop_telegram(app.state.telegram)
             if owned_core:
                 app.state.core.close()

@@ -76,7 +76,11 @@ def upgrade() -> None:
             "fk_broadcasts_schedule_id_schedules", "schedules", ["schedule_id"], ["id"], ondelete="SET NULL"
         )
         batch.create_foreign_key(
-            "fk_broadcasts_series_id_vision_series", "vision_series", ["series_id"], ["id"], ondelete="SET NULL"
+            "fk_broadcasts_series_id_vision_series",
+            "vision_series",
+            ["series_id"],
+            ["id"],
+            ondelete="SET NULL",
         )
         batch.create_unique_constraint("uq_broadcasts_schedule_occurrence", ["schedule_id", "occurrence"])
         batch.create_index("ix_broadcasts_kind", ["kind"])
@@ -105,9 +109,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["author_id"], ["people.id"], name="fk_stories_author_id_people", ondelete="SET NULL"
         ),
-        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name="fk_stories_unit_id_units", ondelete="SET NULL"),
         sa.ForeignKeyConstraint(
-            ["broadcast_id"], ["broadcasts.id"], name="fk_stories_broadcast_id_broadcasts", ondelete="SET NULL"
+            ["unit_id"], ["units.id"], name="fk_stories_unit_id_units", ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["broadcast_id"],
+            ["broadcasts.id"],
+            name="fk_stories_broadcast_id_broadcasts",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["reviewed_by_id"], ["people.id"], name="fk_stories_reviewed_by_id_people", ondelete="SET NULL"
