@@ -34,7 +34,7 @@ from scipy import sparse
 
 from ingest.chunk import Chunk
 from ingest.embedding import Vectors
-from ingest.text import TOKENIZER_VERSION, tokenize
+from ingest.text import TOKENIZER_VERSION, is_intent_word, tokenize
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -178,9 +178,11 @@ class LexicalIndex:
     def coverage(self, tokens: Sequence[str], row: int) -> float:
         """Share of the query's idf mass whose terms occur in document ``row`` (0..1).
 
-        An unknown compound ("多长时间") whose parts are also query tokens ("多长", "时间") is
-        left out: jieba's search mode emits both, and counting the compound would punish a
-        question for a word the library spells in pieces.
+        Intent words ("多久", "谁") are left out: they rank, but they are not topic, and counting
+        them would make "火锅要多久" look half-covered by any passage that says 多久. So is an
+        unknown compound ("长时间") whose parts are also query tokens ("时间"): jieba's search
+        mode emits both, and counting the compound would punish a question for a word the library
+        spells in pieces.
         """
         unique = list(dict.fromkeys(tokens))
         if not unique or not self.size:
@@ -191,6 +193,8 @@ class LexicalIndex:
         total = 0.0
         matched = 0.0
         for token in unique:
+            if is_intent_word(token):
+                continue
             col = self.vocabulary.get(token)
             if col is None:
                 if any(other != token and other in token for other in unique):

@@ -64,14 +64,21 @@ _LATIN_WORD_RE: Final = re.compile(r"[A-Za-z]{2,}")
 _TOKEN_OK_RE: Final = re.compile(r"[\w\u3400-\u9fff%]", re.UNICODE)
 
 
-# Function words that carry no topic. Questions are full of them ("我们店什么时候…", "干嘛非得…"),
-# and counting them would make an off-topic question look half-covered by any passage.
-def _read_stopwords(name: str) -> frozenset[str]:
+def _read_words(name: str) -> frozenset[str]:
     text = resources.files("ingest").joinpath(name).read_text(encoding="utf-8")
     return frozenset(word for line in text.splitlines() if not line.startswith("#") for word in line.split())
 
 
-_ZH_STOPWORDS: Final = _read_stopwords("stopwords_zh.txt")
+# Function words that carry no topic. Questions are full of them ("我们店…", "非得…"), and
+# counting them would make an off-topic question look half-covered by any passage.
+_ZH_STOPWORDS: Final = _read_words("stopwords_zh.txt")
+# Question words that say what kind of answer is wanted ("培训要多久" against "培训算不算上班时间"):
+# kept as tokens so ranking can tell such questions apart, but not topic, so coverage skips them.
+_ZH_INTENT_WORDS: Final = _read_words("intent_words_zh.txt")
+# Cut whole the intent words jieba's dictionary lacks ("什么时候" would come out as 什么/时候, both stopwords).
+for _word in sorted(_ZH_INTENT_WORDS):
+    if len(_word) > 1 and not jieba.get_FREQ(_word):
+        jieba.add_word(_word)
 _EN_STOPWORDS: Final = frozenset(
     [
         "a",
@@ -191,13 +198,31 @@ _EN_STOPWORDS: Final = frozenset(
 )
 
 
-# Changes to segmentation or stopwords change every token in the lexical index; the manifest
-# records this so the next ingest rebuilds it even when no file changed.
+# Changes to segmentation, stopwords or intent words change every token in the lexical index; the
+# manifest records this so the next ingest rebuilds it even when no file changed.
 TOKENIZER_VERSION: Final = hashlib.sha256(
     "\n".join(
-        [*sorted(_ZH_STOPWORDS), "|", *sorted(_EN_STOPWORDS), "|", *_DOMAIN_WORDS, "|", jieba.__version__]
+        [
+            *sorted(_ZH_STOPWORDS),
+            "|",
+            *sorted(_ZH_INTENT_WORDS),
+            "|",
+            *sorted(_EN_STOPWORDS),
+            "|",
+            *_DOMAIN_WORDS,
+            "|",
+            jieba.__version__,
+        ]
     ).encode()
 ).hexdigest()[:12]
+
+
+def is_intent_word(token: str) -> bool:
+    """Whether ``token`` (as ``tokenize`` returns it) asks what kind of answer is wanted: 多久, 谁, 哪里…
+
+    Intent words rank like any other token but are not topic: coverage leaves them out.
+    """
+    return token in _ZH_INTENT_WORDS
 
 
 def normalise(text: str) -> str:
@@ -290,5 +315,5 @@ def _tokenize_cached(folded: str) -> tuple[str, ...]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Tokens for lexical search: folded, segmented with jieba, stopwords removed."""
+    """Tokens for lexical search: folded, segmented with jieba, stopwords removed, intent words kept."""
     return list(_tokenize_cached(fold(text)))

@@ -3,8 +3,10 @@
 Two signals: *coverage*, the share of the question's informative terms (weighted by idf) found in
 the passage, and, where dense search counts for the question's language, the passage's cosine
 similarity. Off-topic questions ("明天天气怎么样") are mostly made of terms the library never uses,
-so their coverage stays low however the ranking turns out. The threshold that turns the score into
-"answer" or "I don't know yet" is chosen on the eval set (``changebot eval --calibrate``).
+so their coverage stays low however the ranking turns out. Question words ("多久", "谁") rank but
+do not count as covered terms (``ingest.text.is_intent_word``): "火锅要多久" is not half answered by
+a passage that says 多久. The threshold that turns the score into "answer" or "I don't know yet" is
+chosen on the eval set (``changebot eval --calibrate``).
 """
 
 from __future__ import annotations

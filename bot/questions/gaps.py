@@ -16,7 +16,7 @@ from bot.people.service import can_manage, home_unit, managers_of
 from bot.questions.models import AskedQuestion
 from bot.storage.base import utc_now
 from ingest.faq_file import append_faq
-from ingest.text import tokenize
+from ingest.text import is_intent_word, tokenize
 
 MAX_REPLY_CHARS = 3000
 TEAM_FAQ_FILE = Path("faqs") / "answered-by-the-team.yaml"
@@ -122,7 +122,8 @@ def group_gaps(questions: Sequence[AskedQuestion], *, threshold: float = 0.3) ->
     """Group questions whose informative words overlap (Jaccard >= threshold), biggest group first."""
     groups: list[GapGroup] = []
     for question in questions:
-        tokens = set(tokenize(question.text))
+        # Topic words only: "培训要多久" and "上线要多久" share an intent word, not a missing topic.
+        tokens = {token for token in tokenize(question.text) if not is_intent_word(token)}
         best: GapGroup | None = None
         best_score = threshold
         for group in groups:

@@ -25,6 +25,17 @@ def test_unknown_terms_score_nothing_and_count_against_coverage(index: LexicalIn
     assert index.coverage([], 1) == 0.0
 
 
+def test_intent_words_rank_but_do_not_count_toward_coverage() -> None:
+    index = LexicalIndex.build([["培训", "多久"], ["培训", "上班", "时间"], ["红灯", "多久"]])
+    scores = index.scores(["培训", "多久"])
+    assert scores[0] > scores[1] > 0
+    # The paid-time FAQ covers "培训要多久" as fully as the training-length one: 多久 is not topic.
+    assert index.coverage(["培训", "多久"], 1) == pytest.approx(1.0)
+    # An intent word plus an unknown topic is not half-covered by a passage that says 多久.
+    assert index.coverage(["火锅", "多久"], 0) == 0.0
+    assert index.coverage(["多久"], 0) == 0.0
+
+
 def test_save_and_load_round_trip(index: LexicalIndex, tmp_path) -> None:  # type: ignore[no-untyped-def]
     index.save(tmp_path / "lex")
     loaded = LexicalIndex.load(tmp_path / "lex")

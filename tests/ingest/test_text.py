@@ -1,4 +1,6 @@
-from ingest.text import detect_language, fold, to_script, tokenize
+from importlib import resources
+
+from ingest.text import detect_language, fold, is_intent_word, to_script, tokenize
 
 
 def test_fold_maps_traditional_to_simplified_and_casefolds() -> None:
@@ -36,3 +38,24 @@ def test_tokenize_drops_stopwords_and_folds_scripts_alike() -> None:
     assert "什么" not in simplified and "我们" not in simplified
     assert tokenize("What do the warning lights mean?") == ["warning", "light", "mean"]
     assert tokenize("！？。…") == []
+
+
+def test_tokenize_keeps_intent_words() -> None:
+    # The question word is what tells "how long is training" from "is training paid time".
+    assert tokenize("培訓要多久？") == ["培训", "多久"]
+    assert tokenize("谁负责复盘") == ["谁", "负责", "复盘"]
+    # jieba's dictionary lacks 什么时候; it comes out whole, not as the stopwords 什么 and 时候.
+    assert tokenize("我們店什麼時候上線") == ["店", "什么时候", "上线"]
+    assert is_intent_word("多久") and is_intent_word("什么时候")
+    assert not is_intent_word("培训") and not is_intent_word("什么")
+
+
+def test_every_intent_word_survives_tokenize() -> None:
+    # A word also on the stopword list, or one jieba cuts into stopwords, would silently stop
+    # counting for ranking. (Alone, jieba may cut "哪种" as 哪/种; 哪 still carries the intent.)
+    text = resources.files("ingest").joinpath("intent_words_zh.txt").read_text(encoding="utf-8")
+    words = [word for line in text.splitlines() if not line.startswith("#") for word in line.split()]
+    assert words
+    for word in words:
+        assert is_intent_word(word), word
+        assert any(is_intent_word(token) for token in tokenize(word)), word

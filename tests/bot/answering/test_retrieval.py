@@ -1,7 +1,25 @@
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
+from bot.answering.confidence import confidence
 from bot.answering.factory import KnowledgeCore
 from bot.answering.retrieval import SearchFilters
+
+# Shares its topic with the library's "培训要多久？" and says 培训 more often in fewer words, so the
+# topic alone ranks it first; only the question word 多久 tells the two apart.
+PAID_TRAINING_YAML = textwrap.dedent(
+    """\
+    lang: zh-Hans
+    faqs:
+      - id: training-paid
+        question: 培训算不算上班时间？
+        alternatives: [培训占不占休息时间, 培训有没有工资]
+        answer: 算，培训计入工时。
+        tags: [培训]
+    """
+)
 
 
 def test_chinese_question_finds_the_passage_in_either_script(ingested: KnowledgeCore) -> None:
@@ -24,6 +42,25 @@ def test_faq_question_match_is_weighted_up(ingested: KnowledgeCore) -> None:
     retrieval = ingested.answerer.retrieve("培训时间有多长")
     top = retrieval.hits[0]
     assert top.chunk.doc_type == "faq" and top.faq_rank == 1
+
+
+def test_intent_word_picks_between_faqs_on_the_same_topic(core: KnowledgeCore, library: Path) -> None:
+    (library / "faqs" / "paid.yaml").write_text(PAID_TRAINING_YAML, encoding="utf-8")
+    assert not core.ingest().failed
+    for question, expected in (
+        ("培訓要多久？", "培训要多久"),
+        ("培训要多久", "培训要多久"),
+        ("培训算不算上班时间", "培训算不算上班时间"),
+    ):
+        top = core.answerer.retrieve(question).hits[0]
+        assert top.chunk.metadata["faq_question"].startswith(expected), question
+
+
+def test_intent_word_does_not_cover_an_unknown_topic(ingested: KnowledgeCore) -> None:
+    # 多久 matches the training FAQ, but 火锅 is nowhere in the library: nothing to be confident about.
+    retrieval = ingested.answerer.retrieve("火锅要多久")
+    assert retrieval.tokens == ["火锅", "多久"]
+    assert confidence(retrieval) == 0.0
 
 
 def test_filters_restrict_doc_type_language_and_audience(ingested: KnowledgeCore) -> None:

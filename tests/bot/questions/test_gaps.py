@@ -90,3 +90,16 @@ def test_gaps_are_grouped_by_topic(ingested: KnowledgeCore, sessions: sessionmak
         groups = group_gaps(rows)
     assert [len(g.questions) for g in groups] == [3, 1]
     assert "消防演练" in groups[0].example
+
+
+def test_questions_sharing_only_an_intent_word_are_not_one_topic(
+    ingested: KnowledgeCore, sessions: sessionmaker[Session]
+) -> None:
+    questions = ["培训要多久", "上线要多久"]
+    with transaction(sessions) as session:
+        rows = [
+            record_question(session=session, answer=ingested.answerer.answer(q), channel="cli")
+            for q in questions
+        ]
+        groups = group_gaps(rows)
+    assert [len(g.questions) for g in groups] == [1, 1]
