@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.audience import parse_audience, resolve_audience
@@ -76,22 +76,29 @@ def create_vision_series(
     return series, schedule
 
 
-def vision_schedules(*, session: Session) -> list[tuple[VisionSeries, Schedule]]:
-    """Active vision series with their schedules, soonest first."""
-    rows = session.execute(
+def vision_schedules(*, session: Session, by: Person | None = None) -> list[tuple[VisionSeries, Schedule]]:
+    """Active vision series with their schedules, soonest first; ``by`` (not an admin) sees only their own."""
+    query = (
         select(VisionSeries, Schedule)
         .join(Schedule, Schedule.target_id == VisionSeries.id)
         .where(Schedule.kind == VISION, Schedule.active.is_(True))
-        .order_by(Schedule.next_run_at)
-    ).all()
+    )
+    if by is not None and not by.is_admin:
+        query = query.where(VisionSeries.created_by_id == by.id)
+    rows = session.execute(query.order_by(Schedule.next_run_at)).all()
     return [(series, schedule) for series, schedule in rows]
 
 
-def stop_vision_series(*, session: Session, series_id: int) -> VisionSeries:
-    """Stop sending a series; what was sent counts toward exposure as before."""
+def stop_vision_series(*, session: Session, series_id: int, by: Person | None = None) -> VisionSeries:
+    """Stop sending a series; what was sent counts toward exposure as before.
+
+    ``by``: the person asking, who must be its author or an admin (None: an operator at the CLI).
+    """
     series = session.get(VisionSeries, series_id)
     if series is None:
         raise NotFoundError(f"no vision series {series_id}")
+    if by is not None and not by.is_admin and series.created_by_id != by.id:
+        raise InvalidInputError("only its author or an admin can stop a vision series")
     schedules = session.scalars(
         select(Schedule).where(
             Schedule.kind == VISION, Schedule.target_id == series_id, Schedule.active.is_(True)
@@ -185,12 +192,9 @@ def fire_digest(session: Session, schedule: Schedule, occurrence: datetime, now:
         local_time=occurrence,
         schedule_id=schedule.id,
     )
-    session.execute(
-        update(Story)
-        .where(Story.id.in_([story.id for story in fresh]), Story.status == StoryStatus.APPROVED.value)
-        .values(status=StoryStatus.SCHEDULED.value, broadcast_id=broadcast.id)
-        .execution_options(synchronize_session=False)
-    )
+    for story in fresh:
+        story.status, story.broadcast_id = StoryStatus.SCHEDULED.value, broadcast.id
+    session.flush()
 
 
 def digest_broadcasts(*, session: Session, limit: int = 10) -> Sequence[Broadcast]:

@@ -212,11 +212,16 @@ def enqueue_due(
     return added
 
 
-def cancel_broadcast(*, session: Session, broadcast_id: int) -> Broadcast:
-    """Cancel a broadcast; copies not yet sent are not sent."""
+def cancel_broadcast(*, session: Session, broadcast_id: int, by: Person | None = None) -> Broadcast:
+    """Cancel a broadcast; copies not yet sent are not sent.
+
+    ``by``: the person asking, who must be its author or an admin (None: an operator at the CLI).
+    """
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise NotFoundError(f"no broadcast {broadcast_id}")
+    if by is not None and not by.is_admin and broadcast.created_by_id != by.id:
+        raise InvalidInputError("only its author or an admin can cancel a broadcast")
     if broadcast.status in (BroadcastStatus.SENT.value, BroadcastStatus.CANCELLED.value):
         raise InvalidInputError(f"broadcast {broadcast_id} is already {broadcast.status}")
     broadcast.status = BroadcastStatus.CANCELLED.value
@@ -260,11 +265,12 @@ def finish_completed(*, session: Session) -> None:
         if not open_rows:
             broadcast.status = BroadcastStatus.SENT.value
             broadcast.finished_at = utc_now()
-            session.execute(
-                update(Story)
-                .where(Story.broadcast_id == broadcast.id, Story.status == StoryStatus.SCHEDULED.value)
-                .values(status=StoryStatus.SENT.value)
-            )
+            for story in session.scalars(
+                select(Story).where(
+                    Story.broadcast_id == broadcast.id, Story.status == StoryStatus.SCHEDULED.value
+                )
+            ):
+                story.status = StoryStatus.SENT.value
     session.flush()
 
 
@@ -310,6 +316,16 @@ def list_broadcasts(*, session: Session, limit: int = 50) -> Sequence[Broadcast]
     return session.scalars(
         select(Broadcast).order_by(Broadcast.send_at.desc(), Broadcast.id.desc()).limit(limit)
     ).all()
+
+
+def upcoming_broadcasts(
+    *, session: Session, by: Person | None = None, limit: int = 20
+) -> Sequence[Broadcast]:
+    """Broadcasts not yet sent, soonest first; ``by`` (not an admin) sees only their own."""
+    query = select(Broadcast).where(Broadcast.status == BroadcastStatus.SCHEDULED.value)
+    if by is not None and not by.is_admin:
+        query = query.where(Broadcast.created_by_id == by.id)
+    return session.scalars(query.order_by(Broadcast.send_at, Broadcast.id).limit(limit)).all()
 
 
 def react_to_delivery(*, session: Session, delivery_id: int, person_id: int, kind: str) -> Delivery:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInputError, NotFoundError
 from bot.people.models import InviteCode, Membership, Person, Role, Unit
+from bot.scheduling.clock import check_timezone
 from bot.storage.base import utc_now
 
 # Unambiguous letters and digits only: codes are read aloud and typed on phones.
@@ -266,3 +267,10 @@ def mark_blocked(*, session: Session, telegram_id: int) -> bool:
     person.active = False
     session.flush()
     return True
+
+
+def set_timezone(*, session: Session, person: Person, name: str) -> Person:
+    """Set the person's time zone (an IANA name such as Asia/Taipei); pushes follow their clock."""
+    person.timezone = check_timezone(name.strip())
+    session.flush()
+    return person

@@ -12,14 +12,18 @@ from bot.people.service import ensure_admins
 from bot.questions.flood import FloodGate
 from bot.storage.database import transaction
 from bot.telegram.context import SERVICES_KEY, BotServices
-from bot.telegram.handlers import account, asking, broadcasts, errors, gaps, onboarding
+from bot.telegram.handlers import account, asking, broadcasts, compose, errors, gaps, onboarding
 
 COMMANDS = [
     BotCommand("help", "帮助 / Help"),
     BotCommand("lang", "语言 / Language"),
     BotCommand("stop", "暂停推送 / Pause pushes"),
     BotCommand("resume", "恢复推送 / Resume pushes"),
+    BotCommand("tz", "时区 / Time zone"),
     BotCommand("privacy", "隐私 / Privacy"),
+    BotCommand("story", "分享成功故事 / Share a success story (managers)"),
+    BotCommand("vision", "愿景消息系列 / Vision series (managers)"),
+    BotCommand("broadcasts", "已安排的推送 / Scheduled broadcasts (managers)"),
 ]
 
 
@@ -55,6 +59,7 @@ def build_application(
     account.register(application)
     gaps.register(application)
     broadcasts.register(application)
+    compose.register(application)
     asking.register(application)
     errors.register(application)
     return application

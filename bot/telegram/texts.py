@@ -31,12 +31,12 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     },
     "help": {
         "zh-Hans": "直接发问题给我，我会从变革团队的手册、常见问题和案例里找答案，并注明来源。\n\n"
-        "/lang 切换语言\n/stop 暂停推送消息\n/resume 恢复推送\n/privacy 我们保存哪些信息\n/help 显示本说明",
+        "/lang 切换语言\n/stop 暂停推送消息\n/resume 恢复推送\n/tz 设置时区\n/privacy 我们保存哪些信息\n/help 显示本说明",
         "zh-Hant": "直接發問題給我，我會從變革團隊的手冊、常見問題和案例裡找答案，並註明來源。\n\n"
-        "/lang 切換語言\n/stop 暫停推送訊息\n/resume 恢復推送\n/privacy 我們保存哪些資訊\n/help 顯示本說明",
+        "/lang 切換語言\n/stop 暫停推送訊息\n/resume 恢復推送\n/tz 設定時區\n/privacy 我們保存哪些資訊\n/help 顯示本說明",
         "en": "Just send me a question; I answer from the change team's playbooks, FAQs and cases, and say where "
         "the answer comes from.\n\n/lang change language\n/stop pause pushed messages\n/resume resume them\n"
-        "/privacy what we store\n/help this help",
+        "/tz set your time zone\n/privacy what we store\n/help this help",
     },
     "privacy": {
         "zh-Hans": "我们保存：你的 Telegram 编号、名字、所属门店和语言，用来回答问题和发送通知；你问过的问题和回答，"
@@ -137,6 +137,236 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hans": "知识库暂时连接不上，请过几分钟再问一次。",
         "zh-Hant": "知識庫暫時連接不上，請過幾分鐘再問一次。",
         "en": "The knowledge library is unreachable right now; please ask again in a few minutes.",
+    },
+    "help_manager": {
+        "zh-Hans": "\n\n店长与管理员：\n/story 分享成功故事\n/vision 设置愿景消息系列\n/broadcasts 查看和取消已安排的推送\n/invite 生成邀请码",
+        "zh-Hant": "\n\n店長與管理員：\n/story 分享成功故事\n/vision 設定願景訊息系列\n/broadcasts 查看和取消已安排的推送\n/invite 產生邀請碼",
+        "en": "\n\nManagers and admins:\n/story share a success story\n/vision set up a vision series\n/broadcasts see and cancel what is scheduled\n/invite create an invite code",
+    },
+    "story_prompt": {
+        "zh-Hans": "请把成功故事发给我：发生了什么、谁做的、带来了什么变化（数字更有说服力）。可以直接发一张带文字说明的照片。发送 /cancel 放弃。",
+        "zh-Hant": "請把成功故事發給我：發生了什麼、誰做的、帶來了什麼變化（數字更有說服力）。可以直接發一張附文字說明的照片。發送 /cancel 放棄。",
+        "en": "Send me the success story: what happened, who did it, what changed (numbers convince). You can send a photo with the story as its caption. /cancel to stop.",
+    },
+    "story_photo_prompt": {
+        "zh-Hans": "要配一张照片吗？现在发照片，或发送 /skip 跳过。",
+        "zh-Hant": "要配一張照片嗎？現在發照片，或發送 /skip 略過。",
+        "en": "Add a photo? Send it now, or /skip.",
+    },
+    "photo_too_large": {
+        "zh-Hans": "这张照片太大（{size} MB，上限 {limit} MB）。请发一张小一点的，或发送 /skip 不配图。",
+        "zh-Hant": "這張照片太大（{size} MB，上限 {limit} MB）。請發一張小一點的，或發送 /skip 不配圖。",
+        "en": "That photo is too large ({size} MB; the limit is {limit} MB). Send a smaller one, or /skip.",
+    },
+    "compose_invalid": {
+        "zh-Hans": "没能保存：{reason}",
+        "zh-Hant": "沒能儲存：{reason}",
+        "en": "Couldn't save that: {reason}",
+    },
+    "story_preview": {
+        "zh-Hans": "预览：员工看到的就是下面这条消息。",
+        "zh-Hant": "預覽：員工看到的就是下面這則訊息。",
+        "en": "Preview: this is exactly what staff will see.",
+    },
+    "story_actions": {
+        "zh-Hans": "接下来怎么做？",
+        "zh-Hant": "接下來怎麼做？",
+        "en": "What next?",
+    },
+    "story_actions_review": {
+        "zh-Hans": "接下来怎么做？发给 {unit} 需要先审核；审核通过的故事会进入每周精选，发给全公司。",
+        "zh-Hant": "接下來怎麼做？發給 {unit} 需要先審核；審核通過的故事會進入每週精選，發給全公司。",
+        "en": "What next? Sending to {unit} needs a review first; approved stories go into the weekly digest for everyone.",
+    },
+    "btn_send_now": {
+        "zh-Hans": "📤 现在发给 {unit}",
+        "zh-Hant": "📤 現在發給 {unit}",
+        "en": "📤 Send to {unit} now",
+    },
+    "btn_schedule": {
+        "zh-Hans": "🕘 定时发送",
+        "zh-Hant": "🕘 定時發送",
+        "en": "🕘 Schedule",
+    },
+    "btn_submit": {
+        "zh-Hans": "📝 提交审核（进入每周精选）",
+        "zh-Hant": "📝 提交審核（進入每週精選）",
+        "en": "📝 Submit for the weekly digest",
+    },
+    "btn_discard": {
+        "zh-Hans": "🗑 放弃",
+        "zh-Hant": "🗑 放棄",
+        "en": "🗑 Discard",
+    },
+    "story_sending": {
+        "zh-Hans": "正在发给 {unit}。发送 /broadcasts 查看送达情况。",
+        "zh-Hant": "正在發給 {unit}。發送 /broadcasts 查看送達情況。",
+        "en": "Sending to {unit} now. /broadcasts shows delivery.",
+    },
+    "story_when": {
+        "zh-Hans": "什么时候发？按你的当地时间（{tz}）发一个时间，例如 {example}，或选择：",
+        "zh-Hant": "什麼時候發？依你的當地時間（{tz}）發一個時間，例如 {example}，或選擇：",
+        "en": "When? Send a time in your local time ({tz}), e.g. {example}, or choose:",
+    },
+    "btn_tomorrow_9": {
+        "zh-Hans": "明天 09:00",
+        "zh-Hant": "明天 09:00",
+        "en": "Tomorrow 09:00",
+    },
+    "btn_monday_9": {
+        "zh-Hans": "下周一 09:00",
+        "zh-Hant": "下週一 09:00",
+        "en": "Next Monday 09:00",
+    },
+    "story_scheduled": {
+        "zh-Hans": "已安排：{when} 发给 {unit}。发送 /broadcasts 可以取消。",
+        "zh-Hant": "已安排：{when} 發給 {unit}。發送 /broadcasts 可以取消。",
+        "en": "Scheduled for {when} to {unit}. /broadcasts lets you cancel it.",
+    },
+    "bad_time": {
+        "zh-Hans": "看不懂这个时间，或者它已经过去了。请按 2026-12-01 09:00 的格式发送。",
+        "zh-Hant": "看不懂這個時間，或者它已經過去了。請依 2026-12-01 09:00 的格式發送。",
+        "en": "I couldn't read that time, or it has passed. Please use the form 2026-12-01 09:00.",
+    },
+    "story_submitted": {
+        "zh-Hans": "已提交给 {count} 位审核人，结果会在这里通知你。",
+        "zh-Hant": "已提交給 {count} 位審核人，結果會在這裡通知你。",
+        "en": "Sent to {count} reviewer(s); you'll hear back here.",
+    },
+    "story_auto_approved": {
+        "zh-Hans": "已通过（管理员的故事无需审核），会进入下一期每周精选，并加入案例库。",
+        "zh-Hant": "已通過（管理員的故事無需審核），會進入下一期每週精選，並加入案例庫。",
+        "en": "Approved (an admin's story needs no review): it goes into the next weekly digest and the case library.",
+    },
+    "story_review_request": {
+        "zh-Hans": "新的成功故事待审核，来自 {author}（{unit}）。通过后会进入每周精选（发给全公司）并加入案例库。",
+        "zh-Hant": "新的成功故事待審核，來自 {author}（{unit}）。通過後會進入每週精選（發給全公司）並加入案例庫。",
+        "en": "A success story from {author} ({unit}) is waiting for review. Approved stories go into the weekly digest for everyone and into the case library.",
+    },
+    "btn_approve": {
+        "zh-Hans": "✅ 通过",
+        "zh-Hant": "✅ 通過",
+        "en": "✅ Approve",
+    },
+    "btn_reject": {
+        "zh-Hans": "❌ 退回",
+        "zh-Hant": "❌ 退回",
+        "en": "❌ Reject",
+    },
+    "story_approved": {
+        "zh-Hans": "你的成功故事已通过审核（{reviewer}），会进入下一期每周精选。",
+        "zh-Hant": "你的成功故事已通過審核（{reviewer}），會進入下一期每週精選。",
+        "en": "Your success story was approved by {reviewer}: it will be in the next weekly digest.",
+    },
+    "story_rejected": {
+        "zh-Hans": "你的成功故事这次没有通过（{reviewer}）。可以修改后用 /story 再发一次。",
+        "zh-Hant": "你的成功故事這次沒有通過（{reviewer}）。可以修改後用 /story 再發一次。",
+        "en": "Your success story wasn't approved this time ({reviewer}). You can revise it and send it again with /story.",
+    },
+    "review_done_ok": {
+        "zh-Hans": "已通过，已加入案例库。",
+        "zh-Hant": "已通過，已加入案例庫。",
+        "en": "Approved and added to the case library.",
+    },
+    "review_done_no": {
+        "zh-Hans": "已退回给作者。",
+        "zh-Hant": "已退回給作者。",
+        "en": "Returned to the author.",
+    },
+    "story_discarded": {
+        "zh-Hans": "已放弃这篇故事。",
+        "zh-Hant": "已放棄這篇故事。",
+        "en": "Story discarded.",
+    },
+    "compose_cancelled": {
+        "zh-Hans": "已取消。",
+        "zh-Hant": "已取消。",
+        "en": "Cancelled.",
+    },
+    "vision_prompt": {
+        "zh-Hans": "请发送愿景的表述，每条消息是一种说法。建议准备 3 种以上，轮流发送，员工每次看到的说法都不一样。发完后发送 /done，/cancel 放弃。",
+        "zh-Hant": "請發送願景的表述，每則訊息是一種說法。建議準備 3 種以上，輪流發送，員工每次看到的說法都不一樣。發完後發送 /done，/cancel 放棄。",
+        "en": "Send the vision statement, one wording per message. Three or more work best: they rotate, so people see a different wording each time. /done when finished, /cancel to stop.",
+    },
+    "vision_variant_added": {
+        "zh-Hans": "已保存第 {count} 种说法。继续发，或发送 /done。",
+        "zh-Hant": "已儲存第 {count} 種說法。繼續發，或發送 /done。",
+        "en": "Wording {count} saved. Send another, or /done.",
+    },
+    "vision_need_variant": {
+        "zh-Hans": "还没有收到任何说法，请先发送愿景的表述。",
+        "zh-Hant": "還沒有收到任何說法，請先發送願景的表述。",
+        "en": "No wording yet: send the vision statement first.",
+    },
+    "vision_cadence": {
+        "zh-Hans": "多久发一次？（按每个人的当地时间）选一个，或发送 cron 表达式，例如 0 9 * * mon。",
+        "zh-Hant": "多久發一次？（依每個人的當地時間）選一個，或發送 cron 表達式，例如 0 9 * * mon。",
+        "en": "How often? (each person's local time) Choose, or send a cron expression such as 0 9 * * mon.",
+    },
+    "btn_weekly": {
+        "zh-Hans": "每周一 09:00",
+        "zh-Hant": "每週一 09:00",
+        "en": "Mondays 09:00",
+    },
+    "btn_twice_weekly": {
+        "zh-Hans": "每周一、四 09:00",
+        "zh-Hant": "每週一、四 09:00",
+        "en": "Mon & Thu 09:00",
+    },
+    "btn_weekdays": {
+        "zh-Hans": "工作日每天 09:00",
+        "zh-Hant": "工作日每天 09:00",
+        "en": "Weekdays 09:00",
+    },
+    "vision_created": {
+        "zh-Hans": "愿景系列 #{id} 已设置：{count} 种说法，{cron}（当地时间），发给 {audience}。下一次：{next}。",
+        "zh-Hant": "願景系列 #{id} 已設定：{count} 種說法，{cron}（當地時間），發給 {audience}。下一次：{next}。",
+        "en": "Vision series #{id} is set: {count} wordings, {cron} (local time), to {audience}. Next: {next}.",
+    },
+    "bad_cron": {
+        "zh-Hans": "这个周期看不懂：{reason}",
+        "zh-Hant": "這個週期看不懂：{reason}",
+        "en": "I couldn't use that cadence: {reason}",
+    },
+    "broadcasts_none": {
+        "zh-Hans": "目前没有已安排的推送。",
+        "zh-Hant": "目前沒有已安排的推送。",
+        "en": "Nothing is scheduled.",
+    },
+    "broadcasts_header": {
+        "zh-Hans": "已安排的推送：",
+        "zh-Hant": "已安排的推送：",
+        "en": "Scheduled:",
+    },
+    "btn_cancel_item": {
+        "zh-Hans": "取消 #{id}",
+        "zh-Hant": "取消 #{id}",
+        "en": "Cancel #{id}",
+    },
+    "item_cancelled": {
+        "zh-Hans": "已取消。",
+        "zh-Hant": "已取消。",
+        "en": "Cancelled.",
+    },
+    "tz_current": {
+        "zh-Hans": "你的时区：{tz}。要更改，发送 /tz 加时区名，例如 /tz Asia/Taipei。",
+        "zh-Hant": "你的時區：{tz}。要更改，發送 /tz 加時區名稱，例如 /tz Asia/Taipei。",
+        "en": "Your time zone: {tz}. To change it, send /tz with a zone name, e.g. /tz Asia/Taipei.",
+    },
+    "tz_set": {
+        "zh-Hans": "好的，推送会按 {tz} 的时间发送。",
+        "zh-Hant": "好的，推送會依 {tz} 的時間發送。",
+        "en": "OK: pushes now follow {tz} time.",
+    },
+    "tz_bad": {
+        "zh-Hans": "不认识这个时区。请用 Asia/Shanghai、Asia/Taipei、Asia/Hong_Kong 这样的名称。",
+        "zh-Hant": "不認識這個時區。請用 Asia/Shanghai、Asia/Taipei、Asia/Hong_Kong 這樣的名稱。",
+        "en": "I don't know that time zone. Use a name such as Asia/Shanghai, Asia/Taipei or Asia/Hong_Kong.",
+    },
+    "everyone": {
+        "zh-Hans": "全体",
+        "zh-Hant": "全體",
+        "en": "everyone",
     },
 }
 

@@ -7,6 +7,8 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.errors import ChangebotError
+from bot.people.service import managed_units, set_timezone
 from bot.storage.database import transaction
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of, member
@@ -26,8 +28,39 @@ async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show what the bot can do."""
-    await _reply(update, context, "help")
+    """Show what the bot can do; managers also see their commands."""
+    if update.effective_message is None:
+        return
+    with transaction(services(context).sessions) as session:
+        person = member(session, update)
+        language = language_of(update, person)
+        manages = person is not None and bool(managed_units(session=session, person=person))
+    reply = text("help", language) + (text("help_manager", language) if manages else "")
+    await update.effective_message.reply_text(reply)
+
+
+async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/tz shows the person's time zone; /tz NAME sets it."""
+    message = update.effective_message
+    if message is None:
+        return
+    app = services(context)
+    name = " ".join(context.args or []).strip()
+    with transaction(app.sessions) as session:
+        person = member(session, update)
+        language = language_of(update, person)
+        if person is None:
+            reply = text("need_code", language)
+        elif not name:
+            reply = text("tz_current", language, tz=person.timezone or app.settings.default_timezone)
+        else:
+            try:
+                with session.begin_nested():
+                    set_timezone(session=session, person=person, name=name)
+                reply = text("tz_set", language, tz=person.timezone)
+            except ChangebotError:
+                reply = text("tz_bad", language)
+    await message.reply_text(reply)
 
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -96,3 +129,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(lang_chosen, pattern=r"^lang:"))
     application.add_handler(CommandHandler("stop", stop))
     application.add_handler(CommandHandler("resume", resume))
+    application.add_handler(CommandHandler("tz", timezone))
