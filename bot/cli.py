@@ -410,10 +410,11 @@ def broadcast_list() -> None:
     """Recent and scheduled broadcasts."""
     with _sessions(_settings())() as session:
         rows = list_broadcasts(session=session)
-        table = Table("id", "status", "send at (UTC)", "audience", "text")
+        table = Table("id", "kind", "status", "send at (UTC)", "audience", "text")
         for row in rows:
             table.add_row(
                 str(row.id),
+                row.kind,
                 row.status,
                 f"{row.send_at:%Y-%m-%d %H:%M}",
                 " ".join(row.audience),
@@ -493,6 +494,151 @@ def worker(
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
+
+
+vision = typer.Typer(
+    help="Vision series: the vision in several wordings, sent on a cadence.", no_args_is_help=True
+)
+app.add_typer(vision, name="vision")
+
+
+@vision.command("add")
+def vision_add(
+    wording: Annotated[
+        list[str], typer.Option("--text", help="One wording of the vision; repeat for each variant.")
+    ],
+    cron: Annotated[
+        str, typer.Option("--cron", help="Cadence in each person's local time, e.g. '0 9 * * mon'.")
+    ],
+    audience: Annotated[
+        list[str] | None, typer.Option("--audience", help="all, unit:NAME, role:ROLE, lang:CODE; repeatable.")
+    ] = None,
+    title: Annotated[str, typer.Option("--title", help="A name for the series.")] = "",
+    must_read: Annotated[bool, typer.Option("--must-read", help="Ask recipients to acknowledge.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"id", "next"} as JSON.')] = False,
+) -> None:
+    """Start a vision series; each person gets the next wording in turn."""
+    from bot.broadcasts.recurring import create_vision_series
+    from bot.scheduling.service import known_zones
+
+    settings = _settings()
+    try:
+        with transaction(_sessions(settings)) as session:
+            zones = known_zones(session=session, default_timezone=settings.default_timezone)
+            series, schedule = create_vision_series(
+                session=session,
+                title=title,
+                variants=wording,
+                cron=cron,
+                zones=zones,
+                selectors=audience or [],
+                must_read=must_read,
+            )
+            result = {"id": series.id, "next": schedule.next_occurrence.isoformat(timespec="minutes")}
+    except ChangebotError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        out.print(json.dumps(result))
+    else:
+        out.print(f"Vision series {result['id']}: next at {result['next']} (each person's local time)")
+
+
+@vision.command("list")
+def vision_list() -> None:
+    """Active vision series and when each runs next."""
+    from bot.broadcasts.recurring import vision_schedules
+
+    with _sessions(_settings())() as session:
+        table = Table("id", "title", "wordings", "cadence", "next (local)", "audience")
+        for series, schedule in vision_schedules(session=session):
+            table.add_row(
+                str(series.id),
+                series.title[:40],
+                str(len(series.variants)),
+                schedule.cron,
+                f"{schedule.next_occurrence:%Y-%m-%d %H:%M}",
+                " ".join(series.audience),
+            )
+    out.print(table)
+
+
+@vision.command("stop")
+def vision_stop(series_id: Annotated[int, typer.Argument(help="Vision series id.")]) -> None:
+    """Stop a vision series; what it sent still counts toward exposure."""
+    from bot.broadcasts.recurring import stop_vision_series
+
+    try:
+        with transaction(_sessions(_settings())) as session:
+            stop_vision_series(session=session, series_id=series_id)
+    except ChangebotError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    out.print(f"Vision series {series_id} stopped")
+
+
+@app.command()
+def report(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    recent: Annotated[int, typer.Option("--recent", min=0, max=200, help="Broadcasts to list.")] = 10,
+) -> None:
+    """Reach: vision exposure per unit against the target, and delivery figures of recent broadcasts."""
+    from bot.broadcasts.reach import vision_exposure
+
+    settings = _settings()
+    target = settings.vision_target_exposures
+    with _sessions(settings)() as session:
+        exposure = vision_exposure(session=session, target=target)
+        broadcasts = [
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "text": row.text[:40],
+                **broadcast_status(session=session, broadcast_id=row.id),
+            }
+            for row in list_broadcasts(session=session, limit=recent)
+        ]
+    units = [
+        {
+            "unit": row.unit,
+            "depth": row.depth,
+            "people": row.people,
+            "reached_target": row.reached_target,
+            "share_reached": round(row.share_reached, 4),
+            "mean_exposures": round(row.mean_exposures, 2),
+        }
+        for row in exposure
+    ]
+    if as_json:
+        out.print(
+            json.dumps(
+                {"vision_target": target, "vision_exposure": units, "broadcasts": broadcasts},
+                ensure_ascii=False,
+            )
+        )
+        return
+    table = Table(
+        "unit", "people", f"heard the vision ≥{target}×", "share", "mean times", title="Vision exposure"
+    )
+    for row in exposure:
+        name = "(everyone)" if row.unit == "*" else "  " * (row.depth - 1) + row.unit
+        table.add_row(
+            name,
+            str(row.people),
+            str(row.reached_target),
+            f"{row.share_reached:.0%}",
+            f"{row.mean_exposures:.1f}",
+        )
+    out.print(table)
+    figures = Table(
+        "id", "kind", "status", "recipients", "delivered", "failed", "blocked", "reactions", "acknowledged", "text",
+        title="Recent broadcasts",
+    )  # fmt: skip
+    for figure in broadcasts:
+        figures.add_row(*(str(figure[key]) for key in (
+            "id", "kind", "status", "recipients", "delivered", "failed", "blocked", "reactions", "acknowledged", "text",
+        )))  # fmt: skip
+    out.print(figures)
 
 
 admin = typer.Typer(help="Units, invite codes and roles.", no_args_is_help=True)

@@ -170,3 +170,27 @@ def test_broadcast_commands(run) -> None:  # type: ignore[no-untyped-def]
     assert run("broadcast", "cancel", str(json.loads(later)["id"]))[0] == 0
     assert run("broadcast", "cancel", "99999")[0] == 1
     assert run("worker")[0] == 2  # no token configured
+
+
+def test_vision_and_report_commands(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("admin", "add-unit", "华东区")[0] == 0
+    code, output = run(
+        "vision", "add", "--text", "让顾客少等", "--text", "让门店更轻松", "--cron", "0 9 * * mon",
+        "--audience", "unit:华东区", "--title", "2027 愿景", "--json",
+    )  # fmt: skip
+    assert code == 0, output
+    created = json.loads(output)
+    assert created["next"].endswith("T09:00")
+    code, output = run("vision", "list")
+    assert "2027 愿景" in output and "0 9 * * mon" in output
+    assert run("vision", "add", "--text", "x", "--cron", "whenever")[0] == 1
+    assert run("vision", "add", "--text", "x", "--cron", "0 9 * * *", "--audience", "unit:火星店")[0] == 1
+    code, output = run("report", "--json")
+    assert code == 0
+    figures = json.loads(output)
+    assert figures["vision_target"] == 10
+    assert [row["unit"] for row in figures["vision_exposure"]] == ["*", "华东区"]
+    code, output = run("report")
+    assert "Vision exposure" in output
+    assert run("vision", "stop", str(created["id"]))[0] == 0
+    assert run("vision", "stop", str(created["id"]))[0] == 1
