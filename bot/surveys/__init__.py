@@ -1,0 +1,1 @@
+"""Pulse surveys: definitions from knowledge/surveys/, scoring, waves, anonymous responses, results."""
