@@ -189,7 +189,14 @@ def main() -> None:
     parser.add_argument("--eval", type=Path, default=REPO / "knowledge" / "eval" / "questions.jsonl")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
+    parser.add_argument(
+        "--only",
+        choices=["knowledge", "broadcast"],
+        action="append",
+        help="Run only this section (repeatable); default: every section.",
+    )
     args = parser.parse_args()
+    sections = set(args.only or ["knowledge", "broadcast"])
     lines = [
         "# changebot benchmark results",
         "",
@@ -197,7 +204,13 @@ def main() -> None:
         f"{_cpu_count()} cores. Every figure is compared with a baseline measured in the same run.",
         "",
     ]
-    ok = bench_knowledge(lines, knowledge=args.knowledge, eval_file=args.eval, repeats=args.repeats)
+    ok = True
+    if "knowledge" in sections:
+        ok &= bench_knowledge(lines, knowledge=args.knowledge, eval_file=args.eval, repeats=args.repeats)
+    if "broadcast" in sections:
+        from bench.broadcast import bench_broadcast
+
+        ok &= bench_broadcast(lines)
     lines += ["", f"**Overall: {_check(ok)}**", ""]
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

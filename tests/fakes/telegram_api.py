@@ -2,22 +2,44 @@
 
 The bot under test is pointed at it through ``CHANGEBOT_TELEGRAM_BASE_URL``. Tests push updates
 (a user's message, a button press) and read back every method the bot called.
+
+For delivery tests and the broadcast benchmark it can also answer slowly (``latency``), refuse
+every n-th send with 429 (``rate_limit_every``, ``retry_after``) and chats in ``blocked_chats``
+with 403, and it counts the messages each chat actually received (``delivered``). It runs in a
+thread of the test (``FakeTelegramServer``) or as its own process, so that a benchmark does not
+share a GIL with the worker under test (``FakeTelegramProcess``, or by hand)::
+
+    python -m tests.fakes.telegram_api --port 8081 --latency 0.02 --rate-limit-every 500 \
+        --retry-after 1 --blocked-file blocked.txt
+
+which prints one JSON line (``{"url": ..., "port": ..., "token": ...}``) once it is listening and
+serves ``GET /stats`` (see ``FakeTelegram.stats``) beside the Bot API.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -28,10 +50,12 @@ _JSON_PARAMS = frozenset(
         "chat_id", "message_id", "offset", "limit", "timeout", "allowed_updates", "reply_markup", "commands",
         "show_alert", "cache_time", "reply_parameters", "link_preview_options", "entities", "disable_notification",
         "protect_content", "drop_pending_updates", "max_connections", "message_thread_id", "scope",
+        "caption_entities", "has_spoiler", "show_caption_above_media",
     }
 )  # fmt: skip
 
 BOT_ID = 999_000
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -52,6 +76,20 @@ class FakeTelegram:
     blocked_chats: set[int] = field(default_factory=set)
     # method -> responses to give (status, body) before behaving normally again
     scripted: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    # Seconds every answer takes (getUpdates excepted); the outcome is decided, and counted, on arrival.
+    latency: float = 0.0
+    # Every n-th sendMessage/sendPhoto (0 = never) is refused with 429 and ``retry_after`` seconds.
+    rate_limit_every: int = 0
+    retry_after: int = 1
+    # chat id -> messages it received (answered ok); refused requests are not counted.
+    delivered: Counter[int] = field(default_factory=Counter)
+    rate_limited: int = 0  # 429s given
+    retry_after_given: int = 0  # the seconds those 429s asked the bot to wait, summed
+    forbidden: int = 0  # 403s given
+    during_retry_after: int = 0  # sends that arrived while a 429's retry_after was still running
+    _send_requests: int = 0
+    _requests: Counter[str] = field(default_factory=Counter)
+    _retry_window_until: float = 0.0
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -137,6 +175,23 @@ class FakeTelegram:
                 if c.method == method and (chat_id is None or c.params.get("chat_id") == chat_id)
             ]
 
+    def stats(self) -> dict[str, Any]:
+        """Counts for a benchmark or a test in another process (also served as ``GET /stats``).
+
+        ``delivered`` maps each chat id (as a string, JSON keys being strings) to the messages it
+        received; ``retry_after_seconds`` is the sum of the pauses the 429s asked for.
+        """
+        with self._lock:
+            return {
+                "requests": dict(self._requests),
+                "delivered": {str(chat): n for chat, n in self.delivered.items()},
+                "messages": sum(self.delivered.values()),
+                "rate_limited": self.rate_limited,
+                "retry_after_seconds": self.retry_after_given,
+                "forbidden": self.forbidden,
+                "during_retry_after": self.during_retry_after,
+            }
+
     async def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 10.0) -> Any:
         """Poll until ``predicate()`` is truthy (returns its value) or fail after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
@@ -167,6 +222,9 @@ class FakeTelegram:
         form = await request.form()
         params: dict[str, Any] = {}
         for key, value in form.items():
+            if isinstance(value, UploadFile):  # an uploaded file: keep its name, not its bytes
+                params[key] = f"upload:{value.filename}"
+                continue
             raw = str(value)
             if key in _JSON_PARAMS:
                 try:
@@ -177,18 +235,27 @@ class FakeTelegram:
                 params[key] = raw
         with self._lock:
             self.calls.append(Call(method, params))
+            self._requests[method] += 1
             script = self.scripted.get(method)
             scripted = script.pop(0) if script else None
         if scripted is not None:
             status, body = scripted
-            return JSONResponse(body, status_code=status)
-        if method == "getUpdates":
+            response = JSONResponse(body, status_code=status)
+        elif method == "getUpdates":
             return await self._get_updates(params)
-        handler = getattr(self, f"_m_{method}", None)
-        result = handler(params) if handler else True
-        if isinstance(result, JSONResponse):
-            return result
-        return JSONResponse({"ok": True, "result": result})
+        else:
+            handler = getattr(self, f"_m_{method}", None)
+            result = handler(params) if handler else True
+            response = (
+                result if isinstance(result, JSONResponse) else JSONResponse({"ok": True, "result": result})
+            )
+        if self.latency > 0:
+            # After the outcome is settled: a client that dies now has still had its message delivered.
+            await asyncio.sleep(self.latency)
+        return response
+
+    async def _stats(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.stats())
 
     async def _get_updates(self, params: dict[str, Any]) -> JSONResponse:
         offset = int(params.get("offset") or 0)
@@ -212,13 +279,38 @@ class FakeTelegram:
             "supports_inline_queries": False,
         }
 
-    def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:  # noqa: N802
-        chat_id = params.get("chat_id")
-        if chat_id in self.blocked_chats:
-            return JSONResponse(
-                {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
-                status_code=403,
-            )
+    def _refused(self, chat_id: Any) -> JSONResponse | None:
+        """The 429 or 403 this send gets, if any; otherwise it counts as delivered to ``chat_id``."""
+        with self._lock:
+            self._send_requests += 1
+            now = time.monotonic()
+            if now < self._retry_window_until:
+                self.during_retry_after += 1
+            if self.rate_limit_every and self._send_requests % self.rate_limit_every == 0:
+                self.rate_limited += 1
+                self.retry_after_given += self.retry_after
+                self._retry_window_until = now + self.retry_after
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {self.retry_after}",
+                        "parameters": {"retry_after": self.retry_after},
+                    },
+                    status_code=429,
+                )
+            if chat_id in self.blocked_chats:
+                self.forbidden += 1
+                return JSONResponse(
+                    {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+                    status_code=403,
+                )
+            if isinstance(chat_id, int):
+                self.delivered[chat_id] += 1
+            return None
+
+    def _message(self, chat_id: Any, **content: Any) -> dict[str, Any]:
+        """A Message the bot sent to ``chat_id``."""
         return {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -227,8 +319,33 @@ class FakeTelegram:
                 "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "group",
             },
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "changebot", "username": self.username},
-            "text": params.get("text", ""),
+            **content,
         }
+
+    def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:  # noqa: N802
+        chat_id = params.get("chat_id")
+        refused = self._refused(chat_id)
+        if refused is not None:
+            return refused
+        return self._message(chat_id, text=params.get("text", ""))
+
+    def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:  # noqa: N802
+        chat_id = params.get("chat_id")
+        refused = self._refused(chat_id)
+        if refused is not None:
+            return refused
+        photo = str(params.get("photo", ""))
+        file_id = photo if photo and not photo.startswith("upload:") else f"AgAC-{next(self._message_ids)}"
+        # Telegram answers with the photo in several sizes, smallest first.
+        sizes = [
+            {"file_id": file_id, "file_unique_id": f"{file_id}-{w}", "width": w, "height": w * 3 // 4,
+             "file_size": w * w // 10}
+            for w in (90, 320, 800, 1280)
+        ]  # fmt: skip
+        message = self._message(chat_id, photo=sizes)
+        if params.get("caption"):
+            message["caption"] = params["caption"]
+        return message
 
     def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {
@@ -242,14 +359,22 @@ class FakeTelegram:
 
 
 class FakeTelegramServer:
-    """Runs a ``FakeTelegram`` on a free loopback port in a background thread."""
+    """Runs a ``FakeTelegram`` on a loopback port (a free one unless given) in a background thread."""
 
-    def __init__(self, state: FakeTelegram | None = None) -> None:
+    def __init__(self, state: FakeTelegram | None = None, *, port: int = 0) -> None:
         self.state = state or FakeTelegram()
-        app = Starlette(routes=[Route("/bot{token}/{method}", self.state._handle, methods=["POST", "GET"])])
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
+        app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self.state._handle, methods=["POST", "GET"]),
+                Route("/stats", self.state._stats, methods=["GET"]),
+            ]
+        )
+        if port:
+            self.port = port
+        else:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -267,3 +392,113 @@ class FakeTelegramServer:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+
+class FakeTelegramProcess:
+    """Runs the fake server as its own process (``python -m tests.fakes.telegram_api``).
+
+    Use as a context manager; ``url`` and ``token`` point a bot at it, ``stats()`` reads its counts.
+    """
+
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        rate_limit_every: int = 0,
+        retry_after: int = 1,
+        blocked: Sequence[int] = (),
+        workdir: Path,
+    ) -> None:
+        self._args = [
+            "--latency", str(latency),
+            "--rate-limit-every", str(rate_limit_every),
+            "--retry-after", str(retry_after),
+        ]  # fmt: skip
+        if blocked:
+            blocked_file = workdir / "blocked-chats.txt"
+            blocked_file.write_text("\n".join(str(chat) for chat in blocked) + "\n", encoding="utf-8")
+            self._args += ["--blocked-file", str(blocked_file)]
+        self._process: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.token = ""
+        self.stats_url = ""
+
+    def __enter__(self) -> FakeTelegramProcess:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        }
+        self._process = subprocess.Popen(  # noqa: S603  (our own module, no shell)
+            [sys.executable, "-m", "tests.fakes.telegram_api", *self._args],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()  # one line once it listens; '' if it died
+        if not line:
+            self._process.wait(timeout=10)
+            raise RuntimeError(f"fake Telegram process exited with {self._process.returncode}")
+        ready = json.loads(line)
+        self.url, self.token = ready["url"], ready["token"]
+        self.stats_url = f"http://127.0.0.1:{ready['port']}/stats"
+        return self
+
+    def stats(self) -> dict[str, Any]:
+        """The server's counts (see ``FakeTelegram.stats``)."""
+        response = httpx.get(self.stats_url, timeout=10)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the fake Bot API in this process until SIGTERM or Ctrl-C."""
+    parser = argparse.ArgumentParser(description="A fake Telegram Bot API server.")
+    parser.add_argument("--port", type=int, default=0, help="Port on 127.0.0.1 (0 = a free one).")
+    parser.add_argument("--token", default=FakeTelegram.token)
+    parser.add_argument("--latency", type=float, default=0.0, help="Seconds every answer takes.")
+    parser.add_argument("--rate-limit-every", type=int, default=0, help="Refuse every n-th send with 429.")
+    parser.add_argument("--retry-after", type=int, default=1, help="retry_after of those 429s, seconds.")
+    parser.add_argument("--blocked-file", type=Path, help="Chat ids answering 403, one a line.")
+    args = parser.parse_args(argv)
+    blocked: set[int] = set()
+    if args.blocked_file:
+        text = args.blocked_file.read_text(encoding="utf-8")
+        blocked = {int(line) for line in text.split() if line.strip()}
+    state = FakeTelegram(
+        token=args.token,
+        latency=args.latency,
+        rate_limit_every=args.rate_limit_every,
+        retry_after=max(1, args.retry_after),
+        blocked_chats=blocked,
+    )
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    server = FakeTelegramServer(state, port=args.port)
+    with server as running:
+        sys.stdout.write(json.dumps({"url": running.url, "port": server.port, "token": running.token}) + "\n")
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+
+
+if __name__ == "__main__":
+    main()
