@@ -23,6 +23,7 @@ import asyncio
 import itertools
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -436,10 +437,11 @@ class FakeTelegramProcess:
             text=True,
         )
         assert self._process.stdout is not None
-        line = self._process.stdout.readline()  # one line once it listens; '' if it died
+        ready, _, _ = select.select([self._process.stdout], [], [], 30)
+        line = self._process.stdout.readline() if ready else ""  # one line once it listens; '' if it died
         if not line:
-            self._process.wait(timeout=10)
-            raise RuntimeError(f"fake Telegram process exited with {self._process.returncode}")
+            self.__exit__()
+            raise RuntimeError(f"fake Telegram process did not start (exit code {self._process.returncode})")
         ready = json.loads(line)
         self.url, self.token = ready["url"], ready["token"]
         self.stats_url = f"http://127.0.0.1:{ready['port']}/stats"
