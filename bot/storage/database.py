@@ -30,6 +30,16 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # SQLAlchemy, not the driver, decides where transactions begin (see _begin_immediate).
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection: Any) -> None:
+            # A deferred transaction that reads and then writes cannot wait for another writer in WAL
+            # mode: SQLite answers "database is locked" at once. Taking the write lock up front makes
+            # writers queue on the busy timeout instead (several workers, or serve's sender and
+            # scheduler beside the bot, share one file).
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

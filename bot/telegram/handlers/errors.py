@@ -45,5 +45,7 @@ async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add the error handler and the catch-all for unclaimed buttons (registered last)."""
-    application.add_handler(CallbackQueryHandler(unknown_button), group=1)
+    # Same group as the real button handlers, added after them: it runs only when none matched.
+    # (In a group of its own it would answer every press a second time.)
+    application.add_handler(CallbackQueryHandler(unknown_button))
     application.add_error_handler(on_error)

@@ -197,6 +197,8 @@ async def test_a_scheduled_story_is_cancelled_from_broadcasts(
         await _press(fake, REGION_MANAGER, cancel) == "这个按钮已失效。"
     )  # a manager above, but not its author
     assert await _press(fake, STORE_MANAGER, cancel) == "已取消。"
+    pressed = [a["callback_query_id"] for a in fake.sent("answerCallbackQuery")]
+    assert len(pressed) == len(set(pressed))  # every press answered once, by one handler
     with sessions() as session:
         broadcast = session.scalars(
             select(Broadcast).where(Broadcast.kind == BroadcastKind.STORY.value)
