@@ -48,6 +48,13 @@ class TransientSendError(Exception):
     """A network or server error: worth retrying later."""
 
 
+class AmbiguousSendError(Exception):
+    """The request may have reached Telegram but no answer came back (e.g. a read timeout).
+
+    Sending again could deliver a second copy, so the copy is recorded as uncertain instead.
+    """
+
+
 class PermanentSendError(Exception):
     """The request itself is wrong (bad chat id, bad text): retrying will not help."""
 
@@ -295,6 +302,14 @@ class DeliveryWorker:
                 delivery_id, state=DeliveryState.FAILED.value, attempts=attempts, error=str(exc)[:500]
             )
             return
+        except AmbiguousSendError as exc:
+            self._record(
+                delivery_id,
+                state=DeliveryState.UNCERTAIN.value,
+                attempts=attempts,
+                error=f"no answer from Telegram: {exc}"[:500],
+            )
+            return
         except TransientSendError as exc:
             if attempts >= self._settings.max_attempts:
                 self._record(
@@ -322,7 +337,12 @@ class DeliveryWorker:
                     Delivery.worker == self.worker_id,
                     Delivery.state == DeliveryState.CLAIMED.value,
                 )
-                .values(state=DeliveryState.SENDING.value)
+                # The lease counts from the request, not the claim: a long 429 pause in the batch
+                # must not let another worker declare this copy uncertain while it is under way.
+                .values(
+                    state=DeliveryState.SENDING.value,
+                    lease_until=utc_now() + timedelta(seconds=self._settings.lease_seconds),
+                )
                 .execution_options(synchronize_session=False)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.broadcasts.sender import (
+    AmbiguousSendError,
     PermanentSendError,
     RateLimitedError,
     RecipientBlockedError,
     TransientSendError,
+)
+
+# The request left but no answer came back: Telegram may have delivered it. (Connect and pool
+# timeouts, connection refused and 5xx answers mean it did not, and are retried.)
+_MAYBE_ARRIVED = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
 )
 
 CLAP = "👏"
@@ -52,5 +64,7 @@ class TelegramMessageSender:
         except BadRequest as exc:
             raise PermanentSendError(str(exc)) from exc
         except (NetworkError, TelegramError) as exc:
+            if isinstance(exc.__cause__, _MAYBE_ARRIVED):
+                raise AmbiguousSendError(str(exc) or type(exc.__cause__).__name__) from exc
             raise TransientSendError(str(exc)) from exc
         return int(message.message_id)

@@ -9,6 +9,7 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 from telegram.ext import Application
+from telegram.request import HTTPXRequest
 
 from bot.answering.factory import KnowledgeCore
 from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
@@ -86,3 +87,27 @@ async def test_serve_runs_the_delivery_worker(
             lambda: any(m["text"].startswith("愿景") for m in fake_telegram.sent(chat_id=5001))
         )
         await asyncio.sleep(0)
+
+
+async def test_a_read_timeout_is_uncertain_not_sent_again(
+    running_bot: Application,  # type: ignore[type-arg]
+    fake_telegram: FakeTelegram,
+    org: Org,
+    sessions: sessionmaker[Session],
+) -> None:
+    await _join(fake_telegram, 5001, org.staff_code)
+    with transaction(sessions) as session:
+        broadcast_id = create_broadcast(session=session, text="慢回应", selectors=["unit:华东区"]).id
+    welcomed = fake_telegram.delivered[5001]
+    bot = Bot(fake_telegram.token, base_url=fake_telegram.url, request=HTTPXRequest(read_timeout=0.2))
+    async with bot:
+        fake_telegram.latency = 0.6  # Telegram takes the message, then answers after the client gave up
+        worker = DeliveryWorker(
+            sessions=sessions, sender=TelegramMessageSender(bot), settings=WorkerSettings(max_attempts=5)
+        )
+        await worker.run_until_idle()
+    fake_telegram.latency = 0.0
+    assert fake_telegram.delivered[5001] == welcomed + 1  # once: a read timeout is never retried
+    with sessions() as session:
+        figures = broadcast_status(session=session, broadcast_id=broadcast_id)
+    assert figures["uncertain"] == 1 and figures["delivered"] == 0 and figures["status"] == "sent"

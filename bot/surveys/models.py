@@ -1,0 +1,96 @@
+"""Survey waves and responses.
+
+Anonymity lives in the schema: a response row has no person column (in anonymous waves) and no
+timestamp, its id is random (so row order says nothing), and it is found again only through a
+keyed hash of the wave and the person whose key (the wave's salt) is erased when the wave closes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.base import Base, UtcDateTime, utc_now
+
+
+class WaveStatus(StrEnum):
+    """Where a wave is: waiting to open, taking answers, closed for good."""
+
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class SurveyWave(Base):
+    """One round of a survey sent to an audience, open until ``closes_at``."""
+
+    __tablename__ = "survey_waves"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "occurrence", name="uq_survey_waves_schedule_occurrence"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[str] = mapped_column(String(60), index=True)
+    survey_version: Mapped[int] = mapped_column(Integer)
+    audience: Mapped[list[str]] = mapped_column(JSON, default=list)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default=WaveStatus.SCHEDULED.value, index=True)
+    opens_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    remind_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The key of the respondent hashes; erased at close so nobody can recompute who answered what.
+    salt: Mapped[str | None] = mapped_column(String(64))
+    invited: Mapped[int] = mapped_column(Integer, default=0)
+    invited_by_unit: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # unit id -> people invited
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
+    occurrence: Mapped[str | None] = mapped_column(String(32))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class SurveyInvitation(Base):
+    """Who was asked (not who answered): lets the bot check a button press comes from an invitee."""
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (UniqueConstraint("wave_id", "person_id", name="uq_survey_invitations_wave_person"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("survey_waves.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+
+
+def _random_id() -> str:
+    return uuid.uuid4().hex
+
+
+class SurveyResponse(Base):
+    """One respondent's answers to one wave; in anonymous waves nothing here names them."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (
+        UniqueConstraint("wave_id", "respondent_key", name="uq_survey_responses_wave_respondent"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=_random_id)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("survey_waves.id", ondelete="CASCADE"), index=True)
+    respondent_key: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )  # named waves only
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    language: Mapped[str] = mapped_column(String(10), default="zh-Hans")
+    answers: Mapped[dict[str, object]] = mapped_column(
+        JSON, default=dict
+    )  # question id -> 1..5, option id, text, None
+    scores: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)  # dimension -> 1..5
+    barrier: Mapped[str | None] = mapped_column(String(60))
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    score_total: Mapped[float | None] = mapped_column(Float)
