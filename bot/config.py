@@ -152,6 +152,29 @@ class Settings(BaseSettings):
         15.0, gt=0, description="How often the scheduler looks for due work."
     )
 
+    # --- pulse surveys
+    surveys_dir_name: str = Field(
+        "surveys", description="Folder under the knowledge library with survey files."
+    )
+    survey_min_respondents: int = Field(
+        5, ge=3, le=1000, description="No result is shown for fewer respondents (never below 3)."
+    )
+    survey_min_comment_respondents: int = Field(
+        10, ge=3, le=1000, description="Free-text comments are shown only for groups at least this large."
+    )
+    survey_band_medium: float = Field(
+        2.6, ge=1, le=5, description="A mean resistance at or above this is 'medium' (1-5 scale)."
+    )
+    survey_band_high: float = Field(
+        3.4, ge=1, le=5, description="A mean resistance at or above this is 'high' (1-5 scale)."
+    )
+    survey_open_hours: float = Field(72.0, gt=0, description="How long a wave stays open by default.")
+    survey_reminder_hours_before_close: float = Field(
+        24.0,
+        ge=0,
+        description="One reminder this long before a wave closes to those who haven't answered; 0 = none.",
+    )
+
     # --- web
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -195,6 +218,12 @@ class Settings(BaseSettings):
         if value.strip():
             parse_quiet_hours(value)
         return value.strip()
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> Settings:
+        if self.survey_band_medium >= self.survey_band_high:
+            raise ValueError("CHANGEBOT_SURVEY_BAND_MEDIUM must be below CHANGEBOT_SURVEY_BAND_HIGH")
+        return self
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Settings:

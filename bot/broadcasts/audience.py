@@ -1,4 +1,5 @@
-"""Audience selectors: ``all``, ``unit:NAME`` (with everything under it), ``role:staff|manager|admin``, ``lang:CODE``.
+"""Audience selectors: ``all``, ``unit:NAME`` (with everything under it), ``role:staff|manager|admin``, ``lang:CODE``,
+and ``person:ID`` (named people, e.g. the ones a survey reminder goes to).
 
 Selectors of the same kind widen the audience (unit:A + unit:B = either unit); different kinds
 narrow it (unit:A + lang:zh-Hant = Traditional-Chinese readers in A).
@@ -27,6 +28,7 @@ class Audience:
     units: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    people: tuple[int, ...] = ()
     selectors: tuple[str, ...] = field(default=())
 
 
@@ -35,6 +37,7 @@ def parse_audience(selectors: Sequence[str]) -> Audience:
     units: list[str] = []
     roles: list[str] = []
     languages: list[str] = []
+    people: list[int] = []
     for raw in selectors:
         selector = raw.strip()
         kind, _, value = selector.partition(":")
@@ -47,6 +50,8 @@ def parse_audience(selectors: Sequence[str]) -> Audience:
             roles.append(value)
         elif kind == "lang" and value in LANGUAGES:
             languages.append(value)
+        elif kind == "person" and value.isdigit():
+            people.append(int(value))
         else:
             raise InvalidInputError(
                 f"unknown audience selector {selector!r}; use all, unit:NAME, role:staff|manager|admin, "
@@ -56,6 +61,7 @@ def parse_audience(selectors: Sequence[str]) -> Audience:
         units=tuple(units),
         roles=tuple(roles),
         languages=tuple(languages),
+        people=tuple(people),
         selectors=tuple(s.strip() for s in selectors) or ("all",),
     )
 
@@ -67,6 +73,8 @@ def resolve_audience(*, session: Session, audience: Audience) -> list[Person]:
     )
     if audience.languages:
         query = query.where(Person.language.in_(audience.languages))
+    if audience.people:
+        query = query.where(Person.id.in_(audience.people))
     people = list(session.scalars(query.order_by(Person.id)).all())
     if audience.units:
         unit_ids: set[int] = set()

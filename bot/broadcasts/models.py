@@ -56,6 +56,7 @@ class BroadcastKind(StrEnum):
     STORY = "story"
     DIGEST = "digest"
     VISION = "vision"
+    SURVEY = "survey"
 
 
 class Broadcast(Base):
@@ -83,6 +84,8 @@ class Broadcast(Base):
         ForeignKey("vision_series.id", ondelete="SET NULL"), index=True
     )
     occurrence: Mapped[str | None] = mapped_column(String(32))
+    # A button under each copy besides the clap, e.g. "survey:12" = start survey wave 12.
+    button: Mapped[str | None] = mapped_column(String(64))
     audience: Mapped[list[str]] = mapped_column(JSON, default=list)
     must_read: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=BroadcastStatus.SCHEDULED.value, index=True)

@@ -4,6 +4,7 @@ from bot.broadcasts.models import Broadcast, Delivery, Story, VisionSeries
 from bot.people.models import InviteCode, Membership, Person, Unit
 from bot.questions.models import AskedQuestion
 from bot.scheduling.models import Schedule
+from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave
 
 __all__ = [
     "AskedQuestion",
@@ -14,6 +15,9 @@ __all__ = [
     "Person",
     "Schedule",
     "Story",
+    "SurveyInvitation",
+    "SurveyResponse",
+    "SurveyWave",
     "Unit",
     "VisionSeries",
 ]

@@ -1,0 +1,195 @@
+"""Results of a wave per unit, rolled up the tree, with the anonymity rules applied.
+
+- A group with fewer than ``min_respondents`` completed responses shows nothing but the reason.
+- Free-text comments need ``min_comment_respondents``.
+- Differencing: a shown group whose respondents minus those of its shown sub-groups would leave a
+  small group (1 to min-1 people) is hidden too, as subtracting would reveal that small group.
+  Checked bottom-up, so a group hidden for this reason counts as hidden for the one above it.
+
+Bands: each dimension's mean is turned into a level of concern (the mean itself for resistance
+surveys; 6 - mean for readiness surveys, where low scores are the worry) and banded low / medium /
+high at the configured thresholds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.people.service import unit_tree
+from bot.surveys.definitions import Scoring, Survey
+from bot.surveys.models import SurveyResponse, SurveyWave
+
+ROOT = "*"
+
+
+class Band(StrEnum):
+    """How worrying a dimension's mean is."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Anonymity thresholds and band limits (from the settings)."""
+
+    min_respondents: int = 5
+    min_comment_respondents: int = 10
+    band_medium: float = 2.6
+    band_high: float = 3.4
+
+    def __post_init__(self) -> None:
+        if self.min_respondents < 3:
+            raise ValueError("the anonymity threshold is never below 3")
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionResult:
+    """One dimension in one group."""
+
+    n: int
+    mean: float
+    band: Band
+    distribution: dict[int, int]  # rounded personal score 1..5 -> people
+
+
+@dataclass
+class GroupResult:
+    """A unit (with everything under it), or the whole wave (``unit == "*"``)."""
+
+    unit: str
+    depth: int
+    invited: int
+    respondents: int
+    suppressed: str | None = None
+    dimensions: dict[str, DimensionResult] = field(default_factory=dict)
+    barriers: dict[str, int] = field(default_factory=dict)  # readiness surveys: barrier point -> people
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def response_rate(self) -> float | None:
+        """Share of the invited who answered (None when hidden or nobody was invited)."""
+        if self.suppressed or not self.invited:
+            return None
+        return min(1.0, self.respondents / self.invited)
+
+
+def band_of(mean: float, *, scoring: Scoring, rules: Rules) -> Band:
+    """The band of a dimension mean."""
+    concern = mean if scoring == Scoring.RESISTANCE else 6.0 - mean
+    if concern >= rules.band_high:
+        return Band.HIGH
+    if concern >= rules.band_medium:
+        return Band.MEDIUM
+    return Band.LOW
+
+
+def _summarise(group: GroupResult, responses: list[SurveyResponse], survey: Survey, rules: Rules) -> None:
+    for dimension in survey.dimensions:
+        values = [r.scores[dimension] for r in responses if dimension in r.scores]
+        if not values:
+            continue
+        mean = sum(values) / len(values)
+        group.dimensions[dimension] = DimensionResult(
+            n=len(values),
+            mean=round(mean, 2),
+            band=band_of(mean, scoring=survey.scoring, rules=rules),
+            distribution=dict(sorted(Counter(min(5, max(1, round(v))) for v in values).items())),
+        )
+    if survey.scoring == Scoring.READINESS:
+        counts = Counter(r.barrier or "none" for r in responses)
+        group.barriers = {name: counts[name] for name in [*survey.dimensions, "none"] if counts[name]}
+    if len(responses) >= rules.min_comment_respondents:
+        text_questions = [q.id for q in survey.questions if q.type == "text"]
+        group.comments = sorted(
+            str(r.answers[qid]) for r in responses for qid in text_questions if r.answers.get(qid)
+        )  # sorted, not in answer order: order could hint at who wrote what
+
+
+def wave_results(*, session: Session, wave: SurveyWave, survey: Survey, rules: Rules) -> list[GroupResult]:
+    """The whole wave first, then every unit (parents before children), rules applied."""
+    responses = list(
+        session.scalars(
+            select(SurveyResponse).where(
+                SurveyResponse.wave_id == wave.id, SurveyResponse.completed.is_(True)
+            )
+        ).all()
+    )
+    direct: dict[int | None, list[SurveyResponse]] = defaultdict(list)
+    for response in responses:
+        direct[response.unit_id].append(response)
+    tree = unit_tree(session=session)
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for _, unit in tree:
+        children[unit.parent_id].append(unit.id)
+    invited_direct = {int(unit_id): count for unit_id, count in wave.invited_by_unit.items()}
+
+    def under(unit_id: int) -> list[SurveyResponse]:
+        found = list(direct.get(unit_id, []))
+        for child in children.get(unit_id, []):
+            found += under(child)
+        return found
+
+    def invited_under(unit_id: int) -> int:
+        return invited_direct.get(unit_id, 0) + sum(
+            invited_under(child) for child in children.get(unit_id, [])
+        )
+
+    groups: dict[int | None, GroupResult] = {
+        None: GroupResult(unit=ROOT, depth=0, invited=wave.invited, respondents=len(responses))
+    }
+    members: dict[int | None, list[SurveyResponse]] = {None: responses}
+    for depth, unit in tree:
+        members[unit.id] = under(unit.id)
+        groups[unit.id] = GroupResult(
+            unit=unit.name, depth=depth + 1, invited=invited_under(unit.id), respondents=len(members[unit.id])
+        )
+
+    for group in groups.values():
+        if group.respondents < rules.min_respondents:
+            group.suppressed = f"fewer than {rules.min_respondents} respondents"
+
+    # Differencing, deepest groups first: what a shown group holds beyond its shown sub-groups must be
+    # either nothing or a group big enough to be shown on its own.
+    order = [unit.id for _, unit in sorted(tree, key=lambda item: -item[0])] + [None]
+    for key in order:
+        group = groups[key]
+        if group.suppressed:
+            continue
+        shown_below = sum(groups[c].respondents for c in children.get(key, []) if not groups[c].suppressed)
+        rest = group.respondents - shown_below
+        if 0 < rest < rules.min_respondents and shown_below > 0:
+            group.suppressed = (
+                f"hidden: subtracting the units shown below it would reveal fewer than "
+                f"{rules.min_respondents} respondents"
+            )
+
+    ordered = [groups[None]] + [groups[unit.id] for _, unit in tree]
+    for group_key, group in [(None, groups[None]), *((unit.id, groups[unit.id]) for _, unit in tree)]:
+        if not group.suppressed:
+            _summarise(group, members[group_key], survey, rules)
+    return ordered
+
+
+def trend(
+    *, session: Session, survey: Survey, rules: Rules, unit: str = ROOT, limit: int = 12
+) -> list[tuple[SurveyWave, GroupResult]]:
+    """One group's results across the survey's closed waves, oldest first (hidden where the rules say)."""
+    closed = session.scalars(
+        select(SurveyWave)
+        .where(SurveyWave.survey_id == survey.id, SurveyWave.status == "closed")
+        .order_by(SurveyWave.closes_at.desc())
+        .limit(limit)
+    ).all()
+    rows = []
+    for wave in reversed(closed):
+        for group in wave_results(session=session, wave=wave, survey=survey, rules=rules):
+            if group.unit == unit:
+                rows.append((wave, group))
+    return rows

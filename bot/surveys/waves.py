@@ -1,0 +1,327 @@
+"""Survey waves: launch to an audience, take answers one at a time, remind once, close for good.
+
+Anonymous waves (the default) find a person's answers again only through
+``HMAC(wave salt, wave id : person id)``; the salt is erased when the wave closes, after which no
+stored row can be joined back to anyone. The unit is kept, for per-unit results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.broadcasts.audience import parse_audience, resolve_audience
+from bot.broadcasts.models import BroadcastKind
+from bot.broadcasts.service import create_broadcast
+from bot.errors import InvalidInputError, NotFoundError
+from bot.people.models import Person
+from bot.people.service import home_unit
+from bot.storage.base import utc_now
+from bot.surveys.definitions import Question, Survey
+from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave, WaveStatus
+from bot.surveys.scoring import score
+from ingest.text import LANGUAGES
+
+MAX_TEXT_ANSWER = 1000
+REMINDER: dict[str, str] = {
+    "zh-Hans": "⏰ 提醒：「{title}」还没填完，{closes} 截止。匿名，一分钟就好。",
+    "zh-Hant": "⏰ 提醒：「{title}」還沒填完，{closes} 截止。匿名，一分鐘就好。",
+    "en": "⏰ Reminder: “{title}” closes {closes}. It's anonymous and takes a minute.",
+}
+
+
+class SurveyClosedError(InvalidInputError):
+    """The wave no longer takes answers."""
+
+
+def respondent_key(*, salt: str, wave_id: int, person_id: int) -> str:
+    """The keyed hash that finds a person's answers while the wave is open, and never after."""
+    return hmac.new(salt.encode(), f"{wave_id}:{person_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def get_wave(*, session: Session, wave_id: int) -> SurveyWave:
+    """The wave ``wave_id``, or ``NotFoundError``."""
+    wave = session.get(SurveyWave, wave_id)
+    if wave is None:
+        raise NotFoundError(f"no survey wave {wave_id}")
+    return wave
+
+
+def launch_wave(
+    *,
+    session: Session,
+    survey: Survey,
+    closes_at: datetime,
+    selectors: Sequence[str] = (),
+    anonymous: bool = True,
+    reminder_before_close: timedelta | None = timedelta(hours=24),
+    created_by: Person | None = None,
+    local_time: datetime | None = None,
+    schedule_id: int | None = None,
+    now: datetime | None = None,
+) -> SurveyWave:
+    """Open a wave now: invite everyone the audience reaches; the invitation goes out as a broadcast."""
+    now = now or utc_now()
+    if closes_at.tzinfo is None:
+        raise InvalidInputError("give the closing time with a time zone, e.g. 2026-12-01T18:00+08:00")
+    if closes_at <= now + timedelta(minutes=10):
+        raise InvalidInputError("a wave must stay open for at least 10 minutes")
+    audience = parse_audience(selectors)
+    people = [p for p in resolve_audience(session=session, audience=audience) if p.telegram_id is not None]
+    if not people:
+        raise InvalidInputError(
+            "nobody in that audience can receive surveys (joined on Telegram, not paused)"
+        )
+    remind_at = closes_at - reminder_before_close if reminder_before_close else None
+    wave = SurveyWave(
+        survey_id=survey.id,
+        survey_version=survey.version,
+        audience=list(audience.selectors),
+        anonymous=anonymous,
+        status=WaveStatus.OPEN.value,
+        opens_at=now,
+        closes_at=closes_at,
+        remind_at=remind_at if remind_at and remind_at > now else None,
+        reminded=False,
+        salt=secrets.token_hex(32),
+        invited=len(people),
+        invited_by_unit=dict(Counter(str(unit.id) for p in people if (unit := home_unit(p)) is not None)),
+        schedule_id=schedule_id,
+        occurrence=local_time.isoformat(timespec="minutes") if local_time and schedule_id else None,
+        created_by_id=created_by.id if created_by else None,
+    )
+    session.add(wave)
+    session.flush()
+    session.add_all(SurveyInvitation(wave_id=wave.id, person_id=person.id) for person in people)
+    texts: dict[str, str] = {
+        lang: f"📋 {survey.title.get(lang)}\n\n{survey.intro.get(lang)}" for lang in LANGUAGES
+    }
+    broadcast = create_broadcast(
+        session=session,
+        kind=BroadcastKind.SURVEY,
+        text=texts["zh-Hans"],
+        texts=texts,
+        selectors=audience.selectors,
+        send_at=now,
+        local_time=local_time,
+        created_by=created_by,
+    )
+    broadcast.button = f"survey:{wave.id}"
+    wave.broadcast_id = broadcast.id
+    session.flush()
+    return wave
+
+
+def _ensure_open(session: Session, wave: SurveyWave, now: datetime) -> None:
+    if wave.status == WaveStatus.OPEN.value and wave.closes_at <= now:
+        close_wave(session=session, wave=wave, now=now)
+    if wave.status != WaveStatus.OPEN.value or wave.salt is None:
+        raise SurveyClosedError("this survey has closed; thank you")
+
+
+def is_invited(*, session: Session, wave_id: int, person_id: int) -> bool:
+    """Whether ``person_id`` was asked to answer ``wave_id``."""
+    return (
+        session.scalar(
+            select(SurveyInvitation.id).where(
+                SurveyInvitation.wave_id == wave_id, SurveyInvitation.person_id == person_id
+            )
+        )
+        is not None
+    )
+
+
+def _response(session: Session, wave: SurveyWave, person: Person, *, create: bool) -> SurveyResponse | None:
+    assert wave.salt is not None  # noqa: S101  (open waves have one)
+    key = respondent_key(salt=wave.salt, wave_id=wave.id, person_id=person.id)
+    found = session.scalar(
+        select(SurveyResponse).where(SurveyResponse.wave_id == wave.id, SurveyResponse.respondent_key == key)
+    )
+    if found is None and create:
+        unit = home_unit(person)
+        found = SurveyResponse(
+            wave_id=wave.id,
+            respondent_key=key,
+            person_id=None if wave.anonymous else person.id,
+            unit_id=unit.id if unit else None,
+            language=person.language,
+            answers={},
+            scores={},
+            completed=False,
+        )
+        session.add(found)
+    return found
+
+
+def current_response(
+    *, session: Session, wave_id: int, person: Person, now: datetime | None = None
+) -> SurveyResponse | None:
+    """The person's answers so far in an open wave (None if they have not started)."""
+    wave = get_wave(session=session, wave_id=wave_id)
+    _ensure_open(session, wave, now or utc_now())
+    return _response(session, wave, person, create=False)
+
+
+def _checked_value(question: Question, value: object) -> object:
+    if value is None:
+        if not question.optional:
+            raise InvalidInputError(f"question {question.id!r} needs an answer")
+        return None
+    if question.type == "likert":
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
+            raise InvalidInputError("a rating is a whole number from 1 to 5")
+        return value
+    if question.type == "choice":
+        if not isinstance(value, str) or value not in {option.id for option in question.options}:
+            raise InvalidInputError(f"not an option of question {question.id!r}")
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError("an empty comment; skip the question instead")
+    return value.strip()[:MAX_TEXT_ANSWER]
+
+
+def record_answer(
+    *,
+    session: Session,
+    survey: Survey,
+    wave_id: int,
+    person: Person,
+    question_id: str,
+    value: object,
+    now: datetime | None = None,
+) -> SurveyResponse:
+    """Store (or change) one answer while the wave is open; ``None`` skips an optional question."""
+    wave = get_wave(session=session, wave_id=wave_id)
+    _ensure_open(session, wave, now or utc_now())
+    if wave.survey_id != survey.id:
+        raise InvalidInputError("that survey does not belong to this wave")
+    if not is_invited(session=session, wave_id=wave.id, person_id=person.id):
+        raise InvalidInputError("this survey was not sent to you")
+    question = survey.question(question_id)
+    checked = _checked_value(question, value)
+    response = _response(session, wave, person, create=True)
+    assert response is not None  # noqa: S101  (created above)
+    response.answers = {**response.answers, question.id: checked}  # a new dict: JSON columns track assignment
+    ratings = {
+        qid: v
+        for qid, v in response.answers.items()
+        if isinstance(v, int) and survey.question(qid).type == "likert"
+    }
+    scored = score(survey, ratings)
+    response.scores = scored.dimensions
+    response.barrier = scored.barrier
+    response.completed = all(q.id in response.answers for q in survey.questions if not q.optional)
+    session.flush()
+    return response
+
+
+def next_question(survey: Survey, response: SurveyResponse | None) -> int | None:
+    """Index of the first question not yet answered or skipped (None: all done)."""
+    answered = response.answers if response is not None else {}
+    for index, question in enumerate(survey.questions):
+        if question.id not in answered:
+            return index
+    return None
+
+
+def close_wave(*, session: Session, wave: SurveyWave, now: datetime | None = None) -> SurveyWave:
+    """Stop taking answers and erase the salt: from now on nobody can find whose answers are whose."""
+    if wave.status not in (WaveStatus.OPEN.value, WaveStatus.SCHEDULED.value):
+        raise InvalidInputError(f"wave {wave.id} is already {wave.status}")
+    wave.status = WaveStatus.CLOSED.value
+    wave.salt = None
+    wave.closed_at = now or utc_now()
+    # Half-finished answers are dropped rather than kept: they would count in no result anyway.
+    for response in session.scalars(
+        select(SurveyResponse).where(SurveyResponse.wave_id == wave.id, SurveyResponse.completed.is_(False))
+    ):
+        session.delete(response)
+    session.flush()
+    return wave
+
+
+def close_due_waves(session: Session, now: datetime) -> int:
+    """Close every open wave past its closing time; returns how many."""
+    due = session.scalars(
+        select(SurveyWave).where(SurveyWave.status == WaveStatus.OPEN.value, SurveyWave.closes_at <= now)
+    ).all()
+    for wave in due:
+        close_wave(session=session, wave=wave, now=now)
+    return len(due)
+
+
+def send_due_reminders(session: Session, now: datetime, *, surveys: dict[str, Survey]) -> int:
+    """One reminder per wave, to the invitees who have not finished; returns reminders queued."""
+    due = session.scalars(
+        select(SurveyWave.id).where(
+            SurveyWave.status == WaveStatus.OPEN.value,
+            SurveyWave.reminded.is_(False),
+            SurveyWave.remind_at.is_not(None),
+            SurveyWave.remind_at <= now,
+            SurveyWave.closes_at > now,
+        )
+    ).all()
+    queued = 0
+    for wave_id in due:
+        # Compare-and-set: with several schedulers only one sends the reminder.
+        claimed = session.execute(
+            update(SurveyWave)
+            .where(SurveyWave.id == wave_id, SurveyWave.reminded.is_(False))
+            .values(reminded=True)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 0:  # type: ignore[attr-defined]
+            continue
+        wave = get_wave(session=session, wave_id=wave_id)
+        session.refresh(wave)
+        survey = surveys.get(wave.survey_id)
+        if survey is None or wave.salt is None:
+            continue
+        finished = set(
+            session.scalars(
+                select(SurveyResponse.respondent_key).where(
+                    SurveyResponse.wave_id == wave.id, SurveyResponse.completed.is_(True)
+                )
+            ).all()
+        )
+        invitees = session.scalars(
+            select(SurveyInvitation.person_id).where(SurveyInvitation.wave_id == wave.id)
+        ).all()
+        pending = [
+            person_id
+            for person_id in invitees
+            if respondent_key(salt=wave.salt, wave_id=wave.id, person_id=person_id) not in finished
+        ]
+        if not pending:
+            continue
+        closes = wave.closes_at.strftime("%m-%d %H:%M UTC")
+        texts: dict[str, str] = {
+            lang: REMINDER[lang].format(title=survey.title.get(lang), closes=closes) for lang in LANGUAGES
+        }
+        reminder = create_broadcast(
+            session=session,
+            kind=BroadcastKind.SURVEY,
+            text=texts["zh-Hans"],
+            texts=texts,
+            selectors=[f"person:{person_id}" for person_id in pending],
+            send_at=now,
+        )
+        reminder.button = f"survey:{wave.id}"
+        queued += len(pending)
+    session.flush()
+    return queued
+
+
+def waves(*, session: Session, survey_id: str | None = None, limit: int = 50) -> Sequence[SurveyWave]:
+    """Recent waves, newest first."""
+    query = select(SurveyWave).order_by(SurveyWave.id.desc()).limit(limit)
+    if survey_id is not None:
+        query = query.where(SurveyWave.survey_id == survey_id)
+    return session.scalars(query).all()
