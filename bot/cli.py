@@ -466,8 +466,8 @@ def worker(
 
     from telegram import Bot
 
-    from bot.broadcasts.runtime import build_scheduler, worker_settings
     from bot.broadcasts.sender import DeliveryWorker
+    from bot.runtime import build_scheduler, worker_settings
     from bot.telegram.broadcast_sender import TelegramMessageSender
 
     settings = _settings()

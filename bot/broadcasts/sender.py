@@ -63,10 +63,17 @@ class MessageSender(Protocol):
     """What the worker needs from Telegram."""
 
     async def send(
-        self, *, chat_id: int, text: str, delivery_id: int, must_read: bool, photo_file_id: str | None = None
+        self,
+        *,
+        chat_id: int,
+        text: str,
+        delivery_id: int,
+        must_read: bool,
+        photo_file_id: str | None = None,
+        button: str | None = None,
     ) -> int:
-        """Send one message (a photo with ``text`` as caption when given); return its message id or raise
-        one of the errors above."""
+        """Send one message (a photo with ``text`` as caption when given; ``button`` such as
+        "survey:12" adds that action); return its message id or raise one of the errors above."""
         ...
 
 
@@ -95,6 +102,7 @@ class ClaimedCopy:
     must_read: bool
     attempts: int
     photo_file_id: str | None = None
+    button: str | None = None
 
 
 class Pacer:
@@ -230,6 +238,7 @@ class DeliveryWorker:
                     Broadcast.must_read,
                     Delivery.attempts,
                     Broadcast.photo_file_id,
+                    Broadcast.button,
                 )
                 .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
                 .where(Delivery.worker == self.worker_id, Delivery.state == DeliveryState.CLAIMED.value)
@@ -243,6 +252,7 @@ class DeliveryWorker:
                 must_read=row[3],
                 attempts=row[4],
                 photo_file_id=row[5],
+                button=row[6],
             )
             for row in rows
         ]
@@ -282,6 +292,7 @@ class DeliveryWorker:
                 delivery_id=delivery_id,
                 must_read=copy.must_read,
                 photo_file_id=copy.photo_file_id,
+                button=copy.button,
             )
         except RateLimitedError as exc:
             logger.warning("Telegram rate limit: pausing %.1f s", exc.retry_after)

@@ -26,6 +26,9 @@ class Schedule(Base):
     target_id: Mapped[int | None] = mapped_column(Integer)  # e.g. the vision series
     cron: Mapped[str] = mapped_column(String(120))
     audience: Mapped[list[str]] = mapped_column(JSON, default=list)
+    payload: Mapped[dict[str, object]] = mapped_column(
+        JSON, default=dict
+    )  # e.g. {"survey": "resistance-pulse"}
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     next_occurrence: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     next_run_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

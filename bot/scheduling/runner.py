@@ -5,19 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.scheduling.service import ScheduleAction, fire_due, known_zones
+from bot.storage.base import utc_now
 from bot.storage.database import transaction
 
 logger = logging.getLogger(__name__)
 
+Tick = Callable[[Session, datetime], object]
+"""A chore run every round after the schedules (closing due survey waves, sending reminders)."""
+
 
 class Scheduler:
-    """Fires due schedules with the actions it was given."""
+    """Fires due schedules with the actions it was given, then runs its chores."""
 
     def __init__(
         self,
@@ -26,17 +30,27 @@ class Scheduler:
         actions: Mapping[str, ScheduleAction],
         default_timezone: str,
         poll_seconds: float = 15.0,
+        ticks: Sequence[Tick] = (),
     ) -> None:
         self._sessions = sessions
         self._actions = dict(actions)
+        self._ticks = list(ticks)
         self._default_timezone = default_timezone
         self._poll_seconds = poll_seconds
 
     def run_once(self, *, now: datetime | None = None) -> int:
-        """Fire everything due now; returns how many occurrences ran."""
+        """Fire everything due now, then run the ticks; returns how many occurrences ran."""
+        now = now or utc_now()
         with transaction(self._sessions) as session:
             zones = known_zones(session=session, default_timezone=self._default_timezone)
-            return len(fire_due(session=session, actions=self._actions, zones=zones, now=now))
+            fired = len(fire_due(session=session, actions=self._actions, zones=zones, now=now))
+        for tick in self._ticks:
+            try:
+                with transaction(self._sessions) as session:
+                    tick(session, now)
+            except Exception:  # one failing chore must not stop the others
+                logger.exception("scheduler chore %s failed", getattr(tick, "__name__", tick))
+        return fired
 
     async def run(self, *, stop: asyncio.Event) -> None:
         """Fire due schedules until ``stop`` is set; a missed run fires once on the first round."""

@@ -49,6 +49,7 @@ def create_schedule(
     audience: Sequence[str] = (),
     target_id: int | None = None,
     name: str | None = None,
+    payload: dict[str, object] | None = None,
     created_by: Person | None = None,
     now: datetime | None = None,
 ) -> Schedule:
@@ -61,6 +62,7 @@ def create_schedule(
         cron=cron,
         audience=list(audience),
         target_id=target_id,
+        payload=dict(payload or {}),
         next_occurrence=occurrence,
         next_run_at=earliest_instant(occurrence, zones),
         created_by_id=created_by.id if created_by else None,

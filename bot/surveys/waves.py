@@ -13,6 +13,7 @@ import secrets
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -23,6 +24,8 @@ from bot.broadcasts.service import create_broadcast
 from bot.errors import InvalidInputError, NotFoundError
 from bot.people.models import Person
 from bot.people.service import home_unit
+from bot.scheduling.models import Schedule
+from bot.scheduling.service import ScheduleAction, create_schedule
 from bot.storage.base import utc_now
 from bot.surveys.definitions import Question, Survey
 from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave, WaveStatus
@@ -325,3 +328,58 @@ def waves(*, session: Session, survey_id: str | None = None, limit: int = 50) ->
     if survey_id is not None:
         query = query.where(SurveyWave.survey_id == survey_id)
     return session.scalars(query).all()
+
+
+SURVEY = "survey"
+
+
+def schedule_survey(
+    *,
+    session: Session,
+    survey: Survey,
+    cron: str,
+    open_hours: float,
+    zones: Sequence[ZoneInfo],
+    selectors: Sequence[str] = (),
+    created_by: Person | None = None,
+    now: datetime | None = None,
+) -> Schedule:
+    """Recurring waves: a new wave at each cron occurrence (local time), open ``open_hours``."""
+    if not 1 <= open_hours <= 24 * 60:
+        raise InvalidInputError("a wave stays open between 1 hour and 60 days")
+    audience = parse_audience(selectors)
+    resolve_audience(session=session, audience=audience)  # unknown units fail now
+    return create_schedule(
+        session=session,
+        kind=SURVEY,
+        cron=cron,
+        zones=zones,
+        audience=audience.selectors,
+        payload={"survey": survey.id, "open_hours": open_hours},
+        created_by=created_by,
+        now=now,
+    )
+
+
+def survey_action(*, surveys: dict[str, Survey], reminder_before_close: timedelta | None) -> ScheduleAction:
+    """What a survey schedule does when it fires: open the next wave."""
+
+    def fire(session: Session, schedule: Schedule, occurrence: datetime, now: datetime) -> None:
+        survey = surveys.get(str(schedule.payload.get("survey")))
+        if survey is None:
+            raise NotFoundError(f"schedule {schedule.id}: no survey {schedule.payload.get('survey')!r}")
+        hours = float(str(schedule.payload.get("open_hours", 72)))
+        launch_wave(
+            session=session,
+            survey=survey,
+            closes_at=now + timedelta(hours=hours),
+            selectors=schedule.audience,
+            reminder_before_close=reminder_before_close
+            if reminder_before_close and reminder_before_close < timedelta(hours=hours)
+            else None,
+            local_time=occurrence,
+            schedule_id=schedule.id,
+            now=now,
+        )
+
+    return fire

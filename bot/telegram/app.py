@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -10,9 +12,12 @@ from bot.answering.factory import KnowledgeCore
 from bot.config import Settings
 from bot.people.service import ensure_admins
 from bot.questions.flood import FloodGate
+from bot.runtime import survey_definitions
 from bot.storage.database import transaction
 from bot.telegram.context import SERVICES_KEY, BotServices
-from bot.telegram.handlers import account, asking, broadcasts, compose, errors, gaps, onboarding
+from bot.telegram.handlers import account, asking, broadcasts, compose, errors, gaps, onboarding, surveys
+
+logger = logging.getLogger(__name__)
 
 COMMANDS = [
     BotCommand("help", "帮助 / Help"),
@@ -52,6 +57,7 @@ def build_application(
         core=core,
         sessions=sessions,
         flood=FloodGate(per_minute=settings.questions_per_minute),
+        surveys=survey_definitions(settings),
     )
     with transaction(sessions) as session:
         ensure_admins(session=session, telegram_ids=settings.admin_telegram_ids)
@@ -60,6 +66,7 @@ def build_application(
     gaps.register(application)
     broadcasts.register(application)
     compose.register(application)
+    surveys.register(application)
     asking.register(application)
     errors.register(application)
     return application

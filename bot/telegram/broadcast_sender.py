@@ -25,11 +25,17 @@ _MAYBE_ARRIVED = (
 )
 
 CLAP = "👏"
+START_SURVEY = "▶️ 开始 / 開始 / Start"
 ACKNOWLEDGE = "✅ 已读 / Read"
 
 
-def broadcast_keyboard(delivery_id: int, *, must_read: bool) -> InlineKeyboardMarkup:
-    """A clap button, and for must-read items an acknowledge button."""
+def broadcast_keyboard(
+    delivery_id: int, *, must_read: bool, button: str | None = None
+) -> InlineKeyboardMarkup:
+    """A clap button, and for must-read items an acknowledge button; a survey invitation gets a start button."""
+    kind, _, target = (button or "").partition(":")
+    if kind == "survey" and target.isdigit():
+        return InlineKeyboardMarkup([[InlineKeyboardButton(START_SURVEY, callback_data=f"sv:{target}:go")]])
     row = [InlineKeyboardButton(CLAP, callback_data=f"bc:{delivery_id}:c")]
     if must_read:
         row.append(InlineKeyboardButton(ACKNOWLEDGE, callback_data=f"bc:{delivery_id}:a"))
@@ -43,10 +49,17 @@ class TelegramMessageSender:
         self._bot = bot
 
     async def send(
-        self, *, chat_id: int, text: str, delivery_id: int, must_read: bool, photo_file_id: str | None = None
+        self,
+        *,
+        chat_id: int,
+        text: str,
+        delivery_id: int,
+        must_read: bool,
+        photo_file_id: str | None = None,
+        button: str | None = None,
     ) -> int:
         """Send one copy; see ``MessageSender``."""
-        keyboard = broadcast_keyboard(delivery_id, must_read=must_read)
+        keyboard = broadcast_keyboard(delivery_id, must_read=must_read, button=button)
         try:
             if photo_file_id is not None:
                 message = await self._bot.send_photo(

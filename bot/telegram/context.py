@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 from bot.answering.factory import KnowledgeCore
 from bot.config import Settings
 from bot.questions.flood import FloodGate
+from bot.surveys.definitions import Survey
 
 SERVICES_KEY = "changebot"
 
@@ -22,6 +23,7 @@ class BotServices:
     core: KnowledgeCore
     sessions: sessionmaker[Session]
     flood: FloodGate
+    surveys: dict[str, Survey]  # the survey definitions, by id, loaded at start-up
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:

@@ -368,6 +368,51 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hant": "全體",
         "en": "everyone",
     },
+    "survey_progress": {
+        "zh-Hans": "📋 {title} · {step}/{total}",
+        "zh-Hant": "📋 {title} · {step}/{total}",
+        "en": "📋 {title} · {step}/{total}",
+    },
+    "survey_scale": {
+        "zh-Hans": "1 = {low} … 5 = {high}",
+        "zh-Hant": "1 = {low} … 5 = {high}",
+        "en": "1 = {low} … 5 = {high}",
+    },
+    "survey_skip": {
+        "zh-Hans": "跳过",
+        "zh-Hant": "略過",
+        "en": "Skip",
+    },
+    "survey_type_comment": {
+        "zh-Hans": "直接打字回复即可（匿名），或点「跳过」。",
+        "zh-Hant": "直接打字回覆即可（匿名），或點「略過」。",
+        "en": "Just type your answer (anonymous), or tap Skip.",
+    },
+    "survey_done": {
+        "zh-Hans": "谢谢！你的回答已匿名保存。截止前可以再点「开始」修改。",
+        "zh-Hant": "謝謝！你的回答已匿名儲存。截止前可以再點「開始」修改。",
+        "en": "Thank you! Your answers are stored anonymously. Until the survey closes you can tap Start again to change them.",
+    },
+    "survey_already_done": {
+        "zh-Hans": "你已经答完了。要修改答案吗？",
+        "zh-Hant": "你已經答完了。要修改答案嗎？",
+        "en": "You've already answered. Change your answers?",
+    },
+    "survey_change": {
+        "zh-Hans": "✏️ 修改答案",
+        "zh-Hant": "✏️ 修改答案",
+        "en": "✏️ Change answers",
+    },
+    "survey_closed": {
+        "zh-Hans": "这次调查已经结束，谢谢参与。",
+        "zh-Hant": "這次調查已經結束，謝謝參與。",
+        "en": "This survey has closed. Thank you.",
+    },
+    "survey_not_for_you": {
+        "zh-Hans": "这份调查不是发给你的。",
+        "zh-Hant": "這份調查不是發給你的。",
+        "en": "This survey wasn't sent to you.",
+    },
 }
 
 

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
-from bot.broadcasts.runtime import build_scheduler, worker_settings
 from bot.broadcasts.sender import DeliveryWorker
 from bot.config import Settings
+from bot.runtime import build_scheduler, worker_settings
 from bot.storage.database import make_engine, make_session_factory, upgrade_database
 from bot.telegram.app import build_application
 from bot.telegram.broadcast_sender import TelegramMessageSender

@@ -42,7 +42,14 @@ class FakeSender:
         self.in_flight = asyncio.Event()
 
     async def send(
-        self, *, chat_id: int, text: str, delivery_id: int, must_read: bool, photo_file_id: str | None = None
+        self,
+        *,
+        chat_id: int,
+        text: str,
+        delivery_id: int,
+        must_read: bool,
+        photo_file_id: str | None = None,
+        button: str | None = None,
     ) -> int:
         script = self.failures.get(chat_id)
         if script:

@@ -1,4 +1,4 @@
-"""Pulse survey waves, invitations and anonymous responses; a button on broadcasts.
+"""Pulse survey waves, invitations and anonymous responses; a button on broadcasts, a payload on schedules.
 
 Revision ID: 0007
 Revises: 0006
@@ -21,6 +21,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("broadcasts") as batch:
         batch.add_column(sa.Column("button", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("schedules") as batch:
+        batch.add_column(sa.Column("payload", sa.JSON(), nullable=False, server_default="{}"))
 
     op.create_table(
         "survey_waves",
@@ -123,3 +125,5 @@ def downgrade() -> None:
     op.drop_table("survey_waves")
     with op.batch_alter_table("broadcasts") as batch:
         batch.drop_column("button")
+    with op.batch_alter_table("schedules") as batch:
+        batch.drop_column("payload")

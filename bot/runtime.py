@@ -1,6 +1,11 @@
-"""Build the delivery worker's settings and the scheduler from ``Settings``; used by serve and worker."""
+"""Wiring of the background work from ``Settings``: the sender's policy, the scheduler with every
+action and chore, the survey library. Used by `serve`, `changebot worker` and the bot."""
 
 from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,6 +17,10 @@ from bot.scheduling.clock import parse_quiet_hours
 from bot.scheduling.runner import Scheduler
 from bot.scheduling.service import ScheduleAction, known_zones
 from bot.storage.database import transaction
+from bot.surveys.definitions import Survey, SurveyFileError, load_surveys
+from bot.surveys.waves import SURVEY, close_due_waves, send_due_reminders, survey_action
+
+logger = logging.getLogger(__name__)
 
 
 def delivery_timing(settings: Settings) -> DeliveryTiming:
@@ -43,9 +52,25 @@ def build_scheduler(
     with transaction(sessions) as session:
         zones = known_zones(session=session, default_timezone=settings.default_timezone)
         ensure_digest_schedule(session=session, cron=settings.story_digest_cron, zones=zones)
+    surveys = survey_definitions(settings)
+    reminder = timedelta(hours=settings.survey_reminder_hours_before_close) or None
     return Scheduler(
         sessions=sessions,
-        actions={**SCHEDULE_ACTIONS, **(extra_actions or {})},
+        actions={
+            **SCHEDULE_ACTIONS,
+            SURVEY: survey_action(surveys=surveys, reminder_before_close=reminder),
+            **(extra_actions or {}),
+        },
         default_timezone=settings.default_timezone,
         poll_seconds=settings.scheduler_poll_seconds,
+        ticks=[close_due_waves, partial(send_due_reminders, surveys=surveys)],
     )
+
+
+def survey_definitions(settings: Settings) -> dict[str, Survey]:
+    """The library's surveys; a broken file is logged and leaves the others working."""
+    try:
+        return load_surveys(settings.knowledge_dir / settings.surveys_dir_name)
+    except SurveyFileError as exc:
+        logger.error("surveys not loaded: %s", exc)
+        return {}

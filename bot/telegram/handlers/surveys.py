@@ -1,0 +1,188 @@
+"""Answering a pulse survey in chat: one question at a time with buttons, progress shown, stop and
+resume with the Start button, change answers until the wave closes.
+
+Callback data: ``sv:WAVE:go`` (start or resume), ``sv:WAVE:re`` (go through again to change),
+``sv:WAVE:Q:V`` (question index Q answered with V: 1-5, ``oN`` for option N, ``s`` to skip).
+Everything in it is checked again: the wave must be open and the person invited.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.errors import ChangebotError
+from bot.storage.database import transaction
+from bot.surveys.definitions import Survey
+from bot.surveys.dialogue import NotInvitedError, Step, advance, option_value
+from bot.surveys.waves import SurveyClosedError, get_wave
+from bot.telegram.context import services
+from bot.telegram.handlers.common import language_of, member
+from bot.telegram.texts import text
+from ingest.text import Language
+
+SURVEY_RE = re.compile(r"^sv:(\d{1,12}):(?:(go|re)|(\d{1,2}):([1-5]|o\d{1,2}|s))$")
+TYPING = "survey_typing"  # user_data: (wave id, question index) while a comment is being typed
+
+
+def _question_view(
+    survey: Survey, wave_id: int, index: int, language: Language, current: object
+) -> tuple[str, InlineKeyboardMarkup]:
+    question = survey.questions[index]
+    lines = [
+        text(
+            "survey_progress",
+            language,
+            title=survey.title.get(language),
+            step=index + 1,
+            total=len(survey.questions),
+        ),
+        "",
+        question.text.get(language),
+    ]
+    rows: list[list[InlineKeyboardButton]] = []
+    if question.type == "likert":
+        scale = survey.scale.get(language)
+        lines += ["", text("survey_scale", language, low=scale[0], high=scale[4])]
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"• {n} •" if current == n else str(n), callback_data=f"sv:{wave_id}:{index}:{n}"
+                )
+                for n in range(1, 6)
+            ]
+        )
+    elif question.type == "choice":
+        for n, option in enumerate(question.options):
+            label = option.text.get(language)
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        f"• {label}" if current == option.id else label,
+                        callback_data=f"sv:{wave_id}:{index}:o{n}",
+                    )
+                ]
+            )
+    else:
+        lines += ["", text("survey_type_comment", language)]
+    if question.optional:
+        rows.append(
+            [InlineKeyboardButton(text("survey_skip", language), callback_data=f"sv:{wave_id}:{index}:s")]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start, resume, change, or answer one question; then show the next step in the same message."""
+    query = update.callback_query
+    if query is None:
+        return
+    app = services(context)
+    match = SURVEY_RE.match(query.data or "")
+    notice: str | None = None
+    reply: tuple[str, InlineKeyboardMarkup | None] | None = None
+    typing: tuple[int, int] | None = None
+    with transaction(app.sessions) as session:
+        person = member(session, update)
+        language = language_of(update, person)
+        if match is None or person is None:
+            notice = text("stale_button", language)
+        else:
+            wave_id = int(match.group(1))
+            try:
+                with session.begin_nested():
+                    answer = None
+                    if match.group(3) is not None:
+                        index = int(match.group(3))
+                        wave_survey = app.surveys.get(get_wave(session=session, wave_id=wave_id).survey_id)
+                        if wave_survey is None:
+                            raise SurveyClosedError("survey gone")
+                        answer = (index, option_value(wave_survey, index, match.group(4)))
+                    survey, step = advance(
+                        session=session,
+                        surveys=app.surveys,
+                        wave_id=wave_id,
+                        person=person,
+                        answer=answer,
+                        restart=match.group(2) == "re",
+                    )
+                reply = _step_view(survey, wave_id, step, language)
+                if step.index is not None and survey.questions[step.index].type == "text":
+                    typing = (wave_id, step.index)
+            except SurveyClosedError:
+                notice = text("survey_closed", language)
+                reply = (notice, None)
+            except NotInvitedError:
+                notice = text("survey_not_for_you", language)
+            except ChangebotError:
+                notice = text("stale_button", language)
+    if context.user_data is not None:
+        if typing is not None:
+            context.user_data[TYPING] = typing
+        else:
+            context.user_data.pop(TYPING, None)
+    await query.answer(notice)
+    if reply is not None:
+        body, keyboard = reply
+        await query.edit_message_text(body, reply_markup=keyboard)
+
+
+def _step_view(
+    survey: Survey, wave_id: int, step: Step, language: Language
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    if step.index is not None:
+        return _question_view(survey, wave_id, step.index, language, step.current)
+    if step.already_done:
+        change = InlineKeyboardButton(text("survey_change", language), callback_data=f"sv:{wave_id}:re")
+        return text("survey_already_done", language), InlineKeyboardMarkup([[change]])
+    return text("survey_done", language), None
+
+
+async def typed_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A typed message while a comment question is showing is that comment (it is not a question)."""
+    state: Any = context.user_data.get(TYPING) if context.user_data is not None else None
+    message = update.effective_message
+    if state is None or message is None or not message.text:
+        return
+    wave_id, index = state
+    app = services(context)
+    if context.user_data is not None:
+        context.user_data.pop(TYPING, None)
+    with transaction(app.sessions) as session:
+        person = member(session, update)
+        language = language_of(update, person)
+        if person is None:
+            return
+        try:
+            with session.begin_nested():
+                survey, step = advance(
+                    session=session,
+                    surveys=app.surveys,
+                    wave_id=wave_id,
+                    person=person,
+                    answer=(index, message.text),
+                )
+            reply = _step_view(survey, wave_id, step, language)
+        except ChangebotError:
+            reply = (text("survey_closed", language), None)
+    body, keyboard = reply
+    await message.reply_text(body, reply_markup=keyboard)
+    raise ApplicationHandlerStop
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add this module's handlers; a typed comment is taken before anything else reads the message."""
+    application.add_handler(CallbackQueryHandler(survey_button, pattern=r"^sv:"))
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, typed_comment), group=-2
+    )
