@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 
 from bot.broadcasts.models import Delivery, DeliveryState
-from bot.broadcasts.runtime import delivery_timing, worker_settings
 from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
 from bot.broadcasts.service import broadcast_status, create_broadcast, enqueue_due
 from bot.config import Settings
 from bot.people.models import Membership, Person, Role, Unit
+from bot.runtime import delivery_timing, worker_settings
 from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
 from bot.telegram.broadcast_sender import TelegramMessageSender
 from tests.fakes.telegram_api import FakeTelegramProcess
