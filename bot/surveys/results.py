@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.people.service import unit_tree
@@ -193,3 +193,54 @@ def trend(
             if group.unit == unit:
                 rows.append((wave, group))
     return rows
+
+
+def results_as_dict(groups: list[GroupResult]) -> list[dict[str, object]]:
+    """The results as plain data (for JSON and the API); hidden groups carry only the reason."""
+    rows: list[dict[str, object]] = []
+    for group in groups:
+        row: dict[str, object] = {"unit": group.unit, "depth": group.depth, "invited": group.invited}
+        if group.suppressed:
+            row["suppressed"] = group.suppressed
+        else:
+            row.update(
+                respondents=group.respondents,
+                response_rate=None if group.response_rate is None else round(group.response_rate, 3),
+                dimensions={
+                    name: {
+                        "n": result.n,
+                        "mean": result.mean,
+                        "band": result.band.value,
+                        "distribution": {str(k): v for k, v in result.distribution.items()},
+                    }
+                    for name, result in group.dimensions.items()
+                },
+            )
+            if group.barriers:
+                row["barriers"] = group.barriers
+            if group.comments:
+                row["comments"] = group.comments
+        rows.append(row)
+    return rows
+
+
+def wave_status(*, session: Session, wave: SurveyWave) -> dict[str, object]:
+    """How a wave is going: open or closed, invited, finished, response rate (never any answers)."""
+    finished = (
+        session.scalar(
+            select(func.count()).where(SurveyResponse.wave_id == wave.id, SurveyResponse.completed.is_(True))
+        )
+        or 0
+    )
+    return {
+        "wave": wave.id,
+        "survey": wave.survey_id,
+        "status": wave.status,
+        "anonymous": wave.anonymous,
+        "opens_at": wave.opens_at.isoformat(timespec="minutes"),
+        "closes_at": wave.closes_at.isoformat(timespec="minutes"),
+        "invited": wave.invited,
+        "respondents": int(finished),
+        "response_rate": round(finished / wave.invited, 3) if wave.invited else None,
+        "reminded": wave.reminded,
+    }

@@ -194,3 +194,84 @@ def test_vision_and_report_commands(run) -> None:  # type: ignore[no-untyped-def
     assert "Vision exposure" in output
     assert run("vision", "stop", str(created["id"]))[0] == 0
     assert run("vision", "stop", str(created["id"]))[0] == 1
+
+
+def test_survey_commands(run, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import shutil
+
+    from bot.people.models import Membership, Person
+    from bot.people.service import add_unit
+    from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
+    from bot.surveys.definitions import load_surveys
+    from bot.surveys.waves import record_answer
+
+    shutil.copytree(
+        Path(__file__).resolve().parents[3] / "knowledge" / "surveys", settings.knowledge_dir / "surveys"
+    )
+    engine = make_engine(settings.database)
+    upgrade_database(engine)
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as session:
+        store = add_unit(session=session, name="12号店")
+        people = []
+        for n in range(6):
+            person = Person(telegram_id=100 + n, name=f"p{n}")
+            session.add(person)
+            session.flush()
+            session.add(Membership(person_id=person.id, unit_id=store.id, role="staff"))
+            people.append(person.id)
+
+    assert run("survey", "send", "no-such-survey")[0] == 1
+    assert run("survey", "send", "resistance-pulse", "--closes", "next friday")[0] == 1
+    code, output = run("survey", "send", "resistance-pulse", "--audience", "unit:12号店", "--json")
+    assert code == 0, output
+    wave = json.loads(output)["wave"]
+    status = json.loads(run("survey", "status", str(wave), "--json")[1])
+    assert status["invited"] == 6 and status["respondents"] == 0 and status["status"] == "open"
+    code, output = run("survey", "results", str(wave))
+    assert code == 1  # not while it is open
+
+    pulse = load_surveys(settings.knowledge_dir / "surveys")["resistance-pulse"]
+    with transaction(sessions) as session:
+        for person_id in people[:5]:
+            person = session.get(Person, person_id)
+            assert person is not None
+            for question in pulse.questions:
+                value = 4 if question.type == "likert" else None
+                record_answer(
+                    session=session,
+                    survey=pulse,
+                    wave_id=wave,
+                    person=person,
+                    question_id=question.id,
+                    value=value,
+                )
+    engine.dispose()
+    assert run("survey", "close", str(wave))[0] == 0
+    code, output = run("survey", "results", str(wave), "--json")
+    assert code == 0
+    results = json.loads(output)
+    by_unit = {row["unit"]: row for row in results["units"]}
+    assert by_unit["12号店"]["respondents"] == 5 and set(by_unit["12号店"]["dimensions"]) == {
+        "cognitive", "emotional", "behavioural",
+    }  # fmt: skip
+    assert run("survey", "results", str(wave))[0] == 0
+    target = settings.data_dir / "wave.csv"
+    assert run("survey", "export", str(wave), "--csv", str(target))[0] == 0
+    with target.open(encoding="utf-8-sig") as stream:
+        rows = list(csv.DictReader(stream))
+    assert {row["dimension"] for row in rows if row["unit"] == "12号店"} == {
+        "cognitive",
+        "emotional",
+        "behavioural",
+    }
+    assert "person" not in "".join(rows[0].keys())
+    assert "resistance-pulse" in run("survey", "list")[1]
+    assert (
+        run("survey", "schedule", "resistance-pulse", "--cron", "0 10 * * mon", "--audience", "unit:12号店")[
+            0
+        ]
+        == 0
+    )
+    assert run("survey", "schedule", "resistance-pulse", "--cron", "sometimes")[0] == 1
