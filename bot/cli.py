@@ -770,6 +770,50 @@ def survey_export(
     out.print(f"Wrote {csv_file}")
 
 
+@survey.command("trend")
+def survey_trend(
+    survey_id: Annotated[str, typer.Argument(help="Survey id.")],
+    unit: Annotated[str, typer.Option("--unit", help="Unit name; default: everyone.")] = "*",
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """One unit's dimension means across the survey's closed waves, oldest first (rules applied)."""
+    from bot.surveys.results import Rules, results_as_dict, trend
+
+    settings = _settings()
+    definition = _library_survey(settings, survey_id)
+    rules = Rules(
+        min_respondents=settings.survey_min_respondents,
+        min_comment_respondents=settings.survey_min_comment_respondents,
+        band_medium=settings.survey_band_medium,
+        band_high=settings.survey_band_high,
+    )
+    with _sessions(settings)() as session:
+        rows = [
+            {
+                "wave": wave.id,
+                "closed": wave.closes_at.isoformat(timespec="minutes"),
+                **results_as_dict([group])[0],
+            }
+            for wave, group in trend(session=session, survey=definition, rules=rules, unit=unit)
+        ]
+    if as_json:
+        out.print(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("wave", "closed", "respondents", *definition.dimensions, title=f"{survey_id}: {unit}")
+    for row in rows:
+        dimensions = row.get("dimensions")
+        cells = [
+            f"{dimensions[d]['mean']:.2f} {dimensions[d]['band']}"
+            if isinstance(dimensions, dict) and d in dimensions
+            else "–"
+            for d in definition.dimensions
+        ]
+        table.add_row(
+            str(row["wave"]), str(row["closed"]), str(row.get("respondents", row.get("suppressed"))), *cells
+        )
+    out.print(table)
+
+
 @survey.command("close")
 def survey_close(wave_id: Annotated[int, typer.Argument(help="Wave id.")]) -> None:
     """Close a wave now (its key is erased: answers can no longer be matched to anyone)."""

@@ -5,6 +5,8 @@
 - Differencing: a shown group whose respondents minus those of its shown sub-groups would leave a
   small group (1 to min-1 people) is hidden too, as subtracting would reveal that small group.
   Checked bottom-up, so a group hidden for this reason counts as hidden for the one above it.
+- Overlapping audiences: two waves of one survey close in time whose invitee lists differ by 1 to
+  min-1 people are hidden altogether (comparing them would single those people out).
 
 Bands: each dimension's mean is turned into a level of concern (the mean itself for resistance
 surveys; 6 - mean for readiness surveys, where low scores are the worry) and banded low / medium /
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select
@@ -22,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.people.service import unit_tree
 from bot.surveys.definitions import Scoring, Survey
-from bot.surveys.models import SurveyResponse, SurveyWave
+from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave
 
 ROOT = "*"
 
@@ -112,6 +115,42 @@ def _summarise(group: GroupResult, responses: list[SurveyResponse], survey: Surv
         )  # sorted, not in answer order: order could hint at who wrote what
 
 
+OVERLAP_WINDOW = timedelta(days=14)
+
+
+def overlapping_audience(*, session: Session, wave: SurveyWave, rules: Rules) -> str | None:
+    """Why a wave must stay hidden because of another wave of the same survey, if it must.
+
+    Two waves close in time whose audiences differ by only a few people could be compared to read
+    those few people's answers (opinions change slowly). So when the invitee lists of two such waves
+    differ by 1 to min-1 people, both stay hidden.
+    """
+    invited = set(
+        session.scalars(select(SurveyInvitation.person_id).where(SurveyInvitation.wave_id == wave.id)).all()
+    )
+    others = session.scalars(
+        select(SurveyWave).where(
+            SurveyWave.survey_id == wave.survey_id,
+            SurveyWave.id != wave.id,
+            SurveyWave.status.in_(["open", "closed"]),
+            SurveyWave.opens_at <= wave.closes_at + OVERLAP_WINDOW,
+            SurveyWave.closes_at >= wave.opens_at - OVERLAP_WINDOW,
+        )
+    ).all()
+    for other in others:
+        theirs = set(
+            session.scalars(
+                select(SurveyInvitation.person_id).where(SurveyInvitation.wave_id == other.id)
+            ).all()
+        )
+        if invited & theirs and 0 < len(invited ^ theirs) < rules.min_respondents:
+            return (
+                f"hidden: the audience differs from wave {other.id}'s by fewer than {rules.min_respondents} "
+                "people, so comparing the two could reveal their answers"
+            )
+    return None
+
+
 def wave_results(*, session: Session, wave: SurveyWave, survey: Survey, rules: Rules) -> list[GroupResult]:
     """The whole wave first, then every unit (parents before children), rules applied."""
     responses = list(
@@ -151,8 +190,11 @@ def wave_results(*, session: Session, wave: SurveyWave, survey: Survey, rules: R
             unit=unit.name, depth=depth + 1, invited=invited_under(unit.id), respondents=len(members[unit.id])
         )
 
+    overlap = overlapping_audience(session=session, wave=wave, rules=rules)
     for group in groups.values():
-        if group.respondents < rules.min_respondents:
+        if overlap is not None:
+            group.suppressed = overlap
+        elif group.respondents < rules.min_respondents:
             group.suppressed = f"fewer than {rules.min_respondents} respondents"
 
     # Differencing, deepest groups first: what a shown group holds beyond its shown sub-groups must be

@@ -268,6 +268,9 @@ def test_survey_commands(run, settings: Settings) -> None:  # type: ignore[no-un
     }
     assert "person" not in "".join(rows[0].keys())
     assert "resistance-pulse" in run("survey", "list")[1]
+    trend = json.loads(run("survey", "trend", "resistance-pulse", "--unit", "12号店", "--json")[1])
+    assert [row["wave"] for row in trend] == [wave] and trend[0]["respondents"] == 5
+    assert run("survey", "trend", "resistance-pulse")[0] == 0
     assert (
         run("survey", "schedule", "resistance-pulse", "--cron", "0 10 * * mon", "--audience", "unit:12号店")[
             0

@@ -310,3 +310,61 @@ def test_adkar_barriers_and_readiness_bands(
     assert south.barriers == {"knowledge": 4, "none": 2}
     assert south.dimensions["awareness"].band == Band.LOW  # ready: low concern
     assert south.dimensions["knowledge"].band == Band.MEDIUM  # mean 3.0 -> concern 3.0
+
+
+def test_two_waves_whose_audiences_differ_by_a_few_people_stay_hidden(
+    sessions: sessionmaker[Session], org: dict[str, list[int]]
+) -> None:
+    with transaction(sessions) as session:
+        everyone = _launch(session)  # 16 people
+        east = _launch(session, selectors=("unit:东区",))  # 10 people: differs by 6, fine
+        south_and_b = _launch(session, selectors=("unit:南区", "unit:东区-B店"))  # 9 people
+        south = _launch(session, selectors=("unit:南区",))  # 6 people: differs from the last by 3
+        answering = {
+            everyone.id: org["南区"] + org["东区-A店"],
+            east.id: org["东区-A店"],
+            south_and_b.id: org["南区"],
+            south.id: org["南区"],
+        }
+        for wave_id, people in answering.items():
+            for person_id in people:
+                _answer_all(session, PULSE, wave_id, person_id, 3)
+        close_due_waves(session, CLOSES)
+        rules = Rules()
+
+        def shown(wave: SurveyWave) -> bool:
+            return wave_results(session=session, wave=wave, survey=PULSE, rules=rules)[0].suppressed is None
+
+        assert shown(everyone) and shown(east)
+        assert not shown(south_and_b) and not shown(south)
+        reason = wave_results(session=session, wave=south, survey=PULSE, rules=rules)[0].suppressed
+        assert reason is not None and f"wave {south_and_b.id}" in reason
+
+
+def test_trend_across_waves(sessions: sessionmaker[Session], org: dict[str, list[int]]) -> None:
+    from bot.surveys.results import trend
+
+    with transaction(sessions) as session:
+        for week, rating in enumerate((5, 4, 2)):
+            opens = NOW + timedelta(days=30 * week)  # far enough apart not to count as overlapping
+            wave = launch_wave(
+                session=session,
+                survey=PULSE,
+                closes_at=opens + timedelta(days=3),
+                selectors=["unit:南区"],
+                now=opens,
+            )
+            for person_id in org["南区"]:
+                person = _person(session, person_id)
+                for question in PULSE.questions:
+                    record_answer(
+                        session=session, survey=PULSE, wave_id=wave.id, person=person, question_id=question.id,
+                        value=rating if question.type == "likert" else None, now=opens,
+                    )  # fmt: skip
+            close_due_waves(session, opens + timedelta(days=4))
+        rows = trend(session=session, survey=PULSE, rules=Rules(), unit="南区")
+    assert [group.respondents for _, group in rows] == [6, 6, 6]
+    # Everyone rated every item alike each time; emotional has two direct items and one reverse one,
+    # so its mean falls as the ratings fall.
+    means = [group.dimensions["emotional"].mean for _, group in rows]
+    assert means == sorted(means, reverse=True)
