@@ -368,3 +368,41 @@ def test_trend_across_waves(sessions: sessionmaker[Session], org: dict[str, list
     # so its mean falls as the ratings fall.
     means = [group.dimensions["emotional"].mean for _, group in rows]
     assert means == sorted(means, reverse=True)
+
+
+def test_recurring_waves_open_and_close_from_the_scheduler(
+    sessions: sessionmaker[Session], org: dict[str, list[int]]
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.scheduling.runner import Scheduler
+    from bot.surveys.waves import SURVEY, schedule_survey, survey_action
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    with transaction(sessions) as session:
+        schedule_survey(
+            session=session, survey=PULSE, cron="0 10 * * mon", open_hours=48, zones=[shanghai],
+            selectors=["unit:南区"], now=NOW - timedelta(days=1),
+        )  # fmt: skip
+        with pytest.raises(InvalidInputError, match="open between"):
+            schedule_survey(
+                session=session, survey=PULSE, cron="0 10 * * mon", open_hours=0.1, zones=[shanghai]
+            )
+    scheduler = Scheduler(
+        sessions=sessions,
+        actions={SURVEY: survey_action(surveys=SURVEYS, reminder_before_close=timedelta(hours=24))},
+        default_timezone="Asia/Shanghai",
+        ticks=[close_due_waves],
+    )
+    monday_ten = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    assert scheduler.run_once(now=monday_ten) == 1
+    assert scheduler.run_once(now=monday_ten + timedelta(minutes=5)) == 0
+    with sessions() as session:
+        wave = session.scalars(select(SurveyWave)).one()
+        assert (
+            wave.invited == 6 and wave.status == "open" and wave.closes_at == monday_ten + timedelta(hours=48)
+        )
+        assert wave.remind_at == monday_ten + timedelta(hours=24)
+    scheduler.run_once(now=monday_ten + timedelta(hours=49))  # the chore closes it
+    with sessions() as session:
+        assert session.scalars(select(SurveyWave.status)).one() == "closed"
