@@ -3,6 +3,15 @@
 from bot.broadcasts.models import Broadcast, Delivery, Story, VisionSeries
 from bot.people.models import InviteCode, Membership, Person, Unit
 from bot.questions.models import AskedQuestion
+from bot.rollout.models import (
+    ReviewAction,
+    RolloutAlert,
+    RolloutWave,
+    UnitLight,
+    UnitMute,
+    UnitWeek,
+    WaveUnit,
+)
 from bot.scheduling.models import Schedule
 from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave
 
@@ -13,11 +22,18 @@ __all__ = [
     "InviteCode",
     "Membership",
     "Person",
+    "ReviewAction",
+    "RolloutAlert",
+    "RolloutWave",
     "Schedule",
     "Story",
     "SurveyInvitation",
     "SurveyResponse",
     "SurveyWave",
     "Unit",
+    "UnitLight",
+    "UnitMute",
+    "UnitWeek",
     "VisionSeries",
+    "WaveUnit",
 ]
