@@ -38,3 +38,44 @@ ESCALATION: Final = {
 SUGGESTIONS: Final = {"zh-Hans": "建议做法：", "zh-Hant": "建議做法：", "en": "Suggested responses:"}
 SOURCE: Final = {"zh-Hans": "来源", "zh-Hant": "來源", "en": "Source"}
 NONE_YET: Final = {"zh-Hans": "无", "zh-Hant": "無", "en": "none"}
+
+REVIEW: Final = {
+    "zh-Hans": {
+        "title": "📋 每周变革复盘 · {week} 这一周",
+        "lights": "灯色", "moved": "（上周 {before}）", "no_lights": "本周还没有使用率数据。",
+        "waves": "批次进展", "wave": "第{number}批：{successes}/{units} 家绿灯或黄灯，目标 {target:.0%} —— {advice}",
+        "resistance": "抵触情况（最近一次脉搏调查）", "resistance_line": "{level}：{high} 个单位偏高，{medium} 个中等",
+        "no_resistance": "还没有可展示的脉搏调查结果。",
+        "gaps": "大家问了但没答上的问题", "gap_line": "“{example}”（{count} 次）", "no_gaps": "没有待解答的问题。",
+        "reach": "推送与愿景", "reach_line": "愿景听到 {target} 次以上的同事：{share:.0%}（{reached}/{people}）；上周推送送达 {delivered} 次",
+        "actions": "上周定下的行动", "action_open": "⬜ {what}（{owner}，{due} 前）", "action_done": "✅ {what}（{owner}）",
+        "no_actions": "没有待办行动。用 /action 内容 | 负责人 | 截止日期 添加。",
+        "link": "完整内容：{url}",
+    },
+    "zh-Hant": {
+        "title": "📋 每週變革複盤 · {week} 這一週",
+        "lights": "燈色", "moved": "（上週 {before}）", "no_lights": "本週還沒有使用率資料。",
+        "waves": "批次進展", "wave": "第{number}批：{successes}/{units} 家綠燈或黃燈，目標 {target:.0%} —— {advice}",
+        "resistance": "抵觸情況（最近一次脈搏調查）", "resistance_line": "{level}：{high} 個單位偏高，{medium} 個中等",
+        "no_resistance": "還沒有可展示的脈搏調查結果。",
+        "gaps": "大家問了但沒答上的問題", "gap_line": "「{example}」（{count} 次）", "no_gaps": "沒有待解答的問題。",
+        "reach": "推送與願景", "reach_line": "願景聽到 {target} 次以上的同事：{share:.0%}（{reached}/{people}）；上週推送送達 {delivered} 次",
+        "actions": "上週定下的行動", "action_open": "⬜ {what}（{owner}，{due} 前）", "action_done": "✅ {what}（{owner}）",
+        "no_actions": "沒有待辦行動。用 /action 內容 | 負責人 | 截止日期 新增。",
+        "link": "完整內容：{url}",
+    },
+    "en": {
+        "title": "📋 Weekly change review · week of {week}",
+        "lights": "Lights", "moved": " (last week {before})", "no_lights": "No usage figures for this week yet.",
+        "waves": "Waves", "wave": "Wave {number}: {successes}/{units} green or yellow, target {target:.0%} — {advice}",
+        "resistance": "Resistance (latest pulse)", "resistance_line": "{level}: {high} units high, {medium} medium",
+        "no_resistance": "No pulse results to show yet.",
+        "gaps": "Questions people asked that went unanswered", "gap_line": "“{example}” ({count}×)",
+        "no_gaps": "No open questions.",
+        "reach": "Broadcasts and the vision",
+        "reach_line": "Heard the vision {target}+ times: {share:.0%} ({reached}/{people}); copies delivered last week: {delivered}",
+        "actions": "Actions agreed last week", "action_open": "⬜ {what} ({owner}, due {due})", "action_done": "✅ {what} ({owner})",
+        "no_actions": "No open actions. Add one with /action what | owner | due date.",
+        "link": "Full pack: {url}",
+    },
+}  # fmt: skip
