@@ -175,6 +175,36 @@ class Settings(BaseSettings):
         description="One reminder this long before a wave closes to those who haven't answered; 0 = none.",
     )
 
+    # --- rollout tracker
+    light_green_above: float = Field(0.80, ge=0, le=1, description="Green: usage above this share.")
+    light_yellow_from: float = Field(
+        0.60, ge=0, le=1, description="Yellow: usage from this share (up to green)."
+    )
+    light_orange_from: float = Field(0.40, ge=0, le=1, description="Orange: from this share; red below it.")
+    unanswered_flag_rate: float = Field(
+        0.20,
+        ge=0,
+        le=1,
+        description="A rising unanswered-question rate at or above this flags a unit one level worse.",
+    )
+    escalate_region_after_red_weeks: int = Field(
+        2, ge=1, le=52, description="Red weeks in a row before the region hears."
+    )
+    escalate_admins_after_red_weeks: int = Field(
+        3, ge=1, le=52, description="Red weeks in a row before the admins hear."
+    )
+    rollout_evaluate_cron: str = Field(
+        "0 8 * * mon",
+        description="When last week's lights and alerts are worked out (local time); empty = by hand.",
+    )
+    review_cron: str = Field(
+        "0 9 * * mon", description="When managers get their weekly review pack (local time); empty = off."
+    )
+    usage_reminder_cron: str = Field(
+        "0 17 * * fri",
+        description="When store managers are reminded to report usage with /usage; empty = off.",
+    )
+
     # --- web
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -218,6 +248,14 @@ class Settings(BaseSettings):
         if value.strip():
             parse_quiet_hours(value)
         return value.strip()
+
+    @model_validator(mode="after")
+    def _lights_in_order(self) -> Settings:
+        if not self.light_orange_from < self.light_yellow_from < self.light_green_above:
+            raise ValueError("light thresholds must rise: ORANGE_FROM < YELLOW_FROM < GREEN_ABOVE")
+        if self.escalate_admins_after_red_weeks <= self.escalate_region_after_red_weeks:
+            raise ValueError("the admins hear after more red weeks than the region")
+        return self
 
     @model_validator(mode="after")
     def _bands_in_order(self) -> Settings:

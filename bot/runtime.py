@@ -4,20 +4,34 @@ action and chore, the survey library. Used by `serve`, `changebot worker` and th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.broadcasts.recurring import SCHEDULE_ACTIONS, ensure_digest_schedule
 from bot.broadcasts.sender import WorkerSettings
 from bot.broadcasts.service import DeliveryTiming
 from bot.config import Settings
+from bot.rollout.alerts import Search
+from bot.rollout.lights import LightRules
+from bot.rollout.schedules import (
+    EVALUATE,
+    REVIEW,
+    USAGE_REMINDER_KIND,
+    evaluate_action,
+    review_action,
+    usage_reminder_action,
+)
+from bot.rollout.service import knowledge_search
 from bot.scheduling.clock import parse_quiet_hours
 from bot.scheduling.runner import Scheduler
-from bot.scheduling.service import ScheduleAction, known_zones
+from bot.scheduling.service import ScheduleAction, ensure_named_schedule, known_zones
 from bot.storage.database import transaction
 from bot.surveys.definitions import Survey, SurveyFileError, load_surveys
+from bot.surveys.results import Rules
 from bot.surveys.waves import SURVEY, close_due_waves, send_due_reminders, survey_action
 
 logger = logging.getLogger(__name__)
@@ -42,23 +56,76 @@ def worker_settings(settings: Settings) -> WorkerSettings:
     )
 
 
+def light_rules(settings: Settings) -> LightRules:
+    """Warning-light thresholds and escalation steps from the settings."""
+    return LightRules(
+        green_above=settings.light_green_above,
+        yellow_from=settings.light_yellow_from,
+        orange_from=settings.light_orange_from,
+        unanswered_flag_rate=settings.unanswered_flag_rate,
+        region_after_red_weeks=settings.escalate_region_after_red_weeks,
+        admins_after_red_weeks=settings.escalate_admins_after_red_weeks,
+    )
+
+
+def survey_rules(settings: Settings) -> Rules:
+    """Anonymity thresholds and bands from the settings."""
+    return Rules(
+        min_respondents=settings.survey_min_respondents,
+        min_comment_respondents=settings.survey_min_comment_respondents,
+        band_medium=settings.survey_band_medium,
+        band_high=settings.survey_band_high,
+    )
+
+
 def build_scheduler(
     *,
     sessions: sessionmaker[Session],
     settings: Settings,
+    core: Callable[[], KnowledgeCore] | None = None,
     extra_actions: dict[str, ScheduleAction] | None = None,
 ) -> Scheduler:
-    """The scheduler with every broadcast action, the digest schedule brought in line with the settings."""
+    """The scheduler with every action, the configured schedules brought in line with the settings.
+
+    ``core``: the knowledge core for alert advice; without one, the first alert builds it.
+    """
     with transaction(sessions) as session:
         zones = known_zones(session=session, default_timezone=settings.default_timezone)
         ensure_digest_schedule(session=session, cron=settings.story_digest_cron, zones=zones)
+        for name, cron in (
+            (EVALUATE, settings.rollout_evaluate_cron),
+            (REVIEW, settings.review_cron),
+            (USAGE_REMINDER_KIND, settings.usage_reminder_cron),
+        ):
+            ensure_named_schedule(session=session, name=name, kind=name, cron=cron, zones=zones)
     surveys = survey_definitions(settings)
     reminder = timedelta(hours=settings.survey_reminder_hours_before_close) or None
+    built: list[KnowledgeCore] = []
+
+    def search() -> Search:
+        if core is not None:
+            return knowledge_search(core())
+        if not built:
+            built.append(build_knowledge_core(settings))
+        return knowledge_search(built[0])
+
     return Scheduler(
         sessions=sessions,
         actions={
             **SCHEDULE_ACTIONS,
             SURVEY: survey_action(surveys=surveys, reminder_before_close=reminder),
+            EVALUATE: evaluate_action(
+                rules=light_rules(settings),
+                survey_rules=survey_rules(settings),
+                surveys=surveys,
+                search=search,
+            ),
+            REVIEW: review_action(
+                survey_rules=survey_rules(settings),
+                surveys=surveys,
+                vision_target=settings.vision_target_exposures,
+            ),
+            USAGE_REMINDER_KIND: usage_reminder_action,
             **(extra_actions or {}),
         },
         default_timezone=settings.default_timezone,

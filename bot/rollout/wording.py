@@ -79,3 +79,9 @@ REVIEW: Final = {
         "link": "Full pack: {url}",
     },
 }  # fmt: skip
+
+USAGE_REMINDER: Final = {
+    "zh-Hans": "📊 请报告上周服务中台的使用率：回复 /usage 加百分比，例如 /usage 72。",
+    "zh-Hant": "📊 請回報上週服務中台的使用率：回覆 /usage 加百分比，例如 /usage 72。",
+    "en": "📊 Please report last week's ServiceHub usage: reply /usage with the percentage, e.g. /usage 72.",
+}

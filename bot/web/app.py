@@ -56,7 +56,9 @@ def create_app(
                 sender=TelegramMessageSender(app.state.telegram.bot),
                 settings=worker_settings(settings),
             )
-            scheduler = build_scheduler(sessions=app.state.sessions, settings=settings)
+            scheduler = build_scheduler(
+                sessions=app.state.sessions, settings=settings, core=lambda: app.state.core
+            )
             stop_background = asyncio.Event()
             background = [
                 asyncio.create_task(delivery.run(stop=stop_background)),
