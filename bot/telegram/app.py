@@ -15,7 +15,17 @@ from bot.questions.flood import FloodGate
 from bot.runtime import survey_definitions
 from bot.storage.database import transaction
 from bot.telegram.context import SERVICES_KEY, BotServices
-from bot.telegram.handlers import account, asking, broadcasts, compose, errors, gaps, onboarding, surveys
+from bot.telegram.handlers import (
+    account,
+    asking,
+    broadcasts,
+    compose,
+    errors,
+    gaps,
+    onboarding,
+    rollout,
+    surveys,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +36,8 @@ COMMANDS = [
     BotCommand("resume", "恢复推送 / Resume pushes"),
     BotCommand("tz", "时区 / Time zone"),
     BotCommand("privacy", "隐私 / Privacy"),
+    BotCommand("usage", "报告使用率 / Report usage (managers)"),
+    BotCommand("review", "每周复盘 / Weekly review (managers)"),
     BotCommand("story", "分享成功故事 / Share a success story (managers)"),
     BotCommand("vision", "愿景消息系列 / Vision series (managers)"),
     BotCommand("broadcasts", "已安排的推送 / Scheduled broadcasts (managers)"),
@@ -67,6 +79,7 @@ def build_application(
     broadcasts.register(application)
     compose.register(application)
     surveys.register(application)
+    rollout.register(application)
     asking.register(application)
     errors.register(application)
     return application

@@ -139,9 +139,9 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "The knowledge library is unreachable right now; please ask again in a few minutes.",
     },
     "help_manager": {
-        "zh-Hans": "\n\n店长与管理员：\n/story 分享成功故事\n/vision 设置愿景消息系列\n/broadcasts 查看和取消已安排的推送\n/invite 生成邀请码",
-        "zh-Hant": "\n\n店長與管理員：\n/story 分享成功故事\n/vision 設定願景訊息系列\n/broadcasts 查看和取消已安排的推送\n/invite 產生邀請碼",
-        "en": "\n\nManagers and admins:\n/story share a success story\n/vision set up a vision series\n/broadcasts see and cancel what is scheduled\n/invite create an invite code",
+        "zh-Hans": "\n\n店长与管理员：\n/usage 72 报告上周使用率\n/review 本周复盘\n/action 记下行动\n/mute 单位 暂停预警一周\n/story 分享成功故事\n/vision 设置愿景消息系列\n/broadcasts 查看和取消已安排的推送\n/invite 生成邀请码",
+        "zh-Hant": "\n\n店長與管理員：\n/usage 72 回報上週使用率\n/review 本週複盤\n/action 記下行動\n/mute 單位 暫停預警一週\n/story 分享成功故事\n/vision 設定願景訊息系列\n/broadcasts 查看和取消已安排的推送\n/invite 產生邀請碼",
+        "en": "\n\nManagers and admins:\n/usage 72 report last week's usage\n/review this week's review\n/action note an action\n/mute UNIT silence alerts for a week\n/story share a success story\n/vision set up a vision series\n/broadcasts see and cancel what is scheduled\n/invite create an invite code",
     },
     "story_prompt": {
         "zh-Hans": "请把成功故事发给我：发生了什么、谁做的、带来了什么变化（数字更有说服力）。可以直接发一张带文字说明的照片。发送 /cancel 放弃。",
@@ -412,6 +412,46 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hans": "这份调查不是发给你的。",
         "zh-Hant": "這份調查不是發給你的。",
         "en": "This survey wasn't sent to you.",
+    },
+    "usage_usage": {
+        "zh-Hans": "用法：/usage 72（上周使用率，百分比）；管理多家店时加店名：/usage 72 华东区-12号店",
+        "zh-Hant": "用法：/usage 72（上週使用率，百分比）；管理多家門市時加店名：/usage 72 華東區-12號店",
+        "en": "Usage: /usage 72 (last week's usage, percent); with several units add the name: /usage 72 East-12",
+    },
+    "usage_saved": {
+        "zh-Hans": "已记录 {unit} {week} 这一周的使用率 {rate}。",
+        "zh-Hant": "已記錄 {unit} {week} 這一週的使用率 {rate}。",
+        "en": "Saved: {unit}, week of {week}, usage {rate}.",
+    },
+    "usage_bad": {
+        "zh-Hans": "没能记录：{reason}",
+        "zh-Hant": "沒能記錄：{reason}",
+        "en": "Not saved: {reason}",
+    },
+    "action_usage": {
+        "zh-Hans": "用法：/action 内容 | 负责人 | 截止日期（2026-12-01）；完成后 /action done 编号",
+        "zh-Hant": "用法：/action 內容 | 負責人 | 截止日期（2026-12-01）；完成後 /action done 編號",
+        "en": "Usage: /action what | owner | due date (2026-12-01); when done: /action done NUMBER",
+    },
+    "action_saved": {
+        "zh-Hans": "已记下行动 #{id}，下周复盘时会显示是否完成。",
+        "zh-Hant": "已記下行動 #{id}，下週複盤時會顯示是否完成。",
+        "en": "Action #{id} noted; next week's review shows whether it was done.",
+    },
+    "action_done": {
+        "zh-Hans": "行动 #{id} 已完成。",
+        "zh-Hant": "行動 #{id} 已完成。",
+        "en": "Action #{id} marked done.",
+    },
+    "mute_usage": {
+        "zh-Hans": "用法：/mute 单位名（一周内不再收到这个单位的预警）",
+        "zh-Hant": "用法：/mute 單位名稱（一週內不再收到這個單位的預警）",
+        "en": "Usage: /mute UNIT (no alerts about that unit for a week)",
+    },
+    "muted": {
+        "zh-Hans": "一周内不再发送 {unit} 的预警（到 {until}）。",
+        "zh-Hant": "一週內不再傳送 {unit} 的預警（到 {until}）。",
+        "en": "No alerts about {unit} for a week (until {until}).",
     },
 }
 

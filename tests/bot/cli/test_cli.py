@@ -278,3 +278,44 @@ def test_survey_commands(run, settings: Settings) -> None:  # type: ignore[no-un
         == 0
     )
     assert run("survey", "schedule", "resistance-pulse", "--cron", "sometimes")[0] == 1
+
+
+def test_rollout_commands(run, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    plan = json.loads(run("rollout", "plan", "--units", "200", "--coaches", "50", "--json")[1])
+    assert [wave["units"] for wave in plan] == [5, 15, 45, 135]
+    assert run("rollout", "plan", "--units", "0", "--coaches", "3")[0] != 0
+    for name, parent in (("华东区", None), ("A店", "华东区"), ("B店", "华东区")):
+        assert run("admin", "add-unit", name, *(["--parent", parent] if parent else []))[0] == 0
+    assert run("rollout", "wave-add", "1", "--starts", "2026-09-01", "--name", "试点")[0] == 0
+    assert run("rollout", "wave-add", "1", "--starts", "2026-09-01")[0] == 1  # exists
+    assert run("rollout", "wave-add", "2", "--starts", "soon")[0] == 1
+    assert run("rollout", "assign", "1", "A店", "B店")[0] == 0
+    assert run("rollout", "assign", "1", "火星店")[0] == 1
+
+    bad = settings.data_dir / "bad.csv"
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad.write_text(
+        "unit,week,usage_rate\nA店,2026-11-16,72\nB店,2026-11-16,140\n火星店,2026-11-16,50\n",
+        encoding="utf-8",
+    )
+    code, _ = run("rollout", "import", str(bad))
+    assert code == 1
+    good = settings.data_dir / "good.json"
+    good.write_text(
+        json.dumps(
+            [
+                {"unit": "A店", "week": "2026-11-16", "usage_rate": 85},
+                {"unit": "B店", "week": "2026-11-16", "usage_rate": 0.35},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    assert run("rollout", "import", str(good))[0] == 0
+    code, output = run("rollout", "evaluate", "--week", "2026-11-18")
+    assert code == 0 and "2 unit(s) lit" in output
+    status = json.loads(run("rollout", "status", "--week", "2026-11-16", "--json")[1])
+    assert [(row["unit"], row["light"]) for row in status["lights"]] == [("B店", "red"), ("A店", "green")]
+    assert status["waves"][0]["successes"] == 1 and status["waves"][0]["pause_next"] is True
+    assert "Week of 2026-11-16" in run("rollout", "status", "--week", "2026-11-16")[1]
+    assert run("review", "--week", "2026-11-16")[0] == 0
+    assert run("review", "--manager", "12345")[0] == 1
