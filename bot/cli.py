@@ -307,8 +307,12 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (default CHANGEBOT_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default CHANGEBOT_PORT).")] = None,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Leave the schedules to a `changebot worker` process.")
+    ] = False,
 ) -> None:
-    """Start the web app: JSON API, web chat, health probes."""
+    """Start the web app (JSON API, web chat, health probes) with the scheduler, and the Telegram bot
+    and sender when a token is set."""
     import uvicorn
 
     from bot.web.app import create_app
@@ -317,7 +321,12 @@ def serve(
     bind_host = host or settings.host
     bind_port = port or settings.port
     out.print(f"changebot is starting on http://{bind_host}:{bind_port}/ (Ctrl-C to stop)")
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        create_app(settings, run_scheduler=not no_scheduler),
+        host=bind_host,
+        port=bind_port,
+        log_level=settings.log_level.lower(),
+    )
 
 
 @app.command()

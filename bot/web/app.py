@@ -26,9 +26,17 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_app(
-    settings: Settings, *, core: KnowledgeCore | None = None, run_telegram: bool = True
+    settings: Settings,
+    *,
+    core: KnowledgeCore | None = None,
+    run_telegram: bool = True,
+    run_scheduler: bool = True,
 ) -> FastAPI:
-    """The web app, with the Telegram bot inside when a token is set; tests pass a fake-embedder core."""
+    """The web app with the scheduler, and the Telegram bot and sender when a token is set.
+
+    Tests pass a fake-embedder core; ``run_scheduler=False`` leaves the schedules to another process
+    (`changebot worker`).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,6 +49,14 @@ def create_app(
         if app.state.core.store.current_name() is None:
             logger.warning("the index is empty: run `changebot ingest` to load the knowledge library")
         app.state.telegram = None
+        stop_background = asyncio.Event()
+        background: list[asyncio.Task[None]] = []
+        if run_scheduler:
+            # Always: survey waves must close (and forget who answered) on time, with or without Telegram.
+            scheduler = build_scheduler(
+                sessions=app.state.sessions, settings=settings, core=lambda: app.state.core
+            )
+            background.append(asyncio.create_task(scheduler.run(stop=stop_background)))
         if settings.telegram_token is not None and run_telegram:
             app.state.telegram = build_application(
                 settings=settings,
@@ -49,27 +65,20 @@ def create_app(
                 webhook=settings.telegram_webhook_url is not None,
             )
             await start_telegram(app.state.telegram, settings=settings)
-            # The sender and the scheduler run in the same process by default; `changebot worker` runs
-            # them alone for bigger deployments.
+            # The sender runs in the same process by default; `changebot worker` runs it (and the
+            # scheduler) alone for bigger deployments.
             delivery = DeliveryWorker(
                 sessions=app.state.sessions,
                 sender=TelegramMessageSender(app.state.telegram.bot),
                 settings=worker_settings(settings),
             )
-            scheduler = build_scheduler(
-                sessions=app.state.sessions, settings=settings, core=lambda: app.state.core
-            )
-            stop_background = asyncio.Event()
-            background = [
-                asyncio.create_task(delivery.run(stop=stop_background)),
-                asyncio.create_task(scheduler.run(stop=stop_background)),
-            ]
+            background.append(asyncio.create_task(delivery.run(stop=stop_background)))
         try:
             yield
         finally:
+            stop_background.set()
+            await asyncio.gather(*background)
             if app.state.telegram is not None:
-                stop_background.set()
-                await asyncio.gather(*background)
                 await stop_telegram(app.state.telegram)
             if owned_core:
                 app.state.core.close()
