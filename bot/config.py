@@ -208,6 +208,26 @@ class Settings(BaseSettings):
     # --- web
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    public_url: str | None = Field(
+        None,
+        description="Address people reach the web app at (for sign-in links), e.g. https://change.example.com; "
+        "unset = http://HOST:PORT.",
+    )
+    secure_cookies: bool | None = Field(
+        None, description="Send cookies over HTTPS only; unset = when PUBLIC_URL starts with https."
+    )
+
+    @property
+    def base_url(self) -> str:
+        """Where the web app is reached, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether cookies carry the Secure flag."""
+        return (
+            self.secure_cookies if self.secure_cookies is not None else self.base_url.startswith("https://")
+        )
 
     log_level: str = "INFO"
 

@@ -1,5 +1,6 @@
 """Imports every model module so Alembic and ``create_all`` see the whole schema."""
 
+from bot.access.models import ApiToken, SignInLink, WebSession
 from bot.broadcasts.models import Broadcast, Delivery, Story, VisionSeries
 from bot.people.models import InviteCode, Membership, Person, Unit
 from bot.questions.models import AskedQuestion
@@ -16,6 +17,7 @@ from bot.scheduling.models import Schedule
 from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave
 
 __all__ = [
+    "ApiToken",
     "AskedQuestion",
     "Broadcast",
     "Delivery",
@@ -26,6 +28,7 @@ __all__ = [
     "RolloutAlert",
     "RolloutWave",
     "Schedule",
+    "SignInLink",
     "Story",
     "SurveyInvitation",
     "SurveyResponse",
@@ -36,4 +39,5 @@ __all__ = [
     "UnitWeek",
     "VisionSeries",
     "WaveUnit",
+    "WebSession",
 ]

@@ -22,8 +22,8 @@ from bot.telegram.handlers import (
     compose,
     errors,
     gaps,
+    managers,
     onboarding,
-    rollout,
     surveys,
 )
 
@@ -79,7 +79,7 @@ def build_application(
     broadcasts.register(application)
     compose.register(application)
     surveys.register(application)
-    rollout.register(application)
+    managers.register(application)
     asking.register(application)
     errors.register(application)
     return application

@@ -139,9 +139,9 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "The knowledge library is unreachable right now; please ask again in a few minutes.",
     },
     "help_manager": {
-        "zh-Hans": "\n\n店长与管理员：\n/usage 72 报告上周使用率\n/review 本周复盘\n/action 记下行动\n/mute 单位 暂停预警一周\n/story 分享成功故事\n/vision 设置愿景消息系列\n/broadcasts 查看和取消已安排的推送\n/invite 生成邀请码",
-        "zh-Hant": "\n\n店長與管理員：\n/usage 72 回報上週使用率\n/review 本週複盤\n/action 記下行動\n/mute 單位 暫停預警一週\n/story 分享成功故事\n/vision 設定願景訊息系列\n/broadcasts 查看和取消已安排的推送\n/invite 產生邀請碼",
-        "en": "\n\nManagers and admins:\n/usage 72 report last week's usage\n/review this week's review\n/action note an action\n/mute UNIT silence alerts for a week\n/story share a success story\n/vision set up a vision series\n/broadcasts see and cancel what is scheduled\n/invite create an invite code",
+        "zh-Hans": "\n\n店长与管理员：\n/usage 72 报告上周使用率\n/review 本周复盘\n/action 记下行动\n/mute 单位 暂停预警一周\n/story 分享成功故事\n/vision 设置愿景消息系列\n/broadcasts 查看和取消已安排的推送\n/invite 生成邀请码\n/web 打开网页控制台",
+        "zh-Hant": "\n\n店長與管理員：\n/usage 72 回報上週使用率\n/review 本週複盤\n/action 記下行動\n/mute 單位 暫停預警一週\n/story 分享成功故事\n/vision 設定願景訊息系列\n/broadcasts 查看和取消已安排的推送\n/invite 產生邀請碼\n/web 開啟網頁控制台",
+        "en": "\n\nManagers and admins:\n/usage 72 report last week's usage\n/review this week's review\n/action note an action\n/mute UNIT silence alerts for a week\n/story share a success story\n/vision set up a vision series\n/broadcasts see and cancel what is scheduled\n/invite create an invite code\n/web open the web console",
     },
     "story_prompt": {
         "zh-Hans": "请把成功故事发给我：发生了什么、谁做的、带来了什么变化（数字更有说服力）。可以直接发一张带文字说明的照片。发送 /cancel 放弃。",
@@ -452,6 +452,11 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hans": "一周内不再发送 {unit} 的预警（到 {until}）。",
         "zh-Hant": "一週內不再傳送 {unit} 的預警（到 {until}）。",
         "en": "No alerts about {unit} for a week (until {until}).",
+    },
+    "web_link": {
+        "zh-Hans": "打开变革控制台（15 分钟内有效，只能用一次，不要转发）：\n{url}",
+        "zh-Hant": "開啟變革控制台（15 分鐘內有效，只能用一次，請勿轉傳）：\n{url}",
+        "en": "Open the change console (valid for 15 minutes, once; don't forward it):\n{url}",
     },
 }
 

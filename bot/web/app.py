@@ -8,18 +8,33 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from bot.access.service import AccessDeniedError
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.broadcasts.sender import DeliveryWorker
 from bot.config import Settings
+from bot.errors import ChangebotError, KnowledgeUnavailableError, NotFoundError
+from bot.rollout.figures import FiguresImportError
 from bot.runtime import build_scheduler, worker_settings
 from bot.storage.database import make_engine, make_session_factory, upgrade_database
 from bot.telegram.app import build_application
 from bot.telegram.broadcast_sender import TelegramMessageSender
 from bot.telegram.runner import start_telegram, stop_telegram
-from bot.web.routes import ask, chat_page, health, telegram_webhook
+from bot.web.routes import (
+    api_broadcasts,
+    api_common,
+    api_rollout,
+    api_surveys,
+    api_units,
+    ask,
+    auth,
+    chat_page,
+    health,
+    telegram_webhook,
+)
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -91,8 +106,35 @@ def create_app(
         lifespan=lifespan,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _add_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(api_common.router)
+    app.include_router(api_units.router)
+    app.include_router(api_broadcasts.router)
+    app.include_router(api_surveys.router)
+    app.include_router(api_rollout.router)
     app.include_router(ask.router)
     app.include_router(chat_page.router)
     app.include_router(telegram_webhook.router)
     return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Domain errors become 4xx answers with the message; nothing a caller sends should make a 500."""
+
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, AccessDeniedError):
+            code = status.HTTP_403_FORBIDDEN
+        elif isinstance(exc, NotFoundError):
+            code = status.HTTP_404_NOT_FOUND
+        elif isinstance(exc, KnowledgeUnavailableError):
+            code = status.HTTP_503_SERVICE_UNAVAILABLE
+        else:
+            code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        body: dict[str, object] = {"detail": str(exc)}
+        if isinstance(exc, FiguresImportError):
+            body["problems"] = exc.problems
+        return JSONResponse(body, status_code=code)
+
+    app.add_exception_handler(ChangebotError, refused)

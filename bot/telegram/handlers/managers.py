@@ -1,5 +1,5 @@
-"""Managers and the rollout in chat: /usage (report last week's usage), /review (the pack now),
-/action (note or close an action), /mute (no alerts about a unit for a week)."""
+"""Managers in chat: /usage (report last week's usage), /review (the pack now), /action (note or close
+an action), /mute (no alerts about a unit for a week), /web (a sign-in link to the console)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
+from bot.access.service import create_sign_in_link
 from bot.errors import ChangebotError
 from bot.people.models import Role, Unit
 from bot.people.service import get_unit, managed_units
@@ -151,9 +152,31 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(reply)
 
 
+async def web(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/web: a one-time sign-in link to the console (managers and admins, private chats only)."""
+    message = update.effective_message
+    if message is None:
+        return
+    app = services(context)
+    with transaction(app.sessions) as session:
+        person = member(session, update)
+        language = language_of(update, person)
+        if (
+            person is None
+            or message.chat.type != "private"
+            or not managed_units(session=session, person=person)
+        ):
+            reply = text("managers_only", language)
+        else:
+            secret = create_sign_in_link(session=session, person=person)
+            reply = text("web_link", language, url=f"{app.settings.base_url}/auth/link?token={secret}")
+    await message.reply_text(reply, disable_web_page_preview=True)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add this module's handlers."""
     application.add_handler(CommandHandler("usage", usage))
     application.add_handler(CommandHandler("review", review))
     application.add_handler(CommandHandler("action", action))
     application.add_handler(CommandHandler("mute", mute))
+    application.add_handler(CommandHandler("web", web))

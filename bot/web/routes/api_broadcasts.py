@@ -1,0 +1,129 @@
+"""Broadcasts over the JSON API: list, send or schedule, follow, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from bot.access.service import AccessDeniedError, Principal
+from bot.broadcasts.audience import parse_audience
+from bot.broadcasts.models import Broadcast
+from bot.broadcasts.service import (
+    MAX_TEXT,
+    broadcast_status,
+    cancel_broadcast,
+    create_broadcast,
+    list_broadcasts,
+)
+from bot.errors import NotFoundError
+from bot.people.models import Person
+from bot.people.service import get_unit
+from bot.web.deps import SessionDep
+from bot.web.routes.api_common import LimitQuery, OffsetQuery, Page
+from bot.web.security import PrincipalDep
+
+router = APIRouter(prefix="/api", tags=["broadcasts"])
+
+
+class BroadcastIn(BaseModel):
+    """A broadcast to send now or schedule."""
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    audience: list[str] = Field(
+        default_factory=list, max_length=50, description="Selectors: all, unit:NAME, ..."
+    )
+    send_at: datetime | None = Field(None, description="With a time zone; unset = now.")
+    must_read: bool = False
+
+
+class BroadcastOut(BaseModel):
+    """A broadcast and its delivery figures."""
+
+    id: int
+    kind: str
+    text: str
+    audience: list[str]
+    status: str
+    send_at: datetime
+    recipients: int
+    delivered: int
+    failed: int
+    blocked: int
+    reactions: int
+    acknowledged: int
+
+
+def _out(session: Session, broadcast: Broadcast) -> BroadcastOut:
+    figures = broadcast_status(session=session, broadcast_id=broadcast.id)
+    return BroadcastOut(
+        id=broadcast.id, kind=broadcast.kind, text=broadcast.text, audience=list(broadcast.audience),
+        status=broadcast.status, send_at=broadcast.send_at,
+        **{key: int(figures[key]) for key in ("recipients", "delivered", "failed", "blocked", "reactions", "acknowledged")},
+    )  # fmt: skip
+
+
+def _visible(session: Session, principal: Principal, broadcast: Broadcast) -> bool:
+    if principal.is_admin or broadcast.created_by_id == principal.person_id:
+        return True
+    units = parse_audience(broadcast.audience).units
+    return bool(units) and all(principal.can_manage(_unit_id(session, name)) for name in units)
+
+
+def _unit_id(session: Session, name: str) -> int | None:
+    try:
+        return get_unit(session=session, name=name).id
+    except NotFoundError:
+        return None
+
+
+def _get(session: Session, principal: Principal, broadcast_id: int) -> Broadcast:
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None or not _visible(session, principal, broadcast):
+        raise NotFoundError(f"no broadcast {broadcast_id}")  # not yours looks like not there
+    return broadcast
+
+
+@router.get("/broadcasts")
+def list_all(
+    session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
+) -> Page[BroadcastOut]:
+    """Recent broadcasts you may see, newest first, with their figures."""
+    visible = [b for b in list_broadcasts(session=session, limit=1000) if _visible(session, principal, b)]
+    chosen = visible[offset : offset + limit]
+    return Page[BroadcastOut](
+        items=[_out(session, b) for b in chosen], total=len(visible), limit=limit, offset=offset
+    )
+
+
+@router.post("/broadcasts", status_code=status.HTTP_201_CREATED)
+def send(body: BroadcastIn, session: SessionDep, principal: PrincipalDep) -> BroadcastOut:
+    """Send or schedule a broadcast. Managers send to their own units (unit:NAME selectors) only."""
+    audience = parse_audience(body.audience)
+    if not principal.is_admin:
+        if not audience.units:
+            raise AccessDeniedError("managers send to their own units: add unit:NAME to the audience")
+        for name in audience.units:
+            principal.require_unit(_unit_id(session, name))
+    author = session.get(Person, principal.person_id) if principal.person_id else None
+    broadcast = create_broadcast(
+        session=session, text=body.text, selectors=body.audience, send_at=body.send_at, must_read=body.must_read,
+        created_by=author,
+    )  # fmt: skip
+    return _out(session, broadcast)
+
+
+@router.get("/broadcasts/{broadcast_id}")
+def show(broadcast_id: int, session: SessionDep, principal: PrincipalDep) -> BroadcastOut:
+    """One broadcast with its delivery figures."""
+    return _out(session, _get(session, principal, broadcast_id))
+
+
+@router.post("/broadcasts/{broadcast_id}/cancel")
+def cancel(broadcast_id: int, session: SessionDep, principal: PrincipalDep) -> BroadcastOut:
+    """Cancel a broadcast that is not sent yet (its author, a manager of its units, or an admin)."""
+    broadcast = _get(session, principal, broadcast_id)
+    cancel_broadcast(session=session, broadcast_id=broadcast.id)
+    return _out(session, broadcast)

@@ -1,0 +1,107 @@
+"""The rollout and the gaps over the JSON API: usage import, lights, unanswered questions."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+
+from bot.access.service import AccessDeniedError
+from bot.errors import InvalidInputError
+from bot.people.models import Membership, Unit
+from bot.questions.gaps import group_gaps
+from bot.questions.models import AskedQuestion
+from bot.rollout.figures import check_rows, parse_rows, store_figures, week_of
+from bot.rollout.models import UnitLight
+from bot.storage.base import utc_now
+from bot.web.deps import SessionDep
+from bot.web.routes.api_common import LimitQuery, OffsetQuery, Page, page
+from bot.web.security import PrincipalDep
+
+router = APIRouter(prefix="/api", tags=["rollout"])
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+@router.post("/rollout/figures")
+async def import_figures(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, int]:
+    """Import weekly usage figures: a CSV (text/csv) or JSON list body. Any bad row refuses the
+    whole import, every problem named by line; managers import only their own units."""
+    body = await request.body()
+    if len(body) > MAX_UPLOAD:
+        raise InvalidInputError(f"the file is larger than {MAX_UPLOAD // 1024 // 1024} MB")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError("the file is not UTF-8 text") from exc
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    fmt = "json" if kind == "application/json" else "csv" if kind in ("text/csv", "text/plain") else ""
+    if not fmt:
+        raise InvalidInputError("send text/csv or application/json")
+    checked = check_rows(session, parse_rows(text, fmt=fmt))
+    foreign = sorted({f.unit_id for f in checked if not principal.can_manage(f.unit_id)})
+    if foreign:
+        names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(foreign))).all())
+        raise AccessDeniedError("not your units: " + ", ".join(names[i] for i in foreign))
+    for figures in checked:
+        store_figures(session=session, figures=figures, source="api")
+    return {"imported": len(checked)}
+
+
+@router.get("/rollout/lights")
+def lights(
+    session: SessionDep,
+    principal: PrincipalDep,
+    week: Annotated[date | None, Query(description="Any day of the week; default: last week.")] = None,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
+) -> Page[dict[str, Any]]:
+    """Each of your units' light for a week, with the reasons and the bot's activity."""
+    chosen = week_of(week) if week else week_of(utc_now().date()) - timedelta(days=7)
+    names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    rows = [
+        {
+            "unit": names.get(row.unit_id),
+            "week": row.week.isoformat(),
+            "light": row.light,
+            "usage_light": row.usage_light,
+            "usage_rate": row.usage_rate,
+            "reasons": row.reasons,
+            "questions": row.questions,
+            "active_share": row.active_share,
+            "unanswered_rate": row.unanswered_rate,
+        }  # fmt: skip
+        for row in session.scalars(
+            select(UnitLight).where(UnitLight.week == chosen).order_by(UnitLight.usage_rate)
+        )
+        if principal.can_manage(row.unit_id)
+    ]
+    return page(rows, limit=limit, offset=offset)
+
+
+@router.get("/gaps")
+def gaps(
+    session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
+) -> Page[dict[str, Any]]:
+    """Open unanswered questions from people in your units, grouped by topic, biggest first."""
+    query = (
+        select(AskedQuestion)
+        .where(AskedQuestion.status == "open")
+        .order_by(AskedQuestion.asked_at.desc())
+        .limit(2000)
+    )
+    if not principal.is_admin:
+        askers = select(Membership.person_id).where(Membership.unit_id.in_(principal.unit_ids))
+        query = query.where(AskedQuestion.person_id.in_(askers))
+    groups = group_gaps(session.scalars(query).all())
+    rows = [
+        {
+            "example": g.example,
+            "count": len(g.questions),
+            "question_ids": [q.id for q in g.questions],
+            "latest": max(q.asked_at for q in g.questions).isoformat(),
+        }  # fmt: skip
+        for g in groups
+    ]
+    return page(rows, limit=limit, offset=offset)

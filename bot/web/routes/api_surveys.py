@@ -1,0 +1,148 @@
+"""Pulse surveys over the JSON API: the library, waves, response rates, results with the rules applied."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.access.service import AccessDeniedError, Principal
+from bot.broadcasts.audience import parse_audience
+from bot.config import Settings
+from bot.errors import InvalidInputError, NotFoundError
+from bot.people.models import Person, Unit
+from bot.people.service import get_unit
+from bot.runtime import survey_definitions, survey_rules
+from bot.storage.base import utc_now
+from bot.surveys.models import SurveyWave
+from bot.surveys.results import results_as_dict, wave_results, wave_status
+from bot.surveys.waves import get_wave, launch_wave, waves
+from bot.web.deps import SessionDep
+from bot.web.routes.api_common import LimitQuery, OffsetQuery, Page, page
+from bot.web.security import PrincipalDep
+
+router = APIRouter(prefix="/api/surveys", tags=["surveys"])
+
+
+class SurveyOut(BaseModel):
+    """A survey in the library."""
+
+    id: str
+    version: int
+    scoring: str
+    dimensions: list[str]
+    questions: int
+    title: dict[str, str]
+
+
+class WaveIn(BaseModel):
+    """A wave to open now."""
+
+    survey: str = Field(min_length=1, max_length=60)
+    audience: list[str] = Field(default_factory=list, max_length=50)
+    closes_at: datetime | None = Field(
+        None, description="With a time zone; unset = the configured hours from now."
+    )
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@router.get("")
+def library(request: Request, principal: PrincipalDep) -> list[SurveyOut]:
+    """The surveys in knowledge/surveys/."""
+    return [
+        SurveyOut(
+            id=s.id,
+            version=s.version,
+            scoring=s.scoring.value,
+            dimensions=list(s.dimensions),
+            questions=len(s.questions),
+            title={"zh-Hans": s.title.zh_hans, "zh-Hant": s.title.zh_hant, "en": s.title.en},
+        )  # fmt: skip
+        for s in survey_definitions(_settings(request)).values()
+    ]
+
+
+def _audience_units(session: Session, wave: SurveyWave) -> list[int | None]:
+    names = parse_audience(wave.audience).units
+    ids: list[int | None] = []
+    for name in names:
+        try:
+            ids.append(get_unit(session=session, name=name).id)
+        except NotFoundError:
+            ids.append(None)
+    return ids or [None]  # no unit selector: company-wide
+
+
+def _check_wave(session: Session, principal: Principal, wave: SurveyWave) -> None:
+    if not all(principal.can_manage(unit_id) for unit_id in _audience_units(session, wave)):
+        raise NotFoundError(f"no survey wave {wave.id}")
+
+
+@router.get("/waves")
+def list_waves(
+    session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
+) -> Page[dict[str, Any]]:
+    """Waves you may see, newest first, with response rates."""
+    rows = []
+    for wave in waves(session=session, limit=1000):
+        if all(principal.can_manage(unit_id) for unit_id in _audience_units(session, wave)):
+            rows.append(wave_status(session=session, wave=wave))
+    return page(rows, limit=limit, offset=offset)
+
+
+@router.post("/waves", status_code=status.HTTP_201_CREATED)
+def open_wave(body: WaveIn, request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Open a wave now (managers: to their own units)."""
+    settings = _settings(request)
+    survey = survey_definitions(settings).get(body.survey)
+    if survey is None:
+        raise NotFoundError(f"no survey {body.survey!r}")
+    audience = parse_audience(body.audience)
+    if not principal.is_admin:
+        if not audience.units:
+            raise AccessDeniedError("managers survey their own units: add unit:NAME to the audience")
+        for name in audience.units:
+            principal.require_unit(get_unit(session=session, name=name).id)
+    now = utc_now()
+    reminder = timedelta(hours=settings.survey_reminder_hours_before_close) or None
+    wave = launch_wave(
+        session=session, survey=survey, closes_at=body.closes_at or now + timedelta(hours=settings.survey_open_hours),
+        selectors=body.audience, reminder_before_close=reminder,
+        created_by=session.get(Person, principal.person_id) if principal.person_id else None, now=now,
+    )  # fmt: skip
+    return wave_status(session=session, wave=wave)
+
+
+@router.get("/waves/{wave_id}")
+def show_wave(wave_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """A wave's status and response rate (never any answers)."""
+    wave = get_wave(session=session, wave_id=wave_id)
+    _check_wave(session, principal, wave)
+    return wave_status(session=session, wave=wave)
+
+
+@router.get("/waves/{wave_id}/results")
+def results(wave_id: int, request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Results per unit (your units only), with the anonymity rules applied; closed waves only."""
+    wave = get_wave(session=session, wave_id=wave_id)
+    _check_wave(session, principal, wave)
+    if wave.status != "closed":
+        raise InvalidInputError("results are shown once the wave closes")
+    settings = _settings(request)
+    survey = survey_definitions(settings).get(wave.survey_id)
+    if survey is None:
+        raise NotFoundError(f"survey {wave.survey_id!r} is no longer in the library")
+    names = dict(session.execute(select(Unit.name, Unit.id)).all())
+    groups = wave_results(session=session, wave=wave, survey=survey, rules=survey_rules(settings))
+    visible = [
+        g for g in groups if principal.can_manage(names.get(g.unit)) or (g.unit == "*" and principal.is_admin)
+    ]
+    return {**wave_status(session=session, wave=wave), "units": results_as_dict(visible)}

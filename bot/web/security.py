@@ -1,0 +1,44 @@
+"""Who is calling: a session cookie (browsers, with a CSRF token on every change) or a bearer API token."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from bot.access.service import AccessDeniedError, Principal, session_principal, token_principal
+from bot.web.deps import SessionDep
+
+SESSION_COOKIE = "changebot_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    """The signed-in manager or admin, or the API token's principal; 401 otherwise."""
+    authorization = request.headers.get("authorization", "")
+    try:
+        if authorization.lower().startswith("bearer "):
+            return token_principal(session=session, secret=authorization[7:].strip())
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise _unauthorised("sign in first: send /web to the bot, or use an API token")
+        principal = session_principal(session=session, cookie=cookie)
+    except AccessDeniedError as exc:
+        raise _unauthorised(str(exc)) from exc
+    if request.method not in SAFE_METHODS:
+        # A cookie rides along with any request the browser makes; the CSRF token does not.
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
+            raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="missing or wrong CSRF token")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,239 @@
+"""Sign-in links, sessions with CSRF, API tokens, and every JSON API route checked against every kind
+of caller (the permission matrix); bad input gets a 4xx with a message, never a 500."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.access.service import AccessDeniedError, create_api_token, create_sign_in_link
+from bot.answering.factory import KnowledgeCore
+from bot.config import Settings
+from bot.people.models import Membership, Person, Role, Unit
+from bot.people.service import add_unit
+from bot.rollout.models import UnitWeek
+from bot.storage.base import utc_now
+from bot.storage.database import transaction
+from bot.web.app import create_app
+from bot.web.security import CSRF_HEADER, SESSION_COOKIE
+
+
+@dataclass
+class World:
+    client: TestClient
+    sessions: sessionmaker[Session]
+    ids: dict[str, int]
+
+
+@pytest.fixture
+def world(settings: Settings, ingested: KnowledgeCore) -> Iterator[World]:
+    app = create_app(settings, core=ingested, run_scheduler=False)
+    with TestClient(app) as client:
+        sessions: sessionmaker[Session] = app.state.sessions
+        ids: dict[str, int] = {}
+        with transaction(sessions) as session:
+            add_unit(session=session, name="总部")
+            for name, parent in (("华东区", "总部"), ("A店", "华东区"), ("华南区", "总部")):
+                ids[name] = add_unit(session=session, name=name, parent=parent).id
+            for key, unit, role in (
+                ("region", "华东区", Role.MANAGER), ("store", "A店", Role.MANAGER),
+                ("south", "华南区", Role.MANAGER), ("staff", "A店", Role.STAFF),
+            ):  # fmt: skip
+                person = Person(telegram_id=len(ids) + 10, name=key)
+                session.add(person)
+                session.flush()
+                session.add(Membership(person_id=person.id, unit_id=ids[unit], role=role.value))
+                ids[key] = person.id
+            admin = Person(telegram_id=1, name="admin", is_admin=True)
+            session.add(admin)
+            session.flush()
+            ids["admin"] = admin.id
+        yield World(client=client, sessions=sessions, ids=ids)
+
+
+def _sign_in(world: World, who: str) -> dict[str, str]:
+    """Follow a fresh sign-in link; returns the headers a browser script would send (cookie + CSRF)."""
+    with transaction(world.sessions) as session:
+        person = session.get(Person, world.ids[who])
+        assert person is not None
+        secret = create_sign_in_link(session=session, person=person)
+    client = world.client
+    client.cookies.clear()
+    response = client.get(f"/auth/link?token={secret}", follow_redirects=False)
+    assert response.status_code == 303, response.text
+    cookie = response.cookies[SESSION_COOKIE]
+    assert (
+        "httponly" in response.headers["set-cookie"].lower()
+        and "samesite=lax" in response.headers["set-cookie"].lower()
+    )
+    client.cookies.clear()
+    me = client.get("/api/me", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}).json()
+    return {"Cookie": f"{SESSION_COOKIE}={cookie}", CSRF_HEADER: me["csrf_token"]}
+
+
+def _token(world: World, unit: str | None) -> dict[str, str]:
+    with transaction(world.sessions) as session:
+        admin = session.get(Person, world.ids["admin"])
+        assert admin is not None
+        scope = session.scalars(select(Unit).where(Unit.name == unit)).one() if unit else None
+        _, secret = create_api_token(session=session, creator=admin, name=f"test {unit}", unit=scope)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_sign_in_links_are_single_use_expiring_and_for_managers(world: World) -> None:
+    client = world.client
+    with transaction(world.sessions) as session:
+        staff = session.get(Person, world.ids["staff"])
+        region = session.get(Person, world.ids["region"])
+        assert staff is not None and region is not None
+        with pytest.raises(AccessDeniedError):
+            create_sign_in_link(session=session, person=staff)
+        secret = create_sign_in_link(session=session, person=region)
+        stale = create_sign_in_link(session=session, person=region, now=utc_now() - timedelta(hours=1))
+    assert client.get(f"/auth/link?token={secret}", follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    assert client.get(f"/auth/link?token={secret}", follow_redirects=False).status_code == 403  # used
+    assert client.get(f"/auth/link?token={stale}", follow_redirects=False).status_code == 403  # expired
+    assert client.get("/auth/link?token=forged", follow_redirects=False).status_code == 403
+    assert client.get("/api/me").status_code == 401
+
+    headers = _sign_in(world, "region")
+    me = client.get("/api/me", headers=headers).json()
+    assert (
+        me["name"] == "region"
+        and not me["is_admin"]
+        and set(me["unit_ids"]) == {world.ids["华东区"], world.ids["A店"]}
+    )
+    no_csrf = {key: value for key, value in headers.items() if key != CSRF_HEADER}
+    body = {"text": "本周成功故事", "audience": ["unit:A店"]}
+    assert client.post("/api/broadcasts", json=body, headers=no_csrf).status_code == 403  # CSRF
+    assert (
+        client.post("/api/broadcasts", json=body, headers={**no_csrf, CSRF_HEADER: "guess"}).status_code
+        == 403
+    )
+    assert client.post("/api/broadcasts", json=body, headers=headers).status_code == 201
+    assert client.post("/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/me", headers=no_csrf).status_code == 401  # the cookie stopped working
+
+
+def test_api_tokens_are_hashed_scoped_and_revocable(world: World) -> None:
+    client = world.client
+    admin = _sign_in(world, "admin")
+    created = client.post("/api/tokens", json={"name": "BI import", "unit": "A店"}, headers=admin)
+    assert created.status_code == 201
+    secret = created.json()["token"]
+    assert secret.startswith("cbt_")
+    with world.sessions() as session:
+        from bot.access.models import ApiToken
+
+        stored = session.scalars(select(ApiToken.token_hash)).all()
+        assert secret not in stored and all(len(h) == 64 for h in stored)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/me", headers=bearer).json()["unit_ids"] == [world.ids["A店"]]
+    assert all(t["token"] is None for t in client.get("/api/tokens", headers=admin).json()["items"])
+    assert client.get("/api/tokens", headers=bearer).status_code == 403
+    assert client.delete(f"/api/tokens/{created.json()['id']}", headers=admin).status_code == 204
+    assert client.get("/api/me", headers=bearer).status_code == 401
+    assert client.get("/api/me", headers={"Authorization": "Bearer cbt_nonsense"}).status_code == 401
+
+
+ROUTES: list[tuple[str, str, Any]] = [
+    ("GET", "/api/me", None),
+    ("GET", "/api/units", None),
+    ("POST", "/api/units", {"name": "总部-新部门"}),
+    ("POST", "/api/units", {"name": "A店-仓库", "parent": "A店"}),
+    ("GET", "/api/broadcasts", None),
+    ("POST", "/api/broadcasts", {"text": "A店的好消息", "audience": ["unit:A店"]}),
+    ("POST", "/api/broadcasts", {"text": "全公司通知", "audience": ["all"]}),
+    ("GET", "/api/surveys", None),
+    ("GET", "/api/surveys/waves", None),
+    ("GET", "/api/gaps", None),
+    ("GET", "/api/rollout/lights", None),
+    ("POST", "/api/rollout/figures", [{"unit": "A店", "week": "2026-11-16", "usage_rate": 72}]),
+    ("GET", "/api/tokens", None),
+]
+# Expected status per caller, in ROUTES order.
+MATRIX: dict[str, list[int]] = {
+    "anonymous": [401] * len(ROUTES),
+    "staff-token": [],  # staff cannot sign in at all (see the sign-in test)
+    "store": [200, 200, 403, 201, 200, 201, 403, 200, 200, 200, 200, 200, 403],
+    "south": [200, 200, 403, 403, 200, 403, 403, 200, 200, 200, 200, 403, 403],
+    "region": [200, 200, 403, 201, 200, 201, 403, 200, 200, 200, 200, 200, 403],
+    "admin": [200, 200, 201, 201, 200, 201, 201, 200, 200, 200, 200, 200, 200],
+    "token:A店": [200, 200, 403, 201, 200, 201, 403, 200, 200, 200, 200, 200, 403],
+    "token:admin": [200, 200, 201, 201, 200, 201, 201, 200, 200, 200, 200, 200, 200],
+}
+
+
+@pytest.mark.parametrize("caller", [c for c in MATRIX if MATRIX[c]])
+def test_permission_matrix(world: World, caller: str) -> None:
+    client = world.client
+    if caller == "anonymous":
+        headers: dict[str, str] = {}
+    elif caller.startswith("token:"):
+        scope = caller.split(":", 1)[1]
+        headers = _token(world, None if scope == "admin" else scope)
+    else:
+        headers = _sign_in(world, caller)
+    got = []
+    for index, (method, path, body) in enumerate(ROUTES):
+        if isinstance(body, dict) and "name" in body:
+            body = {**body, "name": f"{body['name']}-{caller}-{index}"}  # unit names are unique
+        response = client.request(method, path, json=body, headers=headers)
+        assert response.status_code < 500, (method, path, response.text)
+        got.append(response.status_code)
+    assert got == MATRIX[caller], list(
+        zip([f"{m} {p}" for m, p, _ in ROUTES], got, MATRIX[caller], strict=True)
+    )
+
+
+def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> None:
+    client = world.client
+    admin = _sign_in(world, "admin")
+    bad_rows = "unit,week,usage_rate\nA店,2026-11-16,72\n火星店,2026-11-16,50\nA店,,60\n"
+    response = client.post(
+        "/api/rollout/figures", content=bad_rows.encode(), headers={**admin, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 422
+    assert response.json()["problems"] == ["line 3: unknown unit '火星店'", "line 4: week is missing"]
+    with world.sessions() as session:
+        assert session.scalars(select(UnitWeek)).all() == []
+    store = _sign_in(world, "store")
+    foreign = json.dumps([{"unit": "华南区", "week": "2026-11-16", "usage_rate": 0.5}])
+    response = client.post(
+        "/api/rollout/figures",
+        content=foreign.encode(),
+        headers={**store, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 403 and "华南区" in response.json()["detail"]
+    cases = [
+        ("POST", "/api/broadcasts", {"text": "", "audience": ["all"]}, 422),
+        ("POST", "/api/broadcasts", {"text": "x", "audience": ["unit:火星店"]}, 404),
+        ("POST", "/api/broadcasts", {"text": "x", "audience": ["team:1"]}, 422),
+        ("POST", "/api/broadcasts", {"text": "x", "send_at": "2026-12-01T09:00"}, 422),
+        ("POST", "/api/broadcasts", {"text": "x" * 5000}, 422),
+        ("GET", "/api/broadcasts/999999", None, 404),
+        ("POST", "/api/broadcasts/999999/cancel", None, 404),
+        ("POST", "/api/surveys/waves", {"survey": "nope"}, 404),
+        ("GET", "/api/surveys/waves/424242", None, 404),
+        ("POST", "/api/units", {"name": "A店"}, 422),  # exists
+        ("POST", "/api/units", {"name": "x", "parent": "火星"}, 404),
+        ("GET", "/api/units?limit=0", None, 422),
+        ("GET", "/api/rollout/lights?week=someday", None, 422),
+    ]
+    for method, path, body, expected in cases:
+        response = client.request(method, path, json=body, headers=admin)
+        assert response.status_code == expected, (method, path, body, response.text)
+        assert response.json()["detail"]
+    response = client.post(
+        "/api/rollout/figures", content=b"\xff\xfe", headers={**admin, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 422 and "UTF-8" in response.json()["detail"]
