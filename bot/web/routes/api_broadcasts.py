@@ -22,7 +22,7 @@ from bot.errors import NotFoundError
 from bot.people.models import Person
 from bot.people.service import get_unit
 from bot.web.deps import SessionDep
-from bot.web.routes.api_common import LimitQuery, OffsetQuery, Page
+from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page
 from bot.web.security import PrincipalDep
 
 router = APIRouter(prefix="/api", tags=["broadcasts"])
@@ -79,7 +79,7 @@ def _unit_id(session: Session, name: str) -> int | None:
         return None
 
 
-def _get(session: Session, principal: Principal, broadcast_id: int) -> Broadcast:
+def _get(session: Session, principal: Principal, broadcast_id: IdPath) -> Broadcast:
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None or not _visible(session, principal, broadcast):
         raise NotFoundError(f"no broadcast {broadcast_id}")  # not yours looks like not there
@@ -116,13 +116,13 @@ def send(body: BroadcastIn, session: SessionDep, principal: PrincipalDep) -> Bro
 
 
 @router.get("/broadcasts/{broadcast_id}")
-def show(broadcast_id: int, session: SessionDep, principal: PrincipalDep) -> BroadcastOut:
+def show(broadcast_id: IdPath, session: SessionDep, principal: PrincipalDep) -> BroadcastOut:
     """One broadcast with its delivery figures."""
     return _out(session, _get(session, principal, broadcast_id))
 
 
 @router.post("/broadcasts/{broadcast_id}/cancel")
-def cancel(broadcast_id: int, session: SessionDep, principal: PrincipalDep) -> BroadcastOut:
+def cancel(broadcast_id: IdPath, session: SessionDep, principal: PrincipalDep) -> BroadcastOut:
     """Cancel a broadcast that is not sent yet (its author, a manager of its units, or an admin)."""
     broadcast = _get(session, principal, broadcast_id)
     cancel_broadcast(session=session, broadcast_id=broadcast.id)

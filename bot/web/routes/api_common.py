@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from bot.web.security import PrincipalDep
@@ -24,6 +24,8 @@ class Page(BaseModel, Generic[T]):
 
 
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
+# Ids are database integers: anything outside that range is simply not found, not a crash.
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 OffsetQuery = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
 
 

@@ -22,7 +22,7 @@ from bot.surveys.models import SurveyWave
 from bot.surveys.results import results_as_dict, wave_results, wave_status
 from bot.surveys.waves import get_wave, launch_wave, waves
 from bot.web.deps import SessionDep
-from bot.web.routes.api_common import LimitQuery, OffsetQuery, Page, page
+from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep
 
 router = APIRouter(prefix="/api/surveys", tags=["surveys"])
@@ -122,7 +122,7 @@ def open_wave(body: WaveIn, request: Request, session: SessionDep, principal: Pr
 
 
 @router.get("/waves/{wave_id}")
-def show_wave(wave_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def show_wave(wave_id: IdPath, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """A wave's status and response rate (never any answers)."""
     wave = get_wave(session=session, wave_id=wave_id)
     _check_wave(session, principal, wave)
@@ -130,7 +130,9 @@ def show_wave(wave_id: int, session: SessionDep, principal: PrincipalDep) -> dic
 
 
 @router.get("/waves/{wave_id}/results")
-def results(wave_id: int, request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def results(
+    wave_id: IdPath, request: Request, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
     """Results per unit (your units only), with the anonymity rules applied; closed waves only."""
     wave = get_wave(session=session, wave_id=wave_id)
     _check_wave(session, principal, wave)

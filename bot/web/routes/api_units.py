@@ -11,7 +11,7 @@ from bot.access.service import AccessDeniedError, api_tokens, create_api_token, 
 from bot.people.models import Person
 from bot.people.service import add_unit, get_unit, unit_tree
 from bot.web.deps import SessionDep
-from bot.web.routes.api_common import LimitQuery, OffsetQuery, Page, page
+from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep
 
 router = APIRouter(prefix="/api", tags=["units"])
@@ -115,7 +115,7 @@ def list_tokens(
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(token_id: int, session: SessionDep, principal: PrincipalDep) -> None:
+def revoke_token(token_id: IdPath, session: SessionDep, principal: PrincipalDep) -> None:
     """Revoke an API token (admins)."""
     principal.require_admin()
     revoke_api_token(session=session, token_id=token_id)
