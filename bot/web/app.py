@@ -17,6 +17,7 @@ from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.broadcasts.sender import DeliveryWorker
 from bot.config import Settings
 from bot.errors import ChangebotError, KnowledgeUnavailableError, NotFoundError
+from bot.library.jobs import IngestJobs
 from bot.rollout.figures import FiguresImportError
 from bot.runtime import build_scheduler, worker_settings
 from bot.storage.database import make_engine, make_session_factory, upgrade_database
@@ -26,6 +27,7 @@ from bot.telegram.runner import start_telegram, stop_telegram
 from bot.web.routes import (
     api_broadcasts,
     api_common,
+    api_knowledge,
     api_rollout,
     api_surveys,
     api_units,
@@ -61,6 +63,7 @@ def create_app(
         owned_core = core is None
         app.state.core = core or build_knowledge_core(settings)
         app.state.sessions = make_session_factory(engine)
+        app.state.ingest_jobs = IngestJobs(core=app.state.core)
         if app.state.core.store.current_name() is None:
             logger.warning("the index is empty: run `changebot ingest` to load the knowledge library")
         app.state.telegram = None
@@ -114,6 +117,7 @@ def create_app(
     app.include_router(api_broadcasts.router)
     app.include_router(api_surveys.router)
     app.include_router(api_rollout.router)
+    app.include_router(api_knowledge.router)
     app.include_router(ask.router)
     app.include_router(chat_page.router)
     app.include_router(telegram_webhook.router)

@@ -4,88 +4,19 @@ of caller (the permission matrix); bad input gets a 4xx with a message, never a 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-from bot.access.service import AccessDeniedError, create_api_token, create_sign_in_link
-from bot.answering.factory import KnowledgeCore
-from bot.config import Settings
-from bot.people.models import Membership, Person, Role, Unit
-from bot.people.service import add_unit
+from bot.access.service import AccessDeniedError, create_sign_in_link
+from bot.people.models import Person
 from bot.rollout.models import UnitWeek
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
-from bot.web.app import create_app
-from bot.web.security import CSRF_HEADER, SESSION_COOKIE
-
-
-@dataclass
-class World:
-    client: TestClient
-    sessions: sessionmaker[Session]
-    ids: dict[str, int]
-
-
-@pytest.fixture
-def world(settings: Settings, ingested: KnowledgeCore) -> Iterator[World]:
-    app = create_app(settings, core=ingested, run_scheduler=False)
-    with TestClient(app) as client:
-        sessions: sessionmaker[Session] = app.state.sessions
-        ids: dict[str, int] = {}
-        with transaction(sessions) as session:
-            add_unit(session=session, name="总部")
-            for name, parent in (("华东区", "总部"), ("A店", "华东区"), ("华南区", "总部")):
-                ids[name] = add_unit(session=session, name=name, parent=parent).id
-            for key, unit, role in (
-                ("region", "华东区", Role.MANAGER), ("store", "A店", Role.MANAGER),
-                ("south", "华南区", Role.MANAGER), ("staff", "A店", Role.STAFF),
-            ):  # fmt: skip
-                person = Person(telegram_id=len(ids) + 10, name=key)
-                session.add(person)
-                session.flush()
-                session.add(Membership(person_id=person.id, unit_id=ids[unit], role=role.value))
-                ids[key] = person.id
-            admin = Person(telegram_id=1, name="admin", is_admin=True)
-            session.add(admin)
-            session.flush()
-            ids["admin"] = admin.id
-        yield World(client=client, sessions=sessions, ids=ids)
-
-
-def _sign_in(world: World, who: str) -> dict[str, str]:
-    """Follow a fresh sign-in link; returns the headers a browser script would send (cookie + CSRF)."""
-    with transaction(world.sessions) as session:
-        person = session.get(Person, world.ids[who])
-        assert person is not None
-        secret = create_sign_in_link(session=session, person=person)
-    client = world.client
-    client.cookies.clear()
-    response = client.get(f"/auth/link?token={secret}", follow_redirects=False)
-    assert response.status_code == 303, response.text
-    cookie = response.cookies[SESSION_COOKIE]
-    assert (
-        "httponly" in response.headers["set-cookie"].lower()
-        and "samesite=lax" in response.headers["set-cookie"].lower()
-    )
-    client.cookies.clear()
-    me = client.get("/api/me", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}).json()
-    return {"Cookie": f"{SESSION_COOKIE}={cookie}", CSRF_HEADER: me["csrf_token"]}
-
-
-def _token(world: World, unit: str | None) -> dict[str, str]:
-    with transaction(world.sessions) as session:
-        admin = session.get(Person, world.ids["admin"])
-        assert admin is not None
-        scope = session.scalars(select(Unit).where(Unit.name == unit)).one() if unit else None
-        _, secret = create_api_token(session=session, creator=admin, name=f"test {unit}", unit=scope)
-    return {"Authorization": f"Bearer {secret}"}
+from bot.web.security import CSRF_HEADER
+from tests.bot.web.conftest import World, api_token, sign_in
 
 
 def test_sign_in_links_are_single_use_expiring_and_for_managers(world: World) -> None:
@@ -105,7 +36,7 @@ def test_sign_in_links_are_single_use_expiring_and_for_managers(world: World) ->
     assert client.get("/auth/link?token=forged", follow_redirects=False).status_code == 403
     assert client.get("/api/me").status_code == 401
 
-    headers = _sign_in(world, "region")
+    headers = sign_in(world, "region")
     me = client.get("/api/me", headers=headers).json()
     assert (
         me["name"] == "region"
@@ -126,7 +57,7 @@ def test_sign_in_links_are_single_use_expiring_and_for_managers(world: World) ->
 
 def test_api_tokens_are_hashed_scoped_and_revocable(world: World) -> None:
     client = world.client
-    admin = _sign_in(world, "admin")
+    admin = sign_in(world, "admin")
     created = client.post("/api/tokens", json={"name": "BI import", "unit": "A店"}, headers=admin)
     assert created.status_code == 201
     secret = created.json()["token"]
@@ -180,9 +111,9 @@ def test_permission_matrix(world: World, caller: str) -> None:
         headers: dict[str, str] = {}
     elif caller.startswith("token:"):
         scope = caller.split(":", 1)[1]
-        headers = _token(world, None if scope == "admin" else scope)
+        headers = api_token(world, None if scope == "admin" else scope)
     else:
-        headers = _sign_in(world, caller)
+        headers = sign_in(world, caller)
     got = []
     for index, (method, path, body) in enumerate(ROUTES):
         if isinstance(body, dict) and "name" in body:
@@ -197,7 +128,7 @@ def test_permission_matrix(world: World, caller: str) -> None:
 
 def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> None:
     client = world.client
-    admin = _sign_in(world, "admin")
+    admin = sign_in(world, "admin")
     bad_rows = "unit,week,usage_rate\nA店,2026-11-16,72\n火星店,2026-11-16,50\nA店,,60\n"
     response = client.post(
         "/api/rollout/figures", content=bad_rows.encode(), headers={**admin, "Content-Type": "text/csv"}
@@ -206,7 +137,7 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> None:
     assert response.json()["problems"] == ["line 3: unknown unit '火星店'", "line 4: week is missing"]
     with world.sessions() as session:
         assert session.scalars(select(UnitWeek)).all() == []
-    store = _sign_in(world, "store")
+    store = sign_in(world, "store")
     foreign = json.dumps([{"unit": "华南区", "week": "2026-11-16", "usage_rate": 0.5}])
     response = client.post(
         "/api/rollout/figures",

@@ -1,0 +1,173 @@
+"""The library over the JSON API: upload a file, re-index with progress, see documents and chunks,
+try a question with scores, and answer a gap (the answer reaches the asker and can become a FAQ)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from bot.answering.factory import KnowledgeCore
+from bot.broadcasts.service import create_broadcast
+from bot.errors import InvalidInputError, NotFoundError
+from bot.library.contents import chunks_of, documents
+from bot.library.files import FOLDERS, add_file
+from bot.library.jobs import IngestJob, IngestJobs
+from bot.people.models import Person
+from bot.questions.gaps import reply_to_question, save_reply_as_faq
+from bot.questions.wording import REPLY_FOR_ASKER
+from bot.web.deps import CoreDep, SessionDep
+from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
+from bot.web.security import PrincipalDep
+
+router = APIRouter(prefix="/api", tags=["knowledge"])
+MAX_TRY_QUESTION = 2000
+
+
+def _jobs(request: Request) -> IngestJobs:
+    jobs: IngestJobs = request.app.state.ingest_jobs
+    return jobs
+
+
+def _job_out(job: IngestJob) -> dict[str, Any]:
+    return {
+        "id": job.id, "state": job.state, "stage": job.stage, "done": job.done, "total": job.total,
+        "percent": job.percent, "added": job.added, "changed": job.changed, "removed": job.removed,
+        "failed": job.failed, "error": job.error,
+    }  # fmt: skip
+
+
+@router.post("/knowledge/files", status_code=status.HTTP_201_CREATED)
+async def upload(
+    request: Request,
+    principal: PrincipalDep,
+    core: CoreDep,
+    folder: Annotated[str, Form(description=f"One of {', '.join(FOLDERS)}.")],
+    file: Annotated[UploadFile, File(description="A playbook, FAQ sheet or case.")],
+) -> dict[str, Any]:
+    """Add (or replace) a library file; it is checked first, then indexed in the background."""
+    principal.require_admin()
+    limit = core.settings.max_file_bytes
+    content = await file.read(limit + 1)
+    added = await run_in_threadpool(
+        add_file, knowledge_dir=core.settings.knowledge_dir, folder=folder, filename=file.filename or "",
+        content=content, max_bytes=limit,
+    )  # fmt: skip
+    job = _jobs(request).start([added.path])
+    return {
+        "source": added.source, "replaced": added.replaced, "title": added.title, "doc_type": added.doc_type,
+        "entries": added.entries, "job": _job_out(job),
+    }  # fmt: skip
+
+
+@router.post("/knowledge/reindex", status_code=status.HTTP_202_ACCEPTED)
+def reindex(request: Request, principal: PrincipalDep) -> dict[str, Any]:
+    """Re-read the whole library (only changed files are embedded again)."""
+    principal.require_admin()
+    return _job_out(_jobs(request).start())
+
+
+@router.get("/knowledge/jobs/{job_id}")
+def job_status(job_id: str, request: Request, principal: PrincipalDep) -> dict[str, Any]:
+    """How a re-index is going: stage, done of total, and what changed."""
+    job = _jobs(request).get(job_id[:32])
+    if job is None:
+        raise NotFoundError(f"no re-index job {job_id[:32]!r} in this process")
+    return _job_out(job)
+
+
+@router.get("/knowledge/documents")
+def list_documents(
+    core: CoreDep, principal: PrincipalDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
+) -> Page[dict[str, Any]]:
+    """The documents the live index holds."""
+    rows = [
+        {"source": d.source, "title": d.title, "doc_type": d.doc_type, "lang": d.lang, "chunks": d.chunks}
+        for d in documents(core)
+    ]
+    return page(rows, limit=limit, offset=offset)
+
+
+@router.get("/knowledge/chunks")
+def list_chunks(
+    source: str, core: CoreDep, principal: PrincipalDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
+) -> Page[dict[str, Any]]:
+    """One document's chunks, in order."""
+    chunks = chunks_of(core, source[:500])
+    if not chunks:
+        raise NotFoundError(f"no document {source[:500]!r} in the index")
+    rows = [
+        {"id": c.id, "section": c.section, "text": c.text, "lang": c.lang, "position": c.position}
+        for c in chunks
+    ]
+    return page(rows, limit=limit, offset=offset)
+
+
+class TryIn(BaseModel):
+    """A question to try against the library."""
+
+    question: str = Field(min_length=1, max_length=MAX_TRY_QUESTION)
+
+
+@router.post("/knowledge/try")
+async def try_question(body: TryIn, core: CoreDep, principal: PrincipalDep) -> dict[str, Any]:
+    """What the bot would answer, with each source's score (nothing is recorded)."""
+    answer = await run_in_threadpool(core.answerer.answer, body.question)
+    return answer.to_json() | {"language": answer.language}
+
+
+class GapAnswerIn(BaseModel):
+    """A person's answer to an unanswered question."""
+
+    answer: str = Field(min_length=1, max_length=4000)
+    save_as_faq: bool = False
+
+
+def _answer_gap(
+    session: Any, core: KnowledgeCore, principal: Any, question_id: int, body: GapAnswerIn
+) -> tuple[Any, Any]:
+    responder = session.get(Person, principal.person_id) if principal.person_id else None
+    if responder is None:
+        raise InvalidInputError("answers come from a person: sign in, or use a token created by one")
+    question = reply_to_question(
+        session=session, question_id=question_id, responder=responder, reply=body.answer
+    )
+    asker = session.get(Person, question.person_id) if question.person_id else None
+    if asker is not None and asker.telegram_id is not None:
+        language = asker.language if asker.language in REPLY_FOR_ASKER else "zh-Hans"
+        create_broadcast(
+            session=session,
+            text=REPLY_FOR_ASKER[language].format(
+                question=question.text[:200], name=responder.name or "", reply=question.reply
+            ),
+            selectors=[f"person:{asker.id}"],
+            created_by=responder,
+        )
+    saved = None
+    if body.save_as_faq:
+        saved = save_reply_as_faq(
+            session=session,
+            question_id=question_id,
+            responder=responder,
+            knowledge_dir=core.settings.knowledge_dir,
+        )
+    return question, saved
+
+
+@router.post("/gaps/{question_id}/answer")
+def answer_gap(
+    question_id: IdPath,
+    body: GapAnswerIn,
+    request: Request,
+    session: SessionDep,
+    core: CoreDep,
+    principal: PrincipalDep,
+) -> dict[str, Any]:
+    """Answer an unanswered question: the asker gets the answer; with save_as_faq it joins the library."""
+    question, saved = _answer_gap(session, core, principal, question_id, body)
+    result: dict[str, Any] = {"question_id": question.id, "status": question.status, "faq": question.faq_id}
+    if saved is not None:
+        result["job"] = _job_out(_jobs(request).start([saved]))
+    return result
