@@ -34,6 +34,7 @@ from bot.web.routes import (
     ask,
     auth,
     chat_page,
+    console,
     health,
     telegram_webhook,
 )
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(api_surveys.router)
     app.include_router(api_rollout.router)
     app.include_router(api_knowledge.router)
+    app.include_router(console.router)
     app.include_router(ask.router)
     app.include_router(chat_page.router)
     app.include_router(telegram_webhook.router)

@@ -21,7 +21,7 @@ def follow_sign_in_link(token: str, request: Request, session: SessionDep) -> Re
         opened = redeem_sign_in_link(session=session, secret=token[:200])
     except AccessDeniedError as exc:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=str(exc)) from exc
-    response = RedirectResponse("/api/me", status_code=status.HTTP_303_SEE_OTHER)
+    response = RedirectResponse("/console", status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         SESSION_COOKIE,
         opened.cookie,

@@ -1,0 +1,1 @@
+"""Figures across domains for the console's overview: adoption, reach, resistance, lights, trends."""

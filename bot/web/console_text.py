@@ -1,0 +1,56 @@
+"""The console's words in Chinese and English (Traditional readers get the Simplified wording for now)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+CONSOLE: Final[dict[str, dict[str, str]]] = {
+    "zh-Hans": {
+        "console": "变革控制台", "overview": "总览", "knowledge": "知识库", "broadcasts": "推送", "surveys": "脉搏调查",
+        "people": "人员与单位", "sign_out": "退出", "signed_in_as": "当前用户",
+        "sign_in_title": "请先登录", "sign_in_text": "在 Telegram 里给变革助手发送 /web，点开它回复的链接即可登录（15 分钟内有效，只能用一次）。",
+        "people_count": "在册员工", "active_askers": "本周提问的人", "questions": "本周提问", "answer_rate": "回答率",
+        "delivered": "本周推送送达", "reactions": "点赞", "vision": "愿景达标", "vision_hint": "听到愿景 {n} 次以上的人",
+        "heatmap": "抵触热力图（最近一次脉搏调查）", "no_heatmap": "还没有可展示的脉搏调查结果（需已结束且每组不少于门槛人数）。",
+        "lights": "上周灯色", "no_lights": "上周还没有使用率数据。", "unit": "单位", "light": "灯色", "usage": "使用率", "why": "原因",
+        "trend": "近 8 周趋势", "trend_questions": "提问数", "upload": "上传文件", "folder": "目录", "file": "文件",
+        "upload_button": "上传并更新索引", "reindex": "重新建立索引", "progress": "索引进度", "documents": "文档",
+        "title": "标题", "type": "类型", "chunks": "片段", "try": "试问一个问题", "ask": "试问", "answer": "回答",
+        "sources": "来源", "score": "得分", "gaps": "待解答的问题", "no_gaps": "没有待解答的问题。", "times": "次",
+        "reply": "回答", "save_faq": "同时存为常见问题", "send_reply": "发送回答", "compose": "新建推送", "text": "内容",
+        "audience": "受众（每行一个，如 unit:华东区、all、lang:en）", "send_at": "发送时间（留空 = 现在）", "must_read": "需要确认已读",
+        "send": "发送", "status": "状态", "recipients": "收件人", "failed": "失败", "blocked": "已屏蔽", "acks": "已读",
+        "cancel": "取消", "waves": "调查批次", "launch": "发起调查", "survey": "调查", "closes": "截止", "invited": "邀请",
+        "responded": "已完成", "rate": "完成率", "results": "结果", "dimension": "维度", "mean": "均值", "band": "等级",
+        "suppressed": "已隐藏", "units": "单位", "invite": "生成邀请码", "role": "角色", "uses": "可用次数", "create": "生成",
+        "code": "邀请码", "done": "完成", "submit": "提交",
+    },
+    "en": {
+        "console": "Change console", "overview": "Overview", "knowledge": "Knowledge", "broadcasts": "Broadcasts",
+        "surveys": "Surveys", "people": "People and units", "sign_out": "Sign out", "signed_in_as": "Signed in as",
+        "sign_in_title": "Please sign in", "sign_in_text": "Send /web to the change assistant in Telegram and open the link it replies with (valid for 15 minutes, once).",
+        "people_count": "Staff", "active_askers": "Asked this week", "questions": "Questions this week",
+        "answer_rate": "Answered", "delivered": "Copies delivered this week", "reactions": "Claps",
+        "vision": "Vision target reached", "vision_hint": "people who heard the vision {n}+ times",
+        "heatmap": "Resistance heatmap (latest pulse)", "no_heatmap": "No pulse results to show yet (closed, and every group above the threshold).",
+        "lights": "Last week's lights", "no_lights": "No usage figures for last week yet.", "unit": "Unit", "light": "Light",
+        "usage": "Usage", "why": "Why", "trend": "Last 8 weeks", "trend_questions": "Questions", "upload": "Upload a file",
+        "folder": "Folder", "file": "File", "upload_button": "Upload and index", "reindex": "Re-index the library",
+        "progress": "Indexing", "documents": "Documents", "title": "Title", "type": "Type", "chunks": "Chunks",
+        "try": "Try a question", "ask": "Ask", "answer": "Answer", "sources": "Sources", "score": "Score",
+        "gaps": "Unanswered questions", "no_gaps": "No open questions.", "times": "×", "reply": "Answer",
+        "save_faq": "Also save as a FAQ", "send_reply": "Send the answer", "compose": "New broadcast", "text": "Text",
+        "audience": "Audience (one per line: unit:East, all, lang:en)", "send_at": "Send at (empty = now)",
+        "must_read": "Ask to acknowledge", "send": "Send", "status": "Status", "recipients": "Recipients",
+        "failed": "Failed", "blocked": "Blocked", "acks": "Read", "cancel": "Cancel", "waves": "Waves", "launch": "Launch a survey",
+        "survey": "Survey", "closes": "Closes", "invited": "Invited", "responded": "Finished", "rate": "Rate",
+        "results": "Results", "dimension": "Dimension", "mean": "Mean", "band": "Band", "suppressed": "Hidden",
+        "units": "Units", "invite": "Create an invite code", "role": "Role", "uses": "Uses", "create": "Create",
+        "code": "Code", "done": "Done", "submit": "Submit",
+    },
+}  # fmt: skip
+
+
+def console_text(language: str) -> dict[str, str]:
+    """The console words for ``language`` (Traditional Chinese shows the Simplified wording)."""
+    return CONSOLE["en" if language == "en" else "zh-Hans"]

@@ -1,0 +1,488 @@
+"""The manager console: server-rendered pages over the same domain functions as the JSON API.
+
+Pages read with the session cookie; every form carries the session's CSRF token and redirects back
+(post/redirect/get) with a message. Charts are Plotly figures drawn by plotly.js served from the
+installed plotly package (no CDN).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import plotly
+import plotly.graph_objects as go
+from fastapi import APIRouter, Form, Request, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.access.service import AccessDeniedError, Principal, session_principal
+from bot.broadcasts.audience import parse_audience
+from bot.broadcasts.service import broadcast_status, cancel_broadcast, create_broadcast, list_broadcasts
+from bot.config import Settings
+from bot.errors import ChangebotError, InvalidInputError
+from bot.library.contents import documents
+from bot.library.files import FOLDERS, add_file
+from bot.library.jobs import IngestJobs
+from bot.people.models import Membership, Person, Role, Unit
+from bot.people.service import create_invite, get_unit, invite_link, unit_tree
+from bot.questions.gaps import group_gaps, reply_to_question, save_reply_as_faq
+from bot.questions.models import AskedQuestion
+from bot.questions.wording import REPLY_FOR_ASKER
+from bot.reporting.overview import build_overview
+from bot.runtime import survey_definitions, survey_rules
+from bot.storage.base import utc_now
+from bot.storage.database import transaction
+from bot.surveys.results import results_as_dict, wave_results, wave_status
+from bot.surveys.waves import get_wave, launch_wave, waves
+from bot.web.console_text import console_text
+from bot.web.i18n import pick_language
+from bot.web.security import SESSION_COOKIE
+
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+PLOTLY_JS = Path(str(plotly.__file__)).resolve().parent / "package_data" / "plotly.min.js"
+LIGHT_COLOURS = {"green": "#2e9e44", "yellow": "#e8b500", "orange": "#f07c00", "red": "#d62828"}
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _principal(request: Request, session: Session) -> Principal | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        return session_principal(session=session, cookie=cookie)
+    except AccessDeniedError:
+        return None
+
+
+def _language(request: Request) -> str:
+    query = request.query_params.get("lang") or request.cookies.get("changebot_lang")
+    return pick_language(query=query, accept_language=request.headers.get("accept-language", ""))
+
+
+def _page(request: Request, name: str, principal: Principal, context: dict[str, Any]) -> HTMLResponse:
+    language = _language(request)
+    response = templates.TemplateResponse(
+        request,
+        f"console/{name}.html",
+        {"t": console_text(language), "lang": language, "me": principal, "message": request.query_params.get("msg"),
+         "section": name, **context},
+    )  # fmt: skip
+    if request.query_params.get("lang"):
+        response.set_cookie("changebot_lang", language, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+def _sign_in_page(request: Request) -> HTMLResponse:
+    language = _language(request)
+    return templates.TemplateResponse(
+        request, "console/signin.html", {"t": console_text(language), "lang": language}, status_code=401
+    )
+
+
+def _back(path: str, message: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?msg={quote(message)}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _checked(request: Request, session: Session, csrf_token: str) -> Principal:
+    principal = _principal(request, session)
+    if principal is None:
+        raise AccessDeniedError("please sign in again: send /web to the bot")
+    if not principal.csrf_token or csrf_token != principal.csrf_token:
+        raise AccessDeniedError("the form expired; reload the page and try again")
+    return principal
+
+
+def _db(request: Request) -> Any:
+    return transaction(request.app.state.sessions)
+
+
+@router.get("/vendor/plotly.min.js")
+def plotly_bundle() -> FileResponse:
+    """plotly.js from the installed plotly package: charts need nothing from the internet."""
+    return FileResponse(
+        PLOTLY_JS, media_type="application/javascript", headers={"Cache-Control": "max-age=86400"}
+    )
+
+
+# ---------------------------------------------------------------- overview
+
+
+@router.get("", response_class=HTMLResponse)
+def overview(request: Request) -> Response:
+    """Adoption, reach, vision exposure, the resistance heatmap, lights and trends."""
+    settings = _settings(request)
+    with _db(request) as session:
+        principal = _principal(request, session)
+        if principal is None:
+            return _sign_in_page(request)
+        data = build_overview(
+            session=session, principal=principal, surveys=survey_definitions(settings), rules=survey_rules(settings),
+            vision_target=settings.vision_target_exposures,
+        )  # fmt: skip
+    t = console_text(_language(request))
+    heatmap = None
+    if data.heatmap_units:
+        figure = go.Figure(
+            go.Heatmap(
+                z=data.heatmap_means, x=data.heatmap_dimensions, y=data.heatmap_units, zmin=1, zmax=5,
+                colorscale=[[0, "#2e9e44"], [0.5, "#e8b500"], [1, "#d62828"]], colorbar={"title": {"text": t["mean"]}},
+                hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>",
+            )
+        )  # fmt: skip
+        figure.update_layout(
+            margin={"l": 120, "r": 20, "t": 10, "b": 40}, height=120 + 40 * len(data.heatmap_units)
+        )
+        heatmap = figure.to_json()
+    trend = go.Figure()
+    for colour, counts in data.trend_lights.items():
+        trend.add_bar(x=data.trend_weeks, y=counts, name=colour, marker_color=LIGHT_COLOURS[colour])
+    trend.add_scatter(
+        x=data.trend_weeks,
+        y=data.trend_questions,
+        name=t["trend_questions"],
+        yaxis="y2",
+        mode="lines+markers",
+    )
+    trend.update_layout(
+        barmode="stack", height=320, margin={"l": 40, "r": 40, "t": 10, "b": 40},
+        yaxis2={"overlaying": "y", "side": "right"}, legend={"orientation": "h"},
+    )  # fmt: skip
+    return _page(
+        request,
+        "overview",
+        principal,
+        {"data": data, "heatmap": heatmap, "trend": trend.to_json(), "colours": LIGHT_COLOURS},
+    )
+
+
+# ---------------------------------------------------------------- knowledge and gaps
+
+
+def _gaps_for(session: Session, principal: Principal) -> list[Any]:
+    query = (
+        select(AskedQuestion)
+        .where(AskedQuestion.status == "open")
+        .order_by(AskedQuestion.asked_at.desc())
+        .limit(500)
+    )
+    if not principal.is_admin:
+        query = query.where(
+            AskedQuestion.person_id.in_(
+                select(Membership.person_id).where(Membership.unit_id.in_(principal.unit_ids))
+            )
+        )
+    return group_gaps(session.scalars(query).all())
+
+
+@router.get("/knowledge", response_class=HTMLResponse)
+async def knowledge(request: Request, q: str | None = None, job: str | None = None) -> Response:
+    """Upload, re-index with progress, documents, try a question, and the gaps queue."""
+    core = request.app.state.core
+
+    def load() -> tuple[Principal | None, list[Any]]:
+        with _db(request) as session:
+            principal = _principal(request, session)
+            return principal, (_gaps_for(session, principal) if principal else [])
+
+    principal, gaps = await run_in_threadpool(load)
+    if principal is None:
+        return _sign_in_page(request)
+    tried = await run_in_threadpool(core.answerer.answer, q[:2000]) if q and q.strip() else None
+    return _page(
+        request, "knowledge", principal,
+        {"folders": FOLDERS, "documents": documents(core), "tried": tried, "q": q or "", "job": (job or "")[:32], "gaps": gaps},
+    )  # fmt: skip
+
+
+@router.post("/knowledge/upload")
+def upload(
+    request: Request, csrf_token: Annotated[str, Form()], folder: Annotated[str, Form()], file: UploadFile
+) -> Response:
+    """Add a file to the library (admins), then index it in the background."""
+    settings = _settings(request)
+    try:
+        with _db(request) as session:
+            _checked(request, session, csrf_token).require_admin()
+        added = add_file(
+            knowledge_dir=settings.knowledge_dir, folder=folder, filename=file.filename or "",
+            content=file.file.read(settings.max_file_bytes + 1), max_bytes=settings.max_file_bytes,
+        )  # fmt: skip
+    except ChangebotError as exc:
+        return _back("/console/knowledge", str(exc))
+    jobs: IngestJobs = request.app.state.ingest_jobs
+    job = jobs.start([added.path])
+    return RedirectResponse(
+        f"/console/knowledge?job={job.id}&msg={quote(added.source)}", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.post("/knowledge/reindex")
+def reindex(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
+    """Re-read the whole library (admins)."""
+    try:
+        with _db(request) as session:
+            _checked(request, session, csrf_token).require_admin()
+    except ChangebotError as exc:
+        return _back("/console/knowledge", str(exc))
+    jobs: IngestJobs = request.app.state.ingest_jobs
+    return RedirectResponse(
+        f"/console/knowledge?job={jobs.start().id}", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.post("/gaps/{question_id}")
+def answer_gap(
+    request: Request,
+    question_id: int,
+    csrf_token: Annotated[str, Form()],
+    reply: Annotated[str, Form()],
+    save_faq: Annotated[bool, Form()] = False,
+) -> Response:
+    """Answer an open question: it reaches the asker; optionally it becomes a FAQ at once."""
+    settings = _settings(request)
+    saved = None
+    try:
+        with _db(request) as session:
+            principal = _checked(request, session, csrf_token)
+            responder = session.get(Person, principal.person_id) if principal.person_id else None
+            if responder is None:
+                raise AccessDeniedError("please sign in again")
+            question = reply_to_question(
+                session=session, question_id=question_id, responder=responder, reply=reply
+            )
+            asker = session.get(Person, question.person_id) if question.person_id else None
+            if asker is not None and asker.telegram_id is not None:
+                language = asker.language if asker.language in REPLY_FOR_ASKER else "zh-Hans"
+                create_broadcast(
+                    session=session,
+                    text=REPLY_FOR_ASKER[language].format(question=question.text[:200], name=responder.name, reply=question.reply),
+                    selectors=[f"person:{asker.id}"], created_by=responder,
+                )  # fmt: skip
+            if save_faq:
+                saved = save_reply_as_faq(
+                    session=session,
+                    question_id=question_id,
+                    responder=responder,
+                    knowledge_dir=settings.knowledge_dir,
+                )
+    except ChangebotError as exc:
+        return _back("/console/knowledge", str(exc))
+    if saved is not None:
+        jobs: IngestJobs = request.app.state.ingest_jobs
+        return RedirectResponse(
+            f"/console/knowledge?job={jobs.start([saved]).id}&msg=FAQ", status_code=status.HTTP_303_SEE_OTHER
+        )
+    return _back("/console/knowledge", "✓")
+
+
+# ---------------------------------------------------------------- broadcasts
+
+
+@router.get("/broadcasts", response_class=HTMLResponse)
+def broadcasts(request: Request) -> Response:
+    """Recent broadcasts with their figures, and a form to send or schedule one."""
+    with _db(request) as session:
+        principal = _principal(request, session)
+        if principal is None:
+            return _sign_in_page(request)
+        rows = []
+        for broadcast in list_broadcasts(session=session, limit=100):
+            units = parse_audience(broadcast.audience).units
+            ids = [session.scalar(select(Unit.id).where(Unit.name == name)) for name in units]
+            mine = (
+                principal.is_admin
+                or broadcast.created_by_id == principal.person_id
+                or (bool(ids) and all(principal.can_manage(i) for i in ids))
+            )
+            if mine:
+                rows.append((broadcast, broadcast_status(session=session, broadcast_id=broadcast.id)))
+        return _page(request, "broadcasts", principal, {"rows": rows})
+
+
+@router.post("/broadcasts")
+def compose(
+    request: Request,
+    csrf_token: Annotated[str, Form()],
+    text: Annotated[str, Form()],
+    audience: Annotated[str, Form()] = "",
+    send_at: Annotated[str, Form()] = "",
+    must_read: Annotated[bool, Form()] = False,
+) -> Response:
+    """Send or schedule (managers: to their own units)."""
+    selectors = [line.strip() for line in audience.splitlines() if line.strip()]
+    try:
+        when = datetime.fromisoformat(send_at) if send_at.strip() else None
+    except ValueError:
+        return _back("/console/broadcasts", f"send time: not a date and time: {send_at!r}")
+    try:
+        with _db(request) as session:
+            principal = _checked(request, session, csrf_token)
+            parsed = parse_audience(selectors)
+            if not principal.is_admin:
+                if not parsed.units:
+                    raise AccessDeniedError("managers send to their own units: add unit:NAME")
+                for name in parsed.units:
+                    principal.require_unit(get_unit(session=session, name=name).id)
+            if when is not None and when.tzinfo is None:
+                when = when.astimezone()  # the browser's field has no zone: the server's local time
+            author = session.get(Person, principal.person_id) if principal.person_id else None
+            broadcast = create_broadcast(
+                session=session,
+                text=text,
+                selectors=selectors,
+                send_at=when,
+                must_read=must_read,
+                created_by=author,
+            )
+            done = f"#{broadcast.id}"
+    except ChangebotError as exc:
+        return _back("/console/broadcasts", str(exc))
+    return _back("/console/broadcasts", done)
+
+
+@router.post("/broadcasts/{broadcast_id}/cancel")
+def cancel(request: Request, broadcast_id: int, csrf_token: Annotated[str, Form()]) -> Response:
+    """Cancel a scheduled broadcast (its author or an admin)."""
+    try:
+        with _db(request) as session:
+            principal = _checked(request, session, csrf_token)
+            person = session.get(Person, principal.person_id) if principal.person_id else None
+            cancel_broadcast(session=session, broadcast_id=broadcast_id, by=person)
+    except ChangebotError as exc:
+        return _back("/console/broadcasts", str(exc))
+    return _back("/console/broadcasts", f"#{broadcast_id} ✓")
+
+
+# ---------------------------------------------------------------- surveys
+
+
+@router.get("/surveys", response_class=HTMLResponse)
+def surveys(request: Request, wave: int | None = None) -> Response:
+    """Waves with response rates, a form to launch one, and a closed wave's results."""
+    settings = _settings(request)
+    with _db(request) as session:
+        principal = _principal(request, session)
+        if principal is None:
+            return _sign_in_page(request)
+        library = survey_definitions(settings)
+        names = {unit.name: unit.id for _, unit in unit_tree(session=session)}
+        listed = []
+        for row in waves(session=session, limit=100):
+            units = parse_audience(row.audience).units
+            if principal.is_admin or (units and all(principal.can_manage(names.get(u)) for u in units)):
+                listed.append(wave_status(session=session, wave=row))
+        results = None
+        if wave is not None and any(item["wave"] == wave for item in listed):
+            chosen = get_wave(session=session, wave_id=wave)
+            survey = library.get(chosen.survey_id)
+            if chosen.status == "closed" and survey is not None:
+                groups = wave_results(
+                    session=session, wave=chosen, survey=survey, rules=survey_rules(settings)
+                )
+                results = results_as_dict(
+                    [
+                        g
+                        for g in groups
+                        if principal.can_manage(names.get(g.unit)) or (g.unit == "*" and principal.is_admin)
+                    ]
+                )
+        return _page(
+            request,
+            "surveys",
+            principal,
+            {"library": library, "waves": listed, "results": results, "chosen": wave},
+        )
+
+
+@router.post("/surveys")
+def launch(
+    request: Request,
+    csrf_token: Annotated[str, Form()],
+    survey: Annotated[str, Form()],
+    audience: Annotated[str, Form()] = "",
+    hours: Annotated[float, Form()] = 72.0,
+) -> Response:
+    """Open a wave now (managers: to their own units)."""
+    settings = _settings(request)
+    selectors = [line.strip() for line in audience.splitlines() if line.strip()]
+    try:
+        definition = survey_definitions(settings).get(survey)
+        if definition is None:
+            raise InvalidInputError(f"no survey {survey!r}")
+        with _db(request) as session:
+            principal = _checked(request, session, csrf_token)
+            parsed = parse_audience(selectors)
+            if not principal.is_admin:
+                if not parsed.units:
+                    raise AccessDeniedError("managers survey their own units: add unit:NAME")
+                for name in parsed.units:
+                    principal.require_unit(get_unit(session=session, name=name).id)
+            now = utc_now()
+            created = launch_wave(
+                session=session, survey=definition, closes_at=now + timedelta(hours=max(1.0, min(hours, 24 * 60))),
+                selectors=selectors, now=now,
+                reminder_before_close=timedelta(hours=settings.survey_reminder_hours_before_close) or None,
+                created_by=session.get(Person, principal.person_id) if principal.person_id else None,
+            )  # fmt: skip
+            done = f"#{created.id}: {created.invited}"
+    except ChangebotError as exc:
+        return _back("/console/surveys", str(exc))
+    return _back("/console/surveys", done)
+
+
+# ---------------------------------------------------------------- people
+
+
+@router.get("/people", response_class=HTMLResponse)
+def people(request: Request) -> Response:
+    """The unit tree with head counts, and invite codes."""
+    with _db(request) as session:
+        principal = _principal(request, session)
+        if principal is None:
+            return _sign_in_page(request)
+        counts: dict[int, int] = {}
+        for (unit_id,) in session.execute(select(Membership.unit_id)).all():
+            counts[unit_id] = counts.get(unit_id, 0) + 1
+        tree = [
+            (depth, unit, counts.get(unit.id, 0))
+            for depth, unit in unit_tree(session=session)
+            if principal.can_manage(unit.id)
+        ]
+        return _page(
+            request, "people", principal, {"tree": tree, "roles": [Role.STAFF.value, Role.MANAGER.value]}
+        )
+
+
+@router.post("/people/invite")
+def invite(
+    request: Request,
+    csrf_token: Annotated[str, Form()],
+    unit: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    uses: Annotated[int, Form()] = 1,
+) -> Response:
+    """Create an invite code for one of your units."""
+    settings = _settings(request)
+    try:
+        with _db(request) as session:
+            principal = _checked(request, session, csrf_token)
+            principal.require_unit(get_unit(session=session, name=unit).id)
+            creator = session.get(Person, principal.person_id) if principal.person_id else None
+            code = create_invite(
+                session=session, unit_name=unit, role=Role(role), uses=uses, created_by=creator
+            ).code
+    except (ChangebotError, ValueError) as exc:
+        return _back("/console/people", str(exc))
+    link = invite_link(code=code, bot_username=settings.telegram_bot_username)
+    return _back("/console/people", f"{code}" + (f" · {link}" if link else ""))

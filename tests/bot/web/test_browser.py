@@ -1,0 +1,176 @@
+"""The console and the web chat in a real browser (Debian's headless Chromium driven by Playwright,
+no browser download): sign in with a link, ask in the web chat and see sources, upload a FAQ sheet and
+find its answer, compose and schedule a broadcast, see the heatmap on the overview. Screenshots go to
+test-output/browser/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from bot.access.service import create_sign_in_link
+from bot.answering.factory import KnowledgeCore
+from bot.broadcasts.models import Broadcast
+from bot.config import Settings
+from bot.people.models import Membership, Person, Role
+from bot.people.service import add_unit
+from bot.storage.base import utc_now
+from bot.storage.database import transaction
+from bot.surveys.waves import close_wave, launch_wave, record_answer
+from bot.web.app import create_app
+from tests.bot.surveys.test_waves_and_results import PULSE
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[3] / "test-output" / "browser"
+FAQ_CSV = "question,answer,lang\n仓库消防演练多久一次？,每季度一次，由店长组织，记录交区域安全员。,zh-Hans\n"
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("browser tests need Debian's chromium: `.ci/run` installs it")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def server(settings: Settings, ingested: KnowledgeCore) -> Iterator[tuple[str, object]]:
+    app = create_app(settings, core=ingested, run_scheduler=False)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    runner = uvicorn.Server(config)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not runner.started:
+        assert time.monotonic() < deadline, "the web app did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        runner.should_exit = True
+        thread.join(timeout=10)
+
+
+def _seed(app: object) -> str:
+    """An admin, a store of six who answered a closed pulse; returns a sign-in link secret."""
+    sessions = app.state.sessions  # type: ignore[attr-defined]
+    with transaction(sessions) as session:
+        add_unit(session=session, name="华东区")
+        store = add_unit(session=session, name="华东区-12号店", parent="华东区")
+        staff = []
+        for n in range(6):
+            person = Person(telegram_id=100 + n, name=f"店员{n}")
+            session.add(person)
+            session.flush()
+            session.add(Membership(person_id=person.id, unit_id=store.id, role=Role.STAFF.value))
+            staff.append(person)
+        now = utc_now()
+        wave = launch_wave(
+            session=session,
+            survey=PULSE,
+            closes_at=now + timedelta(days=1),
+            selectors=["unit:华东区"],
+            now=now,
+        )
+        for n, person in enumerate(staff):
+            for question in PULSE.questions:
+                value = (2 + n % 3) if question.type == "likert" else None
+                record_answer(
+                    session=session,
+                    survey=PULSE,
+                    wave_id=wave.id,
+                    person=person,
+                    question_id=question.id,
+                    value=value,
+                    now=now,
+                )
+        close_wave(session=session, wave=wave)
+        admin = Person(telegram_id=1, name="变革办", is_admin=True)
+        session.add(admin)
+        session.flush()
+        return create_sign_in_link(session=session, person=admin)
+
+
+def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: Settings) -> None:
+    base, app = server
+    shutil.copytree(
+        Path(__file__).resolve().parents[3] / "knowledge" / "surveys", settings.knowledge_dir / "surveys"
+    )
+    secret = _seed(app)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        page = browser.new_page(locale="zh-CN", viewport={"width": 1200, "height": 900})
+        errors: list[str] = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        try:
+            # Staff: the web chat answers with sources.
+            page.goto(f"{base}/")
+            page.fill("#question", "培训要多久？")
+            page.click("button[type=submit]")
+            page.wait_for_selector("#log li .sources, #log li ol, #log li a", timeout=15000)
+            assert "90" in page.inner_text("#log")
+            page.screenshot(path=str(SHOTS / "web-chat.png"), full_page=True)
+
+            # A manager signs in with the link from the bot.
+            page.goto(f"{base}/auth/link?token={secret}")
+            page.wait_for_url(f"{base}/console")
+            assert "变革控制台" in page.title()
+            page.wait_for_selector("#heatmap .main-svg", timeout=15000)  # plotly drew the heatmap
+            assert not errors, errors
+            assert "华东区-12号店" in page.inner_text("#heatmap")
+            page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
+
+            # Upload a FAQ sheet, watch the index, and find its answer.
+            page.goto(f"{base}/console/knowledge")
+            sheet = SHOTS / "仓库安全.csv"
+            sheet.write_text(FAQ_CSV, encoding="utf-8")
+            page.select_option("#upload select[name=folder]", "faqs")
+            page.set_input_files("#upload input[type=file]", str(sheet))
+            page.click("#upload button")
+            page.wait_for_selector("#progress[data-state=done]", timeout=30000)
+            page.fill("#try input[name=q]", "仓库消防演练多久一次？")
+            page.click("#try button")
+            page.wait_for_selector("#tried")
+            assert "每季度一次" in page.inner_text("#tried") and "仓库安全.csv" in page.inner_text("#tried")
+            page.screenshot(path=str(SHOTS / "knowledge.png"), full_page=True)
+
+            # Compose and schedule a broadcast.
+            page.goto(f"{base}/console/broadcasts")
+            page.fill("#compose textarea[name=text]", "本周成功故事：12号店排班省时两小时")
+            page.fill("#compose textarea[name=audience]", "unit:华东区")
+            page.fill("#compose input[name=send_at]", "2099-01-05T09:00")
+            page.click("#compose button")
+            page.wait_for_selector(".flash")
+            assert "本周成功故事" in page.inner_text("#broadcasts") and "scheduled" in page.inner_text(
+                "#broadcasts"
+            )
+            page.screenshot(path=str(SHOTS / "broadcasts.png"), full_page=True)
+
+            page.goto(f"{base}/console/surveys")
+            page.click("#waves a")
+            page.wait_for_selector("#results")
+            assert "cognitive" in page.inner_text("#results")
+            page.screenshot(path=str(SHOTS / "surveys.png"), full_page=True)
+        finally:
+            browser.close()
+    with app.state.sessions() as session:  # type: ignore[attr-defined]
+        scheduled = session.scalars(select(Broadcast).where(Broadcast.kind == "message")).one()
+        assert scheduled.status == "scheduled" and scheduled.send_at.year == 2099
