@@ -208,6 +208,11 @@ class Settings(BaseSettings):
     # --- web
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    web_chat_open: bool = Field(
+        False,
+        description="Let anyone reaching the web app ask without signing in (an intranet kiosk); "
+        "otherwise staff join with an invite code or a /web link.",
+    )
     public_url: str | None = Field(
         None,
         description="Address people reach the web app at (for sign-in links), e.g. https://change.example.com; "

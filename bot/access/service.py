@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.access.models import ApiToken, SignInLink, WebSession
 from bot.errors import ChangebotError, InvalidInputError, NotFoundError
 from bot.people.models import Person, Unit
-from bot.people.service import managed_units, unit_and_descendants
+from bot.people.service import is_member, managed_units, unit_and_descendants
 from bot.storage.base import utc_now
 
 LINK_LIFETIME = timedelta(minutes=15)
@@ -84,9 +84,10 @@ def may_use_console(session: Session, person: Person) -> bool:
 
 
 def create_sign_in_link(*, session: Session, person: Person, now: datetime | None = None) -> str:
-    """A one-time secret for ``person`` (returned once; only its hash is kept)."""
-    if not may_use_console(session, person):
-        raise AccessDeniedError("the console is for managers and admins")
+    """A one-time secret for ``person`` (returned once; only its hash is kept). Managers land in the
+    console, staff in the web chat."""
+    if not person.active or not is_member(person):
+        raise AccessDeniedError("join a unit first")
     secret = _secret()
     session.add(
         SignInLink(
@@ -125,15 +126,46 @@ def redeem_sign_in_link(*, session: Session, secret: str, now: datetime | None =
             "this sign-in link is not valid any more: ask the bot for a new one with /web"
         )
     person = session.get(Person, link.person_id)
-    if person is None or not may_use_console(session, person):
-        raise AccessDeniedError("the console is for managers and admins")
+    if person is None or not person.active or not is_member(person):
+        raise AccessDeniedError("this account can no longer sign in")
+    return open_session(session=session, person=person, now=now)
+
+
+def open_session(*, session: Session, person: Person, now: datetime | None = None) -> NewSession:
+    """A browser session for ``person`` (the cookie and CSRF token are shown once)."""
     cookie, csrf = _secret(), _secret()
-    expires = now + SESSION_LIFETIME
+    expires = (now or utc_now()) + SESSION_LIFETIME
     session.add(
         WebSession(token_hash=_hash(cookie), person_id=person.id, csrf_token=csrf, expires_at=expires)
     )
     session.flush()
     return NewSession(cookie=cookie, csrf_token=csrf, expires_at=expires)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatUser:
+    """Whoever is signed in to the web chat (staff or managers)."""
+
+    person_id: int
+    language: str
+    csrf_token: str
+    manages: bool
+
+
+def chat_user(*, session: Session, cookie: str, now: datetime | None = None) -> ChatUser:
+    """The member behind a session cookie, for the web chat; ``AccessDeniedError`` otherwise."""
+    row = session.scalar(select(WebSession).where(WebSession.token_hash == _hash(cookie)))
+    if row is None or row.revoked_at is not None or row.expires_at <= (now or utc_now()):
+        raise AccessDeniedError("please sign in again")
+    person = session.get(Person, row.person_id)
+    if person is None or not person.active or not is_member(person):
+        raise AccessDeniedError("this account can no longer sign in")
+    return ChatUser(
+        person_id=person.id,
+        language=person.language,
+        csrf_token=row.csrf_token,
+        manages=may_use_console(session, person),
+    )
 
 
 def session_principal(*, session: Session, cookie: str, now: datetime | None = None) -> Principal:

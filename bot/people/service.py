@@ -141,13 +141,15 @@ class Joined:
     already_member: bool
 
 
-def redeem_invite(*, session: Session, code: str, telegram_id: int, name: str, language: str) -> Joined:
+def redeem_invite(
+    *, session: Session, code: str, telegram_id: int | None, name: str, language: str
+) -> Joined:
     """Join the unit behind ``code``; raises ``InvalidInputError`` for an unknown, used-up or expired code.
 
     Args:
         session: an open session; the caller commits.
         code: the invite code as typed.
-        telegram_id: the joining person's Telegram user id.
+        telegram_id: the joining person's Telegram user id; None for someone joining the web chat.
         name: their display name.
         language: their language (zh-Hans, zh-Hant, en).
     """
@@ -156,7 +158,11 @@ def redeem_invite(*, session: Session, code: str, telegram_id: int, name: str, l
         raise InviteRejectedError("unknown", "unknown invite code")
     if invite.expires_at <= utc_now():
         raise InviteRejectedError("expired", "this invite code has expired")
-    person = session.scalars(select(Person).where(Person.telegram_id == telegram_id)).first()
+    person = (
+        session.scalars(select(Person).where(Person.telegram_id == telegram_id)).first()
+        if telegram_id is not None
+        else None
+    )
     if person is None:
         person = Person(telegram_id=telegram_id, name=name[:200], language=language)
         session.add(person)

@@ -458,6 +458,11 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hant": "開啟變革控制台（15 分鐘內有效，只能用一次，請勿轉傳）：\n{url}",
         "en": "Open the change console (valid for 15 minutes, once; don't forward it):\n{url}",
     },
+    "web_chat_link": {
+        "zh-Hans": "在浏览器里提问（15 分钟内有效，只能用一次，不要转发）：\n{url}",
+        "zh-Hant": "在瀏覽器裡提問（15 分鐘內有效，只能用一次，請勿轉傳）：\n{url}",
+        "en": "Ask in your browser (valid for 15 minutes, once; don't forward it):\n{url}",
+    },
 }
 
 

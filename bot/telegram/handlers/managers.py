@@ -153,7 +153,7 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def web(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/web: a one-time sign-in link to the console (managers and admins, private chats only)."""
+    """/web: a one-time sign-in link: managers to the console, staff to the web chat (private chats only)."""
     message = update.effective_message
     if message is None:
         return
@@ -161,15 +161,12 @@ async def web(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with transaction(app.sessions) as session:
         person = member(session, update)
         language = language_of(update, person)
-        if (
-            person is None
-            or message.chat.type != "private"
-            or not managed_units(session=session, person=person)
-        ):
-            reply = text("managers_only", language)
+        if person is None or message.chat.type != "private":
+            reply = text("need_code", language)
         else:
             secret = create_sign_in_link(session=session, person=person)
-            reply = text("web_link", language, url=f"{app.settings.base_url}/auth/link?token={secret}")
+            key = "web_link" if managed_units(session=session, person=person) else "web_chat_link"
+            reply = text(key, language, url=f"{app.settings.base_url}/auth/link?token={secret}")
     await message.reply_text(reply, disable_web_page_preview=True)
 
 

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
+from bot.access.service import AccessDeniedError, ChatUser, chat_user
+from bot.broadcasts.service import create_broadcast
+from bot.config import Settings
 from bot.errors import KnowledgeUnavailableError
-from bot.questions.service import record_question
+from bot.people.models import Person
+from bot.questions.gaps import escalate
+from bot.questions.models import AskedQuestion
+from bot.questions.service import record_feedback, record_question
+from bot.questions.wording import QUESTION_FOR_MANAGER
 from bot.web.deps import CoreDep, SessionDep
+from bot.web.routes.api_common import IdPath
+from bot.web.security import CSRF_HEADER, SESSION_COOKIE
 
 router = APIRouter(prefix="/api", tags=["answers"])
 
@@ -49,14 +60,77 @@ class AnswerPublic(BaseModel):
     question_id: int | None = None
 
 
+def _chat_user(request: Request, session: Session, *, changing: bool) -> ChatUser | None:
+    """The signed-in member (checked CSRF on changes); None when the chat is open and nobody signed in."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    settings: Settings = request.app.state.settings
+    if not cookie:
+        if settings.web_chat_open and not changing:
+            return None
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="join with your invite code first")
+    try:
+        user = chat_user(session=session, cookie=cookie)
+    except AccessDeniedError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=str(exc)) from exc
+    if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), user.csrf_token):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="missing or wrong CSRF token")
+    return user
+
+
 @router.post("/ask", response_model=AnswerPublic)
-async def ask(body: AskRequest, core: CoreDep, session: SessionDep) -> dict[str, Any]:
-    """Answer a question from the knowledge library; unanswered ones are recorded for the change team."""
+async def ask(body: AskRequest, request: Request, core: CoreDep, session: SessionDep) -> dict[str, Any]:
+    """Answer a question from the knowledge library; unanswered ones are recorded for the change team.
+
+    Staff sign in first (invite code or a /web link) unless ``CHANGEBOT_WEB_CHAT_OPEN`` is set."""
+    user = await run_in_threadpool(_chat_user, request, session, changing=False)
     try:
         answer = await run_in_threadpool(core.answerer.answer, body.question, language=body.language)
     except KnowledgeUnavailableError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
     question_id = None
     if answer.kind != "empty":
-        question_id = record_question(session=session, answer=answer, channel="web").id
+        question_id = record_question(
+            session=session, answer=answer, channel="web", person_id=user.person_id if user else None
+        ).id
     return {**answer.to_json(), "language": answer.language, "note": answer.note, "question_id": question_id}
+
+
+class FeedbackIn(BaseModel):
+    """The asker's verdict on an answer."""
+
+    verdict: Literal["helpful", "not_helpful"]
+
+
+@router.post("/questions/{question_id}/feedback")
+def feedback(question_id: IdPath, body: FeedbackIn, request: Request, session: SessionDep) -> dict[str, str]:
+    """Helpful or not, on one's own answer; "not helpful" reopens the question for the change team."""
+    user = _chat_user(request, session, changing=True)
+    assert user is not None  # noqa: S101  (changes always need a signed-in member)
+    question = record_feedback(
+        session=session, question_id=question_id, person_id=user.person_id, verdict=body.verdict
+    )
+    return {"status": question.status, "feedback": question.feedback or ""}
+
+
+@router.post("/questions/{question_id}/escalate")
+def ask_a_person(question_id: IdPath, request: Request, session: SessionDep) -> dict[str, int]:
+    """Pass one's own question to the nearest managers; they hear of it through the bot."""
+    user = _chat_user(request, session, changing=True)
+    assert user is not None  # noqa: S101
+    managers = escalate(session=session, question_id=question_id, asker_id=user.person_id)
+    question = session.get(AskedQuestion, question_id)
+    asker = session.get(Person, user.person_id)
+    by_language: dict[str, list[int]] = {}
+    for manager in managers:
+        by_language.setdefault(
+            manager.language if manager.language in QUESTION_FOR_MANAGER else "zh-Hans", []
+        ).append(manager.id)
+    for language, ids in by_language.items():
+        create_broadcast(
+            session=session,
+            text=QUESTION_FOR_MANAGER[language].format(
+                asker=asker.name if asker else "", question=question.text[:300] if question else ""
+            ),
+            selectors=[f"person:{person_id}" for person_id in ids],
+        )
+    return {"notified": len(managers)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from bot.access.service import AccessDeniedError, end_session, redeem_sign_in_link
+from bot.access.service import AccessDeniedError, chat_user, end_session, redeem_sign_in_link
 from bot.config import Settings
 from bot.web.deps import SessionDep
 from bot.web.security import SESSION_COOKIE, PrincipalDep
@@ -21,7 +21,8 @@ def follow_sign_in_link(token: str, request: Request, session: SessionDep) -> Re
         opened = redeem_sign_in_link(session=session, secret=token[:200])
     except AccessDeniedError as exc:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=str(exc)) from exc
-    response = RedirectResponse("/console", status_code=status.HTTP_303_SEE_OTHER)
+    manager = chat_user(session=session, cookie=opened.cookie).manages
+    response = RedirectResponse("/console" if manager else "/", status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         SESSION_COOKIE,
         opened.cookie,

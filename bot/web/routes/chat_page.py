@@ -3,19 +3,78 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
+from bot.access.service import AccessDeniedError, ChatUser, chat_user, open_session
+from bot.config import Settings
+from bot.errors import InvalidInputError
+from bot.people.service import redeem_invite
+from bot.web.deps import SessionDep
 from bot.web.i18n import pick_language, ui_text
+from bot.web.security import SESSION_COOKIE
 
 router = APIRouter(tags=["pages"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
 
+def _user(request: Request, session: Session) -> ChatUser | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        return chat_user(session=session, cookie=cookie)
+    except AccessDeniedError:
+        return None
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def chat_page(request: Request, lang: str | None = None) -> HTMLResponse:
-    """Render the chat in the browser's language (or ``?lang=``)."""
-    language = pick_language(query=lang, accept_language=request.headers.get("accept-language", ""))
-    return templates.TemplateResponse(request, "chat.html", {"lang": language, "t": ui_text(language)})
+def chat_page(
+    request: Request, session: SessionDep, lang: str | None = None, error: str | None = None
+) -> HTMLResponse:
+    """The chat in the browser's language (or ``?lang=``); staff who have not joined see the join form."""
+    user = _user(request, session)
+    language = pick_language(
+        query=lang or (user.language if user else None),
+        accept_language=request.headers.get("accept-language", ""),
+    )
+    settings: Settings = request.app.state.settings
+    if user is None and not settings.web_chat_open:
+        return templates.TemplateResponse(
+            request, "join.html", {"lang": language, "t": ui_text(language), "error": (error or "")[:200]}
+        )
+    return templates.TemplateResponse(
+        request,
+        "chat.html",
+        {"lang": language, "t": ui_text(language), "csrf": user.csrf_token if user else ""},
+    )
+
+
+@router.post("/chat/join", include_in_schema=False)
+def join(
+    request: Request,
+    session: SessionDep,
+    code: Annotated[str, Form(max_length=64)],
+    name: Annotated[str, Form(max_length=200)] = "",
+) -> RedirectResponse:
+    """Join a unit with an invite code, in the browser; the session cookie keeps you signed in."""
+    settings: Settings = request.app.state.settings
+    language = pick_language(query=None, accept_language=request.headers.get("accept-language", ""))
+    try:
+        joined = redeem_invite(
+            session=session, code=code, telegram_id=None, name=name.strip() or "web", language=language
+        )
+    except InvalidInputError as exc:
+        return RedirectResponse(f"/?error={quote(str(exc))}", status_code=status.HTTP_303_SEE_OTHER)
+    opened = open_session(session=session, person=joined.person)
+    response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        SESSION_COOKIE, opened.cookie, expires=opened.expires_at, httponly=True, samesite="lax",
+        secure=settings.cookies_secure, path="/",
+    )  # fmt: skip
+    return response

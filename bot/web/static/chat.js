@@ -14,6 +14,41 @@
     return item;
   }
 
+  function post(path, body) {
+    return fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf || "" },
+      body: JSON.stringify(body || {}),
+    });
+  }
+
+  // The same three buttons as in Telegram, for signed-in staff.
+  function addButtons(item, data) {
+    if (!root.dataset.csrf || !data.question_id) return;
+    const bar = document.createElement("div");
+    bar.className = "feedback";
+    const choices = data.answered
+      ? [["helpful", root.dataset.helpful], ["not_helpful", root.dataset.notHelpful], ["person", root.dataset.askPerson]]
+      : [["person", root.dataset.askPerson]];
+    choices.forEach(function (choice) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.choice = choice[0];
+      button.textContent = choice[1];
+      button.addEventListener("click", async function () {
+        bar.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+        const path = "/api/questions/" + data.question_id + (choice[0] === "person" ? "/escalate" : "/feedback");
+        const response = await post(path, choice[0] === "person" ? {} : { verdict: choice[0] });
+        const note = document.createElement("span");
+        note.className = "badge";
+        note.textContent = response.ok ? (choice[0] === "person" ? root.dataset.escalated : root.dataset.thanks) : root.dataset.error;
+        bar.appendChild(note);
+      });
+      bar.appendChild(button);
+    });
+    item.appendChild(bar);
+  }
+
   function showAnswer(item, data) {
     item.textContent = data.answer;
     if (data.note) {
@@ -28,6 +63,7 @@
       badge.className = "badge";
       badge.textContent = root.dataset.unanswered;
       item.appendChild(badge);
+      addButtons(item, data);
       return;
     }
     if (data.sources && data.sources.length) {
@@ -41,6 +77,7 @@
       });
       item.appendChild(list);
     }
+    addButtons(item, data);
   }
 
   form.addEventListener("submit", async function (event) {
@@ -53,12 +90,8 @@
     button.disabled = true;
     const pending = add("bot", root.dataset.thinking);
     try {
-      const response = await fetch("/api/ask", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        // No language sent: the answer follows the language the question is written in.
-        body: JSON.stringify({ question: question }),
-      });
+      // No language sent: the answer follows the language the question is written in.
+      const response = await post("/api/ask", { question: question });
       if (!response.ok) throw new Error(String(response.status));
       showAnswer(pending, await response.json());
     } catch (error) {

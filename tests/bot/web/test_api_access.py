@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.access.service import AccessDeniedError, create_sign_in_link
+from bot.access.service import create_sign_in_link
 from bot.people.models import Person
 from bot.rollout.models import UnitWeek
 from bot.storage.base import utc_now
@@ -25,11 +25,17 @@ def test_sign_in_links_are_single_use_expiring_and_for_managers(world: World) ->
         staff = session.get(Person, world.ids["staff"])
         region = session.get(Person, world.ids["region"])
         assert staff is not None and region is not None
-        with pytest.raises(AccessDeniedError):
-            create_sign_in_link(session=session, person=staff)
+        staff_secret = create_sign_in_link(
+            session=session, person=staff
+        )  # staff: the web chat, not the console
         secret = create_sign_in_link(session=session, person=region)
         stale = create_sign_in_link(session=session, person=region, now=utc_now() - timedelta(hours=1))
-    assert client.get(f"/auth/link?token={secret}", follow_redirects=False).status_code == 303
+    staff_landing = client.get(f"/auth/link?token={staff_secret}", follow_redirects=False)
+    assert staff_landing.status_code == 303 and staff_landing.headers["location"] == "/"
+    assert client.get("/api/me").status_code == 401  # a staff session opens no console API
+    client.cookies.clear()
+    landing = client.get(f"/auth/link?token={secret}", follow_redirects=False)
+    assert landing.status_code == 303 and landing.headers["location"] == "/console"
     client.cookies.clear()
     assert client.get(f"/auth/link?token={secret}", follow_redirects=False).status_code == 403  # used
     assert client.get(f"/auth/link?token={stale}", follow_redirects=False).status_code == 403  # expired

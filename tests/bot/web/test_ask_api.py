@@ -14,7 +14,9 @@ from bot.web.app import create_app
 
 @pytest.fixture
 def client(settings: Settings, ingested: KnowledgeCore) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, core=ingested)) as test_client:
+    """The web chat open to anyone (kiosk mode); signed-in staff are tested in test_web_chat.py."""
+    open_chat = settings.model_copy(update={"web_chat_open": True})
+    with TestClient(create_app(open_chat, core=ingested)) as test_client:
         yield test_client
 
 

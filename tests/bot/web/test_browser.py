@@ -23,7 +23,8 @@ from bot.answering.factory import KnowledgeCore
 from bot.broadcasts.models import Broadcast
 from bot.config import Settings
 from bot.people.models import Membership, Person, Role
-from bot.people.service import add_unit
+from bot.people.service import add_unit, create_invite
+from bot.questions.models import AskedQuestion
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
 from bot.surveys.waves import close_wave, launch_wave, record_answer
@@ -63,8 +64,9 @@ def server(settings: Settings, ingested: KnowledgeCore) -> Iterator[tuple[str, o
         thread.join(timeout=10)
 
 
-def _seed(app: object) -> str:
-    """An admin, a store of six who answered a closed pulse; returns a sign-in link secret."""
+def _seed(app: object) -> tuple[str, str]:
+    """An admin, a store of six who answered a closed pulse; returns an admin sign-in link secret and a
+    staff invite code."""
     sessions = app.state.sessions  # type: ignore[attr-defined]
     with transaction(sessions) as session:
         add_unit(session=session, name="华东区")
@@ -100,7 +102,8 @@ def _seed(app: object) -> str:
         admin = Person(telegram_id=1, name="变革办", is_admin=True)
         session.add(admin)
         session.flush()
-        return create_sign_in_link(session=session, person=admin)
+        code = create_invite(session=session, unit_name="华东区-12号店", role=Role.STAFF, uses=5).code
+        return create_sign_in_link(session=session, person=admin), code
 
 
 def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: Settings) -> None:
@@ -108,7 +111,7 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
     shutil.copytree(
         Path(__file__).resolve().parents[3] / "knowledge" / "surveys", settings.knowledge_dir / "surveys"
     )
-    secret = _seed(app)
+    secret, code = _seed(app)
     SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_sync.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -121,12 +124,21 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: errors.append(str(error)))
         try:
-            # Staff: the web chat answers with sources.
+            # Staff: join with an invite code, then the web chat answers with sources and takes feedback.
             page.goto(f"{base}/")
+            page.fill("#join input[name=code]", "WRONG-CODE")
+            page.click("#join button")
+            page.wait_for_selector(".error")
+            page.fill("#join input[name=code]", code)
+            page.fill("#join input[name=name]", "小王")
+            page.click("#join button")
             page.fill("#question", "培训要多久？")
             page.click("button[type=submit]")
             page.wait_for_selector("#log li .sources, #log li ol, #log li a", timeout=15000)
             assert "90" in page.inner_text("#log")
+            page.click(".feedback button[data-choice=helpful]")
+            page.wait_for_selector(".feedback .badge")
+            assert "谢谢" in page.inner_text(".feedback")
             page.screenshot(path=str(SHOTS / "web-chat.png"), full_page=True)
 
             # A manager signs in with the link from the bot.
@@ -172,5 +184,7 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
         finally:
             browser.close()
     with app.state.sessions() as session:  # type: ignore[attr-defined]
+        asked = session.scalars(select(AskedQuestion)).one()
+        assert asked.channel == "web" and asked.feedback == "helpful" and asked.person_id is not None
         scheduled = session.scalars(select(Broadcast).where(Broadcast.kind == "message")).one()
         assert scheduled.status == "scheduled" and scheduled.send_at.year == 2099
