@@ -74,10 +74,11 @@ def _core(settings: Settings) -> KnowledgeCore:
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
     """Configure logging for every command."""
     try:
-        level = Settings().log_level
+        configured = Settings()
+        level, fmt = configured.log_level, configured.log_format
     except ValueError:
-        level = "INFO"  # the command itself reports the configuration error
-    configure_logging("DEBUG" if verbose else level)
+        level, fmt = "INFO", "text"  # the command itself reports the configuration error
+    configure_logging("DEBUG" if verbose else level, fmt=fmt)
 
 
 @app.command()

@@ -235,6 +235,9 @@ class Settings(BaseSettings):
         )
 
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json = one JSON object a line, for collectors."
+    )
 
     @field_validator("embedding_languages", mode="before")
     @classmethod

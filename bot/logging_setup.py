@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 
 # Chatty libraries: their INFO lines drown ours, and httpx would log request URLs (which, for the
 # Telegram Bot API, contain the bot token).
@@ -18,8 +20,33 @@ _QUIET = (
 )
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Log to stderr at ``level``; third-party libraries at WARNING."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors: time, level, logger, message (and the error)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO", *, fmt: str = "text") -> None:
+    """Log to stderr at ``level`` (``fmt`` "json" for one JSON object a line); libraries at WARNING."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "changebot", False)]:
+        root.removeHandler(old)  # configured again: replace our handler, leave others (tests, hosts) alone
+    handler = logging.StreamHandler()
+    handler.changebot = True  # type: ignore[attr-defined]
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level.upper())
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)

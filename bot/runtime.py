@@ -124,6 +124,7 @@ def build_scheduler(
                 survey_rules=survey_rules(settings),
                 surveys=surveys,
                 vision_target=settings.vision_target_exposures,
+                console_url=f"{settings.base_url}/console",
             ),
             USAGE_REMINDER_KIND: usage_reminder_action,
             **(extra_actions or {}),

@@ -198,7 +198,7 @@ def review_pack(
     if not actions:
         lines.append(words["no_actions"])
     if console_url:
-        lines += ["", words["link"].format(url=console_url.rstrip("/") + f"/review?week={week.isoformat()}")]
+        lines += ["", words["link"].format(url=console_url)]
     return ReviewPack(
         person_id=manager.id, language=language, text="\n".join(lines), open_actions=open_actions
     )

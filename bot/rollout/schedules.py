@@ -53,7 +53,7 @@ def evaluate_action(
 
 
 def review_action(
-    *, survey_rules: Rules, surveys: Mapping[str, Survey], vision_target: int
+    *, survey_rules: Rules, surveys: Mapping[str, Survey], vision_target: int, console_url: str | None = None
 ) -> ScheduleAction:
     """Every manager's pack for last week, through the sender."""
 
@@ -66,6 +66,7 @@ def review_action(
                 week=last_week(occurrence),
                 resistance=resistance,
                 vision_target=vision_target,
+                console_url=console_url,
             )
             create_broadcast(
                 session=session,

@@ -90,6 +90,7 @@ async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     session=session, surveys=app.surveys, rules=survey_rules(app.settings)
                 ),
                 vision_target=app.settings.vision_target_exposures,
+                console_url=f"{app.settings.base_url}/console",
             ).text
     await message.reply_text(reply)
 

@@ -76,7 +76,7 @@ def test_the_pack_for_a_region_manager(sessions: sessionmaker[Session]) -> None:
 
         pack = review_pack(
             session=session, manager=manager, week=WEEK, resistance={a.id: {"emotional": "high", "cognitive": "low"}},
-            vision_target=10, console_url="https://changebot.example.com",
+            vision_target=10, console_url="https://changebot.example.com/console",
         )  # fmt: skip
     text = pack.text
     assert text.startswith("📋 每周变革复盘 · 2026-11-16")
@@ -87,4 +87,4 @@ def test_the_pack_for_a_region_manager(sessions: sessionmaker[Session]) -> None:
     assert "仓库消防演练" in text and "（2 次）" in text
     assert "✅ A店加一次到店辅导（王教练）" in text and "⬜ 整理排班问题清单（李店长，2026-11-19 前）" in text
     assert pack.open_actions and pack.open_actions[0][1] == "整理排班问题清单"
-    assert "https://changebot.example.com/review?week=2026-11-16" in text
+    assert "https://changebot.example.com/console" in text
