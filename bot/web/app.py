@@ -29,6 +29,7 @@ from bot.web.routes import (
     api_common,
     api_knowledge,
     api_rollout,
+    api_stories,
     api_surveys,
     api_units,
     ask,
@@ -119,6 +120,7 @@ def create_app(
     app.include_router(api_surveys.router)
     app.include_router(api_rollout.router)
     app.include_router(api_knowledge.router)
+    app.include_router(api_stories.router)
     app.include_router(console.router)
     app.include_router(ask.router)
     app.include_router(chat_page.router)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from bot.access.service import AccessDeniedError
 from bot.answering.factory import KnowledgeCore
 from bot.broadcasts.service import create_broadcast
 from bot.errors import InvalidInputError, NotFoundError
@@ -128,6 +129,8 @@ class GapAnswerIn(BaseModel):
 def _answer_gap(
     session: Any, core: KnowledgeCore, principal: Any, question_id: int, body: GapAnswerIn
 ) -> tuple[Any, Any]:
+    if principal.via == "token" and not principal.is_admin:
+        raise AccessDeniedError("a unit's API token cannot answer as a person; sign in instead")
     responder = session.get(Person, principal.person_id) if principal.person_id else None
     if responder is None:
         raise InvalidInputError("answers come from a person: sign in, or use a token created by one")
