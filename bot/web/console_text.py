@@ -24,6 +24,10 @@ CONSOLE: Final[dict[str, dict[str, str]]] = {
         "responded": "已完成", "rate": "完成率", "results": "结果", "dimension": "维度", "mean": "均值", "band": "等级",
         "suppressed": "已隐藏", "units": "单位", "invite": "生成邀请码", "role": "角色", "uses": "可用次数", "create": "生成",
         "code": "邀请码", "done": "完成", "submit": "提交",
+        "story": "成功故事", "story_text": "发生了什么、谁做的、带来了什么变化", "preview": "预览（员工看到的就是这样）",
+        "write_story": "写好了，预览", "send_now": "现在发给本单位", "schedule": "定时发送", "submit_review": "提交审核（进入每周精选）",
+        "discard": "放弃", "pending_review": "待审核的故事", "approve": "通过", "reject": "退回", "vision_series": "愿景系列",
+        "variants": "几种说法（每种之间空一行）", "cadence": "频率（cron，当地时间）", "stop": "停止", "next": "下一次",
     },
     "en": {
         "console": "Change console", "overview": "Overview", "knowledge": "Knowledge", "broadcasts": "Broadcasts",
@@ -47,6 +51,11 @@ CONSOLE: Final[dict[str, dict[str, str]]] = {
         "results": "Results", "dimension": "Dimension", "mean": "Mean", "band": "Band", "suppressed": "Hidden",
         "units": "Units", "invite": "Create an invite code", "role": "Role", "uses": "Uses", "create": "Create",
         "code": "Code", "done": "Done", "submit": "Submit",
+        "story": "Success story", "story_text": "What happened, who did it, what changed", "preview": "Preview (exactly what staff will see)",
+        "write_story": "Preview it", "send_now": "Send to my unit now", "schedule": "Schedule", "submit_review": "Submit for the weekly digest",
+        "discard": "Discard", "pending_review": "Stories waiting for review", "approve": "Approve", "reject": "Reject",
+        "vision_series": "Vision series", "variants": "Wordings (a blank line between them)", "cadence": "Cadence (cron, local time)",
+        "stop": "Stop", "next": "Next",
     },
 }  # fmt: skip
 

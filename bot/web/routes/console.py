@@ -23,7 +23,19 @@ from sqlalchemy.orm import Session
 
 from bot.access.service import AccessDeniedError, Principal, session_principal
 from bot.broadcasts.audience import parse_audience
+from bot.broadcasts.models import Story, StoryStatus
+from bot.broadcasts.recurring import create_vision_series, stop_vision_series, vision_schedules
 from bot.broadcasts.service import broadcast_status, cancel_broadcast, create_broadcast, list_broadcasts
+from bot.broadcasts.stories import (
+    cancel_story,
+    may_review,
+    may_send_directly,
+    review_story,
+    send_story,
+    start_story,
+    submit_story,
+    write_case_file,
+)
 from bot.config import Settings
 from bot.errors import ChangebotError, InvalidInputError
 from bot.library.contents import documents
@@ -36,6 +48,7 @@ from bot.questions.models import AskedQuestion
 from bot.questions.wording import REPLY_FOR_ASKER
 from bot.reporting.overview import build_overview
 from bot.runtime import survey_definitions, survey_rules
+from bot.scheduling.service import known_zones
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
 from bot.surveys.results import results_as_dict, wave_results, wave_status
@@ -307,7 +320,178 @@ def broadcasts(request: Request) -> Response:
             )
             if mine:
                 rows.append((broadcast, broadcast_status(session=session, broadcast_id=broadcast.id)))
-        return _page(request, "broadcasts", principal, {"rows": rows})
+        person = session.get(Person, principal.person_id) if principal.person_id else None
+        pending = [
+            story
+            for story in session.scalars(
+                select(Story).where(Story.status == StoryStatus.PENDING.value).order_by(Story.id)
+            )
+            if person is not None and may_review(session=session, story=story, reviewer=person)
+        ]
+        series = vision_schedules(session=session, by=None if principal.is_admin else person)
+        return _page(request, "broadcasts", principal, {"rows": rows, "pending": pending, "series": series})
+
+
+@router.post("/stories")
+def write_story(
+    request: Request, csrf_token: Annotated[str, Form()], text: Annotated[str, Form()]
+) -> Response:
+    """A draft story, then its preview page."""
+    try:
+        with _db(request) as session:
+            author = _author(session, _checked(request, session, csrf_token))
+            story_id = start_story(session=session, author=author, text=text, language=author.language).id
+    except ChangebotError as exc:
+        return _back("/console/broadcasts", str(exc))
+    return RedirectResponse(f"/console/stories/{story_id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _author(session: Session, principal: Principal) -> Person:
+    person = session.get(Person, principal.person_id) if principal.person_id else None
+    if person is None:
+        raise AccessDeniedError("please sign in again")
+    return person
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse)
+def story_preview(request: Request, story_id: int) -> Response:
+    """The story exactly as staff will get it, with what the author may do next."""
+    settings = _settings(request)
+    with _db(request) as session:
+        principal = _principal(request, session)
+        if principal is None:
+            return _sign_in_page(request)
+        story = session.get(Story, story_id)
+        if story is None or story.author_id != principal.person_id:
+            return _back("/console/broadcasts", f"no story {story_id}")
+        author = _author(session, principal)
+        unit = session.get(Unit, story.unit_id) if story.unit_id else None
+        direct = may_send_directly(
+            session=session,
+            story=story,
+            author=author,
+            approval_for_own_unit=settings.stories_need_approval_for_own_unit,
+        )
+        return _page(request, "story", principal, {"story": story, "unit": unit, "direct": direct})
+
+
+@router.post("/stories/{story_id}")
+def act_on_story(
+    request: Request,
+    story_id: int,
+    csrf_token: Annotated[str, Form()],
+    action: Annotated[str, Form()],
+    send_at: Annotated[str, Form()] = "",
+) -> Response:
+    """Send now, schedule, submit for review, or discard a draft."""
+    settings = _settings(request)
+    case_file = None
+    try:
+        with _db(request) as session:
+            author = _author(session, _checked(request, session, csrf_token))
+            if action == "discard":
+                cancel_story(session=session, story_id=story_id, person=author)
+            elif action in ("send", "schedule"):
+                when = None
+                if action == "schedule":
+                    try:
+                        when = datetime.fromisoformat(send_at)
+                    except ValueError as exc:
+                        raise InvalidInputError(f"send time: not a date and time: {send_at!r}") from exc
+                    when = when if when.tzinfo else when.astimezone()
+                send_story(
+                    session=session, story_id=story_id, author=author, send_at=when,
+                    approval_for_own_unit=settings.stories_need_approval_for_own_unit,
+                )  # fmt: skip
+                case_file = write_case_file(
+                    session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir
+                )
+            elif action == "submit":
+                submit_story(session=session, story_id=story_id, author=author)
+                story = session.get(Story, story_id)
+                if story is not None and story.approved_at is not None:
+                    case_file = write_case_file(
+                        session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir
+                    )
+            else:
+                raise InvalidInputError(f"unknown action {action!r}")
+    except ChangebotError as exc:
+        return _back(f"/console/stories/{story_id}", str(exc))
+    if case_file is not None:
+        jobs: IngestJobs = request.app.state.ingest_jobs
+        jobs.start([case_file])
+    return _back("/console/broadcasts", f"#{story_id}: {action}")
+
+
+@router.post("/stories/{story_id}/review")
+def review(
+    request: Request, story_id: int, csrf_token: Annotated[str, Form()], approve: Annotated[str, Form()]
+) -> Response:
+    """Approve (into the digest and the case library) or reject a submitted story."""
+    settings = _settings(request)
+    case_file = None
+    try:
+        with _db(request) as session:
+            reviewer = _author(session, _checked(request, session, csrf_token))
+            story = review_story(
+                session=session, story_id=story_id, reviewer=reviewer, approve=approve == "yes"
+            )
+            if story.approved_at is not None:
+                case_file = write_case_file(
+                    session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir
+                )
+    except ChangebotError as exc:
+        return _back("/console/broadcasts", str(exc))
+    if case_file is not None:
+        jobs: IngestJobs = request.app.state.ingest_jobs
+        jobs.start([case_file])
+    return _back("/console/broadcasts", f"#{story_id} ✓")
+
+
+@router.post("/vision")
+def new_vision(
+    request: Request,
+    csrf_token: Annotated[str, Form()],
+    variants: Annotated[str, Form()],
+    cron: Annotated[str, Form()],
+    audience: Annotated[str, Form()] = "",
+    title: Annotated[str, Form()] = "",
+) -> Response:
+    """Start a vision series: wordings separated by blank lines, a cadence, an audience."""
+    settings = _settings(request)
+    wordings = [block.strip() for block in variants.replace("\r\n", "\n").split("\n\n") if block.strip()]
+    selectors = [line.strip() for line in audience.splitlines() if line.strip()]
+    try:
+        with _db(request) as session:
+            principal = _checked(request, session, csrf_token)
+            if not principal.is_admin:
+                units = parse_audience(selectors).units
+                if not units:
+                    raise AccessDeniedError("managers send to their own units: add unit:NAME")
+                for name in units:
+                    principal.require_unit(get_unit(session=session, name=name).id)
+            zones = known_zones(session=session, default_timezone=settings.default_timezone)
+            series, _ = create_vision_series(
+                session=session, title=title, variants=wordings, cron=cron, zones=zones, selectors=selectors,
+                created_by=session.get(Person, principal.person_id) if principal.person_id else None,
+            )  # fmt: skip
+            done = f"#{series.id}"
+    except ChangebotError as exc:
+        return _back("/console/broadcasts", str(exc))
+    return _back("/console/broadcasts", done)
+
+
+@router.post("/vision/{series_id}/stop")
+def stop_vision(request: Request, series_id: int, csrf_token: Annotated[str, Form()]) -> Response:
+    """Stop a vision series (its author or an admin)."""
+    try:
+        with _db(request) as session:
+            principal = _checked(request, session, csrf_token)
+            by = None if principal.is_admin else _author(session, principal)
+            stop_vision_series(session=session, series_id=series_id, by=by)
+    except ChangebotError as exc:
+        return _back("/console/broadcasts", str(exc))
+    return _back("/console/broadcasts", f"#{series_id} ✓")
 
 
 @router.post("/broadcasts")

@@ -164,8 +164,19 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             assert "每季度一次" in page.inner_text("#tried") and "仓库安全.csv" in page.inner_text("#tried")
             page.screenshot(path=str(SHOTS / "knowledge.png"), full_page=True)
 
-            # Compose and schedule a broadcast.
+            # Compose a success story, preview it exactly as staff will see it, and schedule it.
             page.goto(f"{base}/console/broadcasts")
+            page.fill("#story textarea[name=text]", "12号店用服务中台排班，店长每周省下两小时。")
+            page.click("#story button")
+            page.wait_for_selector("#preview blockquote")
+            assert "店长每周省下两小时" in page.inner_text("#preview")
+            page.screenshot(path=str(SHOTS / "story-preview.png"), full_page=True)
+            page.fill("#story-actions input[name=send_at]", "2099-02-02T09:00")
+            page.click("#story-actions button[value=schedule]")
+            page.wait_for_selector(".flash")
+            assert "店长每周省下两小时" in page.inner_text("#broadcasts")
+
+            # And a plain broadcast, scheduled too.
             page.fill("#compose textarea[name=text]", "本周成功故事：12号店排班省时两小时")
             page.fill("#compose textarea[name=audience]", "unit:华东区")
             page.fill("#compose input[name=send_at]", "2099-01-05T09:00")
@@ -188,3 +199,5 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
         assert asked.channel == "web" and asked.feedback == "helpful" and asked.person_id is not None
         scheduled = session.scalars(select(Broadcast).where(Broadcast.kind == "message")).one()
         assert scheduled.status == "scheduled" and scheduled.send_at.year == 2099
+        story = session.scalars(select(Broadcast).where(Broadcast.kind == "story")).one()
+        assert story.status == "scheduled" and story.send_at.year == 2099

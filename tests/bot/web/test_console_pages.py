@@ -85,3 +85,48 @@ def test_forms_act_only_with_the_csrf_token(world: World) -> None:
         files={"file": ("a.csv", b"question,answer\nq,a\n", "text/csv")}, follow_redirects=False,
     )  # fmt: skip
     assert "only%20admins" in upload.headers["location"]
+
+
+def test_a_story_from_preview_to_review_and_a_vision_series(world: World) -> None:
+    from bot.broadcasts.models import Story, VisionSeries
+
+    csrf = _browser_cookie(world, "store")
+    client = world.client
+    written = client.post(
+        "/console/stories", data={"csrf_token": csrf, "text": "A店排班省时两小时"}, follow_redirects=False
+    )
+    preview_path = written.headers["location"]
+    preview = client.get(preview_path)
+    assert (
+        preview.status_code == 200 and "A店排班省时两小时" in preview.text and 'value="send"' in preview.text
+    )
+    submitted = client.post(
+        preview_path, data={"csrf_token": csrf, "action": "submit"}, follow_redirects=False
+    )
+    assert "submit" in submitted.headers["location"]
+    bad_cron = client.post(
+        "/console/vision", data={"csrf_token": csrf, "variants": "让顾客少等\n\n让门店更轻松", "cron": "often", "audience": "unit:A店"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert "cron" in bad_cron.headers["location"]
+    made = client.post(
+        "/console/vision", data={"csrf_token": csrf, "variants": "让顾客少等\n\n让门店更轻松", "cron": "0 9 * * mon", "audience": "unit:A店"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert "%23" in made.headers["location"]
+
+    csrf = _browser_cookie(world, "region")  # the manager above reviews it
+    page = client.get("/console/broadcasts").text
+    assert 'id="pending"' in page and "A店排班省时两小时" in page
+    story_id = int(preview_path.rsplit("/", 1)[1])
+    approved = client.post(
+        f"/console/stories/{story_id}/review",
+        data={"csrf_token": csrf, "approve": "yes"},
+        follow_redirects=False,
+    )
+    assert approved.status_code == 303
+    with world.sessions() as session:
+        story = session.get(Story, story_id)
+        assert story is not None and story.status == "approved" and story.case_file
+        series = session.scalars(select(VisionSeries)).one()
+        assert series.variants == ["让顾客少等", "让门店更轻松"]
