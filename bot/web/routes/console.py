@@ -38,7 +38,7 @@ from bot.broadcasts.stories import (
 )
 from bot.config import Settings
 from bot.errors import ChangebotError, InvalidInputError
-from bot.library.contents import documents
+from bot.library.contents import chunks_of, documents
 from bot.library.files import FOLDERS, add_file
 from bot.library.jobs import IngestJobs
 from bot.people.models import Membership, Person, Role, Unit
@@ -199,7 +199,9 @@ def _gaps_for(session: Session, principal: Principal) -> list[Any]:
 
 
 @router.get("/knowledge", response_class=HTMLResponse)
-async def knowledge(request: Request, q: str | None = None, job: str | None = None) -> Response:
+async def knowledge(
+    request: Request, q: str | None = None, job: str | None = None, source: str | None = None
+) -> Response:
     """Upload, re-index with progress, documents, try a question, and the gaps queue."""
     core = request.app.state.core
 
@@ -214,7 +216,8 @@ async def knowledge(request: Request, q: str | None = None, job: str | None = No
     tried = await run_in_threadpool(core.answerer.answer, q[:2000]) if q and q.strip() else None
     return _page(
         request, "knowledge", principal,
-        {"folders": FOLDERS, "documents": documents(core), "tried": tried, "q": q or "", "job": (job or "")[:32], "gaps": gaps},
+        {"folders": FOLDERS, "documents": documents(core), "tried": tried, "q": q or "", "job": (job or "")[:32], "gaps": gaps,
+         "source": source or "", "chunks": chunks_of(core, source[:500]) if source else []},
     )  # fmt: skip
 
 
@@ -635,11 +638,18 @@ def people(request: Request) -> Response:
         principal = _principal(request, session)
         if principal is None:
             return _sign_in_page(request)
-        counts: dict[int, int] = {}
-        for (unit_id,) in session.execute(select(Membership.unit_id)).all():
-            counts[unit_id] = counts.get(unit_id, 0) + 1
+        counts: dict[tuple[int, str], int] = {}
+        managers: dict[int, list[str]] = {}
+        for unit_id, role, name in session.execute(
+            select(Membership.unit_id, Membership.role, Person.name).join(
+                Person, Person.id == Membership.person_id
+            )
+        ).all():
+            counts[(unit_id, role)] = counts.get((unit_id, role), 0) + 1
+            if role == Role.MANAGER.value:
+                managers.setdefault(unit_id, []).append(name or "?")
         tree = [
-            (depth, unit, counts.get(unit.id, 0))
+            (depth, unit, counts.get((unit.id, Role.STAFF.value), 0), managers.get(unit.id, []))
             for depth, unit in unit_tree(session=session)
             if principal.can_manage(unit.id)
         ]

@@ -130,3 +130,11 @@ def test_a_story_from_preview_to_review_and_a_vision_series(world: World) -> Non
         assert story is not None and story.status == "approved" and story.case_file
         series = session.scalars(select(VisionSeries)).one()
         assert series.variants == ["让顾客少等", "让门店更轻松"]
+
+
+def test_chunks_and_roles_are_shown(world: World) -> None:
+    _browser_cookie(world, "admin")
+    page = world.client.get("/console/knowledge", params={"source": "faqs/basics.yaml"}).text
+    assert 'id="chunks"' in page and "faqs/basics.yaml" in page
+    people = world.client.get("/console/people").text
+    assert "manager: store" in people and "staff 1" in people
