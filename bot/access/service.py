@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,9 +16,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.access.models import ApiToken, SignInLink, WebSession
+from bot.broadcasts.audience import parse_audience
 from bot.errors import ChangebotError, InvalidInputError, NotFoundError
 from bot.people.models import Person, Unit
-from bot.people.service import is_member, managed_units, unit_and_descendants
+from bot.people.service import get_unit, is_member, managed_units, unit_and_descendants
 from bot.storage.base import utc_now
 
 LINK_LIFETIME = timedelta(minutes=15)
@@ -241,3 +243,14 @@ def token_principal(*, session: Session, secret: str, now: datetime | None = Non
 def api_tokens(*, session: Session) -> list[ApiToken]:
     """All tokens, newest first (secrets are never shown again)."""
     return list(session.scalars(select(ApiToken).order_by(ApiToken.id.desc())).all())
+
+
+def require_own_audience(*, session: Session, principal: Principal, selectors: Sequence[str]) -> None:
+    """Managers address their own units only (unit:NAME selectors); admins anyone."""
+    if principal.is_admin:
+        return
+    units = parse_audience(selectors).units
+    if not units:
+        raise AccessDeniedError("managers address their own units: add unit:NAME to the audience")
+    for name in units:
+        principal.require_unit(get_unit(session=session, name=name).id)

@@ -14,6 +14,7 @@ from bot.errors import InvalidInputError, NotFoundError
 from bot.people.models import Person
 from bot.people.service import can_manage, home_unit, managers_of
 from bot.questions.models import AskedQuestion
+from bot.questions.wording import REPLY_FOR_ASKER
 from bot.storage.base import utc_now
 from ingest.faq_file import append_faq
 from ingest.text import is_intent_word, tokenize
@@ -137,3 +138,38 @@ def group_gaps(questions: Sequence[AskedQuestion], *, threshold: float = 0.3) ->
             best.questions.append(question)
             best.tokens |= tokens
     return sorted(groups, key=lambda g: (-len(g.questions), g.example))
+
+
+def answer_gap(
+    *,
+    session: Session,
+    question_id: int,
+    responder: Person,
+    reply: str,
+    save_as_faq: bool,
+    knowledge_dir: Path,
+) -> tuple[AskedQuestion, Path | None]:
+    """Answer an open question from the console or the API: the answer is queued to the asker through
+    the sender, and with ``save_as_faq`` written to the team FAQ file (returned, to be indexed)."""
+    from bot.broadcasts.service import create_broadcast  # broadcasts sit above questions
+
+    question = reply_to_question(session=session, question_id=question_id, responder=responder, reply=reply)
+    asker = session.get(Person, question.person_id) if question.person_id else None
+    if asker is not None and asker.telegram_id is not None:
+        language = asker.language if asker.language in REPLY_FOR_ASKER else "zh-Hans"
+        create_broadcast(
+            session=session,
+            text=REPLY_FOR_ASKER[language].format(
+                question=question.text[:200], name=responder.name or "", reply=question.reply
+            ),
+            selectors=[f"person:{asker.id}"],
+            created_by=responder,
+        )
+    saved = (
+        save_reply_as_faq(
+            session=session, question_id=question_id, responder=responder, knowledge_dir=knowledge_dir
+        )
+        if save_as_faq
+        else None
+    )
+    return question, saved

@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from bot.access.service import AccessDeniedError, Principal
+from bot.access.service import Principal, require_own_audience
 from bot.broadcasts.audience import parse_audience
 from bot.broadcasts.models import Broadcast
 from bot.broadcasts.service import (
@@ -101,12 +101,7 @@ def list_all(
 @router.post("/broadcasts", status_code=status.HTTP_201_CREATED)
 def send(body: BroadcastIn, session: SessionDep, principal: PrincipalDep) -> BroadcastOut:
     """Send or schedule a broadcast. Managers send to their own units (unit:NAME selectors) only."""
-    audience = parse_audience(body.audience)
-    if not principal.is_admin:
-        if not audience.units:
-            raise AccessDeniedError("managers send to their own units: add unit:NAME to the audience")
-        for name in audience.units:
-            principal.require_unit(_unit_id(session, name))
+    require_own_audience(session=session, principal=principal, selectors=body.audience)
     author = session.get(Person, principal.person_id) if principal.person_id else None
     broadcast = create_broadcast(
         session=session, text=body.text, selectors=body.audience, send_at=body.send_at, must_read=body.must_read,

@@ -11,14 +11,12 @@ from pydantic import BaseModel, Field
 
 from bot.access.service import AccessDeniedError
 from bot.answering.factory import KnowledgeCore
-from bot.broadcasts.service import create_broadcast
 from bot.errors import InvalidInputError, NotFoundError
 from bot.library.contents import chunks_of, documents
 from bot.library.files import FOLDERS, add_file
 from bot.library.jobs import IngestJob, IngestJobs
 from bot.people.models import Person
-from bot.questions.gaps import reply_to_question, save_reply_as_faq
-from bot.questions.wording import REPLY_FOR_ASKER
+from bot.questions.gaps import answer_gap
 from bot.web.deps import CoreDep, SessionDep
 from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep
@@ -134,33 +132,14 @@ def _answer_gap(
     responder = session.get(Person, principal.person_id) if principal.person_id else None
     if responder is None:
         raise InvalidInputError("answers come from a person: sign in, or use a token created by one")
-    question = reply_to_question(
-        session=session, question_id=question_id, responder=responder, reply=body.answer
-    )
-    asker = session.get(Person, question.person_id) if question.person_id else None
-    if asker is not None and asker.telegram_id is not None:
-        language = asker.language if asker.language in REPLY_FOR_ASKER else "zh-Hans"
-        create_broadcast(
-            session=session,
-            text=REPLY_FOR_ASKER[language].format(
-                question=question.text[:200], name=responder.name or "", reply=question.reply
-            ),
-            selectors=[f"person:{asker.id}"],
-            created_by=responder,
-        )
-    saved = None
-    if body.save_as_faq:
-        saved = save_reply_as_faq(
-            session=session,
-            question_id=question_id,
-            responder=responder,
-            knowledge_dir=core.settings.knowledge_dir,
-        )
-    return question, saved
+    return answer_gap(
+        session=session, question_id=question_id, responder=responder, reply=body.answer,
+        save_as_faq=body.save_as_faq, knowledge_dir=core.settings.knowledge_dir,
+    )  # fmt: skip
 
 
 @router.post("/gaps/{question_id}/answer")
-def answer_gap(
+def post_gap_answer(
     question_id: IdPath,
     body: GapAnswerIn,
     request: Request,

@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.access.service import AccessDeniedError, Principal
-from bot.broadcasts.audience import parse_audience
+from bot.access.service import AccessDeniedError, Principal, require_own_audience
 from bot.broadcasts.models import Story
 from bot.broadcasts.recurring import create_vision_series, stop_vision_series, vision_schedules
 from bot.broadcasts.service import MAX_TEXT
@@ -219,12 +218,7 @@ def new_vision(
 ) -> dict[str, Any]:
     """Start a vision series (managers: to their own units)."""
     settings: Settings = request.app.state.settings
-    if not principal.is_admin:
-        units = parse_audience(body.audience).units
-        if not units:
-            raise AccessDeniedError("managers send to their own units: add unit:NAME to the audience")
-        for name in units:
-            principal.require_unit(get_unit(session=session, name=name).id)
+    require_own_audience(session=session, principal=principal, selectors=body.audience)
     zones = known_zones(session=session, default_timezone=settings.default_timezone)
     series, schedule = create_vision_series(
         session=session, title=body.title, variants=body.variants, cron=body.cron, zones=zones,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.access.service import AccessDeniedError, Principal
+from bot.access.service import Principal, require_own_audience
 from bot.broadcasts.audience import parse_audience
 from bot.config import Settings
 from bot.errors import InvalidInputError, NotFoundError
@@ -105,12 +105,7 @@ def open_wave(body: WaveIn, request: Request, session: SessionDep, principal: Pr
     survey = survey_definitions(settings).get(body.survey)
     if survey is None:
         raise NotFoundError(f"no survey {body.survey!r}")
-    audience = parse_audience(body.audience)
-    if not principal.is_admin:
-        if not audience.units:
-            raise AccessDeniedError("managers survey their own units: add unit:NAME to the audience")
-        for name in audience.units:
-            principal.require_unit(get_unit(session=session, name=name).id)
+    require_own_audience(session=session, principal=principal, selectors=body.audience)
     now = utc_now()
     reminder = timedelta(hours=settings.survey_reminder_hours_before_close) or None
     wave = launch_wave(

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.access.service import AccessDeniedError, Principal, session_principal
+from bot.access.service import AccessDeniedError, Principal, require_own_audience, session_principal
 from bot.broadcasts.audience import parse_audience
 from bot.broadcasts.models import Story, StoryStatus
 from bot.broadcasts.recurring import create_vision_series, stop_vision_series, vision_schedules
@@ -43,9 +43,8 @@ from bot.library.files import FOLDERS, add_file
 from bot.library.jobs import IngestJobs
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import create_invite, get_unit, invite_link, unit_tree
-from bot.questions.gaps import group_gaps, reply_to_question, save_reply_as_faq
+from bot.questions.gaps import answer_gap, group_gaps
 from bot.questions.models import AskedQuestion
-from bot.questions.wording import REPLY_FOR_ASKER
 from bot.reporting.overview import build_overview
 from bot.runtime import survey_definitions, survey_rules
 from bot.scheduling.service import known_zones
@@ -258,7 +257,7 @@ def reindex(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
 
 
 @router.post("/gaps/{question_id}")
-def answer_gap(
+def gap_answer_form(
     request: Request,
     question_id: int,
     csrf_token: Annotated[str, Form()],
@@ -267,31 +266,16 @@ def answer_gap(
 ) -> Response:
     """Answer an open question: it reaches the asker; optionally it becomes a FAQ at once."""
     settings = _settings(request)
-    saved = None
     try:
         with _db(request) as session:
             principal = _checked(request, session, csrf_token)
             responder = session.get(Person, principal.person_id) if principal.person_id else None
             if responder is None:
                 raise AccessDeniedError("please sign in again")
-            question = reply_to_question(
-                session=session, question_id=question_id, responder=responder, reply=reply
-            )
-            asker = session.get(Person, question.person_id) if question.person_id else None
-            if asker is not None and asker.telegram_id is not None:
-                language = asker.language if asker.language in REPLY_FOR_ASKER else "zh-Hans"
-                create_broadcast(
-                    session=session,
-                    text=REPLY_FOR_ASKER[language].format(question=question.text[:200], name=responder.name, reply=question.reply),
-                    selectors=[f"person:{asker.id}"], created_by=responder,
-                )  # fmt: skip
-            if save_faq:
-                saved = save_reply_as_faq(
-                    session=session,
-                    question_id=question_id,
-                    responder=responder,
-                    knowledge_dir=settings.knowledge_dir,
-                )
+            _, saved = answer_gap(
+                session=session, question_id=question_id, responder=responder, reply=reply, save_as_faq=save_faq,
+                knowledge_dir=settings.knowledge_dir,
+            )  # fmt: skip
     except ChangebotError as exc:
         return _back("/console/knowledge", str(exc))
     if saved is not None:
@@ -467,12 +451,7 @@ def new_vision(
     try:
         with _db(request) as session:
             principal = _checked(request, session, csrf_token)
-            if not principal.is_admin:
-                units = parse_audience(selectors).units
-                if not units:
-                    raise AccessDeniedError("managers send to their own units: add unit:NAME")
-                for name in units:
-                    principal.require_unit(get_unit(session=session, name=name).id)
+            require_own_audience(session=session, principal=principal, selectors=selectors)
             zones = known_zones(session=session, default_timezone=settings.default_timezone)
             series, _ = create_vision_series(
                 session=session, title=title, variants=wordings, cron=cron, zones=zones, selectors=selectors,
@@ -515,12 +494,7 @@ def compose(
     try:
         with _db(request) as session:
             principal = _checked(request, session, csrf_token)
-            parsed = parse_audience(selectors)
-            if not principal.is_admin:
-                if not parsed.units:
-                    raise AccessDeniedError("managers send to their own units: add unit:NAME")
-                for name in parsed.units:
-                    principal.require_unit(get_unit(session=session, name=name).id)
+            require_own_audience(session=session, principal=principal, selectors=selectors)
             if when is not None and when.tzinfo is None:
                 when = when.astimezone()  # the browser's field has no zone: the server's local time
             author = session.get(Person, principal.person_id) if principal.person_id else None
@@ -609,12 +583,7 @@ def launch(
             raise InvalidInputError(f"no survey {survey!r}")
         with _db(request) as session:
             principal = _checked(request, session, csrf_token)
-            parsed = parse_audience(selectors)
-            if not principal.is_admin:
-                if not parsed.units:
-                    raise AccessDeniedError("managers survey their own units: add unit:NAME")
-                for name in parsed.units:
-                    principal.require_unit(get_unit(session=session, name=name).id)
+            require_own_audience(session=session, principal=principal, selectors=selectors)
             now = utc_now()
             created = launch_wave(
                 session=session, survey=definition, closes_at=now + timedelta(hours=max(1.0, min(hours, 24 * 60))),
