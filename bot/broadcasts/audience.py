@@ -66,11 +66,12 @@ def parse_audience(selectors: Sequence[str]) -> Audience:
     )
 
 
-def resolve_audience(*, session: Session, audience: Audience) -> list[Person]:
-    """Everyone the audience reaches who can receive pushes: on Telegram, active, not paused."""
-    query = select(Person).where(
-        Person.telegram_id.is_not(None), Person.active.is_(True), Person.pushes_enabled.is_(True)
-    )
+def resolve_audience(*, session: Session, audience: Audience, telegram_only: bool = True) -> list[Person]:
+    """Everyone the audience reaches who can receive pushes: active, not paused, and on Telegram
+    (``telegram_only=False`` adds people who use only the web chat, e.g. for surveys)."""
+    query = select(Person).where(Person.active.is_(True), Person.pushes_enabled.is_(True))
+    if telegram_only:
+        query = query.where(Person.telegram_id.is_not(None))
     if audience.languages:
         query = query.where(Person.language.in_(audience.languages))
     if audience.people:

@@ -77,7 +77,8 @@ def launch_wave(
     if closes_at <= now + timedelta(minutes=10):
         raise InvalidInputError("a wave must stay open for at least 10 minutes")
     audience = parse_audience(selectors)
-    people = [p for p in resolve_audience(session=session, audience=audience) if p.telegram_id is not None]
+    # Web-chat-only staff are invited too: they answer in the browser; Telegram users also get a push.
+    people = resolve_audience(session=session, audience=audience, telegram_only=False)
     if not people:
         raise InvalidInputError(
             "nobody in that audience can receive surveys (joined on Telegram, not paused)"
@@ -383,3 +384,18 @@ def survey_action(*, surveys: dict[str, Survey], reminder_before_close: timedelt
         )
 
     return fire
+
+
+def open_waves_for(*, session: Session, person: Person, now: datetime | None = None) -> Sequence[SurveyWave]:
+    """Open waves this person was invited to, soonest closing first."""
+    now = now or utc_now()
+    return session.scalars(
+        select(SurveyWave)
+        .join(SurveyInvitation, SurveyInvitation.wave_id == SurveyWave.id)
+        .where(
+            SurveyInvitation.person_id == person.id,
+            SurveyWave.status == WaveStatus.OPEN.value,
+            SurveyWave.closes_at > now,
+        )
+        .order_by(SurveyWave.closes_at)
+    ).all()

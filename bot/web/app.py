@@ -35,6 +35,7 @@ from bot.web.routes import (
     ask,
     auth,
     chat_page,
+    chat_surveys,
     console,
     health,
     telegram_webhook,
@@ -121,6 +122,7 @@ def create_app(
     app.include_router(api_rollout.router)
     app.include_router(api_knowledge.router)
     app.include_router(api_stories.router)
+    app.include_router(chat_surveys.router)
     app.include_router(console.router)
     app.include_router(ask.router)
     app.include_router(chat_page.router)

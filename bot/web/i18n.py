@@ -8,6 +8,10 @@ from ingest.text import LANGUAGES, Language
 
 UI: Final[dict[Language, dict[str, str]]] = {
     "zh-Hans": {
+        "skip": "跳过",
+        "survey_done": "谢谢！你的回答已匿名保存。",
+        "change": "修改答案",
+        "send_comment": "提交",
         "join_title": "加入变革助手",
         "join_text": "输入店长或变革办公室给你的邀请码。也可以在 Telegram 里给变革助手发送 /web 获取登录链接。",
         "code": "邀请码",
@@ -28,6 +32,10 @@ UI: Final[dict[Language, dict[str, str]]] = {
         "unanswered": "已转给变革团队",
     },
     "zh-Hant": {
+        "skip": "略過",
+        "survey_done": "謝謝！你的回答已匿名儲存。",
+        "change": "修改答案",
+        "send_comment": "送出",
         "join_title": "加入變革助手",
         "join_text": "輸入店長或變革辦公室給你的邀請碼。也可以在 Telegram 裡給變革助手發送 /web 取得登入連結。",
         "code": "邀請碼",
@@ -48,6 +56,10 @@ UI: Final[dict[Language, dict[str, str]]] = {
         "unanswered": "已轉給變革團隊",
     },
     "en": {
+        "skip": "Skip",
+        "survey_done": "Thank you! Your answers are stored anonymously.",
+        "change": "Change answers",
+        "send_comment": "Send",
         "join_title": "Join the change assistant",
         "join_text": "Enter the invite code from your store manager or the change office, or send /web to the change assistant in Telegram for a sign-in link.",
         "code": "Invite code",

@@ -21,7 +21,7 @@ from bot.questions.service import record_feedback, record_question
 from bot.questions.wording import QUESTION_FOR_MANAGER
 from bot.web.deps import CoreDep, SessionDep
 from bot.web.routes.api_common import IdPath
-from bot.web.security import CSRF_HEADER, SESSION_COOKIE
+from bot.web.security import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
 
 router = APIRouter(prefix="/api", tags=["answers"])
 
@@ -60,7 +60,7 @@ class AnswerPublic(BaseModel):
     question_id: int | None = None
 
 
-def _chat_user(request: Request, session: Session, *, changing: bool) -> ChatUser | None:
+def chat_person(request: Request, session: Session, *, changing: bool) -> ChatUser | None:
     """The signed-in member (checked CSRF on changes); None when the chat is open and nobody signed in."""
     cookie = request.cookies.get(SESSION_COOKIE)
     settings: Settings = request.app.state.settings
@@ -72,7 +72,9 @@ def _chat_user(request: Request, session: Session, *, changing: bool) -> ChatUse
         user = chat_user(session=session, cookie=cookie)
     except AccessDeniedError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=str(exc)) from exc
-    if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), user.csrf_token):
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(
+        request.headers.get(CSRF_HEADER, ""), user.csrf_token
+    ):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="missing or wrong CSRF token")
     return user
 
@@ -82,7 +84,7 @@ async def ask(body: AskRequest, request: Request, core: CoreDep, session: Sessio
     """Answer a question from the knowledge library; unanswered ones are recorded for the change team.
 
     Staff sign in first (invite code or a /web link) unless ``CHANGEBOT_WEB_CHAT_OPEN`` is set."""
-    user = await run_in_threadpool(_chat_user, request, session, changing=False)
+    user = await run_in_threadpool(chat_person, request, session, changing=False)
     try:
         answer = await run_in_threadpool(core.answerer.answer, body.question, language=body.language)
     except KnowledgeUnavailableError as exc:
@@ -104,7 +106,7 @@ class FeedbackIn(BaseModel):
 @router.post("/questions/{question_id}/feedback")
 def feedback(question_id: IdPath, body: FeedbackIn, request: Request, session: SessionDep) -> dict[str, str]:
     """Helpful or not, on one's own answer; "not helpful" reopens the question for the change team."""
-    user = _chat_user(request, session, changing=True)
+    user = chat_person(request, session, changing=True)
     assert user is not None  # noqa: S101  (changes always need a signed-in member)
     question = record_feedback(
         session=session, question_id=question_id, person_id=user.person_id, verdict=body.verdict
@@ -115,7 +117,7 @@ def feedback(question_id: IdPath, body: FeedbackIn, request: Request, session: S
 @router.post("/questions/{question_id}/escalate")
 def ask_a_person(question_id: IdPath, request: Request, session: SessionDep) -> dict[str, int]:
     """Pass one's own question to the nearest managers; they hear of it through the bot."""
-    user = _chat_user(request, session, changing=True)
+    user = chat_person(request, session, changing=True)
     assert user is not None  # noqa: S101
     managers = escalate(session=session, question_id=question_id, asker_id=user.person_id)
     question = session.get(AskedQuestion, question_id)

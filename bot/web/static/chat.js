@@ -109,3 +109,86 @@
     }
   });
 })();
+
+// Pulse surveys sent to this person: one question at a time, the same path as in Telegram.
+(function () {
+  const root = document.querySelector(".chat");
+  const panel = document.getElementById("pulse");
+  if (!root || !panel || !root.dataset.csrf) return;
+
+  function button(label, onClick, extra) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    if (extra) b.className = extra;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  async function send(wave, body) {
+    const response = await fetch("/api/chat/surveys/" + wave, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf },
+      body: JSON.stringify(body),
+    });
+    if (response.ok) render(await response.json());
+  }
+
+  function render(item) {
+    panel.hidden = false;
+    panel.replaceChildren();
+    const title = document.createElement("h2");
+    title.textContent = item.title + (item.step ? " · " + (item.step.index + 1) + "/" + item.total : "");
+    panel.appendChild(title);
+    if (!item.step) {
+      const done = document.createElement("p");
+      done.className = "done";
+      done.textContent = root.dataset.surveyDone;
+      panel.appendChild(done);
+      panel.appendChild(button(root.dataset.change, function () { send(item.wave, { restart: true }); }, "secondary"));
+      return;
+    }
+    const step = item.step;
+    const text = document.createElement("p");
+    text.className = "question";
+    text.textContent = step.text;
+    panel.appendChild(text);
+    const row = document.createElement("div");
+    row.className = "choices";
+    if (step.type === "likert") {
+      [1, 2, 3, 4, 5].forEach(function (n) {
+        const b = button(String(n), function () { send(item.wave, { index: step.index, value: n }); });
+        b.title = step.scale[n - 1];
+        if (step.current === n) b.classList.add("chosen");
+        row.appendChild(b);
+      });
+      const legend = document.createElement("small");
+      legend.textContent = "1 = " + step.scale[0] + " … 5 = " + step.scale[4];
+      panel.appendChild(row);
+      panel.appendChild(legend);
+    } else if (step.type === "choice") {
+      step.options.forEach(function (option) {
+        const b = button(option.text, function () { send(item.wave, { index: step.index, value: option.id }); });
+        if (step.current === option.id) b.classList.add("chosen");
+        row.appendChild(b);
+      });
+      panel.appendChild(row);
+    } else {
+      const box = document.createElement("textarea");
+      box.rows = 2;
+      box.maxLength = 1000;
+      box.value = typeof step.current === "string" ? step.current : "";
+      panel.appendChild(box);
+      row.appendChild(button(root.dataset.sendComment, function () {
+        if (box.value.trim()) send(item.wave, { index: step.index, value: box.value.trim() });
+      }));
+      panel.appendChild(row);
+    }
+    if (step.optional) {
+      row.appendChild(button(root.dataset.skip, function () { send(item.wave, { index: step.index, value: null }); }, "secondary"));
+    }
+  }
+
+  fetch("/api/chat/surveys").then(function (response) { return response.ok ? response.json() : []; })
+    .then(function (items) { if (items.length) render(items[0]); });
+})();

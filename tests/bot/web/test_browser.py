@@ -29,7 +29,7 @@ from bot.storage.base import utc_now
 from bot.storage.database import transaction
 from bot.surveys.waves import close_wave, launch_wave, record_answer
 from bot.web.app import create_app
-from tests.bot.surveys.test_waves_and_results import PULSE
+from tests.bot.surveys.test_waves_and_results import ADKAR, PULSE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[3] / "test-output" / "browser"
@@ -140,6 +140,20 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             page.wait_for_selector(".feedback .badge")
             assert "谢谢" in page.inner_text(".feedback")
             page.screenshot(path=str(SHOTS / "web-chat.png"), full_page=True)
+
+            # An ADKAR check opens: the web chat shows its first question; answering moves on. (Another
+            # pulse to almost the same people would hide the closed one: their audiences differ by one.)
+            with transaction(app.state.sessions) as session:  # type: ignore[attr-defined]
+                launch_wave(
+                    session=session, survey=ADKAR, closes_at=utc_now() + timedelta(days=1),
+                    selectors=["unit:华东区-12号店"],
+                )  # fmt: skip
+            page.reload()
+            page.wait_for_selector("#pulse h2")
+            assert "1/7" in page.inner_text("#pulse h2")
+            page.click("#pulse .choices button >> text=4")
+            page.wait_for_function("document.querySelector('#pulse h2').textContent.includes('2/7')")
+            page.screenshot(path=str(SHOTS / "web-chat-pulse.png"), full_page=True)
 
             # A manager signs in with the link from the bot.
             page.goto(f"{base}/auth/link?token={secret}")

@@ -63,3 +63,63 @@ def test_join_ask_rate_and_escalate(world: World) -> None:
         ).status_code
         == 401
     )
+
+
+def test_a_pulse_survey_in_the_web_chat(world: World) -> None:
+    import shutil
+    from datetime import timedelta
+    from pathlib import Path
+
+    from bot.people.models import Person
+    from bot.storage.base import utc_now
+    from bot.surveys.definitions import load_surveys
+    from bot.surveys.models import SurveyResponse
+    from bot.surveys.waves import launch_wave
+
+    library = Path(__file__).resolve().parents[3] / "knowledge" / "surveys"
+    settings = world.client.app.state.settings  # type: ignore[attr-defined]
+    shutil.copytree(library, settings.knowledge_dir / "surveys", dirs_exist_ok=True)
+    client = world.client
+    client.cookies.clear()
+    with transaction(world.sessions) as session:
+        code = create_invite(session=session, unit_name="A店", role=Role.STAFF).code
+    client.post("/chat/join", data={"code": code, "name": "小李"})
+    csrf = client.get("/").text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    assert client.get("/api/chat/surveys").json() == []
+    with transaction(world.sessions) as session:
+        person = session.scalars(select(Person).where(Person.name == "小李")).one()
+        person.telegram_id = None
+        now = utc_now()
+        wave = launch_wave(
+            session=session, survey=load_surveys(library)["resistance-pulse"], closes_at=now + timedelta(days=1),
+            selectors=["unit:A店"], now=now,
+        )  # fmt: skip
+        wave_id = wave.id
+    assert person.telegram_id is None  # web-only staff are invited too
+    pending = client.get("/api/chat/surveys").json()
+    assert len(pending) == 1 and pending[0]["step"]["index"] == 0 and pending[0]["total"] == 9
+    headers = {CSRF_HEADER: csrf}
+    step = pending[0]
+    for index in range(8):
+        step = client.post(
+            f"/api/chat/surveys/{wave_id}", json={"index": index, "value": 4}, headers=headers
+        ).json()
+    assert step["step"]["type"] == "text" and step["step"]["optional"]
+    done = client.post(
+        f"/api/chat/surveys/{wave_id}", json={"index": 8, "value": "多给点练习时间"}, headers=headers
+    ).json()
+    assert done["done"] is True
+    assert (
+        client.post(
+            f"/api/chat/surveys/{wave_id}", json={"index": 0, "value": 9}, headers=headers
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(f"/api/chat/surveys/{wave_id}", json={"index": 0, "value": 4}).status_code == 403
+    )  # CSRF
+    again = client.post(f"/api/chat/surveys/{wave_id}", json={"restart": True}, headers=headers).json()
+    assert again["step"]["index"] == 0 and again["step"]["current"] == 4
+    with world.sessions() as session:
+        response = session.scalars(select(SurveyResponse)).one()
+        assert response.completed and response.person_id is None

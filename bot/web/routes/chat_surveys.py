@@ -1,0 +1,76 @@
+"""Pulse surveys in the web chat: the same one-question-at-a-time path as in Telegram."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from bot.people.models import Person
+from bot.runtime import survey_definitions
+from bot.surveys.definitions import Survey
+from bot.surveys.dialogue import Step, advance
+from bot.surveys.waves import open_waves_for
+from bot.web.deps import SessionDep
+from bot.web.routes.api_common import IdPath
+from bot.web.routes.ask import chat_person
+
+router = APIRouter(prefix="/api/chat/surveys", tags=["web chat"])
+
+
+def _step_out(survey: Survey, wave_id: int, step: Step, language: str) -> dict[str, Any]:
+    lang = language if language in ("zh-Hans", "zh-Hant", "en") else "zh-Hans"
+    body: dict[str, Any] = {
+        "wave": wave_id, "title": survey.title.get(lang), "intro": survey.intro.get(lang),  # type: ignore[arg-type]
+        "total": len(survey.questions), "done": step.index is None, "already_done": step.already_done,
+    }  # fmt: skip
+    if step.index is not None:
+        question = survey.questions[step.index]
+        body["step"] = {
+            "index": step.index,
+            "type": question.type,
+            "text": question.text.get(lang),  # type: ignore[arg-type]
+            "optional": question.optional,
+            "scale": list(survey.scale.get(lang)) if question.type == "likert" else [],  # type: ignore[arg-type]
+            "options": [{"id": o.id, "text": o.text.get(lang)} for o in question.options],  # type: ignore[arg-type]
+            "current": step.current,
+        }
+    return body
+
+
+@router.get("")
+def my_surveys(request: Request, session: SessionDep) -> list[dict[str, Any]]:
+    """Open surveys sent to the signed-in person, each at the question they are on."""
+    user = chat_person(request, session, changing=False)
+    person = session.get(Person, user.person_id) if user else None
+    if person is None:
+        return []
+    library = survey_definitions(request.app.state.settings)
+    found = []
+    for wave in open_waves_for(session=session, person=person):
+        survey, step = advance(session=session, surveys=library, wave_id=wave.id, person=person)
+        found.append(_step_out(survey, wave.id, step, person.language))
+    return found
+
+
+class AnswerIn(BaseModel):
+    """One answer (``value`` None skips an optional question), or ``restart`` to change answers."""
+
+    index: int | None = None
+    value: int | str | None = None
+    restart: bool = False
+
+
+@router.post("/{wave_id}")
+def answer(wave_id: IdPath, body: AnswerIn, request: Request, session: SessionDep) -> dict[str, Any]:
+    """Record an answer and return the next step."""
+    user = chat_person(request, session, changing=True)
+    person = session.get(Person, user.person_id) if user else None
+    assert person is not None  # noqa: S101  (changes need a signed-in member)
+    library = survey_definitions(request.app.state.settings)
+    survey, step = advance(
+        session=session, surveys=library, wave_id=wave_id, person=person,
+        answer=(body.index, body.value) if body.index is not None else None, restart=body.restart,
+    )  # fmt: skip
+    return _step_out(survey, wave_id, step, person.language)
