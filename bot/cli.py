@@ -1221,6 +1221,41 @@ def admin_list_units() -> None:
         out.print("  " * depth + unit.name)
 
 
+@admin.command("console-link")
+def admin_console_link(
+    telegram_id: Annotated[
+        int | None, typer.Option("--telegram-id", help="An existing manager or admin.")
+    ] = None,
+    new_admin: Annotated[
+        str | None, typer.Option("--new-admin", help="Create an admin with this name (no Telegram).")
+    ] = None,
+) -> None:
+    """Print a one-time console sign-in link (15 minutes), for operators and first set-up without Telegram."""
+    from bot.access.service import create_sign_in_link
+    from bot.people.models import Person
+    from bot.people.service import person_by_telegram_id
+
+    if (telegram_id is None) == (new_admin is None):
+        console.print("[red]give --telegram-id or --new-admin[/red]")
+        raise typer.Exit(2)
+    settings = _settings()
+    try:
+        with transaction(_sessions(settings)) as session:
+            if new_admin is not None:
+                person: Person | None = Person(name=new_admin.strip()[:200] or "admin", is_admin=True)
+                session.add(person)
+                session.flush()
+            else:
+                person = person_by_telegram_id(session=session, telegram_id=telegram_id or 0)
+            if person is None:
+                raise InvalidInputError(f"no person with Telegram id {telegram_id}")
+            secret = create_sign_in_link(session=session, person=person)
+    except ChangebotError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    out.print(f"{settings.base_url}/auth/link?token={secret}")
+
+
 @admin.command("create-invite")
 def admin_create_invite(
     unit: Annotated[str, typer.Option("--unit", help="The unit people join.")],

@@ -319,3 +319,10 @@ def test_rollout_commands(run, settings: Settings) -> None:  # type: ignore[no-u
     assert "Week of 2026-11-16" in run("rollout", "status", "--week", "2026-11-16")[1]
     assert run("review", "--week", "2026-11-16")[0] == 0
     assert run("review", "--manager", "12345")[0] == 1
+
+
+def test_console_link_for_first_set_up(run, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    code, output = run("admin", "console-link", "--new-admin", "变革办")
+    assert code == 0 and "/auth/link?token=" in output
+    assert run("admin", "console-link", "--telegram-id", "424242")[0] == 1
+    assert run("admin", "console-link")[0] == 2
