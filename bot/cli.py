@@ -748,7 +748,13 @@ def survey_export(
     import csv
 
     status, rows = _closed_results(wave_id)
-    with csv_file.open("w", encoding="utf-8-sig", newline="") as stream:  # BOM: Excel reads the Chinese right
+    try:
+        csv_file.parent.mkdir(parents=True, exist_ok=True)
+        stream = csv_file.open("w", encoding="utf-8-sig", newline="")  # BOM: Excel reads the Chinese right
+    except OSError as exc:
+        console.print(f"[red]cannot write {csv_file}: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    with stream:
         writer = csv.writer(stream)
         writer.writerow(
             [

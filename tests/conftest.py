@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
@@ -89,18 +92,41 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+# CHANGEBOT_TEST_POSTGRES=postgresql+psycopg://postgres@127.0.0.1 runs every database test on a fresh
+# PostgreSQL database of its own (CI does both); unset, each test gets a SQLite file in its tmp_path.
+POSTGRES = os.environ.get("CHANGEBOT_TEST_POSTGRES", "").rstrip("/")
+
+
 @pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    """A migrated SQLite database in tmp_path."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """The test's own empty database."""
+    if not POSTGRES:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    name = f"cbt_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """The test's database, migrated."""
+    engine = make_engine(database_url)
     upgrade_database(engine)
     yield make_session_factory(engine)
     engine.dispose()
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url=database_url)
 
 
 @pytest.fixture

@@ -74,7 +74,6 @@ async def test_serve_runs_the_delivery_worker(
         update={
             "telegram_token": SecretStr(fake_telegram.token),
             "telegram_base_url": fake_telegram.url,
-            "database_url": f"sqlite:///{tmp_path / 'test.db'}",
         }
     )
     with TestClient(create_app(configured, core=ingested)) as client:

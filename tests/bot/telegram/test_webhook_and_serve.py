@@ -37,7 +37,6 @@ def test_webhook_checks_the_secret_and_rejects_malformed_updates(
     configured = _with_bot(
         settings,
         fake_telegram,
-        database_url=f"sqlite:///{tmp_path / 'test.db'}",  # the database the org fixture filled
         telegram_webhook_url="https://bot.example.invalid/telegram/webhook",
         telegram_webhook_secret=SecretStr("s3cret-token"),
     )
