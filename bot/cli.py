@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import sys
@@ -13,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
@@ -50,10 +52,25 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
+_ENGINES: dict[str, Engine] = {}
+
+
 def _sessions(settings: Settings) -> sessionmaker[Session]:
-    engine = make_engine(settings.database)
-    upgrade_database(engine)
+    """Sessions on the configured database: one engine per process, migrated once, closed at exit."""
+    engine = _ENGINES.get(settings.database)
+    if engine is None:
+        engine = make_engine(settings.database)
+        upgrade_database(engine)
+        _ENGINES[settings.database] = engine
+        if len(_ENGINES) == 1:
+            atexit.register(_dispose_engines)
     return make_session_factory(engine)
+
+
+def _dispose_engines() -> None:
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
 
 
 def _record(sessions: sessionmaker[Session], answer: Answer) -> None:

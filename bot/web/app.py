@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
@@ -113,6 +114,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
+    _refuse_nul_characters(app)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(api_common.router)
@@ -128,6 +130,21 @@ def create_app(
     app.include_router(chat_page.router)
     app.include_router(telegram_webhook.router)
     return app
+
+
+def _refuse_nul_characters(app: FastAPI) -> None:
+    """No text field may hold a NUL character (PostgreSQL cannot store one): refuse it up front."""
+
+    @app.middleware("http")
+    async def check(request: Request, call_next: Any) -> Any:
+        kind = request.headers.get("content-type", "")
+        if request.method in ("POST", "PUT", "PATCH") and not kind.startswith("multipart/"):
+            body = await request.body()
+            if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
+                return JSONResponse({"detail": "text must not contain NUL characters"}, status_code=422)
+        if "\x00" in request.url.query or "%00" in request.url.query:
+            return JSONResponse({"detail": "text must not contain NUL characters"}, status_code=422)
+        return await call_next(request)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

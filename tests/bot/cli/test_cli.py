@@ -24,13 +24,15 @@ def run(settings: Settings, library: Path, monkeypatch: pytest.MonkeyPatch):  # 
         return build_knowledge_core(s, embedder=embedder)
 
     monkeypatch.setattr(cli, "_core", core)
+    monkeypatch.setattr(cli, "_ENGINES", {})  # each test its own database and engines
     runner = CliRunner()
 
     def invoke(*args: str) -> tuple[int, str]:
         result = runner.invoke(cli.app, list(args))
         return result.exit_code, result.stdout
 
-    return invoke
+    yield invoke
+    cli._dispose_engines()
 
 
 def test_ingest_then_ask_json_contract(run) -> None:  # type: ignore[no-untyped-def]

@@ -174,3 +174,10 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> None:
         "/api/rollout/figures", content=b"\xff\xfe", headers={**admin, "Content-Type": "text/csv"}
     )
     assert response.status_code == 422 and "UTF-8" in response.json()["detail"]
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(world: World) -> None:
+    admin = sign_in(world, "admin")
+    response = world.client.post("/api/units", json={"name": "仓库\u0000"}, headers=admin)
+    assert response.status_code == 422 and "NUL" in response.json()["detail"]
+    assert world.client.get("/api/rollout/lights?week=2026-11-16%00", headers=admin).status_code == 422
