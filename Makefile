@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run ingest test test-fast lint format bench clean
+.PHONY: test-postgres install run ingest test test-fast lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest -m "not slow"
+
+# The suite again on PostgreSQL, each test on a fresh database (CHANGEBOT_TEST_POSTGRES names the server).
+test-postgres: install
+	CHANGEBOT_TEST_POSTGRES=$${CHANGEBOT_TEST_POSTGRES:-postgresql+psycopg://postgres@127.0.0.1} $(BIN)/pytest -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .
