@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +26,7 @@ from bot.broadcasts.models import Delivery, DeliveryState
 from bot.broadcasts.service import broadcast_status, create_broadcast
 from bot.people.models import Membership, Person, Role, Unit
 from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
+from tests.conftest import POSTGRES
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
 
 RECIPIENTS = 300
@@ -47,12 +49,12 @@ def _worker_command() -> list[str]:
     return [sys.executable, "-c", "from bot.cli import app; app()", "worker", "--no-scheduler"]
 
 
-def _worker_env(tmp_path: Path, database: Path, fake: FakeTelegram) -> dict[str, str]:
+def _worker_env(tmp_path: Path, database_url: str, fake: FakeTelegram) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CHANGEBOT_")}
     env.update(
         {
             "CHANGEBOT_DATA_DIR": str(tmp_path / "data"),
-            "CHANGEBOT_DATABASE_URL": f"sqlite:///{database}",
+            "CHANGEBOT_DATABASE_URL": database_url,
             "CHANGEBOT_TELEGRAM_TOKEN": fake.token,
             "CHANGEBOT_TELEGRAM_BASE_URL": fake.url,
             "CHANGEBOT_DELIVERY_RATE_PER_SECOND": "100",
@@ -102,24 +104,24 @@ def _wait(
     raise AssertionError(f"timed out after {timeout} s waiting for {what}:\n{log.read_text()}")
 
 
-def _org(sessions: sessionmaker[Session]) -> list[int]:
-    """``RECIPIENTS`` staff in one store, inserted directly (the invite flow is tested elsewhere)."""
-    chats = [FIRST_CHAT + n for n in range(RECIPIENTS)]
+def _org(sessions: sessionmaker[Session], recipients: int = RECIPIENTS) -> list[int]:
+    """``recipients`` staff in one store, inserted directly (the invite flow is tested elsewhere)."""
+    chats = [FIRST_CHAT + n for n in range(recipients)]
     with transaction(sessions) as session:
         store = Unit(name="华东区-12号店")
         session.add(store)
         session.flush()
-        for chat in chats:
-            person = Person(telegram_id=chat, name=f"p{chat}", language="zh-Hans")
-            session.add(person)
-            session.flush()
-            session.add(Membership(person_id=person.id, unit_id=store.id, role=Role.STAFF.value))
+        people = [Person(telegram_id=chat, name=f"p{chat}", language="zh-Hans") for chat in chats]
+        session.add_all(people)
+        session.flush()
+        session.add_all(Membership(person_id=p.id, unit_id=store.id, role=Role.STAFF.value) for p in people)
     return chats
 
 
-def test_killing_the_worker_mid_broadcast_sends_nobody_a_second_copy(tmp_path: Path) -> None:
-    database = tmp_path / "changebot.db"
-    engine = make_engine(f"sqlite:///{database}")
+def test_killing_the_worker_mid_broadcast_sends_nobody_a_second_copy(
+    tmp_path: Path, database_url: str
+) -> None:
+    engine = make_engine(database_url)
     upgrade_database(engine)
     sessions = make_session_factory(engine)
     chats = _org(sessions)
@@ -132,7 +134,7 @@ def test_killing_the_worker_mid_broadcast_sends_nobody_a_second_copy(tmp_path: P
 
     # 20 ms per request: at 100 messages a second the broadcast takes about three seconds.
     with FakeTelegramServer(FakeTelegram(latency=0.02)) as fake:
-        env = _worker_env(tmp_path, database, fake)
+        env = _worker_env(tmp_path, database_url, fake)
         with _worker(tmp_path, "first", env) as first:
             _wait(
                 lambda: fake.stats()["messages"] >= RECIPIENTS // 3 or None,
@@ -181,3 +183,44 @@ def test_killing_the_worker_mid_broadcast_sends_nobody_a_second_copy(tmp_path: P
     assert final["delivered"] + final["uncertain"] == RECIPIENTS
     assert final["uncertain"] == len(uncertain)
     assert sum(received.values()) > before_restart, "the second worker sent nothing"
+
+
+@pytest.mark.skipif(not POSTGRES, reason="several workers on one outbox: `make test-postgres` runs this")
+def test_three_workers_share_a_broadcast_and_finish_a_killed_ones_share(
+    tmp_path: Path, database_url: str
+) -> None:
+    recipients = 5000
+    engine = make_engine(database_url)
+    upgrade_database(engine)
+    sessions = make_session_factory(engine)
+    chats = _org(sessions, recipients)
+    with transaction(sessions) as session:
+        broadcast_id = create_broadcast(session=session, text=TEXT, selectors=["unit:华东区-12号店"]).id
+
+    def status() -> dict[str, Any]:
+        with sessions() as session:
+            return dict(broadcast_status(session=session, broadcast_id=broadcast_id))
+
+    with FakeTelegramServer(FakeTelegram(latency=0.005)) as fake:
+        env = {**_worker_env(tmp_path, database_url, fake), "CHANGEBOT_DELIVERY_RATE_PER_SECOND": "300"}
+        with _worker(tmp_path, "a", env) as a, _worker(tmp_path, "b", env) as b, _worker(tmp_path, "c", env):
+            _wait(
+                lambda: fake.stats()["messages"] >= recipients // 4 or None,
+                timeout=120, what="a quarter of the broadcast", process=a, log=tmp_path / "a.log",
+            )  # fmt: skip
+            os.kill(a.pid, signal.SIGKILL)  # the others must finish its share
+            a.wait(timeout=10)
+            final = _wait(
+                lambda: (s := status())["status"] == "sent" and s["queued"] == 0 and s or None,
+                timeout=240, what="the broadcast to finish", process=b, log=tmp_path / "b.log",
+            )  # fmt: skip
+        received = {int(chat): n for chat, n in fake.stats()["delivered"].items()}
+    with sessions() as session:
+        workers = set(
+            session.scalars(select(Delivery.worker).where(Delivery.broadcast_id == broadcast_id)).all()
+        )
+    engine.dispose()
+    assert not {chat: n for chat, n in received.items() if n > 1}, "somebody got two copies"
+    assert final["delivered"] + final["uncertain"] == recipients and final["uncertain"] <= MAX_IN_FLIGHT
+    assert len(received) >= recipients - MAX_IN_FLIGHT and set(received) <= set(chats)
+    assert len(workers - {None}) == 3, workers  # all three took part
