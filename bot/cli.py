@@ -1213,6 +1213,20 @@ def report(
     out.print(figures)
 
 
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler alone (vision series, digests, surveys, the rollout's weekly rhythm)."""
+    import asyncio
+
+    from bot.runtime import build_scheduler
+
+    settings = _settings()
+    runner = build_scheduler(sessions=_sessions(settings), settings=settings)
+    out.print("changebot scheduler running (Ctrl-C to stop)")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(runner.run(stop=asyncio.Event()))
+
+
 admin = typer.Typer(help="Units, invite codes and roles.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
 
