@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -44,6 +45,16 @@ console = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
+@contextlib.contextmanager
+def _refusing() -> Iterator[None]:
+    """A refused command prints why, in red, and exits with status 1 (nothing was changed)."""
+    try:
+        yield
+    except ChangebotError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
 def _settings() -> Settings:
     try:
         return Settings()
@@ -80,11 +91,8 @@ def _record(sessions: sessionmaker[Session], answer: Answer) -> None:
 
 
 def _core(settings: Settings) -> KnowledgeCore:
-    try:
+    with _refusing():
         return build_knowledge_core(settings)
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
 
 
 @app.callback()
@@ -414,19 +422,15 @@ def broadcast_send(
 ) -> None:
     """Queue a broadcast; the worker (or `serve`) delivers it."""
     settings = _settings()
-    try:
-        with transaction(_sessions(settings)) as session:
-            created = create_broadcast(
-                session=session,
-                text=text,
-                selectors=audience or [],
-                send_at=_parse_time(at),
-                must_read=must_read,
-            )
-            broadcast_id, send_at = created.id, created.send_at
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(settings)) as session:
+        created = create_broadcast(
+            session=session,
+            text=text,
+            selectors=audience or [],
+            send_at=_parse_time(at),
+            must_read=must_read,
+        )
+        broadcast_id, send_at = created.id, created.send_at
     if as_json:
         sys.stdout.write(json.dumps({"id": broadcast_id}) + "\n")
     else:
@@ -454,12 +458,8 @@ def broadcast_list() -> None:
 @broadcast.command("cancel")
 def broadcast_cancel(broadcast_id: Annotated[int, typer.Argument(help="Broadcast id.")]) -> None:
     """Cancel a broadcast; copies not yet sent are dropped."""
-    try:
-        with transaction(_sessions(_settings())) as session:
-            cancel_broadcast(session=session, broadcast_id=broadcast_id)
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(_settings())) as session:
+        cancel_broadcast(session=session, broadcast_id=broadcast_id)
     out.print(f"Broadcast {broadcast_id} cancelled")
 
 
@@ -469,12 +469,8 @@ def broadcast_status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the delivery figures as JSON.")] = False,
 ) -> None:
     """Delivery figures for one broadcast."""
-    try:
-        with _sessions(_settings())() as session:
-            figures = broadcast_status(session=session, broadcast_id=broadcast_id)
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), _sessions(_settings())() as session:
+        figures = broadcast_status(session=session, broadcast_id=broadcast_id)
     if as_json:
         keys = ("recipients", "delivered", "failed", "blocked", "reactions", "acknowledged")
         sys.stdout.write(json.dumps({key: figures[key] for key in keys}) + "\n")
@@ -550,22 +546,18 @@ def vision_add(
     from bot.scheduling.service import known_zones
 
     settings = _settings()
-    try:
-        with transaction(_sessions(settings)) as session:
-            zones = known_zones(session=session, default_timezone=settings.default_timezone)
-            series, schedule = create_vision_series(
-                session=session,
-                title=title,
-                variants=wording,
-                cron=cron,
-                zones=zones,
-                selectors=audience or [],
-                must_read=must_read,
-            )
-            result = {"id": series.id, "next": schedule.next_occurrence.isoformat(timespec="minutes")}
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(settings)) as session:
+        zones = known_zones(session=session, default_timezone=settings.default_timezone)
+        series, schedule = create_vision_series(
+            session=session,
+            title=title,
+            variants=wording,
+            cron=cron,
+            zones=zones,
+            selectors=audience or [],
+            must_read=must_read,
+        )
+        result = {"id": series.id, "next": schedule.next_occurrence.isoformat(timespec="minutes")}
     if as_json:
         out.print(json.dumps(result))
     else:
@@ -596,12 +588,8 @@ def vision_stop(series_id: Annotated[int, typer.Argument(help="Vision series id.
     """Stop a vision series; what it sent still counts toward exposure."""
     from bot.broadcasts.recurring import stop_vision_series
 
-    try:
-        with transaction(_sessions(_settings())) as session:
-            stop_vision_series(session=session, series_id=series_id)
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(_settings())) as session:
+        stop_vision_series(session=session, series_id=series_id)
     out.print(f"Vision series {series_id} stopped")
 
 
@@ -654,21 +642,17 @@ def survey_send(
         console.print(f"[red]--closes: not an ISO time: {closes!r}[/red]")
         raise typer.Exit(1) from exc
     now = utc_now()
-    try:
-        with transaction(_sessions(settings)) as session:
-            wave = launch_wave(
-                session=session,
-                survey=definition,
-                closes_at=closes_at or now + timedelta(hours=settings.survey_open_hours),
-                selectors=audience or [],
-                anonymous=not named,
-                reminder_before_close=timedelta(hours=settings.survey_reminder_hours_before_close) or None,
-                now=now,
-            )
-            wave_id, invited = wave.id, wave.invited
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(settings)) as session:
+        wave = launch_wave(
+            session=session,
+            survey=definition,
+            closes_at=closes_at or now + timedelta(hours=settings.survey_open_hours),
+            selectors=audience or [],
+            anonymous=not named,
+            reminder_before_close=timedelta(hours=settings.survey_reminder_hours_before_close) or None,
+            now=now,
+        )
+        wave_id, invited = wave.id, wave.invited
     if as_json:
         out.print(json.dumps({"wave": wave_id}))
     else:
@@ -684,12 +668,8 @@ def survey_status(
     from bot.surveys.results import wave_status
     from bot.surveys.waves import get_wave
 
-    try:
-        with _sessions(_settings())() as session:
-            figures = wave_status(session=session, wave=get_wave(session=session, wave_id=wave_id))
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), _sessions(_settings())() as session:
+        figures = wave_status(session=session, wave=get_wave(session=session, wave_id=wave_id))
     if as_json:
         out.print(json.dumps(figures))
         return
@@ -702,26 +682,22 @@ def _closed_results(wave_id: int) -> tuple[dict[str, object], list[dict[str, obj
     from bot.surveys.waves import get_wave
 
     settings = _settings()
-    try:
-        with _sessions(settings)() as session:
-            wave = get_wave(session=session, wave_id=wave_id)
-            if wave.status != "closed":
-                raise InvalidInputError(
-                    f"wave {wave_id} is {wave.status}: results are shown once it closes "
-                    "(watching them change while people answer would reveal answers)"
-                )
-            definition = _library_survey(settings, wave.survey_id)
-            rules = Rules(
-                min_respondents=settings.survey_min_respondents,
-                min_comment_respondents=settings.survey_min_comment_respondents,
-                band_medium=settings.survey_band_medium,
-                band_high=settings.survey_band_high,
+    with _refusing(), _sessions(settings)() as session:
+        wave = get_wave(session=session, wave_id=wave_id)
+        if wave.status != "closed":
+            raise InvalidInputError(
+                f"wave {wave_id} is {wave.status}: results are shown once it closes "
+                "(watching them change while people answer would reveal answers)"
             )
-            groups = wave_results(session=session, wave=wave, survey=definition, rules=rules)
-            return wave_status(session=session, wave=wave), results_as_dict(groups)
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        definition = _library_survey(settings, wave.survey_id)
+        rules = Rules(
+            min_respondents=settings.survey_min_respondents,
+            min_comment_respondents=settings.survey_min_comment_respondents,
+            band_medium=settings.survey_band_medium,
+            band_high=settings.survey_band_high,
+        )
+        groups = wave_results(session=session, wave=wave, survey=definition, rules=rules)
+        return wave_status(session=session, wave=wave), results_as_dict(groups)
 
 
 @survey.command("results")
@@ -852,12 +828,8 @@ def survey_close(wave_id: Annotated[int, typer.Argument(help="Wave id.")]) -> No
     """Close a wave now (its key is erased: answers can no longer be matched to anyone)."""
     from bot.surveys.waves import close_wave, get_wave
 
-    try:
-        with transaction(_sessions(_settings())) as session:
-            close_wave(session=session, wave=get_wave(session=session, wave_id=wave_id))
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(_settings())) as session:
+        close_wave(session=session, wave=get_wave(session=session, wave_id=wave_id))
     out.print(f"Wave {wave_id} closed")
 
 
@@ -899,17 +871,13 @@ def survey_schedule(
 
     settings = _settings()
     definition = _library_survey(settings, survey_id)
-    try:
-        with transaction(_sessions(settings)) as session:
-            zones = known_zones(session=session, default_timezone=settings.default_timezone)
-            schedule = schedule_survey(
-                session=session, survey=definition, cron=cron, open_hours=open_hours, zones=zones,
-                selectors=audience or [],
-            )  # fmt: skip
-            first = schedule.next_occurrence.isoformat(timespec="minutes")
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(settings)) as session:
+        zones = known_zones(session=session, default_timezone=settings.default_timezone)
+        schedule = schedule_survey(
+            session=session, survey=definition, cron=cron, open_hours=open_hours, zones=zones,
+            selectors=audience or [],
+        )  # fmt: skip
+        first = schedule.next_occurrence.isoformat(timespec="minutes")
     out.print(f"{survey_id}: a wave opens {cron} (local time), first at {first}")
 
 
@@ -941,11 +909,8 @@ def rollout_plan(
     """Suggest waves: 1-3-9-27 pacing, none larger than the coaches can carry (3 units per coach)."""
     from bot.rollout.waves import suggest_plan
 
-    try:
+    with _refusing():
         plan = suggest_plan(units=units, coaches=coaches)
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
     if as_json:
         out.print(
             json.dumps(
@@ -1004,12 +969,8 @@ def rollout_assign(
     """Put units into a wave (all or none: an unknown unit changes nothing)."""
     from bot.rollout.waves import assign_units
 
-    try:
-        with transaction(_sessions(_settings())) as session:
-            count = assign_units(session=session, number=number, unit_names=units)
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(_settings())) as session:
+        count = assign_units(session=session, number=number, unit_names=units)
     out.print(f"{count} unit(s) in wave {number}")
 
 
@@ -1031,12 +992,8 @@ def rollout_import(
     except (OSError, UnicodeDecodeError) as exc:
         console.print(f"[red]cannot read {file}: {exc}[/red]")
         raise typer.Exit(1) from exc
-    try:
-        with transaction(_sessions(_settings())) as session:
-            count = import_figures(session=session, text=content, fmt=chosen)
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(_settings())) as session:
+        count = import_figures(session=session, text=content, fmt=chosen)
     out.print(f"Imported {count} row(s) from {file}")
 
 
@@ -1238,13 +1195,9 @@ def admin_add_unit(
 ) -> None:
     """Add a unit to the organisation tree."""
     settings = _settings()
-    try:
-        with transaction(_sessions(settings)) as session:
-            unit = add_unit(session=session, name=name, parent=parent)
-            out.print(f"Added unit {unit.name!r}" + (f" under {parent!r}" if parent else ""))
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(settings)) as session:
+        unit = add_unit(session=session, name=name, parent=parent)
+        out.print(f"Added unit {unit.name!r}" + (f" under {parent!r}" if parent else ""))
 
 
 @admin.command("list-units")
@@ -1276,20 +1229,16 @@ def admin_console_link(
         console.print("[red]give --telegram-id or --new-admin[/red]")
         raise typer.Exit(2)
     settings = _settings()
-    try:
-        with transaction(_sessions(settings)) as session:
-            if new_admin is not None:
-                person: Person | None = Person(name=new_admin.strip()[:200] or "admin", is_admin=True)
-                session.add(person)
-                session.flush()
-            else:
-                person = person_by_telegram_id(session=session, telegram_id=telegram_id or 0)
-            if person is None:
-                raise InvalidInputError(f"no person with Telegram id {telegram_id}")
-            secret = create_sign_in_link(session=session, person=person)
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(settings)) as session:
+        if new_admin is not None:
+            person: Person | None = Person(name=new_admin.strip()[:200] or "admin", is_admin=True)
+            session.add(person)
+            session.flush()
+        else:
+            person = person_by_telegram_id(session=session, telegram_id=telegram_id or 0)
+        if person is None:
+            raise InvalidInputError(f"no person with Telegram id {telegram_id}")
+        secret = create_sign_in_link(session=session, person=person)
     out.print(f"{settings.base_url}/auth/link?token={secret}")
 
 
@@ -1303,15 +1252,11 @@ def admin_create_invite(
 ) -> None:
     """Create an invite code (and deep link) for a unit and role."""
     settings = _settings()
-    try:
-        with transaction(_sessions(settings)) as session:
-            invite = create_invite(
-                session=session, unit_name=unit, role=role, uses=uses, expires_days=expires_days
-            )
-            code, expires = invite.code, invite.expires_at
-    except ChangebotError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _refusing(), transaction(_sessions(settings)) as session:
+        invite = create_invite(
+            session=session, unit_name=unit, role=role, uses=uses, expires_days=expires_days
+        )
+        code, expires = invite.code, invite.expires_at
     link = invite_link(code=code, bot_username=settings.telegram_bot_username)
     if as_json:
         sys.stdout.write(json.dumps({"code": code, "link": link}) + "\n")
