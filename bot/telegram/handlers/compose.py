@@ -98,8 +98,10 @@ def _may_broadcast(session: Session, person: Person | None) -> bool:
 # ---------------------------------------------------------------- /story
 
 
-async def story_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Start a success story (managers and admins)."""
+async def _start_dialogue(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, state: dict[str, Any], prompt: str
+) -> None:
+    """Managers and admins only: enter the dialogue ``state`` and ask its first question."""
     message = update.effective_message
     if message is None:
         return
@@ -110,8 +112,13 @@ async def story_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not allowed:
         await message.reply_text(text("managers_only", language))
         return
-    _set_state(context, {"kind": "story", "step": "text"})
-    await message.reply_text(text("story_prompt", language))
+    _set_state(context, state)
+    await message.reply_text(text(prompt, language))
+
+
+async def story_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start a success story (managers and admins)."""
+    await _start_dialogue(update, context, state={"kind": "story", "step": "text"}, prompt="story_prompt")
 
 
 def _photo_problem(message: Message, limit_mb: float) -> float | None:
@@ -458,18 +465,9 @@ async def review_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def vision_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start a vision series (managers and admins)."""
-    message = update.effective_message
-    if message is None:
-        return
-    with transaction(services(context).sessions) as session:
-        person = member(session, update)
-        language = language_of(update, person)
-        allowed = _may_broadcast(session, person)
-    if not allowed:
-        await message.reply_text(text("managers_only", language))
-        return
-    _set_state(context, {"kind": "vision", "step": "variants", "variants": []})
-    await message.reply_text(text("vision_prompt", language))
+    await _start_dialogue(
+        update, context, state={"kind": "vision", "step": "variants", "variants": []}, prompt="vision_prompt"
+    )
 
 
 async def _vision_step(
