@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from bot.access.models import ApiToken, SignInLink, WebSession
 from bot.broadcasts.audience import parse_audience
+from bot.broadcasts.models import Broadcast
 from bot.errors import ChangebotError, InvalidInputError, NotFoundError
 from bot.people.models import Person, Unit
 from bot.people.service import get_unit, is_member, managed_units, unit_and_descendants
 from bot.storage.base import utc_now
+from bot.surveys.results import ROOT, GroupResult
 
 LINK_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(days=7)
@@ -254,3 +256,32 @@ def require_own_audience(*, session: Session, principal: Principal, selectors: S
         raise AccessDeniedError("managers address their own units: add unit:NAME to the audience")
     for name in units:
         principal.require_unit(get_unit(session=session, name=name).id)
+
+
+def may_see_audience(*, session: Session, principal: Principal, selectors: Sequence[str]) -> bool:
+    """Admins see every audience; a manager one made only of their own units (company-wide: not)."""
+    if principal.is_admin:
+        return True
+    units = parse_audience(selectors).units
+    return bool(units) and all(principal.can_manage(_unit_id(session, name)) for name in units)
+
+
+def may_see_broadcast(*, session: Session, principal: Principal, broadcast: Broadcast) -> bool:
+    """Its author, an admin, or a manager of every unit it went to."""
+    return broadcast.created_by_id == principal.person_id or may_see_audience(
+        session=session, principal=principal, selectors=broadcast.audience
+    )
+
+
+def visible_groups(
+    *, session: Session, principal: Principal, groups: Sequence[GroupResult]
+) -> list[GroupResult]:
+    """The survey result groups this principal may read: their units; the company total for admins."""
+    ids = dict(session.execute(select(Unit.name, Unit.id)).all())
+    return [
+        g for g in groups if principal.can_manage(ids.get(g.unit)) or (g.unit == ROOT and principal.is_admin)
+    ]
+
+
+def _unit_id(session: Session, name: str) -> int | None:
+    return session.scalar(select(Unit.id).where(Unit.name == name))

@@ -8,8 +8,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from bot.access.service import Principal, require_own_audience
-from bot.broadcasts.audience import parse_audience
+from bot.access.service import Principal, may_see_broadcast, require_own_audience
 from bot.broadcasts.models import Broadcast
 from bot.broadcasts.service import (
     MAX_TEXT,
@@ -20,7 +19,6 @@ from bot.broadcasts.service import (
 )
 from bot.errors import NotFoundError
 from bot.people.models import Person
-from bot.people.service import get_unit
 from bot.web.deps import SessionDep
 from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page
 from bot.web.security import PrincipalDep
@@ -65,23 +63,9 @@ def _out(session: Session, broadcast: Broadcast) -> BroadcastOut:
     )  # fmt: skip
 
 
-def _visible(session: Session, principal: Principal, broadcast: Broadcast) -> bool:
-    if principal.is_admin or broadcast.created_by_id == principal.person_id:
-        return True
-    units = parse_audience(broadcast.audience).units
-    return bool(units) and all(principal.can_manage(_unit_id(session, name)) for name in units)
-
-
-def _unit_id(session: Session, name: str) -> int | None:
-    try:
-        return get_unit(session=session, name=name).id
-    except NotFoundError:
-        return None
-
-
 def _get(session: Session, principal: Principal, broadcast_id: IdPath) -> Broadcast:
     broadcast = session.get(Broadcast, broadcast_id)
-    if broadcast is None or not _visible(session, principal, broadcast):
+    if broadcast is None or not may_see_broadcast(session=session, principal=principal, broadcast=broadcast):
         raise NotFoundError(f"no broadcast {broadcast_id}")  # not yours looks like not there
     return broadcast
 
@@ -91,7 +75,11 @@ def list_all(
     session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
 ) -> Page[BroadcastOut]:
     """Recent broadcasts you may see, newest first, with their figures."""
-    visible = [b for b in list_broadcasts(session=session, limit=1000) if _visible(session, principal, b)]
+    visible = [
+        b
+        for b in list_broadcasts(session=session, limit=1000)
+        if may_see_broadcast(session=session, principal=principal, broadcast=b)
+    ]
     chosen = visible[offset : offset + limit]
     return Page[BroadcastOut](
         items=[_out(session, b) for b in chosen], total=len(visible), limit=limit, offset=offset

@@ -7,15 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.access.service import Principal, require_own_audience
-from bot.broadcasts.audience import parse_audience
+from bot.access.service import Principal, may_see_audience, require_own_audience, visible_groups
 from bot.config import Settings
 from bot.errors import InvalidInputError, NotFoundError
-from bot.people.models import Person, Unit
-from bot.people.service import get_unit
+from bot.people.models import Person
 from bot.runtime import survey_definitions, survey_rules
 from bot.storage.base import utc_now
 from bot.surveys.models import SurveyWave
@@ -70,19 +67,8 @@ def library(request: Request, principal: PrincipalDep) -> list[SurveyOut]:
     ]
 
 
-def _audience_units(session: Session, wave: SurveyWave) -> list[int | None]:
-    names = parse_audience(wave.audience).units
-    ids: list[int | None] = []
-    for name in names:
-        try:
-            ids.append(get_unit(session=session, name=name).id)
-        except NotFoundError:
-            ids.append(None)
-    return ids or [None]  # no unit selector: company-wide
-
-
 def _check_wave(session: Session, principal: Principal, wave: SurveyWave) -> None:
-    if not all(principal.can_manage(unit_id) for unit_id in _audience_units(session, wave)):
+    if not may_see_audience(session=session, principal=principal, selectors=wave.audience):
         raise NotFoundError(f"no survey wave {wave.id}")
 
 
@@ -93,7 +79,7 @@ def list_waves(
     """Waves you may see, newest first, with response rates."""
     rows = []
     for wave in waves(session=session, limit=1000):
-        if all(principal.can_manage(unit_id) for unit_id in _audience_units(session, wave)):
+        if may_see_audience(session=session, principal=principal, selectors=wave.audience):
             rows.append(wave_status(session=session, wave=wave))
     return page(rows, limit=limit, offset=offset)
 
@@ -137,9 +123,6 @@ def results(
     survey = survey_definitions(settings).get(wave.survey_id)
     if survey is None:
         raise NotFoundError(f"survey {wave.survey_id!r} is no longer in the library")
-    names = dict(session.execute(select(Unit.name, Unit.id)).all())
     groups = wave_results(session=session, wave=wave, survey=survey, rules=survey_rules(settings))
-    visible = [
-        g for g in groups if principal.can_manage(names.get(g.unit)) or (g.unit == "*" and principal.is_admin)
-    ]
+    visible = visible_groups(session=session, principal=principal, groups=groups)
     return {**wave_status(session=session, wave=wave), "units": results_as_dict(visible)}

@@ -21,8 +21,15 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.access.service import AccessDeniedError, Principal, require_own_audience, session_principal
-from bot.broadcasts.audience import parse_audience
+from bot.access.service import (
+    AccessDeniedError,
+    Principal,
+    may_see_audience,
+    may_see_broadcast,
+    require_own_audience,
+    session_principal,
+    visible_groups,
+)
 from bot.broadcasts.models import Story, StoryStatus
 from bot.broadcasts.recurring import create_vision_series, stop_vision_series, vision_schedules
 from bot.broadcasts.service import broadcast_status, cancel_broadcast, create_broadcast, list_broadcasts
@@ -298,14 +305,7 @@ def broadcasts(request: Request) -> Response:
             return _sign_in_page(request)
         rows = []
         for broadcast in list_broadcasts(session=session, limit=100):
-            units = parse_audience(broadcast.audience).units
-            ids = [session.scalar(select(Unit.id).where(Unit.name == name)) for name in units]
-            mine = (
-                principal.is_admin
-                or broadcast.created_by_id == principal.person_id
-                or (bool(ids) and all(principal.can_manage(i) for i in ids))
-            )
-            if mine:
+            if may_see_broadcast(session=session, principal=principal, broadcast=broadcast):
                 rows.append((broadcast, broadcast_status(session=session, broadcast_id=broadcast.id)))
         person = session.get(Person, principal.person_id) if principal.person_id else None
         pending = [
@@ -537,11 +537,9 @@ def surveys(request: Request, wave: int | None = None) -> Response:
         if principal is None:
             return _sign_in_page(request)
         library = survey_definitions(settings)
-        names = {unit.name: unit.id for _, unit in unit_tree(session=session)}
         listed = []
         for row in waves(session=session, limit=100):
-            units = parse_audience(row.audience).units
-            if principal.is_admin or (units and all(principal.can_manage(names.get(u)) for u in units)):
+            if may_see_audience(session=session, principal=principal, selectors=row.audience):
                 listed.append(wave_status(session=session, wave=row))
         results = None
         if wave is not None and any(item["wave"] == wave for item in listed):
@@ -551,13 +549,7 @@ def surveys(request: Request, wave: int | None = None) -> Response:
                 groups = wave_results(
                     session=session, wave=chosen, survey=survey, rules=survey_rules(settings)
                 )
-                results = results_as_dict(
-                    [
-                        g
-                        for g in groups
-                        if principal.can_manage(names.get(g.unit)) or (g.unit == "*" and principal.is_admin)
-                    ]
-                )
+                results = results_as_dict(visible_groups(session=session, principal=principal, groups=groups))
         return _page(
             request,
             "surveys",
