@@ -52,6 +52,10 @@ class Principal:
     csrf_token: str | None = None  # sessions only: forms and scripts must send it back
     via: str = "session"  # session | token
 
+    def person(self, session: Session) -> Person | None:
+        """The person this principal acts as (a token's creator), if any."""
+        return session.get(Person, self.person_id) if self.person_id else None
+
     def can_manage(self, unit_id: int | None) -> bool:
         """Whether this principal may see and act on ``unit_id`` (None = company-wide: admins only)."""
         return self.is_admin or (unit_id is not None and unit_id in self.unit_ids)

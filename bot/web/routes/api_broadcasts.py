@@ -18,7 +18,6 @@ from bot.broadcasts.service import (
     list_broadcasts,
 )
 from bot.errors import NotFoundError
-from bot.people.models import Person
 from bot.web.deps import SessionDep
 from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page
 from bot.web.security import PrincipalDep
@@ -90,7 +89,7 @@ def list_all(
 def send(body: BroadcastIn, session: SessionDep, principal: PrincipalDep) -> BroadcastOut:
     """Send or schedule a broadcast. Managers send to their own units (unit:NAME selectors) only."""
     require_own_audience(session=session, principal=principal, selectors=body.audience)
-    author = session.get(Person, principal.person_id) if principal.person_id else None
+    author = principal.person(session)
     broadcast = create_broadcast(
         session=session, text=body.text, selectors=body.audience, send_at=body.send_at, must_read=body.must_read,
         created_by=author,

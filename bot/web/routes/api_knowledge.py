@@ -15,7 +15,6 @@ from bot.errors import InvalidInputError, NotFoundError
 from bot.library.contents import chunks_of, documents
 from bot.library.files import FOLDERS, add_file
 from bot.library.jobs import IngestJob, IngestJobs
-from bot.people.models import Person
 from bot.questions.gaps import answer_gap
 from bot.web.deps import CoreDep, SessionDep
 from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
@@ -129,7 +128,7 @@ def _answer_gap(
 ) -> tuple[Any, Any]:
     if principal.via == "token" and not principal.is_admin:
         raise AccessDeniedError("a unit's API token cannot answer as a person; sign in instead")
-    responder = session.get(Person, principal.person_id) if principal.person_id else None
+    responder = principal.person(session)
     if responder is None:
         raise InvalidInputError("answers come from a person: sign in, or use a token created by one")
     return answer_gap(

@@ -39,7 +39,7 @@ router = APIRouter(prefix="/api", tags=["stories and vision"])
 def _person(session: Session, principal: Principal) -> Person:
     if principal.via == "token" and not principal.is_admin:
         raise AccessDeniedError("a unit's API token cannot write or review as a person; sign in instead")
-    person = session.get(Person, principal.person_id) if principal.person_id else None
+    person = principal.person(session)
     if person is None:
         raise AccessDeniedError(
             "stories and series come from a person: sign in, or use a token created by one"
@@ -127,7 +127,7 @@ def _may_see(session: Session, principal: Principal, story: Story) -> bool:
         return True
     if principal.via == "token":  # a unit's token sees that unit's stories, never as its creator
         return principal.can_manage(story.unit_id)
-    person = session.get(Person, principal.person_id) if principal.person_id else None
+    person = principal.person(session)
     return story.author_id == principal.person_id or (
         person is not None and may_review(session=session, story=story, reviewer=person)
     )
@@ -205,7 +205,7 @@ def _series_out(series: Any, schedule: Any) -> dict[str, Any]:
 @router.get("/vision")
 def list_vision(session: SessionDep, principal: PrincipalDep) -> list[dict[str, Any]]:
     """Active vision series you started (admins: all)."""
-    person = session.get(Person, principal.person_id) if principal.person_id else None
+    person = principal.person(session)
     return [
         _series_out(series, schedule)
         for series, schedule in vision_schedules(session=session, by=None if principal.is_admin else person)
@@ -222,7 +222,7 @@ def new_vision(
     zones = known_zones(session=session, default_timezone=settings.default_timezone)
     series, schedule = create_vision_series(
         session=session, title=body.title, variants=body.variants, cron=body.cron, zones=zones,
-        selectors=body.audience, must_read=body.must_read, created_by=session.get(Person, principal.person_id) if principal.person_id else None,
+        selectors=body.audience, must_read=body.must_read, created_by=principal.person(session),
     )  # fmt: skip
     return _series_out(series, schedule)
 
@@ -251,7 +251,7 @@ def new_invite(
     """Create an invite code (and the Telegram link) for one of your units."""
     settings: Settings = request.app.state.settings
     principal.require_unit(get_unit(session=session, name=body.unit).id)
-    creator = session.get(Person, principal.person_id) if principal.person_id else None
+    creator = principal.person(session)
     invite = create_invite(
         session=session, unit_name=body.unit, role=body.role, uses=body.uses, expires_days=body.expires_days,
         created_by=creator,

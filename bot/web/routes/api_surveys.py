@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from bot.access.service import Principal, may_see_audience, require_own_audience, visible_groups
 from bot.config import Settings
 from bot.errors import InvalidInputError, NotFoundError
-from bot.people.models import Person
 from bot.runtime import survey_definitions, survey_rules
 from bot.storage.base import utc_now
 from bot.surveys.models import SurveyWave
@@ -97,7 +96,7 @@ def open_wave(body: WaveIn, request: Request, session: SessionDep, principal: Pr
     wave = launch_wave(
         session=session, survey=survey, closes_at=body.closes_at or now + timedelta(hours=settings.survey_open_hours),
         selectors=body.audience, reminder_before_close=reminder,
-        created_by=session.get(Person, principal.person_id) if principal.person_id else None, now=now,
+        created_by=principal.person(session), now=now,
     )  # fmt: skip
     return wave_status(session=session, wave=wave)
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from bot.access.service import AccessDeniedError, api_tokens, create_api_token, revoke_api_token
-from bot.people.models import Person
 from bot.people.service import add_unit, get_unit, unit_tree
 from bot.web.deps import SessionDep
 from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
@@ -83,7 +82,7 @@ class TokenOut(BaseModel):
 def create_token(body: TokenIn, session: SessionDep, principal: PrincipalDep) -> TokenOut:
     """Create an API token (admins). The secret is in this response only."""
     principal.require_admin()
-    creator = session.get(Person, principal.person_id) if principal.person_id else None
+    creator = principal.person(session)
     if creator is None:
         raise AccessDeniedError("API tokens are created by a person who is an admin")
     unit = get_unit(session=session, name=body.unit) if body.unit else None

@@ -276,7 +276,7 @@ def gap_answer_form(
     try:
         with _db(request) as session:
             principal = _checked(request, session, csrf_token)
-            responder = session.get(Person, principal.person_id) if principal.person_id else None
+            responder = principal.person(session)
             if responder is None:
                 raise AccessDeniedError("please sign in again")
             _, saved = answer_gap(
@@ -307,7 +307,7 @@ def broadcasts(request: Request) -> Response:
         for broadcast in list_broadcasts(session=session, limit=100):
             if may_see_broadcast(session=session, principal=principal, broadcast=broadcast):
                 rows.append((broadcast, broadcast_status(session=session, broadcast_id=broadcast.id)))
-        person = session.get(Person, principal.person_id) if principal.person_id else None
+        person = principal.person(session)
         pending = [
             story
             for story in session.scalars(
@@ -334,7 +334,7 @@ def write_story(
 
 
 def _author(session: Session, principal: Principal) -> Person:
-    person = session.get(Person, principal.person_id) if principal.person_id else None
+    person = principal.person(session)
     if person is None:
         raise AccessDeniedError("please sign in again")
     return person
@@ -455,7 +455,7 @@ def new_vision(
             zones = known_zones(session=session, default_timezone=settings.default_timezone)
             series, _ = create_vision_series(
                 session=session, title=title, variants=wordings, cron=cron, zones=zones, selectors=selectors,
-                created_by=session.get(Person, principal.person_id) if principal.person_id else None,
+                created_by=principal.person(session),
             )  # fmt: skip
             done = f"#{series.id}"
     except ChangebotError as exc:
@@ -497,7 +497,7 @@ def compose(
             require_own_audience(session=session, principal=principal, selectors=selectors)
             if when is not None and when.tzinfo is None:
                 when = when.astimezone()  # the browser's field has no zone: the server's local time
-            author = session.get(Person, principal.person_id) if principal.person_id else None
+            author = principal.person(session)
             broadcast = create_broadcast(
                 session=session,
                 text=text,
@@ -518,7 +518,7 @@ def cancel(request: Request, broadcast_id: int, csrf_token: Annotated[str, Form(
     try:
         with _db(request) as session:
             principal = _checked(request, session, csrf_token)
-            person = session.get(Person, principal.person_id) if principal.person_id else None
+            person = principal.person(session)
             cancel_broadcast(session=session, broadcast_id=broadcast_id, by=person)
     except ChangebotError as exc:
         return _back("/console/broadcasts", str(exc))
@@ -581,7 +581,7 @@ def launch(
                 session=session, survey=definition, closes_at=now + timedelta(hours=max(1.0, min(hours, 24 * 60))),
                 selectors=selectors, now=now,
                 reminder_before_close=timedelta(hours=settings.survey_reminder_hours_before_close) or None,
-                created_by=session.get(Person, principal.person_id) if principal.person_id else None,
+                created_by=principal.person(session),
             )  # fmt: skip
             done = f"#{created.id}: {created.invited}"
     except ChangebotError as exc:
@@ -633,7 +633,7 @@ def invite(
         with _db(request) as session:
             principal = _checked(request, session, csrf_token)
             principal.require_unit(get_unit(session=session, name=unit).id)
-            creator = session.get(Person, principal.person_id) if principal.person_id else None
+            creator = principal.person(session)
             code = create_invite(
                 session=session, unit_name=unit, role=Role(role), uses=uses, created_by=creator
             ).code
