@@ -1075,6 +1075,7 @@ def review(
     ] = None,
 ) -> None:
     """Print the weekly review pack of each manager (or one)."""
+    from bot.broadcasts.reach import vision_exposure
     from bot.people.service import person_by_telegram_id
     from bot.rollout.review import managers, review_pack
     from bot.rollout.service import latest_resistance
@@ -1094,10 +1095,11 @@ def review(
         resistance = latest_resistance(
             session=session, surveys=survey_definitions(settings), rules=survey_rules(settings)
         )
+        exposure = vision_exposure(session=session, target=settings.vision_target_exposures)
         for person in people:
             pack = review_pack(
                 session=session, manager=person, week=chosen, resistance=resistance,
-                vision_target=settings.vision_target_exposures,
+                vision_target=settings.vision_target_exposures, exposure=exposure,
             )  # fmt: skip
             out.print(f"── {person.name or person.id} ──")
             out.print(pack.text)

@@ -11,18 +11,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.access.service import Principal
+from bot.access.service import Principal, visible_groups
 from bot.broadcasts.models import Delivery, DeliveryState
 from bot.broadcasts.reach import vision_exposure
 from bot.people.models import Membership, Person, Unit
-from bot.people.service import unit_tree
 from bot.questions.models import AskedQuestion
 from bot.rollout.figures import week_of
 from bot.rollout.models import UnitLight
 from bot.storage.base import utc_now
 from bot.surveys.definitions import Scoring, Survey
 from bot.surveys.models import SurveyWave, WaveStatus
-from bot.surveys.results import Rules, wave_results
+from bot.surveys.results import ROOT, Rules, wave_results
 
 TREND_WEEKS = 8
 
@@ -109,12 +108,12 @@ def build_overview(
         )
         or 0
     )
+    names = dict(session.execute(select(Unit.id, Unit.name)).all())
     exposure = vision_exposure(session=session, target=vision_target)
     if principal.is_admin:
         overall = exposure[0]
         overview.vision_share = overall.share_reached if overall.people else None
     else:
-        names = {unit.id: unit.name for _, unit in unit_tree(session=session)}
         tops = [row for row in exposure if row.unit in {names[i] for i in principal.unit_ids if i in names}]
         counted = sum(row.people for row in tops)
         overview.vision_share = sum(row.reached_target for row in tops) / counted if counted else None
@@ -129,10 +128,10 @@ def build_overview(
         survey = surveys.get(wave.survey_id)
         if survey is None or survey.scoring != Scoring.RESISTANCE:
             continue
-        ids = {unit.name: unit.id for _, unit in unit_tree(session=session)}
+        results = wave_results(session=session, wave=wave, survey=survey, rules=rules)
         groups = [
-            g for g in wave_results(session=session, wave=wave, survey=survey, rules=rules)
-            if g.unit != "*" and principal.can_manage(ids.get(g.unit)) and not g.suppressed and g.dimensions
+            g for g in visible_groups(session=session, principal=principal, groups=results)
+            if g.unit != ROOT and not g.suppressed and g.dimensions
         ]  # fmt: skip
         if groups:
             overview.heatmap_wave = wave.id
@@ -144,7 +143,6 @@ def build_overview(
             ]
             break
 
-    names = {unit.id: unit.name for unit in session.scalars(select(Unit))}
     for row in session.scalars(
         select(UnitLight).where(UnitLight.week == last_week).order_by(UnitLight.usage_rate)
     ):

@@ -4,7 +4,7 @@ actions agreed last week (done or not). Also the actions themselves."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.models import Delivery, DeliveryState
-from bot.broadcasts.reach import vision_exposure
+from bot.broadcasts.reach import UnitExposure, vision_exposure
 from bot.errors import InvalidInputError, NotFoundError
 from bot.people.models import Membership, Person, Unit
 from bot.people.service import managed_units
@@ -78,8 +78,12 @@ def review_pack(
     resistance: Mapping[int, Mapping[str, str]],
     vision_target: int,
     console_url: str | None = None,
+    exposure: Sequence[UnitExposure] | None = None,
 ) -> ReviewPack:
-    """The pack for ``manager`` for the week starting ``week`` (a Monday)."""
+    """The pack for ``manager`` for the week starting ``week`` (a Monday).
+
+    ``exposure``: the company's vision exposure, when packs for many managers share one computation.
+    """
     language = manager.language if manager.language in LANGUAGES else "zh-Hans"
     words = REVIEW[language]
     units = managed_units(session=session, person=manager)
@@ -155,10 +159,10 @@ def review_pack(
     ]
 
     lines += ["", f"【{words['reach']}】"]
-    exposure = {row.unit: row for row in vision_exposure(session=session, target=vision_target)}
+    by_unit = {row.unit: row for row in exposure or vision_exposure(session=session, target=vision_target)}
     roots = [unit for unit in units if unit.parent_id not in unit_ids]
-    people = sum(exposure[u.name].people for u in roots if u.name in exposure)
-    reached = sum(exposure[u.name].reached_target for u in roots if u.name in exposure)
+    people = sum(by_unit[u.name].people for u in roots if u.name in by_unit)
+    reached = sum(by_unit[u.name].reached_target for u in roots if u.name in by_unit)
     start = datetime.combine(week, time(), tzinfo=UTC)
     delivered = session.scalar(
         select(func.count())

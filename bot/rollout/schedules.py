@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.models import BroadcastKind
+from bot.broadcasts.reach import vision_exposure
 from bot.broadcasts.service import create_broadcast
 from bot.people.models import Membership, Person, Role, Unit
 from bot.rollout.alerts import Search
@@ -59,6 +60,7 @@ def review_action(
 
     def fire(session: Session, schedule: Schedule, occurrence: datetime, now: datetime) -> None:
         resistance = latest_resistance(session=session, surveys=surveys, rules=survey_rules)
+        exposure = vision_exposure(session=session, target=vision_target)  # once, not once per manager
         for manager in managers(session=session):
             pack = review_pack(
                 session=session,
@@ -67,6 +69,7 @@ def review_action(
                 resistance=resistance,
                 vision_target=vision_target,
                 console_url=console_url,
+                exposure=exposure,
             )
             create_broadcast(
                 session=session,
