@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.audience import parse_audience, resolve_audience
-from bot.broadcasts.models import Broadcast, BroadcastKind, Story, StoryStatus, VisionSeries
+from bot.broadcasts.models import BroadcastKind, Story, StoryStatus, VisionSeries
 from bot.broadcasts.service import MAX_TEXT, check_text, create_broadcast
 from bot.broadcasts.wording import COMPANY, DIGEST_FOOTER, DIGEST_HEADER
 from bot.errors import InvalidInputError, NotFoundError
@@ -195,16 +195,6 @@ def fire_digest(session: Session, schedule: Schedule, occurrence: datetime, now:
     for story in fresh:
         story.status, story.broadcast_id = StoryStatus.SCHEDULED.value, broadcast.id
     session.flush()
-
-
-def digest_broadcasts(*, session: Session, limit: int = 10) -> Sequence[Broadcast]:
-    """Recent digests, newest first."""
-    return session.scalars(
-        select(Broadcast)
-        .where(Broadcast.kind == BroadcastKind.DIGEST.value)
-        .order_by(Broadcast.id.desc())
-        .limit(limit)
-    ).all()
 
 
 SCHEDULE_ACTIONS: dict[str, ScheduleAction] = {VISION: fire_vision, DIGEST: fire_digest}

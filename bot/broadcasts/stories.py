@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -226,14 +225,6 @@ def cancel_story(*, session: Session, story_id: int, person: Person) -> Story:
     story.status = StoryStatus.CANCELLED.value
     session.flush()
     return story
-
-
-def stories(*, session: Session, status: StoryStatus | None = None, limit: int = 50) -> Sequence[Story]:
-    """Stories, newest first."""
-    query = select(Story).order_by(Story.created_at.desc(), Story.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(Story.status == status.value)
-    return session.scalars(query).all()
 
 
 def case_file_text(*, story: Story, unit_name: str | None) -> str:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,9 +44,7 @@ class IngestJobs:
         self._lock = threading.Lock()
         self._running = threading.Lock()  # the index has one writer; jobs queue behind each other
 
-    def start(
-        self, paths: Sequence[Path] | None = None, *, on_done: Callable[[IngestJob], None] | None = None
-    ) -> IngestJob:
+    def start(self, paths: Sequence[Path] | None = None) -> IngestJob:
         """Queue a re-index of ``paths`` (default: the whole library) and return its job."""
         job = IngestJob(id=uuid.uuid4().hex[:12])
         with self._lock:
@@ -55,7 +52,7 @@ class IngestJobs:
             self._order.append(job.id)
             while len(self._order) > self._keep:
                 self._jobs.pop(self._order.pop(0), None)
-        thread = threading.Thread(target=self._run, args=(job, list(paths or []), on_done), daemon=True)
+        thread = threading.Thread(target=self._run, args=(job, list(paths or [])), daemon=True)
         thread.start()
         return job
 
@@ -64,7 +61,7 @@ class IngestJobs:
         with self._lock:
             return self._jobs.get(job_id)
 
-    def _run(self, job: IngestJob, paths: list[Path], on_done: Callable[[IngestJob], None] | None) -> None:
+    def _run(self, job: IngestJob, paths: list[Path]) -> None:
         def progress(stage: str, done: int, total: int) -> None:
             job.stage, job.done, job.total = stage, done, total
 
@@ -78,15 +75,3 @@ class IngestJobs:
                 job.added, job.changed, job.removed = report.added, report.changed, report.removed
                 job.failed = [f"{problem.source}: {problem.message}" for problem in report.failed]
                 job.state = "done"
-        if on_done is not None:
-            on_done(job)
-
-    def wait(self, job_id: str, timeout: float = 60.0) -> IngestJob | None:
-        """Block until the job ends (for the CLI and tests)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job = self.get(job_id)
-            if job is None or job.state in ("done", "failed"):
-                return job
-            time.sleep(0.02)
-        return self.get(job_id)

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.people.models import Membership, Person, Unit
+from bot.people.models import Membership, Person
 from bot.questions.models import AskedQuestion
 from bot.rollout.models import Light, UnitLight, UnitWeek
 from bot.storage.base import utc_now
@@ -160,14 +160,6 @@ def red_streak(*, session: Session, unit_id: int, week: date) -> int:
         streak += 1
         current -= timedelta(days=7)
     return streak
-
-
-def light_history(*, session: Session, unit: Unit, weeks: int = 8) -> list[UnitLight]:
-    """The unit's last ``weeks`` lights, oldest first."""
-    rows = session.scalars(
-        select(UnitLight).where(UnitLight.unit_id == unit.id).order_by(UnitLight.week.desc()).limit(weeks)
-    ).all()
-    return list(reversed(rows))
 
 
 def previous_light(*, session: Session, unit_id: int, week: date) -> Light | None:

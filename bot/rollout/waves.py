@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInputError, NotFoundError
@@ -164,8 +164,3 @@ def wave_progress(*, session: Session, week: date) -> list[WaveProgress]:
             )
         )
     return progress
-
-
-def wave_count(*, session: Session) -> int:
-    """How many waves there are."""
-    return int(session.scalar(select(func.count()).select_from(RolloutWave)) or 0)
