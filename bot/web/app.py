@@ -140,7 +140,8 @@ def _refuse_nul_characters(app: FastAPI) -> None:
         kind = request.headers.get("content-type", "")
         if request.method in ("POST", "PUT", "PATCH") and not kind.startswith("multipart/"):
             body = await request.body()
-            if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
+            encoded = b"%00" in body and kind.startswith("application/x-www-form-urlencoded")
+            if b"\x00" in body or b"\\u0000" in body or encoded:
                 return JSONResponse({"detail": "text must not contain NUL characters"}, status_code=422)
         if "\x00" in request.url.query or "%00" in request.url.query:
             return JSONResponse({"detail": "text must not contain NUL characters"}, status_code=422)
