@@ -33,3 +33,17 @@ class AskedQuestion(Base):
     replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     faq_id: Mapped[str | None] = mapped_column(String(64))  # set once the reply was saved as an FAQ
+
+
+class QuestionFlood(Base):
+    """How many questions a person asked this minute and the minute before (the shared flood window).
+
+    Minutes are counted since the Unix epoch, so every process agrees on them.
+    """
+
+    __tablename__ = "question_floods"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    minute: Mapped[int] = mapped_column(Integer, index=True)
+    questions: Mapped[int] = mapped_column(Integer, default=0)
+    previous_questions: Mapped[int] = mapped_column(Integer, default=0)

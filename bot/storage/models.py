@@ -1,9 +1,11 @@
 """Imports every model module so Alembic and ``create_all`` see the whole schema."""
 
 from bot.access.models import ApiToken, SignInLink, WebSession
-from bot.broadcasts.models import Broadcast, Delivery, Story, VisionSeries
+from bot.broadcasts.models import Broadcast, Delivery, SenderWorker, Story, VisionSeries
+from bot.dialogues.models import DialogueState
+from bot.library.models import IngestJobRow
 from bot.people.models import InviteCode, Membership, Person, Unit
-from bot.questions.models import AskedQuestion
+from bot.questions.models import AskedQuestion, QuestionFlood
 from bot.rollout.models import (
     ReviewAction,
     RolloutAlert,
@@ -21,13 +23,17 @@ __all__ = [
     "AskedQuestion",
     "Broadcast",
     "Delivery",
+    "DialogueState",
+    "IngestJobRow",
     "InviteCode",
     "Membership",
     "Person",
+    "QuestionFlood",
     "ReviewAction",
     "RolloutAlert",
     "RolloutWave",
     "Schedule",
+    "SenderWorker",
     "SignInLink",
     "Story",
     "SurveyInvitation",
