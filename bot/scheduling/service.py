@@ -174,6 +174,7 @@ def fire_due(
         except Exception:  # one broken schedule must not stop the others; it has moved on already
             logger.exception("schedule %s (%s) failed for %s", schedule.id, schedule.kind, occurrence)
             continue
+        logger.info("fired schedule %s (%s) for %s", schedule.id, schedule.kind, occurrence.isoformat())
         fired.append((schedule.id, occurrence))
     session.flush()
     return fired

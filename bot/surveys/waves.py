@@ -253,8 +253,12 @@ def close_wave(*, session: Session, wave: SurveyWave, now: datetime | None = Non
 
 def close_due_waves(session: Session, now: datetime) -> int:
     """Close every open wave past its closing time; returns how many."""
+    # Locked, skipping rows another scheduler is closing right now: each wave is closed (and its
+    # half-finished answers dropped) by one process only. SQLite ignores the lock; its writers queue.
     due = session.scalars(
-        select(SurveyWave).where(SurveyWave.status == WaveStatus.OPEN.value, SurveyWave.closes_at <= now)
+        select(SurveyWave)
+        .where(SurveyWave.status == WaveStatus.OPEN.value, SurveyWave.closes_at <= now)
+        .with_for_update(skip_locked=True)
     ).all()
     for wave in due:
         close_wave(session=session, wave=wave, now=now)
