@@ -68,7 +68,7 @@ def build_application(
         settings=settings,
         core=core,
         sessions=sessions,
-        flood=FloodGate(per_minute=settings.questions_per_minute),
+        flood=FloodGate(sessions=sessions, per_minute=settings.questions_per_minute),
         surveys=survey_definitions(settings),
     )
     with transaction(sessions) as session:
