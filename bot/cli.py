@@ -27,7 +27,7 @@ from bot.broadcasts.service import (
     list_broadcasts,
 )
 from bot.config import Settings
-from bot.errors import ChangebotError, InvalidInputError
+from bot.errors import ChangebotError, InvalidInputError, KnowledgeUnavailableError
 from bot.evaluation.evalset import load_eval_set
 from bot.evaluation.runner import calibrate_threshold, run_eval, summarise
 from bot.logging_setup import configure_logging
@@ -37,6 +37,7 @@ from bot.questions.gaps import group_gaps
 from bot.questions.service import open_questions, record_question
 from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
 from bot.surveys.definitions import Survey
+from ingest.index import VectorStoreUnavailableError
 
 app = typer.Typer(
     help="changebot: answers, broadcasts and pulse surveys for organisational change.", no_args_is_help=True
@@ -137,7 +138,8 @@ def ingest(
                 tasks[stage] = int(bar.add_task(label, total=total))
             bar.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
 
-        report = core.ingest(paths, progress=progress)
+        with _refusing():  # a Chroma server that does not answer: say so, the live index stays
+            report = core.ingest(paths, progress=progress)
     if as_json:
         out.print_json(
             json.dumps(
@@ -188,7 +190,8 @@ def ask(
     """Answer one question from the knowledge library."""
     settings = _settings()
     core = _core(settings)
-    answer = core.answerer.answer(question)
+    with _refusing():
+        answer = core.answerer.answer(question)
     if answer.kind != "empty":
         _record(_sessions(settings), answer)
     if as_json:
@@ -212,7 +215,11 @@ def chat() -> None:
             break
         if not question.strip():
             break
-        answer = core.answerer.answer(question)
+        try:
+            answer = core.answerer.answer(question)
+        except KnowledgeUnavailableError as exc:
+            console.print(f"[red]{exc}[/red]")
+            continue
         if answer.kind != "empty":
             _record(sessions, answer)
         _print_answer(answer)
@@ -293,6 +300,13 @@ def evaluate(
         )
 
 
+def _vector_count(core: KnowledgeCore) -> int | str:
+    try:
+        return len(core.vectors.ids())
+    except VectorStoreUnavailableError as exc:
+        return f"unknown: {exc}"
+
+
 @app.command()
 def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show what the index holds."""
@@ -313,7 +327,7 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         "files": len(manifest.files),
         "files_by_type": by_type,
         "chunks": chunk_count,
-        "vectors": len(core.vectors.ids()),
+        "vectors": _vector_count(core),
         "embedding_model": manifest.model_fingerprint,
         "embedding_languages": list(settings.embedding_languages),
         "vector_store": settings.chroma_url or str(settings.chroma_dir),

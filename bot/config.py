@@ -48,6 +48,20 @@ class Settings(BaseSettings):
         None, description="Chroma server URL; unset = local persistent Chroma in data_dir."
     )
     chroma_collection_prefix: str = Field("changebot", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,40}$")
+    chroma_timeout_s: float = Field(
+        15.0,
+        gt=0,
+        le=600,
+        description="Longest wait for one answer from the Chroma server; after it the question gets "
+        "a temporary-error reply.",
+    )
+    chroma_retry_s: float = Field(
+        5.0,
+        ge=0,
+        le=600,
+        description="After the Chroma server failed to answer, questions get the temporary-error reply "
+        "at once for this long before the next attempt to reconnect.",
+    )
     chunk_size: int = Field(500, ge=100, le=4000, description="Most characters of body text per chunk.")
     chunk_overlap: int = Field(
         100, ge=0, le=1000, description="Characters of whole sentences repeated between chunks."

@@ -6,19 +6,19 @@ the result around; nothing else constructs these heavy objects.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
 from bot.answering.llm import LlmAnswerer, build_chat_model
 from bot.answering.retrieval import FusionWeights, HybridRetriever, LiveIndex
 from bot.answering.service import Answerer
 from bot.config import Settings
+from bot.errors import KnowledgeUnavailableError
 from ingest.embedding import Embedder, SentenceTransformerEmbedder, packaged_model_path
-from ingest.index import IndexStore, VectorStore, make_chroma_client
+from ingest.index import IndexStore, VectorStore, VectorStoreUnavailableError, make_chroma_client
 from ingest.pipeline import IngestReport, ProgressCallback, run_ingest
 
 if TYPE_CHECKING:
@@ -51,29 +51,33 @@ class KnowledgeCore:
 
     def close(self) -> None:
         """Release the vector store's connections (HTTP sessions to a Chroma server, SQLite handles)."""
-        # chromadb's HTTP client never closes the httpx session it opens (as of 1.5); do it for it.
-        session = getattr(getattr(self.vectors.client, "_server", None), "_session", None)
-        if isinstance(session, httpx.Client):
-            session.close()
-        close = getattr(self.vectors.client, "close", None)  # not on the ClientAPI protocol, on every client
-        if callable(close):
-            close()
+        self.vectors.close()
 
     def ingest(
         self, paths: Sequence[Path] | None = None, *, progress: ProgressCallback | None = None
     ) -> IngestReport:
-        """Ingest ``paths`` (default: the whole knowledge library) into the index."""
-        return run_ingest(
-            paths=list(paths) if paths else [self.settings.knowledge_dir],
-            root=self.settings.knowledge_dir,
-            store=self.store,
-            vectors=self.vectors,
-            embedder=self.embedder,
-            chunk_size=self.settings.chunk_size,
-            chunk_overlap=self.settings.chunk_overlap,
-            max_file_bytes=self.settings.max_file_bytes,
-            progress=progress,
-        )
+        """Ingest ``paths`` (default: the whole knowledge library) into the index.
+
+        Raises:
+            KnowledgeUnavailableError: the Chroma server stopped answering; the live index is untouched.
+        """
+        try:
+            return run_ingest(
+                paths=list(paths) if paths else [self.settings.knowledge_dir],
+                root=self.settings.knowledge_dir,
+                store=self.store,
+                vectors=self.vectors,
+                embedder=self.embedder,
+                chunk_size=self.settings.chunk_size,
+                chunk_overlap=self.settings.chunk_overlap,
+                max_file_bytes=self.settings.max_file_bytes,
+                progress=progress,
+            )
+        except VectorStoreUnavailableError as exc:
+            raise KnowledgeUnavailableError(
+                f"ingest stopped: {exc}. The index that was live keeps serving; "
+                "run the ingest again once the vector store answers."
+            ) from exc
 
 
 def build_knowledge_core(
@@ -85,9 +89,16 @@ def build_knowledge_core(
     """Wire the knowledge core from settings; tests pass a fake embedder or chat model."""
     embedder = embedder or build_embedder(settings)
     store = IndexStore(settings.index_dir)
-    client = make_chroma_client(path=settings.chroma_dir, url=settings.chroma_url)
     vectors = VectorStore(
-        client=client, prefix=settings.chroma_collection_prefix, fingerprint=embedder.fingerprint
+        connect=functools.partial(
+            make_chroma_client,
+            path=settings.chroma_dir,
+            url=settings.chroma_url,
+            timeout_s=settings.chroma_timeout_s,
+        ),
+        prefix=settings.chroma_collection_prefix,
+        fingerprint=embedder.fingerprint,
+        retry_after_s=settings.chroma_retry_s,
     )
     retriever = HybridRetriever(
         index=LiveIndex(store=store),

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from bot.errors import KnowledgeUnavailableError
 from ingest.chunk import Chunk
 from ingest.embedding import Embedder
-from ingest.index import IndexSnapshot, IndexStore, LexicalIndex, VectorStore
+from ingest.index import IndexSnapshot, IndexStore, LexicalIndex, VectorStore, VectorStoreUnavailableError
 from ingest.text import Language, detect_language, is_intent_word, tokenize
 
 Mode = Literal["hybrid", "lexical", "dense"]
@@ -250,14 +250,17 @@ class HybridRetriever:
         vector = self._embedder.embed_query(question)
         try:
             found = self._vectors.query(vector=vector, k=self._candidates, where=filters.chroma_where())
-        except Exception as exc:  # chromadb raises transport errors of many kinds when a server is down
+        except VectorStoreUnavailableError as exc:
             raise KnowledgeUnavailableError(
-                "the vector store is unavailable; please try again shortly"
+                "the knowledge library's vector store is not answering right now; "
+                "please try again in a minute"
             ) from exc
         results = []
         for chunk_id, similarity in found:
             row = snapshot.by_id.get(chunk_id)
-            # Ids not in the live generation are leftovers of an interrupted ingest: ignore them.
+            # Ids not in this generation are leftovers of an interrupted ingest, or chunks of a
+            # newer generation this process has not loaded yet (another process ingested a moment
+            # ago): ignore them. Chunks whose vectors are already gone simply get no dense rank.
             if row is not None and filters.allows(snapshot.chunks[row]):
                 results.append((row, similarity))
         return results

@@ -134,9 +134,9 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Sorry, something went wrong. Please try again in a moment.",
     },
     "unavailable": {
-        "zh-Hans": "知识库暂时连接不上，请过几分钟再问一次。",
-        "zh-Hant": "知識庫暫時連接不上，請過幾分鐘再問一次。",
-        "en": "The knowledge library is unreachable right now; please ask again in a few minutes.",
+        "zh-Hans": "知识库暂时连接不上，请过一分钟再问一次。",
+        "zh-Hant": "知識庫暫時連接不上，請過一分鐘再問一次。",
+        "en": "The knowledge library is unreachable right now; please ask again in a minute.",
     },
     "help_manager": {
         "zh-Hans": "\n\n店长与管理员：\n/usage 72 报告上周使用率\n/review 本周复盘\n/action 记下行动\n/mute 单位 暂停预警一周\n/story 分享成功故事\n/vision 设置愿景消息系列\n/broadcasts 查看和取消已安排的推送\n/invite 生成邀请码\n/web 打开网页控制台",

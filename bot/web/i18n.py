@@ -29,6 +29,7 @@ UI: Final[dict[Language, dict[str, str]]] = {
         "sources": "来源",
         "thinking": "正在查找……",
         "error": "暂时无法回答，请稍后再试。",
+        "unavailable": "知识库暂时连接不上，请过一分钟再问一次。",
         "unanswered": "已转给变革团队",
     },
     "zh-Hant": {
@@ -53,6 +54,7 @@ UI: Final[dict[Language, dict[str, str]]] = {
         "sources": "來源",
         "thinking": "正在查找……",
         "error": "暫時無法回答，請稍後再試。",
+        "unavailable": "知識庫暫時連接不上，請過一分鐘再問一次。",
         "unanswered": "已轉給變革團隊",
     },
     "en": {
@@ -77,6 +79,7 @@ UI: Final[dict[Language, dict[str, str]]] = {
         "sources": "Sources",
         "thinking": "Looking it up…",
         "error": "I can't answer right now; please try again shortly.",
+        "unavailable": "The knowledge library is unreachable right now; please ask again in a minute.",
         "unanswered": "Passed to the change team",
     },
 }

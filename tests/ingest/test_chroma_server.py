@@ -1,70 +1,61 @@
-"""Ingest and retrieval against a real Chroma server started with `chroma run` (CHANGEBOT_CHROMA_URL)."""
+"""Ingest and retrieval against a real Chroma server started with `chroma run` (CHANGEBOT_CHROMA_URL),
+and what happens while that server is down, frozen or restarted."""
 
 from __future__ import annotations
 
 import gc
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import numpy as np
 import pytest
+from chromadb.api import ClientAPI
+from chromadb.errors import ChromaError
+from typer.testing import CliRunner
 
-from bot.answering.factory import build_knowledge_core
+from bot import cli
+from bot.answering.factory import KnowledgeCore, build_knowledge_core
+from bot.config import Settings
+from ingest.index import VectorStore, VectorStoreUnavailableError
 from tests.conftest import make_settings, write_library
 from tests.fakes.embedder import FakeEmbedder
+from tests.utils.chroma import ChromaServer
 
 # chromadb's HTTP client leaves pooled sockets for the garbage collector (not ours to fix); their
-# ResourceWarnings surface inside this test and are not a leak of changebot's.
+# ResourceWarnings surface inside these tests and are not a leak of changebot's.
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def chroma_url(tmp_path: Path) -> Iterator[str]:
-    executable = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    if executable is None:
-        pytest.skip("the chroma command of the chromadb package is not installed")
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603  (our own venv's executable, fixed arguments)
-        [executable, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma server did not start within 30 s")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def server(tmp_path: Path) -> Iterator[ChromaServer]:
+    with ChromaServer(tmp_path) as running:
+        running.start()
+        yield running
+    # chromadb caches its client systems process-wide; drop them and collect the pooled sockets here,
+    # under this module's warning filters, instead of in whichever test the garbage collector picks.
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+    gc.collect()
 
 
-def test_ingest_and_answer_through_a_chroma_server(tmp_path: Path, chroma_url: str) -> None:
-    settings = make_settings(tmp_path, chroma_url=chroma_url)
+def _settings(tmp_path: Path, server: ChromaServer) -> Settings:
+    # A short pause before reconnecting keeps the tests quick; the default is 5 s.
+    return make_settings(tmp_path, chroma_url=server.url, chroma_retry_s=0.2, chroma_timeout_s=2)
+
+
+def _core(settings: Settings) -> KnowledgeCore:
+    return build_knowledge_core(settings, embedder=FakeEmbedder())
+
+
+def test_ingest_and_answer_through_a_chroma_server(tmp_path: Path, server: ChromaServer) -> None:
+    settings = _settings(tmp_path, server)
     write_library(settings.knowledge_dir)
-    writer = build_knowledge_core(settings, embedder=FakeEmbedder())
+    writer = _core(settings)
     report = writer.ingest()
     assert report.chunks_embedded == report.chunks_total > 0
     assert not settings.chroma_dir.exists()  # nothing written to a local store
@@ -77,10 +68,112 @@ def test_ingest_and_answer_through_a_chroma_server(tmp_path: Path, chroma_url: s
     assert reader_embedder.documents_embedded == 0
     reader.close()
     writer.close()
-    # chromadb caches its client systems process-wide; drop them and collect the pooled sockets here,
-    # under this test's warning filters, instead of in whichever test the garbage collector picks.
-    from chromadb.api.shared_system_client import SharedSystemClient
 
-    del reader, writer
-    SharedSystemClient.clear_system_cache()
-    gc.collect()
+
+def test_the_core_is_built_while_the_server_is_down_and_connects_once_it_is_up(tmp_path: Path) -> None:
+    with ChromaServer(tmp_path) as server:
+        settings = _settings(tmp_path, server)
+        write_library(settings.knowledge_dir)
+        core = _core(settings)  # nothing contacts the server yet
+        with pytest.raises(VectorStoreUnavailableError, match=r"does not answer"):
+            core.vectors.check()
+        server.start()
+        time.sleep(0.3)  # past the pause before reconnecting
+        core.vectors.check()
+        assert core.ingest().chunks_embedded > 0
+        core.close()
+
+
+def test_ingest_against_a_down_server_fails_clearly_and_keeps_the_live_index(
+    tmp_path: Path, server: ChromaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path, server)
+    library = write_library(settings.knowledge_dir)
+    monkeypatch.setattr(cli, "_settings", lambda: settings)
+    monkeypatch.setattr(cli, "_core", _core)
+    runner = CliRunner()
+    first = runner.invoke(cli.app, ["ingest"])
+    assert first.exit_code == 0, first.output
+    live = (settings.index_dir / "CURRENT").read_text(encoding="utf-8")
+    (library / "faqs" / "safety.yaml").write_text(
+        "faqs:\n  - question: How often is the fire drill?\n    answer: Every quarter.\n", encoding="utf-8"
+    )
+    server.kill()
+    refused = runner.invoke(cli.app, ["ingest"])
+    assert refused.exit_code == 1
+    assert "does not answer" in refused.output and "keeps serving" in refused.output
+    assert "Traceback" not in refused.output
+    assert (settings.index_dir / "CURRENT").read_text(encoding="utf-8") == live
+    server.start()
+    again = runner.invoke(cli.app, ["ingest", "--json"])
+    assert again.exit_code == 0, again.output
+    assert '"faqs/safety.yaml"' in again.output
+
+
+def test_a_frozen_server_times_out_and_a_restarted_one_is_used_again(
+    tmp_path: Path, server: ChromaServer
+) -> None:
+    settings = _settings(tmp_path, server).model_copy(update={"chroma_timeout_s": 1.0})
+    write_library(settings.knowledge_dir)
+    core = _core(settings)
+    core.ingest()
+    vector = core.embedder.embed_query("red weeks")
+    assert core.vectors.query(vector=vector, k=2)
+    server.pause()
+    started = time.monotonic()
+    with pytest.raises(VectorStoreUnavailableError):
+        core.vectors.query(vector=vector, k=2)
+    assert time.monotonic() - started < 5  # the timeout, not forever
+    # Inside the pause before reconnecting, callers are told at once instead of each waiting.
+    started = time.monotonic()
+    with pytest.raises(VectorStoreUnavailableError):
+        core.vectors.query(vector=vector, k=2)
+    assert time.monotonic() - started < 0.1
+    server.resume()
+    time.sleep(0.3)
+    assert core.vectors.query(vector=vector, k=2)
+    # Killed and started again on the same port and folder: the same vectors, no restart of ours.
+    server.kill()
+    with pytest.raises(VectorStoreUnavailableError):
+        core.vectors.query(vector=vector, k=2)
+    server.start()
+    time.sleep(0.3)
+    assert [chunk_id for chunk_id, _ in core.vectors.query(vector=vector, k=2)]
+    core.close()
+
+
+def test_a_wrong_call_is_not_an_outage(tmp_path: Path, server: ChromaServer) -> None:
+    settings = _settings(tmp_path, server)
+    write_library(settings.knowledge_dir)
+    core = _core(settings)
+    core.ingest()
+    client = core.vectors.client
+    with pytest.raises(ChromaError) as raised:  # a vector of the wrong dimension: our mistake, not an outage
+        core.vectors.query(vector=np.ones(3, dtype=np.float32), k=2)
+    assert not isinstance(raised.value, VectorStoreUnavailableError)
+    assert core.vectors.client is client  # still connected: nothing to reconnect
+    core.close()
+
+
+class _CountingConnect:
+    """A connect function for a server that never answers, counting the attempts."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def __call__(self) -> ClientAPI:
+        self.attempts += 1
+        raise VectorStoreUnavailableError("the Chroma server at http://127.0.0.1:1 does not answer")
+
+
+def test_reconnects_are_spaced_out_while_the_server_is_down() -> None:
+    connect = _CountingConnect()
+    store = VectorStore(connect=connect, prefix="changebot", fingerprint="fake-8", retry_after_s=0.2)
+    for _ in range(5):
+        with pytest.raises(VectorStoreUnavailableError, match="does not answer"):
+            store.ids()
+    assert connect.attempts == 1
+    time.sleep(0.25)
+    with pytest.raises(VectorStoreUnavailableError):
+        store.check()
+    assert connect.attempts == 2

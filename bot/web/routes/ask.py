@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -88,7 +89,11 @@ async def ask(body: AskRequest, request: Request, core: CoreDep, session: Sessio
     try:
         answer = await run_in_threadpool(core.answerer.answer, body.question, language=body.language)
     except KnowledgeUnavailableError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+        # Not recorded: a store that is down is not a gap in the library.
+        retry = max(1, math.ceil(core.settings.chroma_retry_s))
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc), headers={"Retry-After": str(retry)}
+        ) from exc
     question_id = None
     if answer.kind != "empty":
         question_id = record_question(

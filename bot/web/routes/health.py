@@ -8,22 +8,29 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import text
 
 from bot.web.deps import CoreDep, SessionDep
+from ingest.index import VectorStoreUnavailableError
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """The process is up."""
+    # async: answered on the event loop, so liveness never waits behind busy worker threads.
     return {"status": "ok"}
 
 
 @router.get("/readyz")
 def readyz(core: CoreDep, session: SessionDep, response: Response) -> dict[str, Any]:
-    """The index is loaded and the database answers."""
+    """The index is loaded, the vector store and the database answer."""
     checks: dict[str, Any] = {}
     snapshot = core.retriever.index.snapshot()
     checks["index"] = {"ok": snapshot is not None, "generation": snapshot.name if snapshot else None}
+    try:
+        core.vectors.check()
+        checks["vectors"] = {"ok": True}
+    except VectorStoreUnavailableError as exc:
+        checks["vectors"] = {"ok": False, "error": str(exc)[:300]}
     try:
         session.execute(text("SELECT 1"))
         checks["database"] = {"ok": True}

@@ -92,6 +92,11 @@
     try {
       // No language sent: the answer follows the language the question is written in.
       const response = await post("/api/ask", { question: question });
+      if (response.status === 503) {
+        // The library's vector store is down for a moment: say so, and that asking again will work.
+        pending.textContent = root.dataset.unavailable;
+        return;
+      }
       if (!response.ok) throw new Error(String(response.status));
       showAnswer(pending, await response.json());
     } catch (error) {
