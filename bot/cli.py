@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import json
+import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -366,6 +368,9 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level.lower(),
+        # uvicorn's own lines (start-up, access log) go through our handler: JSON when configured,
+        # and with secrets in query strings redacted.
+        log_config=None,
     )
 
 
@@ -493,6 +498,23 @@ def broadcast_status_command(
         out.print(f"{key:>13}: {value}")
 
 
+def _run_until_stopped(work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run ``work`` until SIGTERM (what `docker stop` sends) or Ctrl-C sets its stop event.
+
+    The loops finish the round they are in, so a copy being sent is recorded before the process exits
+    instead of being left for the next worker to report as uncertain.
+    """
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await work(stop)
+
+    asyncio.run(main())
+
+
 @app.command()
 def worker(
     no_scheduler: Annotated[
@@ -500,8 +522,6 @@ def worker(
     ] = False,
 ) -> None:
     """Run the broadcast sender and the scheduler alone (no web app)."""
-    import asyncio
-
     from telegram import Bot
 
     from bot.broadcasts.sender import DeliveryWorker
@@ -519,8 +539,7 @@ def worker(
     )
     scheduler = None if no_scheduler else build_scheduler(sessions=sessions, settings=settings)
 
-    async def main() -> None:
-        stop = asyncio.Event()
+    async def work(stop: asyncio.Event) -> None:
         async with bot:
             jobs = [delivery.run(stop=stop)] + ([scheduler.run(stop=stop)] if scheduler else [])
             await asyncio.gather(*jobs)
@@ -530,8 +549,7 @@ def worker(
         + ("" if no_scheduler else " and scheduler")
         + " (Ctrl-C to stop)"
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    _run_until_stopped(work)
 
 
 vision = typer.Typer(
@@ -1189,15 +1207,12 @@ def report(
 @app.command()
 def scheduler() -> None:
     """Run the scheduler alone (vision series, digests, surveys, the rollout's weekly rhythm)."""
-    import asyncio
-
     from bot.runtime import build_scheduler
 
     settings = _settings()
     runner = build_scheduler(sessions=_sessions(settings), settings=settings)
     out.print("changebot scheduler running (Ctrl-C to stop)")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(runner.run(stop=asyncio.Event()))
+    _run_until_stopped(lambda stop: runner.run(stop=stop))
 
 
 admin = typer.Typer(help="Units, invite codes and roles.", no_args_is_help=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 # Chatty libraries: their INFO lines drown ours, and httpx would log request URLs (which, for the
@@ -18,6 +19,22 @@ _QUIET = (
     "jieba",
     "telegram",
 )
+
+
+# Access logs print each request's path and query: a one-time sign-in link (/auth/link?token=...) or
+# any other secret passed in a query string must not reach the log with it.
+_SECRET_IN_QUERY = re.compile(r"([?&](?:token|secret|key|password|code)=)[^&\s\"']+", re.IGNORECASE)
+
+
+class RedactQuerySecrets(logging.Filter):
+    """Replaces secret-looking query parameters in any log line by ``[redacted]``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET_IN_QUERY.sub(r"\1[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -42,6 +59,7 @@ def configure_logging(level: str = "INFO", *, fmt: str = "text") -> None:
         root.removeHandler(old)  # configured again: replace our handler, leave others (tests, hosts) alone
     handler = logging.StreamHandler()
     handler.changebot = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactQuerySecrets())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -25,3 +25,24 @@ def test_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
     assert [line["message"] for line in lines] == ["排班 ok", "failed"]
     assert lines[0]["level"] == "WARNING" and lines[0]["logger"] == "bot.example" and "T" in lines[0]["time"]
     assert "ValueError: boom" in lines[1]["error"]
+
+
+def test_secrets_in_query_strings_never_reach_the_log(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", fmt="json")
+    try:
+        # What uvicorn's access logger writes for a one-time console sign-in link.
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d',
+            "127.0.0.1:5000",
+            "GET",
+            "/auth/link?token=s3cr3t-link&next=/console",
+            "1.1",
+            303,
+        )
+        logging.getLogger("bot.example").info("plain %s", "/api/ask?lang=en")
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    finally:
+        configure_logging("INFO", fmt="text")
+    assert "s3cr3t-link" not in json.dumps(lines)
+    assert "/auth/link?token=[redacted]&next=/console" in lines[0]["message"]
+    assert lines[1]["message"] == "plain /api/ask?lang=en"

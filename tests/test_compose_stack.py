@@ -1,0 +1,292 @@
+"""docker-compose.yml run natively, as one group: no Docker engine runs here, so the test reads the
+compose file and starts each service's own command as a local process, with the compose environment
+pointed at local addresses (a fresh PostgreSQL database, `chroma run`, the fake Bot API for Telegram).
+
+Then it uses the stack the way a company would: the one-off ingest service loads the library into the
+Chroma server, staff ask over HTTP and in Telegram, a broadcast goes out through the two sender
+workers (and the web process's own sender), and a vision series fires from the scheduler. Everybody
+gets each message exactly once, every process logs JSON, and SIGTERM (what `docker stop` sends)
+stops each one cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import create_engine, func, select, update
+from sqlalchemy.exc import OperationalError
+
+from bot.broadcasts.models import Delivery, DeliveryState
+from bot.people.models import Membership, Person, Role, Unit
+from bot.scheduling.models import Schedule
+from bot.storage.base import utc_now
+from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
+from tests.conftest import POSTGRES, REPO
+from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
+from tests.utils.processes import RunningProcess, changebot_command, chroma_command, free_port, running
+
+pytestmark = pytest.mark.slow  # loads the real embedding model in several processes
+
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
+SERVER = POSTGRES or "postgresql+psycopg://postgres@127.0.0.1"
+STAFF = 120
+FIRST_CHAT = 810_000
+TIMEZONE = "Asia/Shanghai"
+ASKER = FIRST_CHAT  # one of the staff, asking in Telegram
+
+
+def _postgres_reachable() -> bool:
+    engine = create_engine(f"{SERVER}/postgres")
+    try:
+        with engine.connect():
+            return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database: the compose stack runs on PostgreSQL, never SQLite."""
+    if not _postgres_reachable():
+        pytest.skip(f"no PostgreSQL at {SERVER} (CI starts one)")
+    name = f"cbstack_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{SERVER}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+class Stack:
+    """The compose services' commands and environment, translated to this machine."""
+
+    def __init__(self, tmp_path: Path, *, database_url: str, fake: FakeTelegram) -> None:
+        self.tmp_path = tmp_path
+        self.data = tmp_path / "data"
+        self.knowledge = tmp_path / "knowledge"
+        shutil.copytree(REPO / "knowledge", self.knowledge)
+        self.ports = {name: free_port() for name in COMPOSE["services"]}
+        self.services: dict[str, dict[str, Any]] = COMPOSE["services"]
+        compose_env: dict[str, str] = COMPOSE["x-changebot"]["environment"]
+        local = {
+            "CHANGEBOT_DATABASE_URL": database_url,
+            "CHANGEBOT_CHROMA_URL": f"http://127.0.0.1:{self.ports['chroma']}",
+            "CHANGEBOT_DATA_DIR": str(self.data),
+            "CHANGEBOT_KNOWLEDGE_DIR": str(self.knowledge),
+        }
+        self.env = {key: local.get(key, value) for key, value in compose_env.items()}
+        assert set(local) <= set(self.env), "the compose file no longer sets what this test translates"
+        base = {key: value for key, value in os.environ.items() if not key.startswith("CHANGEBOT_")}
+        self.env = {
+            **base,
+            **self.env,
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+            # What .env would hold on a real server: the bot's token, here the fake Bot API's.
+            "CHANGEBOT_TELEGRAM_TOKEN": fake.token,
+            "CHANGEBOT_TELEGRAM_BASE_URL": fake.url,
+            # Test pacing: no quiet hours at whatever hour CI runs, fast scheduler rounds.
+            "CHANGEBOT_QUIET_HOURS": "",
+            "CHANGEBOT_STORY_DIGEST_CRON": "",
+            "CHANGEBOT_SCHEDULER_POLL_SECONDS": "0.5",
+            "CHANGEBOT_DELIVERY_RATE_PER_SECOND": "60",
+            "CHANGEBOT_WEB_CHAT_OPEN": "true",
+            "CHANGEBOT_DEFAULT_TIMEZONE": TIMEZONE,
+        }
+
+    def command(self, service: str) -> list[str]:
+        """The service's compose command with container addresses and paths made local."""
+        args = [str(arg) for arg in self.services[service]["command"]]
+        local: list[str] = []
+        for index, arg in enumerate(args):
+            previous = args[index - 1] if index else ""
+            if previous == "--port":
+                arg = str(self.ports[service])
+            elif previous == "--host":
+                arg = "127.0.0.1"
+            elif arg.startswith("/app/data"):
+                arg = str(self.data) + arg.removeprefix("/app/data")
+            local.append(arg)
+        if local[0] == "changebot":
+            return changebot_command(*local[1:])
+        assert local[:2] == ["chroma", "run"], local
+        return chroma_command(*local[1:])
+
+    def health_url(self, service: str) -> str:
+        """The URL the service's compose health check opens, on the local port."""
+        test = " ".join(self.services[service]["healthcheck"]["test"])
+        found = re.search(r"http://127\.0\.0\.1:\d+(/[\w/]*)", test)
+        assert found, test
+        return f"http://127.0.0.1:{self.ports[service]}{found.group(1)}"
+
+    def start(self, stack: ExitStack, service: str, *, replica: int = 0) -> RunningProcess:
+        name = f"{service}-{replica}"
+        return stack.enter_context(running(self.tmp_path, name, self.command(service), env=self.env))
+
+    def run_once(self, *args: str, timeout: float = 300) -> str:
+        """A one-off `changebot ...` (what `docker compose run --rm web changebot ...` does)."""
+        done = subprocess.run(  # noqa: S603  (our own entry point, no shell)
+            changebot_command(*args),
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        assert done.returncode == 0, f"changebot {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+
+def _seed_staff(database_url: str) -> None:
+    engine = make_engine(database_url)
+    upgrade_database(engine)
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as session:
+        store = Unit(name="华东区-12号店")
+        session.add(store)
+        session.flush()
+        people = [
+            Person(telegram_id=FIRST_CHAT + n, name=f"店员{n}", language="zh-Hans") for n in range(STAFF)
+        ]
+        session.add_all(people)
+        session.flush()
+        session.add_all(Membership(person_id=p.id, unit_id=store.id, role=Role.STAFF.value) for p in people)
+    engine.dispose()
+
+
+def _copies(fake: FakeTelegram, text: str) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for call in fake.calls:
+        if call.method == "sendMessage" and text in str(call.params.get("text", "")):
+            chat = int(call.params["chat_id"])
+            counts[chat] = counts.get(chat, 0) + 1
+    return counts
+
+
+def _wait(what: str, predicate: Any, processes: list[RunningProcess], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        for process in processes:
+            process.check_alive()
+        if time.monotonic() > deadline:
+            logs = "\n".join(f"--- {p.name}\n{p.log_text()[-3000:]}" for p in processes)
+            raise AssertionError(f"timed out waiting for {what}\n{logs}")
+        time.sleep(0.2)
+
+
+async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, postgres_url: str) -> None:
+    with FakeTelegramServer() as fake, ExitStack() as stack:
+        compose = Stack(tmp_path, database_url=postgres_url, fake=fake)
+        chroma = compose.start(stack, "chroma")
+        chroma.wait_for_http(compose.health_url("chroma"), timeout=60)
+
+        # The `ingest` service (profile tools): the library into the Chroma server and the shared index.
+        report = compose.run_once(*compose.services["ingest"]["command"][1:])
+        assert "failed" not in report.lower() or "0 failed" in report.lower(), report
+
+        _seed_staff(postgres_url)
+        web = compose.start(stack, "web")
+        web.wait_for_http(compose.health_url("web"), timeout=120)
+        replicas = int(compose.services["worker"]["deploy"]["replicas"])
+        workers = [compose.start(stack, "worker", replica=n) for n in range(replicas)]
+        scheduler = compose.start(stack, "scheduler")
+        processes = [chroma, web, *workers, scheduler]
+        for process in [*workers, scheduler]:
+            process.wait_for_log("running", timeout=60)
+
+        # Staff ask over HTTP (the web chat's API) and get an answer with sources from the Chroma-backed index.
+        base = f"http://127.0.0.1:{compose.ports['web']}"
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            answer = (await client.post("/api/ask", json={"question": "培训要多久？"})).json()
+        assert answer["answered"], answer
+        assert answer["sources"] and answer["language"] == "zh-Hans"
+
+        # ...and in Telegram: the web process polls the (fake) Bot API and replies in Traditional script.
+        fake.send_text(ASKER, "培訓要多久？", language_code="zh-hant")
+        replies = await fake.reply_to(ASKER, timeout=60)
+        assert "培訓" in replies[-1]["text"] or "訓" in replies[-1]["text"], replies[-1]["text"]
+
+        # A broadcast from the CLI goes out through every sender: everybody once, several workers took part.
+        notice = "门店通知：新系统下周一全面上线"
+        compose.run_once("broadcast", "send", "--text", notice, "--audience", "all")
+        _wait(
+            "every staff member to get the broadcast",
+            lambda: len(_copies(fake, notice)) == STAFF,
+            processes,
+            timeout=120,
+        )
+
+        # A vision series, due now: the scheduler fires it once and the workers deliver it.
+        vision = "愿景：让每位店员少跑一趟仓库，多陪一位顾客"
+        compose.run_once("vision", "add", "--text", vision, "--cron", "0 9 * * mon")
+        # Its first occurrence is next Monday 09:00; move it to this minute on the company's clock.
+        now = utc_now()
+        engine = make_engine(postgres_url)
+        stack.callback(engine.dispose)
+        sessions = make_session_factory(engine)
+        with transaction(sessions) as session:
+            session.execute(
+                update(Schedule)
+                .where(Schedule.kind == "vision")
+                .values(
+                    next_occurrence=now.astimezone(ZoneInfo(TIMEZONE)).replace(tzinfo=None, microsecond=0),
+                    next_run_at=now - timedelta(seconds=1),
+                )
+            )
+        _wait(
+            "every staff member to get the vision message",
+            lambda: len(_copies(fake, vision)) == STAFF,
+            processes,
+            timeout=120,
+        )
+        await asyncio.sleep(2.0)  # a second copy or a second firing would arrive now
+
+        with transaction(sessions) as session:
+            senders = session.scalar(select(func.count(func.distinct(Delivery.worker))))
+            states = dict(
+                session.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all()
+            )
+        assert max(_copies(fake, notice).values()) == 1
+        assert max(_copies(fake, vision).values()) == 1
+        assert states == {DeliveryState.SENT.value: 2 * STAFF}, states
+        assert senders is not None and senders >= 2, "the broadcast should be shared by several senders"
+
+        # `docker stop` sends SIGTERM: each process stops by itself, cleanly.
+        for process in reversed(processes):
+            code = process.stop(timeout=30)
+            if process is web:  # uvicorn re-raises SIGTERM once it has shut the app down
+                assert code in (0, -15) and "Application shutdown complete" in web.log_text(), code
+            elif process is not chroma:  # the Chroma server is not ours to judge
+                assert code == 0, (process.name, code, process.log_text()[-2000:])
+
+    for process in (web, *workers, scheduler):
+        log = process.log_text()
+        assert "Traceback" not in log, f"{process.name}:\n{log}"
+        # Every line is JSON (CHANGEBOT_LOG_FORMAT=json), uvicorn's included, but the one start-up banner.
+        lines = [line for line in log.splitlines() if line.strip() and not line.startswith("changebot ")]
+        records = [json.loads(line) for line in lines]
+        assert records, f"{process.name} wrote no log lines:\n{log}"
+        assert all({"time", "level", "logger", "message"} <= set(record) for record in records)
+        assert fake.token not in log  # the bot token is a secret, never logged
