@@ -84,3 +84,27 @@ def test_single_retriever_modes(ingested: KnowledgeCore) -> None:
 
 def test_empty_index_returns_no_hits(core: KnowledgeCore) -> None:
     assert core.answerer.retrieve("培训要多久").hits == []
+
+
+def test_dense_hits_outside_the_loaded_generation_are_ignored(ingested: KnowledgeCore) -> None:
+    # The moment between processes during a re-ingest: the shared vector store already holds chunks
+    # of a generation this process has not loaded, and no longer holds some of the one it has.
+    question = "What happens after two red weeks in a row?"
+    snapshot = ingested.retriever.index.snapshot()
+    assert snapshot is not None
+    ingested.vectors.collection.upsert(
+        ids=["chunk-of-the-next-generation"],
+        embeddings=[ingested.embedder.embed_query(question).tolist()],  # the nearest vector of all
+        metadatas=[{"source": "playbooks/new.md", "doc_type": "playbook", "lang": "en", "position": 0}],
+    )
+    answer = ingested.answerer.answer(question)
+    assert answer.answered and answer.sources[0].source == "playbooks/lights.md"
+
+    escalation = next(chunk for chunk in snapshot.chunks if chunk.section == "Escalation")
+    ingested.vectors.delete([escalation.id])
+    retrieval = ingested.answerer.retrieve(question, k=10)
+    assert {hit.chunk.id for hit in retrieval.hits} <= set(snapshot.by_id)
+    assert any(hit.dense_rank is not None for hit in retrieval.hits)  # dense search still took part
+    # The chunk without a vector is still found by BM25; it just gets no dense vote.
+    found = next(hit for hit in retrieval.hits if hit.chunk.id == escalation.id)
+    assert found.dense_rank is None and found.lexical_rank is not None
