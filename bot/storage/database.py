@@ -50,11 +50,23 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+# Any constant both sides agree on: the key of the PostgreSQL advisory lock that upgrades queue on.
+_UPGRADE_LOCK_KEY = 0x6368_616E_6765  # "change"
+
+
 def upgrade_database(engine: Engine) -> None:
-    """Apply every Alembic migration not yet applied (idempotent)."""
+    """Apply every Alembic migration not yet applied (idempotent).
+
+    Every process upgrades at start-up, and in a deployment they all start at once (web, workers,
+    scheduler): the upgrades queue on a lock, so the first one migrates and the others find the
+    schema already at head. PostgreSQL: an advisory lock held until the transaction ends; SQLite:
+    the write lock that every transaction here takes first (BEGIN IMMEDIATE).
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_UPGRADE_LOCK_KEY})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

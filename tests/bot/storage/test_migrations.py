@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 import bot.storage.models  # noqa: F401  (registers every model)
 from bot.storage.base import Base
@@ -29,3 +30,29 @@ def test_upgrade_is_idempotent_and_creates_every_table(tmp_path: Path) -> None:
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
     assert {"asked_questions", "units", "people", "memberships", "invite_codes", "alembic_version"} <= tables
+
+
+def test_processes_starting_together_upgrade_one_after_another(database_url: str) -> None:
+    """Web, workers and scheduler all migrate at start-up, at the same moment, on a fresh database."""
+    engines = [make_engine(database_url) for _ in range(4)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(engines))
+
+    def upgrade(engine: Engine) -> None:
+        start.wait()
+        try:
+            upgrade_database(engine)
+        except BaseException as exc:  # collected and reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upgrade, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    with engines[0].connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    for engine in engines:
+        engine.dispose()
+    assert errors == []
+    assert differences == []
