@@ -206,15 +206,16 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
         report = compose.run_once(*compose.services["ingest"]["command"][1:])
         assert "failed" not in report.lower() or "0 failed" in report.lower(), report
 
-        _seed_staff(postgres_url)
+        # As `docker compose up` does: all at once, on an empty database they all migrate at start-up.
         web = compose.start(stack, "web")
-        web.wait_for_http(compose.health_url("web"), timeout=120)
         replicas = int(compose.services["worker"]["deploy"]["replicas"])
         workers = [compose.start(stack, "worker", replica=n) for n in range(replicas)]
         scheduler = compose.start(stack, "scheduler")
         processes = [chroma, web, *workers, scheduler]
+        web.wait_for_http(compose.health_url("web"), timeout=120)
         for process in [*workers, scheduler]:
             process.wait_for_log("running", timeout=60)
+        _seed_staff(postgres_url)
 
         # Staff ask over HTTP (the web chat's API) and get an answer with sources from the Chroma-backed index.
         base = f"http://127.0.0.1:{compose.ports['web']}"
