@@ -122,6 +122,13 @@ class Settings(BaseSettings):
         None, description="Secret token Telegram sends with webhooks."
     )
     questions_per_minute: int = Field(20, ge=1, le=1000, description="Per-person flood limit for questions.")
+    dialogue_expiry_hours: float = Field(
+        6.0,
+        gt=0,
+        le=720,
+        description="A chat dialogue (writing a story, replying to a question, typing a survey comment) "
+        "left this long is forgotten.",
+    )
     telegram_bot_username: str | None = Field(None, description="The bot's @username, for invite deep links.")
     admin_telegram_ids: Annotated[tuple[int, ...], NoDecode] = Field(
         (), description="Comma-separated Telegram user ids that are admins from the start."

@@ -15,6 +15,7 @@ from bot.broadcasts.recurring import SCHEDULE_ACTIONS, ensure_digest_schedule
 from bot.broadcasts.sender import WorkerSettings
 from bot.broadcasts.service import DeliveryTiming
 from bot.config import Settings
+from bot.dialogues.service import purge_expired_dialogues
 from bot.questions.flood import forget_quiet_floods
 from bot.rollout.alerts import Search
 from bot.rollout.lights import LightRules
@@ -132,7 +133,12 @@ def build_scheduler(
         },
         default_timezone=settings.default_timezone,
         poll_seconds=settings.scheduler_poll_seconds,
-        ticks=[close_due_waves, partial(send_due_reminders, surveys=surveys), forget_quiet_floods],
+        ticks=[
+            close_due_waves,
+            partial(send_due_reminders, surveys=surveys),
+            purge_expired_dialogues,
+            forget_quiet_floods,
+        ],
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot.broadcasts.audience import parse_audience, resolve_audience
 from bot.broadcasts.models import BroadcastKind
 from bot.broadcasts.service import create_broadcast
+from bot.dialogues.service import end_subject
 from bot.errors import InvalidInputError, NotFoundError
 from bot.people.models import Person
 from bot.people.service import home_unit
@@ -235,6 +236,11 @@ def next_question(survey: Survey, response: SurveyResponse | None) -> int | None
     return None
 
 
+def comment_subject(wave_id: int) -> str:
+    """What a chat dialogue typing a comment for this wave is about (ended when the wave closes)."""
+    return f"survey_wave:{wave_id}"
+
+
 def close_wave(*, session: Session, wave: SurveyWave, now: datetime | None = None) -> SurveyWave:
     """Stop taking answers and erase the salt: from now on nobody can find whose answers are whose."""
     if wave.status not in (WaveStatus.OPEN.value, WaveStatus.SCHEDULED.value):
@@ -247,6 +253,8 @@ def close_wave(*, session: Session, wave: SurveyWave, now: datetime | None = Non
         select(SurveyResponse).where(SurveyResponse.wave_id == wave.id, SurveyResponse.completed.is_(False))
     ):
         session.delete(response)
+    # Anyone still typing a comment is cut off too: that dialogue row links a person to the wave.
+    end_subject(session=session, subject=comment_subject(wave.id))
     session.flush()
     return wave
 

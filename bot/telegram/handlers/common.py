@@ -1,12 +1,19 @@
-"""Small helpers every handler uses: who is talking, in which language."""
+"""Small helpers every handler uses: who is talking, in which language, which dialogue they are in."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from sqlalchemy.orm import Session
 from telegram import Update
+from telegram.ext import ContextTypes
 
+from bot.dialogues.service import clear_dialogue, get_dialogue, put_dialogue
 from bot.people.models import Person
 from bot.people.service import is_member, person_by_telegram_id
+from bot.storage.database import transaction
+from bot.telegram.context import services
 from bot.telegram.texts import language_from_telegram
 from ingest.text import LANGUAGES, Language
 
@@ -26,3 +33,35 @@ def member(session: Session, update: Update) -> Person | None:
         return None
     person = person_by_telegram_id(session=session, telegram_id=user.id)
     return person if person is not None and is_member(person) else None
+
+
+# Dialogue state lives in the database, not in PTB's per-process ``user_data``: behind a load balancer
+# the next message of the same person may reach another process.
+
+
+def dialogue_expiry(context: ContextTypes.DEFAULT_TYPE) -> timedelta:
+    """How long an untouched dialogue lives."""
+    return timedelta(hours=services(context).settings.dialogue_expiry_hours)
+
+
+def load_dialogue(context: ContextTypes.DEFAULT_TYPE, *, user_id: int, kind: str) -> dict[str, Any] | None:
+    """The dialogue ``kind`` this Telegram user is in, if any (its own short transaction)."""
+    with transaction(services(context).sessions) as session:
+        return get_dialogue(session=session, telegram_user_id=user_id, kind=kind)
+
+
+def save_dialogue(
+    context: ContextTypes.DEFAULT_TYPE, *, user_id: int, kind: str, value: dict[str, Any] | None
+) -> None:
+    """Move the dialogue on to ``value``, or end it with None (its own short transaction)."""
+    with transaction(services(context).sessions) as session:
+        if value is None:
+            clear_dialogue(session=session, telegram_user_id=user_id, kind=kind)
+        else:
+            put_dialogue(
+                session=session,
+                telegram_user_id=user_id,
+                kind=kind,
+                value=value,
+                expires_after=dialogue_expiry(context),
+            )

@@ -1,8 +1,9 @@
 """Managers' broadcasting in chat: /story (write, preview, send, schedule or submit), story review,
 /vision (a rotating series on a cadence) and /broadcasts (what is scheduled, with cancel buttons).
 
-The draft story lives in the database; only "which step of the dialogue is this person on" lives in
-``user_data``. Buttons carry ids that are checked against the person pressing them every time.
+The draft story lives in the database, and so does "which step of the dialogue is this person on"
+(bot/dialogues), so each message may reach any process. Buttons carry ids that are checked against
+the person pressing them every time.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from bot.broadcasts.stories import (
     submit_story,
     write_case_file,
 )
+from bot.dialogues.service import clear_dialogue, get_dialogue
 from bot.errors import ChangebotError
 from bot.people.models import Person, Unit
 from bot.people.service import is_member, person_by_telegram_id
@@ -46,13 +48,13 @@ from bot.scheduling.clock import zone
 from bot.scheduling.service import known_zones
 from bot.storage.database import transaction
 from bot.telegram.context import services
-from bot.telegram.handlers.common import language_of, member
+from bot.telegram.handlers.common import language_of, load_dialogue, member, save_dialogue
 from bot.telegram.texts import text
 from ingest.text import LANGUAGES, Language
 
 logger = logging.getLogger(__name__)
 
-COMPOSE = "compose"  # user_data key: {"kind": "story"|"vision", "step": ..., ...}
+COMPOSE = "compose"  # dialogue kind: {"kind": "story"|"vision", "step": ..., ...}
 STORY_RE = re.compile(r"^sty:(\d{1,12}):(now|sch|sub|del|t1|t2)$")
 REVIEW_RE = re.compile(r"^stv:(\d{1,12}):(ok|no)$")
 CADENCE_RE = re.compile(r"^vis:(weekly|twice|weekdays)$")
@@ -61,20 +63,12 @@ CADENCES = {"weekly": "0 9 * * mon", "twice": "0 9 * * mon,thu", "weekdays": "0 
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M")
 
 
-def _state(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any] | None:
-    if context.user_data is None:
-        return None
-    found: dict[str, Any] | None = context.user_data.get(COMPOSE)
-    return found
+def _state(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> dict[str, Any] | None:
+    return load_dialogue(context, user_id=user_id, kind=COMPOSE)
 
 
-def _set_state(context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any] | None) -> None:
-    if context.user_data is None:
-        return
-    if state is None:
-        context.user_data.pop(COMPOSE, None)
-    else:
-        context.user_data[COMPOSE] = state
+def _set_state(context: ContextTypes.DEFAULT_TYPE, user_id: int, state: dict[str, Any] | None) -> None:
+    save_dialogue(context, user_id=user_id, kind=COMPOSE, value=state)
 
 
 def _unit_label(unit: Unit | None, language: Language) -> str:
@@ -103,7 +97,8 @@ async def _start_dialogue(
 ) -> None:
     """Managers and admins only: enter the dialogue ``state`` and ask its first question."""
     message = update.effective_message
-    if message is None:
+    user = update.effective_user
+    if message is None or user is None:
         return
     with transaction(services(context).sessions) as session:
         person = member(session, update)
@@ -112,7 +107,7 @@ async def _start_dialogue(
     if not allowed:
         await message.reply_text(text("managers_only", language))
         return
-    _set_state(context, state)
+    _set_state(context, user.id, state)
     await message.reply_text(text(prompt, language))
 
 
@@ -198,7 +193,7 @@ async def _story_step(
         with transaction(app.sessions) as session:
             person = _actor(session, user_id)
             if person is None:
-                _set_state(context, None)
+                clear_dialogue(session=session, telegram_user_id=user_id, kind=COMPOSE)
                 return
             if step == "text" and body:
                 story_id = start_story(
@@ -217,10 +212,10 @@ async def _story_step(
         await message.reply_text(text("story_prompt" if step == "text" else "story_photo_prompt", language))
         return
     if step == "text" and photo_id is None:
-        _set_state(context, {"kind": "story", "step": "photo", "id": story_id})
+        _set_state(context, user_id, {"kind": "story", "step": "photo", "id": story_id})
         await message.reply_text(text("story_photo_prompt", language))
         return
-    _set_state(context, None)
+    _set_state(context, user_id, None)
     await _show_preview(message, context, story_id=story_id, language=language)
 
 
@@ -292,10 +287,10 @@ async def _schedule_story(
             tz = zone(person.timezone, default=app.settings.default_timezone)
             local = broadcast.send_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     except ChangebotError as exc:
-        _set_state(context, None)
+        _set_state(context, user_id, None)
         await message.reply_text(text("compose_invalid", language, reason=str(exc)))
         return
-    _set_state(context, None)
+    _set_state(context, user_id, None)
     await asyncio.to_thread(app.core.ingest, [sent_to_case])  # staff can ask about it from now on
     if when is None:
         await message.reply_text(text("story_sending", language, unit=label))
@@ -335,7 +330,7 @@ async def story_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             message, context, story_id=story_id, when=when, language=language, user_id=user_id
         )
     elif action == "sch":
-        _set_state(context, {"kind": "story", "step": "when", "id": story_id})
+        _set_state(context, user_id, {"kind": "story", "step": "when", "id": story_id})
         example = (datetime.now(tz) + timedelta(days=1)).strftime("%Y-%m-%d 09:00")
         keyboard = InlineKeyboardMarkup(
             [
@@ -361,7 +356,7 @@ async def story_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         except ChangebotError as exc:
             await message.reply_text(text("compose_invalid", language, reason=str(exc)))
             return
-        _set_state(context, None)
+        _set_state(context, user_id, None)
         await message.reply_text(text("story_discarded", language))
 
 
@@ -483,6 +478,7 @@ async def _vision_step(
         return
     if state["step"] == "variants":
         state["variants"].append(message.text)
+        _set_state(context, user_id, state)
         await message.reply_text(text("vision_variant_added", language, count=len(state["variants"])))
         return
     await _create_series(message, context, state, cron=message.text, language=language, user_id=user_id)
@@ -527,7 +523,7 @@ async def _create_series(
     except ChangebotError as exc:
         await message.reply_text(text("bad_cron", language, reason=str(exc)))
         return
-    _set_state(context, None)
+    _set_state(context, user_id, None)
     await message.reply_text(reply)
 
 
@@ -536,7 +532,7 @@ async def cadence_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query = update.callback_query
     if query is None or not isinstance(query.message, Message):
         return
-    state = _state(context)
+    state = _state(context, query.from_user.id)
     match = CADENCE_RE.match(query.data or "")
     with transaction(services(context).sessions) as session:
         language = language_of(update, member(session, update))
@@ -560,12 +556,14 @@ async def cadence_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def compose_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs before question answering: a message that belongs to a dialogue in progress stops here."""
-    state = _state(context)
     message = update.effective_message
     user = update.effective_user
-    if state is None or message is None or user is None:
+    if message is None or user is None:
         return
     with transaction(services(context).sessions) as session:
+        state = get_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
+        if state is None:
+            return
         language = language_of(update, member(session, update))
     if state["kind"] == "story":
         await _story_step(message, context, state, language, user_id=user.id)
@@ -576,10 +574,11 @@ async def compose_message(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/done: the wordings of a vision series are complete."""
-    state = _state(context)
     message = update.effective_message
-    if message is None:
+    user = update.effective_user
+    if message is None or user is None:
         return
+    state = _state(context, user.id)
     with transaction(services(context).sessions) as session:
         language = language_of(update, member(session, update))
     if state is None or state.get("kind") != "vision":
@@ -588,6 +587,7 @@ async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await message.reply_text(text("vision_need_variant", language))
         return
     state["step"] = "cadence"
+    _set_state(context, user.id, state)
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(text("btn_weekly", language), callback_data="vis:weekly")],
@@ -600,24 +600,30 @@ async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def skip_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/skip: no photo for this story."""
-    state = _state(context)
     message = update.effective_message
-    if message is None or state is None or state.get("kind") != "story" or state.get("step") != "photo":
+    user = update.effective_user
+    if message is None or user is None:
         return
     with transaction(services(context).sessions) as session:
+        state = get_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
+        if state is None or state.get("kind") != "story" or state.get("step") != "photo":
+            return
+        clear_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
         language = language_of(update, member(session, update))
-    _set_state(context, None)
     await _show_preview(message, context, story_id=int(state["id"]), language=language)
 
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel: leave the dialogue; a story draft is discarded."""
-    state = _state(context)
     message = update.effective_message
-    if message is None or state is None:
+    user = update.effective_user
+    if message is None or user is None:
         return
-    _set_state(context, None)
     with transaction(services(context).sessions) as session:
+        state = get_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
+        if state is None:
+            return
+        clear_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
         person = member(session, update)
         language = language_of(update, person)
         if person is not None and state.get("kind") == "story" and "id" in state and state["step"] == "photo":

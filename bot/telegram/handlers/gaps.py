@@ -13,6 +13,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
+from bot.dialogues.service import clear_dialogue, get_dialogue, put_dialogue
 from bot.errors import ChangebotError
 from bot.people.models import Person
 from bot.people.service import home_unit
@@ -20,14 +21,14 @@ from bot.questions.gaps import escalate, may_answer, reply_to_question, save_rep
 from bot.questions.models import AskedQuestion
 from bot.storage.database import transaction
 from bot.telegram.context import services
-from bot.telegram.handlers.common import language_of, member
+from bot.telegram.handlers.common import dialogue_expiry, language_of, member
 from bot.telegram.texts import text
 from ingest.text import LANGUAGES, Language
 
 logger = logging.getLogger(__name__)
 
 GAP_RE = re.compile(r"^gap:(\d{1,12}):(r|f)$")
-REPLYING_TO = "replying_to"
+REPLYING_TO = "replying_to"  # dialogue kind: {"question": id} while a manager types a reply
 
 
 def _language(person: Person) -> Language:
@@ -91,6 +92,13 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                     session=session, person=person, question=question
                 ):
                     question_text = question.text
+                    put_dialogue(
+                        session=session,
+                        telegram_user_id=query.from_user.id,
+                        kind=REPLYING_TO,
+                        value={"question": question.id},
+                        expires_after=dialogue_expiry(context),
+                    )
             else:
                 try:
                     with session.begin_nested():
@@ -102,9 +110,7 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                         )
                 except ChangebotError:
                     saved = None
-    if question_text is not None and question is not None:
-        if context.user_data is not None:
-            context.user_data[REPLYING_TO] = question.id
+    if question_text is not None:
         await query.answer()
         if query.message is not None:
             await context.bot.send_message(
@@ -129,18 +135,18 @@ async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     Returns True when the message was consumed as a reply.
     """
     message = update.effective_message
-    if (
-        context.user_data is None
-        or REPLYING_TO not in context.user_data
-        or message is None
-        or not message.text
-    ):
+    user = update.effective_user
+    if message is None or not message.text or user is None:
         return False
-    question_id = int(context.user_data.pop(REPLYING_TO))
     app = services(context)
     error: str | None = None
     delivery: tuple[int, str] | None = None
     with transaction(app.sessions) as session:
+        state = get_dialogue(session=session, telegram_user_id=user.id, kind=REPLYING_TO)
+        if state is None:
+            return False
+        clear_dialogue(session=session, telegram_user_id=user.id, kind=REPLYING_TO)
+        question_id = int(state["question"])
         responder = member(session, update)
         language = language_of(update, responder)
         if responder is None:

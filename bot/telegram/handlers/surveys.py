@@ -9,7 +9,6 @@ Everything in it is checked again: the wave must be open and the person invited.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -21,18 +20,23 @@ from telegram.ext import (
     filters,
 )
 
+from bot.dialogues.service import clear_dialogue, get_dialogue, put_dialogue
 from bot.errors import ChangebotError
 from bot.storage.database import transaction
 from bot.surveys.definitions import Survey
 from bot.surveys.dialogue import NotInvitedError, Step, advance, option_value
-from bot.surveys.waves import SurveyClosedError, get_wave
+from bot.surveys.waves import SurveyClosedError, comment_subject, get_wave
 from bot.telegram.context import services
-from bot.telegram.handlers.common import language_of, member
+from bot.telegram.handlers.common import dialogue_expiry, language_of, member
 from bot.telegram.texts import text
 from ingest.text import Language
 
 SURVEY_RE = re.compile(r"^sv:(\d{1,12}):(?:(go|re)|(\d{1,2}):([1-5]|o\d{1,2}|s))$")
-TYPING = "survey_typing"  # user_data: (wave id, question index) while a comment is being typed
+# Dialogue kind while a comment is being typed: {"wave": id, "question": index} and nothing else (no
+# text, no answers). The row is the only link between the person and the wave outside the anonymous
+# response, so it goes when the comment is stored, when another button is pressed, and when the wave
+# closes (close_wave ends its subject).
+TYPING = "survey_typing"
 
 
 def _question_view(
@@ -126,11 +130,17 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 notice = text("survey_not_for_you", language)
             except ChangebotError:
                 notice = text("stale_button", language)
-    if context.user_data is not None:
         if typing is not None:
-            context.user_data[TYPING] = typing
+            put_dialogue(
+                session=session,
+                telegram_user_id=query.from_user.id,
+                kind=TYPING,
+                value={"wave": typing[0], "question": typing[1]},
+                subject=comment_subject(typing[0]),
+                expires_after=dialogue_expiry(context),
+            )
         else:
-            context.user_data.pop(TYPING, None)
+            clear_dialogue(session=session, telegram_user_id=query.from_user.id, kind=TYPING)
     await query.answer(notice)
     if reply is not None:
         body, keyboard = reply
@@ -150,15 +160,18 @@ def _step_view(
 
 async def typed_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed message while a comment question is showing is that comment (it is not a question)."""
-    state: Any = context.user_data.get(TYPING) if context.user_data is not None else None
     message = update.effective_message
-    if state is None or message is None or not message.text:
+    user = update.effective_user
+    if message is None or not message.text or user is None:
         return
-    wave_id, index = state
     app = services(context)
-    if context.user_data is not None:
-        context.user_data.pop(TYPING, None)
     with transaction(app.sessions) as session:
+        state = get_dialogue(session=session, telegram_user_id=user.id, kind=TYPING)
+        if state is None:
+            return
+        # Gone in the same transaction that stores the comment: no trace of who was typing stays.
+        clear_dialogue(session=session, telegram_user_id=user.id, kind=TYPING)
+        wave_id, index = int(state["wave"]), int(state["question"])
         person = member(session, update)
         language = language_of(update, person)
         if person is None:
