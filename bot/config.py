@@ -136,7 +136,10 @@ class Settings(BaseSettings):
 
     # --- broadcasts: delivery and scheduling
     delivery_rate_per_second: float = Field(
-        25.0, gt=0, le=1000, description="Messages per second across all chats (Telegram allows about 30)."
+        25.0,
+        gt=0,
+        le=1000,
+        description="Messages per second across all chats, every sender worker together (Telegram allows about 30).",
     )
     delivery_max_in_flight: int = Field(
         8, ge=1, le=256, description="Requests to Telegram under way at once (hides network latency)."
@@ -150,6 +153,19 @@ class Settings(BaseSettings):
         description="How long a worker's reservation lasts before other workers may take it over.",
     )
     delivery_max_attempts: int = Field(5, ge=1, le=50, description="Tries per message on network errors.")
+    delivery_heartbeat_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=10,
+        description="How often each sender worker reports to the database and learns its share of the rate "
+        "and any pause Telegram asked for.",
+    )
+    delivery_worker_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="A sender worker silent this long counts as gone: the others take over its share of the rate.",
+    )
     default_timezone: str = Field(
         "Asia/Shanghai", description="Time zone of people who have not set their own (IANA name)."
     )
@@ -310,6 +326,15 @@ class Settings(BaseSettings):
     def _bands_in_order(self) -> Settings:
         if self.survey_band_medium >= self.survey_band_high:
             raise ValueError("CHANGEBOT_SURVEY_BAND_MEDIUM must be below CHANGEBOT_SURVEY_BAND_HIGH")
+        return self
+
+    @model_validator(mode="after")
+    def _heartbeat_within_timeout(self) -> Settings:
+        if self.delivery_worker_timeout_seconds < 2 * self.delivery_heartbeat_seconds:
+            raise ValueError(
+                "CHANGEBOT_DELIVERY_WORKER_TIMEOUT_SECONDS must be at least twice "
+                "CHANGEBOT_DELIVERY_HEARTBEAT_SECONDS, or live workers count as gone"
+            )
         return self
 
     @model_validator(mode="after")

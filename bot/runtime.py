@@ -55,6 +55,8 @@ def worker_settings(settings: Settings) -> WorkerSettings:
         lease_seconds=settings.delivery_lease_seconds,
         max_attempts=settings.delivery_max_attempts,
         timing=delivery_timing(settings),
+        heartbeat_seconds=settings.delivery_heartbeat_seconds,
+        worker_timeout_seconds=settings.delivery_worker_timeout_seconds,
     )
 
 

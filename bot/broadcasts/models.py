@@ -167,3 +167,21 @@ class VisionSeries(Base):
     must_read: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class SenderWorker(Base):
+    """A running delivery worker, so that all of them together keep to one global send rate.
+
+    Each worker rewrites its own row about once a second; a row not rewritten within the timeout
+    belongs to a dead worker and drops out of the share. ``busy``: the worker has copies in hand
+    (idle workers take no share). ``paused_until``: Telegram answered this worker with 429; the
+    limit is the bot's, so every worker holds its sends until then.
+    """
+
+    __tablename__ = "sender_workers"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    busy: Mapped[bool] = mapped_column(Boolean, default=False)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)

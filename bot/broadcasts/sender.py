@@ -5,6 +5,10 @@ marks each row ``sending`` in its own commit just before the request goes out, a
 after. When a worker dies, its lease runs out: reserved rows go back to the queue, and the single
 row it was sending is marked ``uncertain`` rather than sent again (Telegram has no idempotency key,
 and a second copy is the worse failure).
+
+Every worker on the database shares one send rate (``bot.broadcasts.budget``). If the database goes
+away, no copy is sent (each needs its 'sending' commit first) and the outcomes of those already
+under way are written once it is back; the worker waits and carries on by itself.
 """
 
 from __future__ import annotations
@@ -18,16 +22,21 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
+from functools import partial
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.broadcasts.budget import SharedBudget
 from bot.broadcasts.models import Broadcast, Delivery, DeliveryState
 from bot.broadcasts.service import DeliveryTiming, enqueue_due, finish_completed
 from bot.people.service import mark_blocked
 from bot.storage.base import utc_now
-from bot.storage.database import transaction
+from bot.storage.database import database_unavailable, transaction
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +90,7 @@ class MessageSender(Protocol):
 class WorkerSettings:
     """Pacing, retry policy and delivery timing."""
 
-    rate_per_second: float = 25.0
+    rate_per_second: float = 25.0  # for every worker on the database together
     max_in_flight: int = 8
     batch_size: int = 50
     lease_seconds: float = 120.0
@@ -90,6 +99,8 @@ class WorkerSettings:
     private_chat_interval: float = 1.0  # Telegram: about one message a second to the same person
     group_per_minute: int = 20  # ...and 20 a minute to the same group
     timing: DeliveryTiming = field(default_factory=DeliveryTiming)
+    heartbeat_seconds: float = 1.0  # how often a worker reports and learns its share of the rate
+    worker_timeout_seconds: float = 5.0  # a worker silent this long drops out of the share
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,32 +116,14 @@ class ClaimedCopy:
     button: str | None = None
 
 
-class Pacer:
-    """Spaces sends evenly at ``rate`` per second (one worker's share of Telegram's global limit)."""
-
-    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._interval = 1.0 / rate
-        self._clock = clock
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        """Sleep until the next send slot."""
-        now = self._clock()
-        while self._next > now:
-            await asyncio.sleep(self._next - now)
-            now = self._clock()  # a pause may have moved the slot while we slept
-        self._next = max(self._next, now - self._interval) + self._interval
-
-    def pause(self, seconds: float) -> None:
-        """Hold every send for ``seconds`` (after a 429, the limit is the bot's, not the chat's)."""
-        self._next = max(self._next, self._clock() + seconds)
-
-
 class ChatLimits:
     """Telegram's per-chat limits: one message a second to a person, twenty a minute to a group.
 
-    Group chats have negative ids. Kept per worker process; with several workers each chat still
-    gets copies spaced by whichever worker holds them, as a broadcast has one copy per chat.
+    Group chats have negative ids. Kept in memory, per worker: they space the copies one worker
+    holds for the same chat (several broadcasts going out at once, a retry). Copies for one chat
+    held by two workers are not spaced against each other, as the global rate is; such a chat may
+    get two messages within the interval, and if Telegram answers that with 429, every worker
+    pauses (see ``SharedBudget.pause``).
     """
 
     def __init__(
@@ -172,7 +165,8 @@ class ChatLimits:
 
 
 class DeliveryWorker:
-    """Works through the outbox. Several may run at once; each claims its own rows."""
+    """Works through the outbox. Several may run at once; each claims its own rows and takes its
+    share of the global send rate (see ``bot.broadcasts.budget``)."""
 
     def __init__(
         self,
@@ -186,10 +180,19 @@ class DeliveryWorker:
         self._sender = sender
         self._settings = settings
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
-        self._pacer = Pacer(settings.rate_per_second)
+        self.budget = SharedBudget(
+            sessions=sessions,
+            worker_id=self.worker_id,
+            rate=settings.rate_per_second,
+            heartbeat=settings.heartbeat_seconds,
+            timeout=settings.worker_timeout_seconds,
+        )
         self._chats = ChatLimits(
             private_interval=settings.private_chat_interval, group_per_minute=settings.group_per_minute
         )
+        self._database_away_since: float | None = None
+        self._outages = 0  # how many times the database went away; a send that waited for it re-paces
+        self._gave_up = False  # the database stayed away longer than the lease: leave the batch
 
     def _claim(self) -> list[ClaimedCopy]:
         now = utc_now()
@@ -257,7 +260,55 @@ class DeliveryWorker:
             for row in rows
         ]
 
-    def _record(self, delivery_id: int, **values: object) -> None:
+    # ------------------------------------------------------------ the database, which may go away
+
+    def _database_lost(self, exc: BaseException) -> None:
+        if self._database_away_since is None:
+            self._database_away_since = time.monotonic()
+            self._outages += 1
+            logger.warning("database unavailable, sends paused until it is back: %s", exc)
+
+    def _database_back(self) -> None:
+        if self._database_away_since is not None:
+            logger.warning(
+                "database back after %.1f s; sending resumes", time.monotonic() - self._database_away_since
+            )
+            self._database_away_since = None
+
+    async def _store(self, action: Callable[[], T]) -> T:
+        """Run ``action`` (a short transaction); while the database is away, try again with
+        backoff, for up to the lease, then raise its error.
+
+        Run on the event loop, not in a thread: a worker cancelled between the 'sending' commit
+        and the request would otherwise leave a copy marked as under way that never left.
+        """
+        delay, deadline = 0.05, time.monotonic() + self._settings.lease_seconds
+        while True:
+            try:
+                result = action()
+            except SQLAlchemyError as exc:
+                if not database_unavailable(exc) or time.monotonic() >= deadline:
+                    raise
+                self._database_lost(exc)
+                await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+                delay = min(delay * 2, 2.0)
+                continue
+            self._database_back()
+            return result
+
+    async def _write(self, what: str, action: Callable[[], object]) -> None:
+        """``_store`` for an outcome: every write here is idempotent, so a commit whose answer was
+        lost can be repeated. One the database never took is logged, not raised: the other
+        requests in flight go on."""
+        try:
+            await self._store(action)
+        except SQLAlchemyError as exc:
+            if not database_unavailable(exc):
+                raise
+            # Left 'sending': once the lease runs out it is reported as uncertain, never sent again.
+            logger.error("%s not recorded, the database stayed away: %s", what, exc)
+
+    def _update(self, delivery_id: int, values: dict[str, object]) -> None:
         with transaction(self._sessions) as session:
             session.execute(
                 update(Delivery)
@@ -266,9 +317,15 @@ class DeliveryWorker:
                 .execution_options(synchronize_session=False)
             )
 
-    def _requeue(self, delivery_id: int, *, after: float, **values: object) -> None:
+    async def _record(self, delivery_id: int, **values: object) -> None:
+        """Write a copy's outcome (see ``_write``)."""
+        await self._write(
+            f"copy {delivery_id} {values.get('state')}", partial(self._update, delivery_id, values)
+        )
+
+    async def _requeue(self, delivery_id: int, *, after: float, **values: object) -> None:
         """Hand a row back to the queue, due in ``after`` seconds, for any worker to take."""
-        self._record(
+        await self._record(
             delivery_id,
             state=DeliveryState.QUEUED.value,
             next_attempt_at=utc_now() + timedelta(seconds=after),
@@ -277,76 +334,27 @@ class DeliveryWorker:
             **values,
         )
 
-    async def _deliver(self, copy: ClaimedCopy) -> None:
-        """One attempt at one copy; every outcome is written down before returning."""
-        delivery_id, chat_id = copy.delivery_id, copy.chat_id
-        attempts = copy.attempts + 1
-        # Committed before the request leaves, so a crash from here on is known to be ambiguous.
-        # Compare-and-set: a row cancelled (or taken over after a long pause) since it was claimed is skipped.
-        if not self._begin_send(delivery_id):
-            return
-        try:
-            message_id = await self._sender.send(
-                chat_id=chat_id,
-                text=copy.text,
-                delivery_id=delivery_id,
-                must_read=copy.must_read,
-                photo_file_id=copy.photo_file_id,
-                button=copy.button,
+    def _blocked(self, delivery_id: int, chat_id: int, attempts: int) -> None:
+        with transaction(self._sessions) as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, Delivery.worker == self.worker_id)
+                .values(state=DeliveryState.BLOCKED.value, attempts=attempts, error="blocked by user")
+                .execution_options(synchronize_session=False)
             )
-        except RateLimitedError as exc:
-            logger.warning("Telegram rate limit: pausing %.1f s", exc.retry_after)
-            self._pacer.pause(exc.retry_after)
-            self._requeue(
-                delivery_id, after=exc.retry_after
-            )  # refused, so certainly not sent; no attempt used
-            return
-        except RecipientBlockedError:
-            self._record(
-                delivery_id, state=DeliveryState.BLOCKED.value, attempts=attempts, error="blocked by user"
-            )
-            with transaction(self._sessions) as session:
-                mark_blocked(session=session, telegram_id=chat_id)
-            return
-        except PermanentSendError as exc:
-            self._record(
-                delivery_id, state=DeliveryState.FAILED.value, attempts=attempts, error=str(exc)[:500]
-            )
-            return
-        except AmbiguousSendError as exc:
-            self._record(
-                delivery_id,
-                state=DeliveryState.UNCERTAIN.value,
-                attempts=attempts,
-                error=f"no answer from Telegram: {exc}"[:500],
-            )
-            return
-        except TransientSendError as exc:
-            if attempts >= self._settings.max_attempts:
-                self._record(
-                    delivery_id, state=DeliveryState.FAILED.value, attempts=attempts, error=str(exc)[:500]
-                )
-            else:
-                delay = self._settings.backoff_seconds * 2 ** (attempts - 1)
-                self._requeue(delivery_id, after=delay, attempts=attempts, error=str(exc)[:500])
-            return
-        self._record(
-            delivery_id,
-            state=DeliveryState.SENT.value,
-            attempts=attempts,
-            message_id=message_id,
-            sent_at=utc_now(),
-            error=None,
-        )
+            mark_blocked(session=session, telegram_id=chat_id)
 
-    def _begin_send(self, delivery_id: int) -> bool:
+    def _begin_send(self, delivery_id: int, *, again: bool = False) -> bool:
+        """Mark the copy 'sending' (compare-and-set); ``again``: a retry of a commit whose answer
+        was lost, which may have gone through."""
+        states = [DeliveryState.CLAIMED.value] + ([DeliveryState.SENDING.value] if again else [])
         with transaction(self._sessions) as session:
             result = session.execute(
                 update(Delivery)
                 .where(
                     Delivery.id == delivery_id,
                     Delivery.worker == self.worker_id,
-                    Delivery.state == DeliveryState.CLAIMED.value,
+                    Delivery.state.in_(states),
                 )
                 # The lease counts from the request, not the claim: a long 429 pause in the batch
                 # must not let another worker declare this copy uncertain while it is under way.
@@ -358,17 +366,109 @@ class DeliveryWorker:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    # ------------------------------------------------------------ sending
+
+    async def _deliver(self, copy: ClaimedCopy) -> None:
+        """One attempt at one copy; every outcome is written down before returning."""
+        delivery_id, chat_id = copy.delivery_id, copy.chat_id
+        attempts = copy.attempts + 1
+        outages = self._outages
+        tries = 0
+
+        def begin() -> bool:
+            nonlocal tries
+            tries += 1
+            # Only this task sends this copy, so a 'sending' row of ours on a retry is our own
+            # commit that went through before the connection dropped.
+            return self._begin_send(delivery_id, again=tries > 1)
+
+        # Committed before the request leaves, so a crash from here on is known to be ambiguous.
+        # Compare-and-set: a row cancelled (or taken over after a long pause) since it was claimed is skipped.
+        try:
+            begun = await self._store(begin)
+        except SQLAlchemyError as exc:
+            if not database_unavailable(exc):
+                raise
+            self._gave_up = True  # still 'claimed': back in the queue once its lease runs out
+            return
+        if not begun:
+            return
+        if self._outages != outages:
+            await self.budget.wait()  # its slot went by while the database was away: no burst on return
+        try:
+            message_id = await self._sender.send(
+                chat_id=chat_id,
+                text=copy.text,
+                delivery_id=delivery_id,
+                must_read=copy.must_read,
+                photo_file_id=copy.photo_file_id,
+                button=copy.button,
+            )
+        except RateLimitedError as exc:
+            logger.warning("Telegram rate limit: every worker pauses %.1f s", exc.retry_after)
+            self.budget.pause(exc.retry_after)
+            # Refused, so certainly not sent; no attempt used.
+            await self._requeue(delivery_id, after=exc.retry_after)
+            return
+        except RecipientBlockedError:
+            await self._write(
+                f"copy {delivery_id} blocked", partial(self._blocked, delivery_id, chat_id, attempts)
+            )
+            return
+        except PermanentSendError as exc:
+            await self._record(
+                delivery_id, state=DeliveryState.FAILED.value, attempts=attempts, error=str(exc)[:500]
+            )
+            return
+        except AmbiguousSendError as exc:
+            await self._record(
+                delivery_id,
+                state=DeliveryState.UNCERTAIN.value,
+                attempts=attempts,
+                error=f"no answer from Telegram: {exc}"[:500],
+            )
+            return
+        except TransientSendError as exc:
+            if attempts >= self._settings.max_attempts:
+                await self._record(
+                    delivery_id,
+                    state=DeliveryState.FAILED.value,
+                    attempts=attempts,
+                    error=f"gave up after {attempts} attempts: {exc}"[:500],
+                )
+            else:
+                delay = self._settings.backoff_seconds * 2 ** (attempts - 1)
+                await self._requeue(delivery_id, after=delay, attempts=attempts, error=str(exc)[:500])
+            return
+        await self._record(
+            delivery_id,
+            state=DeliveryState.SENT.value,
+            attempts=attempts,
+            message_id=message_id,
+            sent_at=utc_now(),
+            error=None,
+        )
+
     async def run_once(self) -> int:
-        """Claim one batch and deliver it, several requests in flight; returns how many rows were handled."""
+        """Claim one batch and deliver it, several requests in flight; returns how many rows were handled.
+
+        Raises the database's error if the claim fails; a database that goes away after the claim
+        holds the sends until it is back (or, after the lease, leaves the rest of the batch).
+        """
         rows = await asyncio.to_thread(self._claim)
+        self._database_back()
+        await self.budget.set_busy(bool(rows))
+        self._gave_up = False
         in_flight = asyncio.Semaphore(self._settings.max_in_flight)
         async with asyncio.TaskGroup() as tasks:  # cancelling the worker cancels its requests too
             for copy in rows:
+                if self._gave_up:  # unsent copies stay 'claimed' and go back to the queue with their lease
+                    break
                 wait = self._chats.ready_in(copy.chat_id)
                 if wait > 0:  # this chat just had a message: later, without holding up the others
-                    self._requeue(copy.delivery_id, after=wait)
+                    tasks.create_task(self._requeue(copy.delivery_id, after=wait))
                     continue
-                await self._pacer.wait()
+                await self.budget.wait()
                 await in_flight.acquire()
                 self._chats.record(copy.chat_id)
                 task = tasks.create_task(self._deliver(copy))
@@ -387,29 +487,54 @@ class DeliveryWorker:
             return None
         return max(0.0, (soonest - utc_now()).total_seconds())
 
-    async def run_until_idle(self, *, horizon: float = 60.0) -> None:
-        """Deliver until nothing is due within ``horizon`` seconds (retries and pauses included)."""
-        while True:
-            if await self.run_once():
-                continue
-            due_in = await asyncio.to_thread(self._next_due_in)
-            if due_in is None or due_in > horizon:
-                await asyncio.to_thread(self._finish)
-                return
-            await asyncio.sleep(min(due_in, 1.0) + 0.01)
-
     def _finish(self) -> None:
         with transaction(self._sessions) as session:
             finish_completed(session=session)
 
+    async def _round(self, *, patience: float | None) -> int:
+        """One ``run_once``; 0 when the database is away (noted, to be tried again), unless it has
+        been away longer than ``patience`` seconds."""
+        try:
+            return await self.run_once()
+        except SQLAlchemyError as exc:
+            if not database_unavailable(exc):
+                raise
+            self._database_lost(exc)
+            away = time.monotonic() - (self._database_away_since or time.monotonic())
+            if patience is not None and away > patience:
+                raise
+            return 0
+
+    async def run_until_idle(self, *, horizon: float = 60.0) -> None:
+        """Deliver until nothing is due within ``horizon`` seconds (retries and pauses included).
+
+        A database away for longer than the lease ends it with the database's error.
+        """
+        async with self.budget.running():
+            while True:
+                if await self._round(patience=self._settings.lease_seconds):
+                    continue
+                if self._database_away_since is not None:  # the claim failed: again in a moment
+                    await asyncio.sleep(1.0)
+                    continue
+                due_in = await self._store(self._next_due_in)
+                if due_in is None or due_in > horizon:
+                    await self._store(self._finish)
+                    return
+                await asyncio.sleep(min(due_in, 1.0) + 0.01)
+
     async def run(self, *, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
-        """Deliver until ``stop`` is set, sleeping ``idle_seconds`` when there is nothing to do."""
-        while not stop.is_set():
-            try:
-                handled = await self.run_once()
-            except Exception:  # a database hiccup must not end the worker; it retries
-                logger.exception("delivery round failed; retrying")
-                handled = 0
-            if not handled:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
+        """Deliver until ``stop`` is set, sleeping ``idle_seconds`` when there is nothing to do.
+
+        A database that goes away pauses the worker; it carries on by itself once it is back.
+        """
+        async with self.budget.running():
+            while not stop.is_set():
+                try:
+                    handled = await self._round(patience=None)
+                except Exception:  # a bug in one round must not end the worker; it tries again
+                    logger.exception("delivery round failed; retrying")
+                    handled = 0
+                if not handled:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=idle_seconds)

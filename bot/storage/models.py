@@ -1,7 +1,7 @@
 """Imports every model module so Alembic and ``create_all`` see the whole schema."""
 
 from bot.access.models import ApiToken, SignInLink, WebSession
-from bot.broadcasts.models import Broadcast, Delivery, Story, VisionSeries
+from bot.broadcasts.models import Broadcast, Delivery, SenderWorker, Story, VisionSeries
 from bot.dialogues.models import DialogueState
 from bot.library.models import IngestJobRow
 from bot.people.models import InviteCode, Membership, Person, Unit
@@ -33,6 +33,7 @@ __all__ = [
     "RolloutAlert",
     "RolloutWave",
     "Schedule",
+    "SenderWorker",
     "SignInLink",
     "Story",
     "SurveyInvitation",
