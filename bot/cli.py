@@ -527,6 +527,7 @@ def worker(
     from bot.broadcasts.sender import DeliveryWorker
     from bot.runtime import build_scheduler, worker_settings
     from bot.telegram.broadcast_sender import TelegramMessageSender
+    from bot.telegram.runner import connect_bot_when_reachable
 
     settings = _settings()
     if settings.telegram_token is None:
@@ -540,9 +541,23 @@ def worker(
     scheduler = None if no_scheduler else build_scheduler(sessions=sessions, settings=settings)
 
     async def work(stop: asyncio.Event) -> None:
-        async with bot:
-            jobs = [delivery.run(stop=stop)] + ([scheduler.run(stop=stop)] if scheduler else [])
-            await asyncio.gather(*jobs)
+        # The schedules do not need Telegram: they run while the sender waits for it to answer.
+        jobs = [scheduler.run(stop=stop)] if scheduler else []
+        jobs.append(send_when_connected(stop))
+        await asyncio.gather(*jobs)
+
+    async def send_when_connected(stop: asyncio.Event) -> None:
+        if not await connect_bot_when_reachable(bot, stop=stop):
+            if not stop.is_set():  # the token was refused: say so with a failing exit status
+                stop.set()
+                refused.append(True)
+            return
+        try:
+            await delivery.run(stop=stop)
+        finally:
+            await bot.shutdown()
+
+    refused: list[bool] = []
 
     out.print(
         f"changebot worker {delivery.worker_id} running: sender"
@@ -550,6 +565,9 @@ def worker(
         + " (Ctrl-C to stop)"
     )
     _run_until_stopped(work)
+    if refused:
+        console.print("[red]Telegram refused CHANGEBOT_TELEGRAM_TOKEN[/red]: check it with @BotFather")
+        raise typer.Exit(2)
 
 
 vision = typer.Typer(

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
 from bot.config import Settings
 
 logger = logging.getLogger(__name__)
+
+
+class TelegramTokenRejectedError(Exception):
+    """The Bot API answered that the configured token is not valid."""
 
 
 async def start_telegram(application: Application, *, settings: Settings) -> None:  # type: ignore[type-arg]
@@ -29,6 +38,83 @@ async def start_telegram(application: Application, *, settings: Settings) -> Non
         logger.info("Telegram long polling started")
 
 
+async def _attempt(start: Callable[[], Awaitable[object]]) -> bool:
+    """One attempt at ``start``; False (logged) when the Bot API cannot be reached right now."""
+    try:
+        await start()
+    except InvalidToken:
+        # PTB's own message quotes the token: raised afresh, without it and without the chain.
+        raise TelegramTokenRejectedError(
+            "Telegram refused CHANGEBOT_TELEGRAM_TOKEN: check it with @BotFather"
+        ) from None
+    except NetworkError as exc:  # TimedOut included: unreachable for now, not wrong
+        logger.warning("the Telegram Bot API is not reachable (%s)", type(exc).__name__)
+        return False
+    return True
+
+
+async def _until_reachable(
+    start: Callable[[], Awaitable[object]], *, stop: asyncio.Event, first_delay: float, max_delay: float
+) -> bool:
+    """Keep attempting ``start``, backing off, until it works (True) or ``stop`` is set (False)."""
+    delay = first_delay
+    while not stop.is_set():
+        try:
+            if await _attempt(start):
+                return True
+        except TelegramTokenRejectedError as exc:
+            logger.error("%s; the bot stays off until it is fixed", exc)
+            return False
+        logger.info("trying Telegram again in %.0f s", delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        delay = min(delay * 2, max_delay)
+    return False
+
+
+async def try_start_telegram(application: Application, *, settings: Settings) -> bool:  # type: ignore[type-arg]
+    """One attempt at ``start_telegram``: False when the Bot API cannot be reached right now,
+    ``TelegramTokenRejectedError`` when it refuses the token (not worth retrying)."""
+    return await _attempt(lambda: start_telegram(application, settings=settings))
+
+
+async def start_telegram_when_reachable(
+    application: Application,  # type: ignore[type-arg]
+    *,
+    settings: Settings,
+    stop: asyncio.Event,
+    first_delay: float = 2.0,
+    max_delay: float = 60.0,
+) -> bool:
+    """Keep trying to start the bot until it starts (True) or ``stop`` is set (False).
+
+    The web console and web chat keep working meanwhile: an outage of Telegram, or of the network
+    to it, must not take the rest of the product down, nor stop it coming back by itself.
+    """
+    started = await _until_reachable(
+        lambda: start_telegram(application, settings=settings),
+        stop=stop,
+        first_delay=first_delay,
+        max_delay=max_delay,
+    )
+    if not started:  # the failed attempts left the bot's HTTP connections open
+        await application.bot.shutdown()
+    return started
+
+
+async def connect_bot_when_reachable(
+    bot: Bot, *, stop: asyncio.Event, first_delay: float = 2.0, max_delay: float = 60.0
+) -> bool:
+    """``bot.initialize()`` (which asks Telegram who we are), retried the same way, for the sender
+    worker: it waits for Telegram rather than exiting, and exits only when stopped or refused."""
+    connected = await _until_reachable(
+        bot.initialize, stop=stop, first_delay=first_delay, max_delay=max_delay
+    )
+    if not connected:  # the failed attempts left the bot's HTTP connections open
+        await bot.shutdown()
+    return connected
+
+
 async def stop_telegram(application: Application) -> None:  # type: ignore[type-arg]
     """Stop polling (if any) and shut the application down."""
     if application.updater is not None and application.updater.running:
@@ -36,3 +122,5 @@ async def stop_telegram(application: Application) -> None:  # type: ignore[type-
     if application.running:
         await application.stop()
     await application.shutdown()
+    # Never initialised (Telegram was unreachable or refused the token): its connections are open still.
+    await application.bot.shutdown()

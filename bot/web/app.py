@@ -24,7 +24,12 @@ from bot.runtime import build_scheduler, worker_settings
 from bot.storage.database import make_engine, make_session_factory, upgrade_database
 from bot.telegram.app import build_application
 from bot.telegram.broadcast_sender import TelegramMessageSender
-from bot.telegram.runner import start_telegram, stop_telegram
+from bot.telegram.runner import (
+    TelegramTokenRejectedError,
+    start_telegram_when_reachable,
+    stop_telegram,
+    try_start_telegram,
+)
 from bot.web.routes import (
     api_broadcasts,
     api_common,
@@ -86,15 +91,30 @@ def create_app(
                 sessions=app.state.sessions,
                 webhook=settings.telegram_webhook_url is not None,
             )
-            await start_telegram(app.state.telegram, settings=settings)
+            telegram = app.state.telegram
             # The sender runs in the same process by default; `changebot worker` runs it (and the
             # scheduler) alone for bigger deployments.
             delivery = DeliveryWorker(
                 sessions=app.state.sessions,
-                sender=TelegramMessageSender(app.state.telegram.bot),
+                sender=TelegramMessageSender(telegram.bot),
                 settings=worker_settings(settings),
             )
-            background.append(asyncio.create_task(delivery.run(stop=stop_background)))
+
+            async def telegram_then_sender(*, started: bool) -> None:
+                if started or await start_telegram_when_reachable(
+                    telegram, settings=settings, stop=stop_background
+                ):
+                    await delivery.run(stop=stop_background)
+
+            # First attempt now, so a healthy start is ready when the app is; if the Bot API cannot
+            # be reached, the app serves without Telegram and keeps trying in the background.
+            try:
+                started = await try_start_telegram(telegram, settings=settings)
+            except TelegramTokenRejectedError:  # a wrong token is a set-up error: refuse to start
+                await stop_telegram(telegram)
+                engine.dispose()
+                raise
+            background.append(asyncio.create_task(telegram_then_sender(started=started)))
         try:
             yield
         finally:
