@@ -75,6 +75,9 @@ def create_app(
         app.state.ingest_jobs = IngestJobs(core=app.state.core)
         if app.state.core.store.current_name() is None:
             logger.warning("the index is empty: run `changebot ingest` to load the knowledge library")
+        # Load the embedding model now, not on the first question: the first person to ask would
+        # otherwise wait seconds, and a broken model path should stop start-up, not a question.
+        await asyncio.to_thread(app.state.core.embedder.embed_query, "warm-up")
         app.state.telegram = None
         stop_background = asyncio.Event()
         background: list[asyncio.Task[None]] = []

@@ -10,6 +10,7 @@ from bot.answering.factory import KnowledgeCore
 from bot.config import Settings
 from bot.questions.models import AskedQuestion
 from bot.web.app import create_app
+from tests.fakes.embedder import FakeEmbedder
 
 
 @pytest.fixture
@@ -77,3 +78,11 @@ def test_chat_page_speaks_the_browsers_language(client: TestClient, header: str,
     assert page.status_code == 200
     assert expected in page.text
     assert client.get("/static/chat.js").status_code == 200
+
+
+def test_the_embedding_model_is_loaded_before_the_app_takes_requests(
+    settings: Settings, ingested: KnowledgeCore, fake_embedder: FakeEmbedder
+) -> None:
+    before = fake_embedder.queries_embedded
+    with TestClient(create_app(settings, core=ingested)):
+        assert fake_embedder.queries_embedded == before + 1  # nobody has asked anything yet
