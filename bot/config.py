@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         100, ge=0, le=1000, description="Characters of whole sentences repeated between chunks."
     )
     max_file_mb: float = Field(20.0, gt=0, description="Larger knowledge files are rejected.")
+    ingest_job_abandon_seconds: float = Field(
+        120.0,
+        ge=10,
+        description="A re-index whose process has shown no sign of life for this long is reported as failed.",
+    )
 
     # --- retrieval and answering
     top_k: int = Field(3, ge=1, le=20, description="Sources returned with an answer.")

@@ -72,7 +72,11 @@ def create_app(
         owned_core = core is None
         app.state.core = core or build_knowledge_core(settings)
         app.state.sessions = make_session_factory(engine)
-        app.state.ingest_jobs = IngestJobs(core=app.state.core)
+        app.state.ingest_jobs = IngestJobs(
+            core=app.state.core,
+            sessions=app.state.sessions,
+            abandon_after=settings.ingest_job_abandon_seconds,
+        )
         if app.state.core.store.current_name() is None:
             logger.warning("the index is empty: run `changebot ingest` to load the knowledge library")
         # Load the embedding model now, not on the first question: the first person to ask would
@@ -123,6 +127,7 @@ def create_app(
         finally:
             stop_background.set()
             await asyncio.gather(*background)
+            await asyncio.to_thread(app.state.ingest_jobs.close)
             if app.state.telegram is not None:
                 await stop_telegram(app.state.telegram)
             if owned_core:

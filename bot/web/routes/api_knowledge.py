@@ -33,13 +33,14 @@ def _job_out(job: IngestJob) -> dict[str, Any]:
     return {
         "id": job.id, "state": job.state, "stage": job.stage, "done": job.done, "total": job.total,
         "percent": job.percent, "added": job.added, "changed": job.changed, "removed": job.removed,
-        "failed": job.failed, "error": job.error,
+        "failed": job.failed, "error": job.error, "ahead": job.ahead,
     }  # fmt: skip
 
 
 @router.post("/knowledge/files", status_code=status.HTTP_201_CREATED)
 async def upload(
     request: Request,
+    session: SessionDep,
     principal: PrincipalDep,
     core: CoreDep,
     folder: Annotated[str, Form(description=f"One of {', '.join(FOLDERS)}.")],
@@ -53,7 +54,7 @@ async def upload(
         add_file, knowledge_dir=core.settings.knowledge_dir, folder=folder, filename=file.filename or "",
         content=content, max_bytes=limit,
     )  # fmt: skip
-    job = _jobs(request).start([added.path])
+    job = _jobs(request).start([added.path], session=session)  # starts once the request commits
     return {
         "source": added.source, "replaced": added.replaced, "title": added.title, "doc_type": added.doc_type,
         "entries": added.entries, "job": _job_out(job),
@@ -61,18 +62,18 @@ async def upload(
 
 
 @router.post("/knowledge/reindex", status_code=status.HTTP_202_ACCEPTED)
-def reindex(request: Request, principal: PrincipalDep) -> dict[str, Any]:
+def reindex(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """Re-read the whole library (only changed files are embedded again)."""
     principal.require_admin()
-    return _job_out(_jobs(request).start())
+    return _job_out(_jobs(request).start(session=session))
 
 
 @router.get("/knowledge/jobs/{job_id}")
-def job_status(job_id: str, request: Request, principal: PrincipalDep) -> dict[str, Any]:
-    """How a re-index is going: stage, done of total, and what changed."""
-    job = _jobs(request).get(job_id[:32])
+def job_status(job_id: str, request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """How a re-index is going (queued behind how many, stage, done of total) and what changed."""
+    job = _jobs(request).get(job_id[:32], session=session)
     if job is None:
-        raise NotFoundError(f"no re-index job {job_id[:32]!r} in this process")
+        raise NotFoundError(f"no re-index job {job_id[:32]!r}")
     return _job_out(job)
 
 
@@ -150,5 +151,5 @@ def post_gap_answer(
     question, saved = _answer_gap(session, core, principal, question_id, body)
     result: dict[str, Any] = {"question_id": question.id, "status": question.status, "faq": question.faq_id}
     if saved is not None:
-        result["job"] = _job_out(_jobs(request).start([saved]))
+        result["job"] = _job_out(_jobs(request).start([saved], session=session))
     return result

@@ -87,7 +87,7 @@ def _to_library(request: Request, session: Session, story: Story) -> None:
     settings: Settings = request.app.state.settings
     path = write_case_file(session=session, story_id=story.id, knowledge_dir=settings.knowledge_dir)
     jobs: IngestJobs = request.app.state.ingest_jobs
-    jobs.start([path])
+    jobs.start([path], session=session)  # starts once the request's transaction commits
 
 
 @router.get("/stories")

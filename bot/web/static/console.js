@@ -24,7 +24,8 @@
       }).then(function (job) {
         if (!job) { text.textContent = "?"; return; }
         bar.value = job.state === "done" ? 100 : job.percent;
-        text.textContent = job.state + (job.stage ? " · " + job.stage + " " + job.done + "/" + job.total : "") +
+        text.textContent = job.state + (job.ahead ? " · " + job.ahead + " ahead" : "") +
+          (job.stage ? " · " + job.stage + " " + job.done + "/" + job.total : "") +
           (job.failed && job.failed.length ? " · " + job.failed.join("; ") : "") + (job.error ? " · " + job.error : "");
         box.dataset.state = job.state;
         if (job.state === "queued" || job.state === "running") { setTimeout(poll, 500); }
