@@ -6,9 +6,11 @@ the row says whether the worker has copies in hand, and until when Telegram told
 the same transaction the worker counts the busy workers seen within the timeout and reads the
 latest pause; it then sends at ``rate / busy workers`` and holds every send until the pause ends.
 
-A worker that joins counts itself before its first send; the others notice it at their next
-refresh, so for at most one heartbeat the total can exceed the budget by one worker's share. A
-worker that dies stops refreshing and drops out after the timeout. Pauses are wall-clock times
+A worker that turns busy counts itself before its first send and, if others are sending, holds
+its sends until each of them has reported since (and so slowed down), so the total stays within
+the budget. A worker
+that runs out of work says so at once, and the others speed up at their next heartbeat; one that
+dies stops reporting and drops out after the timeout. Pauses are wall-clock times
 written by one worker and read by another: the servers' clocks are assumed to agree (NTP) to well
 under a second.
 """
@@ -81,6 +83,7 @@ class BudgetView:
 
     busy_workers: int  # live workers with copies in hand, this one included when it is busy; >= 1
     paused_until: datetime | None
+    others_reported_at: datetime | None = None  # the oldest last report of the other busy workers
 
 
 def report_worker(
@@ -117,9 +120,11 @@ def report_worker(
         )
         session.execute(insert(SenderWorker).values(worker_id=worker_id, started_at=now, **values))
     live = SenderWorker.seen_at >= now - timedelta(seconds=timeout)
-    others, pause = session.execute(
+    other_busy = live & SenderWorker.busy & (SenderWorker.worker_id != worker_id)
+    others, oldest, pause = session.execute(
         select(
-            func.count(case((live & SenderWorker.busy & (SenderWorker.worker_id != worker_id), 1))),
+            func.count(case((other_busy, 1))),
+            func.min(case((other_busy, SenderWorker.seen_at))),
             # A dead worker's pause still holds: Telegram's limit is on the bot, not on that worker.
             func.max(SenderWorker.paused_until),
         )
@@ -127,6 +132,7 @@ def report_worker(
     return BudgetView(
         busy_workers=int(others) + 1,  # an idle worker still reckons with its own share
         paused_until=pause if pause is not None and pause > now else None,
+        others_reported_at=oldest,
     )
 
 
@@ -175,6 +181,7 @@ class SharedBudget:
         self._pacer = Pacer(rate, clock=clock, sleep=sleep)
         self._busy = False
         self._paused_until: datetime | None = None  # this worker's own latest 429, to be reported
+        self._joined_at: datetime | None = None  # turned busy beside others, who may not know yet
         self._wake = asyncio.Event()
         self.busy_workers = 1
 
@@ -199,11 +206,19 @@ class SharedBudget:
         if busy == self._busy:
             return
         self._busy = busy
-        if busy:
-            with contextlib.suppress(SQLAlchemyError):  # the database away: the sends wait for it anyway
-                await self.refresh()
-        else:
+        if not busy:
             self._wake.set()  # the others may speed up
+            return
+        try:
+            await self.refresh()
+        except SQLAlchemyError:  # the database away: the sends wait for it anyway
+            return
+        if self.busy_workers > 1:
+            # The others learn of this worker at their next heartbeat and send at their old share
+            # until then: this one holds its sends until they all have, so the total stays within
+            # the rate (see ``apply``).
+            self._joined_at = self._wall_clock()
+            self._pacer.pause(self._heartbeat)
 
     async def refresh(self) -> None:
         """Report to the database and take the share and the pause it answers with."""
@@ -217,6 +232,11 @@ class SharedBudget:
             remaining = (view.paused_until - self._wall_clock()).total_seconds()
             if remaining > 0:
                 self._pacer.pause(remaining)
+        if self._joined_at is not None:
+            if view.others_reported_at is not None and view.others_reported_at < self._joined_at:
+                self._pacer.pause(self._heartbeat)  # one of them has not reported since: hold on
+            else:
+                self._joined_at = None
 
     def _report(self) -> BudgetView:
         with transaction(self._sessions) as session:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -136,12 +137,25 @@ async def test_shared_budgets_split_the_rate_and_pass_a_pause_on(sessions: sessi
     a, b, c = budget("a"), budget("b"), budget("c")
     await a.set_busy(True)  # turning busy learns the share before the first send
     assert a.rate == 30.0
+    await a.wait()  # alone: no hold
+    assert clock.slept == []
     await b.set_busy(True)
+    wall[0] += timedelta(seconds=0.5)
     await c.set_busy(True)
     assert (b.rate, c.rate) == (15.0, 10.0)
+    # a and b still send at their old shares until they report: c holds its sends till then.
+    await c.refresh()
+    await c.wait()
+    assert clock.slept == [1.0]
+    await c.refresh()  # still no word from them: another heartbeat
+    await c.wait()
+    assert clock.slept == [1.0, 1.0]
     await a.refresh()
     await b.refresh()
+    await c.refresh()
     assert a.rate == b.rate == c.rate == 10.0  # 30 a second together
+    await c.wait()
+    assert clock.slept[2:] == [pytest.approx(0.1)]  # released: the usual spacing at 10 a second
 
     b.pause(4.0)  # Telegram refused b with 429, retry_after 4
     await b.refresh()  # (the heartbeat does this at once)
