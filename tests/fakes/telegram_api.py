@@ -5,15 +5,16 @@ The bot under test is pointed at it through ``CHANGEBOT_TELEGRAM_BASE_URL``. Tes
 
 For delivery tests and the broadcast benchmark it can also answer slowly (``latency``), refuse
 every n-th send with 429 (``rate_limit_every``, ``retry_after``) and chats in ``blocked_chats``
-with 403, and it counts the messages each chat actually received (``delivered``). It runs in a
+with 403, answer every send with 500 or 502 during ``error_bursts``, and it counts the messages
+each chat actually received (``delivered``, with their times in ``send_log``). It runs in a
 thread of the test (``FakeTelegramServer``) or as its own process, so that a benchmark does not
 share a GIL with the worker under test (``FakeTelegramProcess``, or by hand)::
 
     python -m tests.fakes.telegram_api --port 8081 --latency 0.02 --rate-limit-every 500 \
-        --retry-after 1 --blocked-file blocked.txt
+        --retry-after 1 --blocked-file blocked.txt --error-burst 5:0.5
 
 which prints one JSON line (``{"url": ..., "port": ..., "token": ...}``) once it is listening and
-serves ``GET /stats`` (see ``FakeTelegram.stats``) beside the Bot API.
+serves ``GET /stats`` (see ``FakeTelegram.stats``) and ``GET /log`` (``send_log``) beside the Bot API.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 # Parameters PTB sends JSON-encoded; every other value is sent as the plain string.
@@ -82,6 +83,12 @@ class FakeTelegram:
     # Every n-th sendMessage/sendPhoto (0 = never) is refused with 429 and ``retry_after`` seconds.
     rate_limit_every: int = 0
     retry_after: int = 1
+    # (start, seconds) after the first send: every send in that window is answered 500 or 502 in
+    # turn, as Telegram does when its servers are in trouble (500 with its JSON, 502 an HTML page).
+    error_bursts: list[tuple[float, float]] = field(default_factory=list)
+    server_errors: int = 0  # 5xx given
+    # (time.monotonic() in the server, chat id) of every message delivered, in order of arrival.
+    send_log: list[tuple[float, int]] = field(default_factory=list)
     # chat id -> messages it received (answered ok); refused requests are not counted.
     delivered: Counter[int] = field(default_factory=Counter)
     rate_limited: int = 0  # 429s given
@@ -91,6 +98,7 @@ class FakeTelegram:
     _send_requests: int = 0
     _requests: Counter[str] = field(default_factory=Counter)
     _retry_window_until: float = 0.0
+    _first_send: float | None = None
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -191,7 +199,13 @@ class FakeTelegram:
                 "retry_after_seconds": self.retry_after_given,
                 "forbidden": self.forbidden,
                 "during_retry_after": self.during_retry_after,
+                "server_errors": self.server_errors,
             }
+
+    def log(self) -> list[tuple[float, int]]:
+        """``send_log``: when each delivered message arrived (server's monotonic clock) and where to."""
+        with self._lock:
+            return list(self.send_log)
 
     async def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 10.0) -> Any:
         """Poll until ``predicate()`` is truthy (returns its value) or fail after ``timeout`` seconds."""
@@ -213,7 +227,7 @@ class FakeTelegram:
 
     # ------------------------------------------------------------ the server
 
-    async def _handle(self, request: Request) -> JSONResponse:
+    async def _handle(self, request: Request) -> Response:
         token = request.path_params["token"]
         method = request.path_params["method"]
         if token != self.token:
@@ -241,14 +255,14 @@ class FakeTelegram:
             scripted = script.pop(0) if script else None
         if scripted is not None:
             status, body = scripted
-            response = JSONResponse(body, status_code=status)
+            response: Response = JSONResponse(body, status_code=status)
         elif method == "getUpdates":
             return await self._get_updates(params)
         else:
             handler = getattr(self, f"_m_{method}", None)
             result = handler(params) if handler else True
             response = (
-                result if isinstance(result, JSONResponse) else JSONResponse({"ok": True, "result": result})
+                result if isinstance(result, Response) else JSONResponse({"ok": True, "result": result})
             )
         if self.latency > 0:
             # After the outcome is settled: a client that dies now has still had its message delivered.
@@ -257,6 +271,9 @@ class FakeTelegram:
 
     async def _stats(self, request: Request) -> JSONResponse:
         return JSONResponse(self.stats())
+
+    async def _log(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.log())
 
     async def _get_updates(self, params: dict[str, Any]) -> JSONResponse:
         offset = int(params.get("offset") or 0)
@@ -280,11 +297,28 @@ class FakeTelegram:
             "supports_inline_queries": False,
         }
 
-    def _refused(self, chat_id: Any) -> JSONResponse | None:
-        """The 429 or 403 this send gets, if any; otherwise it counts as delivered to ``chat_id``."""
+    def _in_error_burst(self, now: float) -> bool:
+        if self._first_send is None:
+            self._first_send = now
+        offset = now - self._first_send
+        return any(start <= offset < start + seconds for start, seconds in self.error_bursts)
+
+    def _server_error(self) -> Response:
+        self.server_errors += 1
+        if self.server_errors % 2:
+            return JSONResponse(
+                {"ok": False, "error_code": 500, "description": "Internal Server Error"}, status_code=500
+            )
+        page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+        return HTMLResponse(page, status_code=502)
+
+    def _refused(self, chat_id: Any) -> Response | None:
+        """The 5xx, 429 or 403 this send gets, if any; otherwise it counts as delivered to ``chat_id``."""
         with self._lock:
             self._send_requests += 1
             now = time.monotonic()
+            if self._in_error_burst(now):
+                return self._server_error()
             if now < self._retry_window_until:
                 self.during_retry_after += 1
             if self.rate_limit_every and self._send_requests % self.rate_limit_every == 0:
@@ -308,6 +342,7 @@ class FakeTelegram:
                 )
             if isinstance(chat_id, int):
                 self.delivered[chat_id] += 1
+                self.send_log.append((now, chat_id))
             return None
 
     def _message(self, chat_id: Any, **content: Any) -> dict[str, Any]:
@@ -323,14 +358,14 @@ class FakeTelegram:
             **content,
         }
 
-    def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:  # noqa: N802
+    def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any] | Response:  # noqa: N802
         chat_id = params.get("chat_id")
         refused = self._refused(chat_id)
         if refused is not None:
             return refused
         return self._message(chat_id, text=params.get("text", ""))
 
-    def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:  # noqa: N802
+    def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any] | Response:  # noqa: N802
         chat_id = params.get("chat_id")
         refused = self._refused(chat_id)
         if refused is not None:
@@ -368,6 +403,7 @@ class FakeTelegramServer:
             routes=[
                 Route("/bot{token}/{method}", self.state._handle, methods=["POST", "GET"]),
                 Route("/stats", self.state._stats, methods=["GET"]),
+                Route("/log", self.state._log, methods=["GET"]),
             ]
         )
         if port:
@@ -398,7 +434,8 @@ class FakeTelegramServer:
 class FakeTelegramProcess:
     """Runs the fake server as its own process (``python -m tests.fakes.telegram_api``).
 
-    Use as a context manager; ``url`` and ``token`` point a bot at it, ``stats()`` reads its counts.
+    Use as a context manager; ``url`` and ``token`` point a bot at it, ``stats()`` reads its counts
+    and ``log()`` its ``send_log``.
     """
 
     def __init__(
@@ -408,6 +445,7 @@ class FakeTelegramProcess:
         rate_limit_every: int = 0,
         retry_after: int = 1,
         blocked: Sequence[int] = (),
+        error_bursts: Sequence[tuple[float, float]] = (),
         workdir: Path,
     ) -> None:
         self._args = [
@@ -415,6 +453,8 @@ class FakeTelegramProcess:
             "--rate-limit-every", str(rate_limit_every),
             "--retry-after", str(retry_after),
         ]  # fmt: skip
+        for start, seconds in error_bursts:
+            self._args += ["--error-burst", f"{start}:{seconds}"]
         if blocked:
             blocked_file = workdir / "blocked-chats.txt"
             blocked_file.write_text("\n".join(str(chat) for chat in blocked) + "\n", encoding="utf-8")
@@ -423,6 +463,7 @@ class FakeTelegramProcess:
         self.url = ""
         self.token = ""
         self.stats_url = ""
+        self.log_url = ""
 
     def __enter__(self) -> FakeTelegramProcess:
         env = {
@@ -445,6 +486,7 @@ class FakeTelegramProcess:
         ready = json.loads(line)
         self.url, self.token = ready["url"], ready["token"]
         self.stats_url = f"http://127.0.0.1:{ready['port']}/stats"
+        self.log_url = f"http://127.0.0.1:{ready['port']}/log"
         return self
 
     def stats(self) -> dict[str, Any]:
@@ -452,6 +494,12 @@ class FakeTelegramProcess:
         response = httpx.get(self.stats_url, timeout=10)
         response.raise_for_status()
         return dict(response.json())
+
+    def log(self) -> list[tuple[float, int]]:
+        """The server's ``send_log`` (see ``FakeTelegram.log``)."""
+        response = httpx.get(self.log_url, timeout=30)
+        response.raise_for_status()
+        return [(float(at), int(chat)) for at, chat in response.json()]
 
     def __exit__(self, *exc: object) -> None:
         if self._process is None:
@@ -466,6 +514,11 @@ class FakeTelegramProcess:
             self._process.stdout.close()
 
 
+def _burst(value: str) -> tuple[float, float]:
+    start, _, seconds = value.partition(":")
+    return float(start), float(seconds)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve the fake Bot API in this process until SIGTERM or Ctrl-C."""
     parser = argparse.ArgumentParser(description="A fake Telegram Bot API server.")
@@ -475,6 +528,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rate-limit-every", type=int, default=0, help="Refuse every n-th send with 429.")
     parser.add_argument("--retry-after", type=int, default=1, help="retry_after of those 429s, seconds.")
     parser.add_argument("--blocked-file", type=Path, help="Chat ids answering 403, one a line.")
+    parser.add_argument(
+        "--error-burst",
+        action="append",
+        default=[],
+        metavar="START:SECONDS",
+        help="Answer every send with 500/502 for SECONDS from START s after the first send; repeatable.",
+    )
     args = parser.parse_args(argv)
     blocked: set[int] = set()
     if args.blocked_file:
@@ -486,6 +546,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         rate_limit_every=args.rate_limit_every,
         retry_after=max(1, args.retry_after),
         blocked_chats=blocked,
+        error_bursts=[_burst(value) for value in args.error_burst],
     )
     stop = threading.Event()
 

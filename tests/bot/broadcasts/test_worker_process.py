@@ -7,12 +7,14 @@ deliver every remaining copy once and never resend a copy the first one may have
 
 from __future__ import annotations
 
+import bisect
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +29,7 @@ from bot.broadcasts.service import broadcast_status, create_broadcast
 from bot.people.models import Membership, Person, Role, Unit
 from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
 from tests.conftest import POSTGRES
-from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
+from tests.fakes.telegram_api import FakeTelegram, FakeTelegramProcess, FakeTelegramServer
 
 RECIPIENTS = 300
 FIRST_CHAT = 700_000
@@ -49,7 +51,9 @@ def _worker_command() -> list[str]:
     return [sys.executable, "-c", "from bot.cli import app; app()", "worker", "--no-scheduler"]
 
 
-def _worker_env(tmp_path: Path, database_url: str, fake: FakeTelegram) -> dict[str, str]:
+def _worker_env(
+    tmp_path: Path, database_url: str, fake: FakeTelegram | FakeTelegramProcess
+) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CHANGEBOT_")}
     env.update(
         {
@@ -202,7 +206,8 @@ def test_three_workers_share_a_broadcast_and_finish_a_killed_ones_share(
             return dict(broadcast_status(session=session, broadcast_id=broadcast_id))
 
     with FakeTelegramServer(FakeTelegram(latency=0.005)) as fake:
-        env = {**_worker_env(tmp_path, database_url, fake), "CHANGEBOT_DELIVERY_RATE_PER_SECOND": "300"}
+        # The rate is the three workers' together: 300 each, as fast as this machine lets them.
+        env = {**_worker_env(tmp_path, database_url, fake), "CHANGEBOT_DELIVERY_RATE_PER_SECOND": "900"}
         with _worker(tmp_path, "a", env) as a, _worker(tmp_path, "b", env) as b, _worker(tmp_path, "c", env):
             _wait(
                 lambda: fake.stats()["messages"] >= recipients // 4 or None,
@@ -224,3 +229,47 @@ def test_three_workers_share_a_broadcast_and_finish_a_killed_ones_share(
     assert final["delivered"] + final["uncertain"] == recipients and final["uncertain"] <= MAX_IN_FLIGHT
     assert len(received) >= recipients - MAX_IN_FLIGHT and set(received) <= set(chats)
     assert len(workers - {None}) == 3, workers  # all three took part
+
+
+@pytest.mark.skipif(not POSTGRES, reason="several workers on one outbox: `make test-postgres` runs this")
+def test_three_workers_keep_to_one_global_rate(tmp_path: Path, database_url: str) -> None:
+    rate, recipients = 60.0, 900  # 15 s at the global rate; three workers on their own would send 180/s
+    engine = make_engine(database_url)
+    upgrade_database(engine)
+    sessions = make_session_factory(engine)
+    chats = _org(sessions, recipients)
+    with transaction(sessions) as session:
+        broadcast_id = create_broadcast(session=session, text=TEXT, selectors=["unit:华东区-12号店"]).id
+
+    def finished() -> dict[str, Any] | None:
+        with sessions() as session:
+            figures = dict(broadcast_status(session=session, broadcast_id=broadcast_id))
+        return figures if figures["status"] == "sent" and figures["queued"] == 0 else None
+
+    # The fake Bot API in its own process: its clock times every arrival, and it shares no GIL here.
+    with FakeTelegramProcess(latency=0.005, workdir=tmp_path) as fake:
+        env = {
+            **_worker_env(tmp_path, database_url, fake),
+            "CHANGEBOT_DELIVERY_RATE_PER_SECOND": str(rate),
+            "CHANGEBOT_DELIVERY_LEASE_SECONDS": "30",
+        }
+        with _worker(tmp_path, "a", env) as a, _worker(tmp_path, "b", env), _worker(tmp_path, "c", env):
+            _wait(finished, timeout=120, what="the broadcast to finish", process=a, log=tmp_path / "a.log")
+        arrivals = fake.log()
+    with sessions() as session:
+        workers = Counter(
+            session.scalars(select(Delivery.worker).where(Delivery.broadcast_id == broadcast_id))
+        )
+    engine.dispose()
+
+    received = Counter(chat for _, chat in arrivals)
+    assert sorted(received) == chats and set(received.values()) == {1}, "somebody got none or two"
+    assert len(workers) == 3 and min(workers.values()) > recipients / 6, workers  # all three sent a share
+    times = sorted(at for at, _ in arrivals)
+    aggregate = (len(times) - 1) / (times[-1] - times[0])
+    # At most the budget (three workers pacing on their own would send three times it) and well
+    # above a third of it; the floor is loose because the machine's cores are shared.
+    assert rate / 2 < aggregate <= rate * 1.15, f"{aggregate:.1f}/s against {rate:g}/s configured"
+    # No spell of three workers at full speed either: any two seconds stay near the budget.
+    busiest = max(bisect.bisect_right(times, at + 2.0) - n for n, at in enumerate(times))
+    assert busiest <= 2 * rate * 1.25, f"{busiest} messages in two seconds"
