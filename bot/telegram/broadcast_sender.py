@@ -15,7 +15,9 @@ from bot.broadcasts.sender import (
 )
 
 # The request left but no answer came back: Telegram may have delivered it. (Connect and pool
-# timeouts, connection refused and 5xx answers mean it did not, and are retried.)
+# timeouts and connection refused mean the request never reached Telegram, and a 5xx is Telegram's
+# own answer that it did not take the message, JSON or a gateway's HTML page alike: PTB raises a
+# NetworkError with no httpx cause for those. All of them are retried.)
 _MAYBE_ARRIVED = (
     httpx.ReadTimeout,
     httpx.WriteTimeout,
