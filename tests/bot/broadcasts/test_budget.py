@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.broadcasts.budget import Pacer, SharedBudget, report_worker, retire_worker
+from bot.broadcasts.budget import CATCH_UP_SECONDS, Pacer, SharedBudget, report_worker, retire_worker
 from bot.broadcasts.models import SenderWorker
 from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
 from bot.broadcasts.service import create_broadcast
@@ -45,23 +45,31 @@ async def _sends(pacer: Pacer, clock: FakeClock, count: int) -> list[float]:
     return times
 
 
+def _gaps(times: list[float]) -> list[float]:
+    return [round(b - a, 3) for a, b in zip(times, times[1:], strict=False)]
+
+
 async def test_the_pacer_spaces_sends_and_follows_rate_changes_and_pauses() -> None:
+    assert CATCH_UP_SECONDS == 0.2  # the figures below are worked out for it
     clock = FakeClock()
     pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
-    first = await _sends(pacer, clock, 12)
-    # 10 a second, after one slot of catch-up at the start (the first two go together).
-    assert first[1] == first[0] and round(first[-1] - first[1], 6) == 1.0
+    first = await _sends(pacer, clock, 13)
+    # From idle, 0.2 s worth of slots go at once (three at 10 a second), then one every 0.1 s.
+    assert first[0] == first[2] and round(first[-1] - first[2], 6) == 1.0
+    last = clock.now
+    clock.now += 0.25  # busy elsewhere (claiming the next batch): 0.15 s behind its next slot
+    late = await _sends(pacer, clock, 4)
+    assert [round(t - last, 3) for t in late] == [0.25, 0.25, 0.3, 0.4]  # made up, back on schedule
+    clock.now += 60.0  # a long idle spell is not made up beyond the 0.2 s
+    quiet = await _sends(pacer, clock, 5)
+    assert quiet[0] == quiet[2] and _gaps(quiet[2:]) == [0.1, 0.1]
     pacer.set_rate(10.0 / 3)  # two more workers joined
     third = await _sends(pacer, clock, 4)
-    gaps = [round(b - a, 3) for a, b in zip(third, third[1:], strict=False)]
-    assert gaps == [0.3, 0.3, 0.3]
+    assert _gaps(third) == [0.3, 0.3, 0.3]
     pacer.pause(5.0)  # a 429: nothing for five seconds
     before = clock.now
     await pacer.wait()
     assert clock.now - before == 5.0
-    clock.now += 60.0  # a long idle spell is not made up with a burst: one slot of catch-up at most
-    quiet = await _sends(pacer, clock, 3)
-    assert quiet[1] == quiet[0] and round(quiet[2] - quiet[1], 3) == 0.3
 
 
 def _report(
