@@ -208,9 +208,10 @@ def main() -> None:
     if "knowledge" in sections:
         ok &= bench_knowledge(lines, knowledge=args.knowledge, eval_file=args.eval, repeats=args.repeats)
     if "broadcast" in sections:
-        from bench.broadcast import bench_broadcast
+        from bench.broadcast import bench_broadcast, bench_workers
 
         ok &= bench_broadcast(lines)
+        ok &= bench_workers(lines)
     lines += ["", f"**Overall: {_check(ok)}**", ""]
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
