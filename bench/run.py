@@ -191,12 +191,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
     parser.add_argument(
         "--only",
-        choices=["knowledge", "broadcast"],
+        choices=["knowledge", "broadcast", "http"],
         action="append",
         help="Run only this section (repeatable); default: every section.",
     )
+    parser.add_argument(
+        "--postgres", default="postgresql+psycopg://postgres@127.0.0.1", help="Server for the HTTP load run."
+    )
     args = parser.parse_args()
-    sections = set(args.only or ["knowledge", "broadcast"])
+    sections = set(args.only or ["knowledge", "broadcast", "http"])
     lines = [
         "# changebot benchmark results",
         "",
@@ -212,6 +215,10 @@ def main() -> None:
 
         ok &= bench_broadcast(lines)
         ok &= bench_workers(lines)
+    if "http" in sections:
+        from bench.http_load import bench_http
+
+        ok &= bench_http(lines, knowledge=args.knowledge, eval_file=args.eval, postgres=args.postgres)
     lines += ["", f"**Overall: {_check(ok)}**", ""]
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

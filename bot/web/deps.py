@@ -24,5 +24,12 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_sessions(request: Request) -> sessionmaker[Session]:
+    """The session factory, for routes that keep transactions short around slow work."""
+    factory: sessionmaker[Session] = request.app.state.sessions
+    return factory
+
+
 CoreDep = Annotated[KnowledgeCore, Depends(get_core)]
 SessionDep = Annotated[Session, Depends(get_session)]
+SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]

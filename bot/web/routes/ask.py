@@ -7,7 +7,6 @@ import math
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,8 @@ from bot.questions.gaps import escalate
 from bot.questions.models import AskedQuestion
 from bot.questions.service import record_feedback, record_question
 from bot.questions.wording import QUESTION_FOR_MANAGER
-from bot.web.deps import CoreDep, SessionDep
+from bot.storage.database import transaction
+from bot.web.deps import CoreDep, SessionDep, SessionsDep
 from bot.web.routes.api_common import IdPath
 from bot.web.security import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
 
@@ -81,13 +81,17 @@ def chat_person(request: Request, session: Session, *, changing: bool) -> ChatUs
 
 
 @router.post("/ask", response_model=AnswerPublic)
-async def ask(body: AskRequest, request: Request, core: CoreDep, session: SessionDep) -> dict[str, Any]:
+def ask(body: AskRequest, request: Request, core: CoreDep, sessions: SessionsDep) -> dict[str, Any]:
     """Answer a question from the knowledge library; unanswered ones are recorded for the change team.
 
     Staff sign in first (invite code or a /web link) unless ``CHANGEBOT_WEB_CHAT_OPEN`` is set."""
-    user = await run_in_threadpool(chat_person, request, session, changing=False)
+    # The whole request on one worker thread, with two short transactions around the answer rather
+    # than one session across it: under load, a request holding a pooled connection while it waits
+    # for a worker thread, beside threads waiting for connections, deadlocks the app.
+    with transaction(sessions) as session:
+        user = chat_person(request, session, changing=False)
     try:
-        answer = await run_in_threadpool(core.answerer.answer, body.question, language=body.language)
+        answer = core.answerer.answer(body.question, language=body.language)
     except KnowledgeUnavailableError as exc:
         # Not recorded: a store that is down is not a gap in the library.
         retry = max(1, math.ceil(core.settings.chroma_retry_s))
@@ -96,9 +100,10 @@ async def ask(body: AskRequest, request: Request, core: CoreDep, session: Sessio
         ) from exc
     question_id = None
     if answer.kind != "empty":
-        question_id = record_question(
-            session=session, answer=answer, channel="web", person_id=user.person_id if user else None
-        ).id
+        with transaction(sessions) as session:
+            question_id = record_question(
+                session=session, answer=answer, channel="web", person_id=user.person_id if user else None
+            ).id
     return {**answer.to_json(), "language": answer.language, "note": answer.note, "question_id": question_id}
 
 

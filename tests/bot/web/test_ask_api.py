@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.answering.factory import KnowledgeCore
 from bot.config import Settings
@@ -32,6 +33,19 @@ def test_ask_returns_the_cli_contract_and_records_the_question(client: TestClien
     with sessions() as session:
         row = session.scalars(select(AskedQuestion).where(AskedQuestion.id == body["question_id"])).one()
         assert row.channel == "web" and row.status == "closed"
+
+
+def test_many_questions_at_once_all_get_answers(client: TestClient) -> None:
+    # More at once than the database pool has connections and the app has worker threads: a
+    # request must never hold a connection while it waits for a thread (it deadlocked once).
+    questions = ["培训要多久？", "What happens after two red weeks in a row?", "Who won the match?"] * 40
+    with ThreadPoolExecutor(max_workers=len(questions)) as pool:
+        futures = [pool.submit(client.post, "/api/ask", json={"question": q}) for q in questions]
+        _, waiting = wait(futures, timeout=60)
+        assert not waiting, f"{len(waiting)} of {len(questions)} requests still waiting after 60 s"
+    assert [future.result().status_code for future in futures] == [200] * len(questions)
+    with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        assert session.scalar(select(func.count()).select_from(AskedQuestion)) == len(questions)
 
 
 def test_unknown_question_is_refused_and_left_open(client: TestClient) -> None:
