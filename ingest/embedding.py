@@ -125,7 +125,10 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        # A "Loading weights" bar on stderr is noise in every process's log (and breaks JSON logs).
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
             return SentenceTransformer(str(self._path), device=self._device, local_files_only=True)
         except Exception as exc:  # the library raises many types; all mean "this folder is no model"

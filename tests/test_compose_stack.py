@@ -2,11 +2,16 @@
 compose file and starts each service's own command as a local process, with the compose environment
 pointed at local addresses (a fresh PostgreSQL database, `chroma run`, the fake Bot API for Telegram).
 
+The web service runs twice, as it would behind a load balancer, with Telegram in webhook mode: the
+fake Bot API hands updates to the two web processes in turn, so every step of a conversation lands
+on the other process from the one before.
+
 Then it uses the stack the way a company would: the one-off ingest service loads the library into the
-Chroma server, staff ask over HTTP and in Telegram, a broadcast goes out through the two sender
-workers (and the web process's own sender), and a vision series fires from the scheduler. Everybody
-gets each message exactly once, every process logs JSON, and SIGTERM (what `docker stop` sends)
-stops each one cleanly.
+Chroma server; staff ask over HTTP and in Telegram; a question nobody can answer goes to the
+manager, whose reply reaches the asker and becomes an FAQ that the other web process answers from
+next; a broadcast goes out through the two sender workers (and the web processes' own senders); a
+vision series fires from the scheduler. Everybody gets each message exactly once, every process
+logs JSON, and SIGTERM (what `docker stop` sends) stops each one cleanly.
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8
 SERVER = POSTGRES or "postgresql+psycopg://postgres@127.0.0.1"
 STAFF = 120
 FIRST_CHAT = 810_000
+MANAGER = 800_001
+EVERYONE = STAFF + 1
+WEB_REPLICAS = 2  # behind a load balancer; the compose file's one web service, scaled
+WEBHOOK_SECRET = "compose-stack-webhook-secret"
 TIMEZONE = "Asia/Shanghai"
 ASKER = FIRST_CHAT  # one of the staff, asking in Telegram
 
@@ -87,12 +96,12 @@ class Stack:
         self.data = tmp_path / "data"
         self.knowledge = tmp_path / "knowledge"
         shutil.copytree(REPO / "knowledge", self.knowledge)
-        self.ports = {name: free_port() for name in COMPOSE["services"]}
+        self.ports: dict[tuple[str, int], int] = {}
         self.services: dict[str, dict[str, Any]] = COMPOSE["services"]
         compose_env: dict[str, str] = COMPOSE["x-changebot"]["environment"]
         local = {
             "CHANGEBOT_DATABASE_URL": database_url,
-            "CHANGEBOT_CHROMA_URL": f"http://127.0.0.1:{self.ports['chroma']}",
+            "CHANGEBOT_CHROMA_URL": f"http://127.0.0.1:{self.port('chroma')}",
             "CHANGEBOT_DATA_DIR": str(self.data),
             "CHANGEBOT_KNOWLEDGE_DIR": str(self.knowledge),
         }
@@ -107,6 +116,9 @@ class Stack:
             # What .env would hold on a real server: the bot's token, here the fake Bot API's.
             "CHANGEBOT_TELEGRAM_TOKEN": fake.token,
             "CHANGEBOT_TELEGRAM_BASE_URL": fake.url,
+            # Several web processes: Telegram must use the webhook (the public URL is the balancer's).
+            "CHANGEBOT_TELEGRAM_WEBHOOK_URL": "https://changebot.example.invalid/telegram/webhook",
+            "CHANGEBOT_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
             # Test pacing: no quiet hours at whatever hour CI runs, fast scheduler rounds.
             "CHANGEBOT_QUIET_HOURS": "",
             "CHANGEBOT_STORY_DIGEST_CRON": "",
@@ -116,14 +128,21 @@ class Stack:
             "CHANGEBOT_DEFAULT_TIMEZONE": TIMEZONE,
         }
 
-    def command(self, service: str) -> list[str]:
+    def port(self, service: str, replica: int = 0) -> int:
+        """The local port standing in for the service's (one per replica)."""
+        return self.ports.setdefault((service, replica), free_port())
+
+    def url(self, service: str, replica: int = 0) -> str:
+        return f"http://127.0.0.1:{self.port(service, replica)}"
+
+    def command(self, service: str, replica: int = 0) -> list[str]:
         """The service's compose command with container addresses and paths made local."""
         args = [str(arg) for arg in self.services[service]["command"]]
         local: list[str] = []
         for index, arg in enumerate(args):
             previous = args[index - 1] if index else ""
             if previous == "--port":
-                arg = str(self.ports[service])
+                arg = str(self.port(service, replica))
             elif previous == "--host":
                 arg = "127.0.0.1"
             elif arg.startswith("/app/data"):
@@ -134,16 +153,17 @@ class Stack:
         assert local[:2] == ["chroma", "run"], local
         return chroma_command(*local[1:])
 
-    def health_url(self, service: str) -> str:
+    def health_url(self, service: str, replica: int = 0) -> str:
         """The URL the service's compose health check opens, on the local port."""
         test = " ".join(self.services[service]["healthcheck"]["test"])
         found = re.search(r"http://127\.0\.0\.1:\d+(/[\w/]*)", test)
         assert found, test
-        return f"http://127.0.0.1:{self.ports[service]}{found.group(1)}"
+        return self.url(service, replica) + found.group(1)
 
     def start(self, stack: ExitStack, service: str, *, replica: int = 0) -> RunningProcess:
         name = f"{service}-{replica}"
-        return stack.enter_context(running(self.tmp_path, name, self.command(service), env=self.env))
+        command = self.command(service, replica)
+        return stack.enter_context(running(self.tmp_path, name, command, env=self.env))
 
     def run_once(self, *args: str, timeout: float = 300) -> str:
         """A one-off `changebot ...` (what `docker compose run --rm web changebot ...` does)."""
@@ -159,19 +179,23 @@ class Stack:
         return done.stdout
 
 
-def _seed_staff(database_url: str) -> None:
+def _seed_people(database_url: str) -> None:
+    """A region with its manager, and a store with ``STAFF`` staff (the invite flow is tested elsewhere)."""
     engine = make_engine(database_url)
     upgrade_database(engine)
     sessions = make_session_factory(engine)
     with transaction(sessions) as session:
-        store = Unit(name="华东区-12号店")
-        session.add(store)
+        region = Unit(name="华东区")
+        session.add(region)
         session.flush()
+        store = Unit(name="华东区-12号店", parent_id=region.id)
+        manager = Person(telegram_id=MANAGER, name="王店长", language="zh-Hans")
         people = [
             Person(telegram_id=FIRST_CHAT + n, name=f"店员{n}", language="zh-Hans") for n in range(STAFF)
         ]
-        session.add_all(people)
+        session.add_all([store, manager, *people])
         session.flush()
+        session.add(Membership(person_id=manager.id, unit_id=region.id, role=Role.MANAGER.value))
         session.add_all(Membership(person_id=p.id, unit_id=store.id, role=Role.STAFF.value) for p in people)
     engine.dispose()
 
@@ -207,34 +231,59 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
         assert "failed" not in report.lower() or "0 failed" in report.lower(), report
 
         # As `docker compose up` does: all at once, on an empty database they all migrate at start-up.
-        web = compose.start(stack, "web")
+        webs = [compose.start(stack, "web", replica=n) for n in range(WEB_REPLICAS)]
         replicas = int(compose.services["worker"]["deploy"]["replicas"])
         workers = [compose.start(stack, "worker", replica=n) for n in range(replicas)]
         scheduler = compose.start(stack, "scheduler")
-        processes = [chroma, web, *workers, scheduler]
-        web.wait_for_http(compose.health_url("web"), timeout=120)
+        processes = [chroma, *webs, *workers, scheduler]
+        for n, web in enumerate(webs):
+            web.wait_for_http(compose.health_url("web", n), timeout=120)
         for process in [*workers, scheduler]:
             process.wait_for_log("running", timeout=60)
-        _seed_staff(postgres_url)
+        _seed_people(postgres_url)
+        # The load balancer: Telegram's webhook calls go to the web processes in turn.
+        assert fake.webhook_secret == WEBHOOK_SECRET
+        fake.webhook_targets = [f"{compose.url('web', n)}/telegram/webhook" for n in range(WEB_REPLICAS)]
 
         # Staff ask over HTTP (the web chat's API) and get an answer with sources from the Chroma-backed index.
-        base = f"http://127.0.0.1:{compose.ports['web']}"
-        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        async with httpx.AsyncClient(base_url=compose.url("web"), timeout=60) as client:
             answer = (await client.post("/api/ask", json={"question": "培训要多久？"})).json()
         assert answer["answered"], answer
         assert answer["sources"] and answer["language"] == "zh-Hans"
 
-        # ...and in Telegram: the web process polls the (fake) Bot API and replies in Traditional script.
+        # ...and in Telegram, answered in the asker's Traditional script.
         fake.send_text(ASKER, "培訓要多久？", language_code="zh-hant")
         replies = await fake.reply_to(ASKER, timeout=60)
         assert "培訓" in replies[-1]["text"] or "訓" in replies[-1]["text"], replies[-1]["text"]
+
+        # A question the library cannot answer: each step below lands on the other web process.
+        colleague = FIRST_CHAT + 1
+        fake.send_text(colleague, "门店的空调坏了找谁修？")
+        assert "答不上来" in (await fake.reply_to(colleague, timeout=60))[-1]["text"]
+        to_manager = (await fake.reply_to(MANAGER, timeout=30))[-1]
+        fake.press(MANAGER, to_manager["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+        assert "请直接输入你的回答" in (await fake.reply_to(MANAGER, count=2, timeout=30))[-1]["text"]
+        fake.send_text(MANAGER, "空调归商场物业管，报修电话贴在后仓门上，修好前先开门口的风幕机。")
+        delivered = (await fake.reply_to(colleague, count=2, timeout=30))[-1]
+        assert "报修电话贴在后仓门上" in delivered["text"]
+        confirm = (await fake.reply_to(MANAGER, count=3, timeout=30))[-1]
+        fake.press(MANAGER, confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+        await fake.wait_for(
+            lambda: any("已存为常见问题" in str(c.get("text")) for c in fake.sent("editMessageText")),
+            timeout=120,
+        )
+        # The FAQ was indexed by one web process; the next question goes to the other, which answers it.
+        third = FIRST_CHAT + 2
+        fake.send_text(third, "店里空调坏了该找谁修")
+        assert "报修电话贴在后仓门上" in (await fake.reply_to(third, timeout=60))[-1]["text"]
+        assert min(fake.webhook_deliveries.values()) >= 3, fake.webhook_deliveries
 
         # A broadcast from the CLI goes out through every sender: everybody once, several workers took part.
         notice = "门店通知：新系统下周一全面上线"
         compose.run_once("broadcast", "send", "--text", notice, "--audience", "all")
         _wait(
-            "every staff member to get the broadcast",
-            lambda: len(_copies(fake, notice)) == STAFF,
+            "everybody to get the broadcast",
+            lambda: len(_copies(fake, notice)) == EVERYONE,
             processes,
             timeout=120,
         )
@@ -257,8 +306,8 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
                 )
             )
         _wait(
-            "every staff member to get the vision message",
-            lambda: len(_copies(fake, vision)) == STAFF,
+            "everybody to get the vision message",
+            lambda: len(_copies(fake, vision)) == EVERYONE,
             processes,
             timeout=120,
         )
@@ -271,18 +320,18 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
             )
         assert max(_copies(fake, notice).values()) == 1
         assert max(_copies(fake, vision).values()) == 1
-        assert states == {DeliveryState.SENT.value: 2 * STAFF}, states
+        assert states == {DeliveryState.SENT.value: 2 * EVERYONE}, states
         assert senders is not None and senders >= 2, "the broadcast should be shared by several senders"
 
         # `docker stop` sends SIGTERM: each process stops by itself, cleanly.
         for process in reversed(processes):
             code = process.stop(timeout=30)
-            if process is web:  # uvicorn re-raises SIGTERM once it has shut the app down
-                assert code in (0, -15) and "Application shutdown complete" in web.log_text(), code
+            if process in webs:  # uvicorn re-raises SIGTERM once it has shut the app down
+                assert code in (0, -15) and "Application shutdown complete" in process.log_text(), code
             elif process is not chroma:  # the Chroma server is not ours to judge
                 assert code == 0, (process.name, code, process.log_text()[-2000:])
 
-    for process in (web, *workers, scheduler):
+    for process in (*webs, *workers, scheduler):
         log = process.log_text()
         assert "Traceback" not in log, f"{process.name}:\n{log}"
         # Every line is JSON (CHANGEBOT_LOG_FORMAT=json), uvicorn's included, but the one start-up banner.

@@ -95,6 +95,12 @@ class FakeTelegram:
     retry_after_given: int = 0  # the seconds those 429s asked the bot to wait, summed
     forbidden: int = 0  # 403s given
     during_retry_after: int = 0  # sends that arrived while a 429's retry_after was still running
+    # Once the bot has called setWebhook, pushed updates are POSTed to these URLs in turn (a load
+    # balancer in front of several web processes) instead of waiting for getUpdates; empty = polling.
+    webhook_targets: list[str] = field(default_factory=list)
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_deliveries: Counter[str] = field(default_factory=Counter)
     _send_requests: int = 0
     _requests: Counter[str] = field(default_factory=Counter)
     _retry_window_until: float = 0.0
@@ -171,9 +177,17 @@ class FakeTelegram:
         )
 
     def push(self, update: dict[str, Any]) -> None:
-        """Queue a raw update (the update_id is added)."""
+        """Queue a raw update (the update_id is added), or deliver it to the next webhook target."""
         with self._lock:
-            self._updates.append({"update_id": next(self._update_ids), **update})
+            numbered = {"update_id": next(self._update_ids), **update}
+            if not (self.webhook_url and self.webhook_targets):
+                self._updates.append(numbered)
+                return
+            target = self.webhook_targets[sum(self.webhook_deliveries.values()) % len(self.webhook_targets)]
+            self.webhook_deliveries[target] += 1
+            headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
+        # Telegram expects a 2xx; anything else is a failure the test should see.
+        httpx.post(target, json=numbered, headers=headers, timeout=30).raise_for_status()
 
     def sent(self, method: str = "sendMessage", *, chat_id: int | None = None) -> list[dict[str, Any]]:
         """Parameters of every call to ``method`` (to ``chat_id``)."""
@@ -285,6 +299,17 @@ class FakeTelegram:
             if ready or time.monotonic() >= deadline:
                 return JSONResponse({"ok": True, "result": ready})
             await asyncio.sleep(0.02)
+
+    def _m_setWebhook(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        with self._lock:
+            self.webhook_url = str(params.get("url") or "")
+            self.webhook_secret = str(params.get("secret_token") or "")
+        return True
+
+    def _m_deleteWebhook(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        with self._lock:
+            self.webhook_url = self.webhook_secret = ""
+        return True
 
     def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802  (Bot API method name)
         return {
