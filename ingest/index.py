@@ -316,6 +316,12 @@ def _is_unavailable(exc: Exception) -> bool:
     return type(exc) is Exception
 
 
+def _is_missing(exc: Exception) -> bool:
+    from chromadb.errors import NotFoundError
+
+    return isinstance(exc, NotFoundError)
+
+
 @dataclass(slots=True)
 class _Connection:
     client: ClientAPI
@@ -381,11 +387,11 @@ class VectorStore:
             self._failure = None
             return self._connection
 
-    def _failed(self, reason: str) -> None:
+    def _failed(self, reason: str, *, pause: bool = True) -> None:
         if self._failure is None:
             logger.warning("vector store unavailable: %s", reason)
         self._failure = reason
-        self._retry_at = time.monotonic() + self.retry_after_s
+        self._retry_at = time.monotonic() + (self.retry_after_s if pause else 0.0)
 
     @contextlib.contextmanager
     def _calling(self) -> Iterator[_Connection]:
@@ -402,7 +408,8 @@ class VectorStore:
                     raise
                 if not stale:
                     self._connection = None
-                    self._failed(f"the vector store does not answer ({exc})")
+                    # A vanished collection is not an outage: the very next call re-creates it.
+                    self._failed(f"the vector store does not answer ({exc})", pause=not _is_missing(exc))
                     close_chroma_client(connection.client)
                 reason = self._failure or f"the vector store does not answer ({exc})"
             raise VectorStoreUnavailableError(reason) from exc

@@ -4,6 +4,7 @@ and what happens while that server is down, frozen or restarted."""
 from __future__ import annotations
 
 import gc
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,6 +140,28 @@ def test_a_frozen_server_times_out_and_a_restarted_one_is_used_again(
     server.start()
     time.sleep(0.3)
     assert [chunk_id for chunk_id, _ in core.vectors.query(vector=vector, k=2)]
+    core.close()
+
+
+def test_a_server_that_lost_its_data_is_refilled_by_the_next_ingest(
+    tmp_path: Path, server: ChromaServer
+) -> None:
+    settings = _settings(tmp_path, server).model_copy(update={"chroma_retry_s": 60.0})
+    write_library(settings.knowledge_dir)
+    core = _core(settings)
+    core.ingest()
+    server.kill()
+    shutil.rmtree(server.path)
+    server.start()
+    with pytest.raises(VectorStoreUnavailableError):  # the collection this process knew is gone
+        core.vectors.ids()
+    # Not an outage: no pause, the next call makes the collection again (empty) ...
+    assert core.vectors.ids() == set()
+    # ... and the next ingest puts every vector back without touching the live index.
+    report = core.ingest()
+    assert report.chunks_embedded == report.chunks_total and not report.files_changed
+    answer = core.answerer.answer("What happens after two red weeks in a row?")
+    assert answer.answered and any(source.source == "playbooks/lights.md" for source in answer.sources)
     core.close()
 
 
