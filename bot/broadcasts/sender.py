@@ -270,7 +270,7 @@ class DeliveryWorker:
 
     def _database_back(self) -> None:
         if self._database_away_since is not None:
-            logger.warning(
+            logger.info(
                 "database back after %.1f s; sending resumes", time.monotonic() - self._database_away_since
             )
             self._database_away_since = None

@@ -90,7 +90,7 @@ async def test_a_short_outage_pauses_the_worker_and_loses_nothing(
     sender = OutageSender(database, at=20, seconds=0.8)
     config = WorkerSettings(rate_per_second=200, batch_size=10, max_in_flight=4, lease_seconds=30)
     worker = DeliveryWorker(sessions=database, sender=sender, settings=config)
-    with caplog.at_level(logging.WARNING, logger="bot.broadcasts.sender"):
+    with caplog.at_level(logging.INFO, logger="bot.broadcasts.sender"):
         await worker.run_until_idle()
 
     assert sender.sent_while_down == 0  # every copy waits for its 'sending' commit
