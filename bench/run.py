@@ -6,6 +6,8 @@ Targets (from the knowledge-core issue):
 - >= 90% of out-of-scope questions refused, <= 5% of answerable ones;
 - query p95 within 2x the bare model.encode p95 plus 10 ms;
 - ingest throughput >= 0.8x bare batch encoding; unchanged re-ingest under 2 s.
+
+The broadcast and HTTP-load sections state their own targets (bench/broadcast.py, bench/http_load.py).
 """
 
 from __future__ import annotations
