@@ -24,12 +24,7 @@ from bot.runtime import build_scheduler, worker_settings
 from bot.storage.database import make_engine, make_session_factory, upgrade_database
 from bot.telegram.app import build_application
 from bot.telegram.broadcast_sender import TelegramMessageSender
-from bot.telegram.runner import (
-    TelegramTokenRejectedError,
-    start_telegram_when_reachable,
-    stop_telegram,
-    try_start_telegram,
-)
+from bot.telegram.runner import start_telegram_when_reachable, stop_telegram, try_start_telegram
 from bot.web.routes import (
     api_broadcasts,
     api_common,
@@ -79,50 +74,46 @@ def create_app(
         )
         if app.state.core.store.current_name() is None:
             logger.warning("the index is empty: run `changebot ingest` to load the knowledge library")
-        # Load the embedding model now, not on the first question: the first person to ask would
-        # otherwise wait seconds, and a broken model path should stop start-up, not a question.
-        await asyncio.to_thread(app.state.core.embedder.embed_query, "warm-up")
         app.state.telegram = None
         stop_background = asyncio.Event()
         background: list[asyncio.Task[None]] = []
-        if run_scheduler:
-            # Always: survey waves must close (and forget who answered) on time, with or without Telegram.
-            scheduler = build_scheduler(
-                sessions=app.state.sessions, settings=settings, core=lambda: app.state.core
-            )
-            background.append(asyncio.create_task(scheduler.run(stop=stop_background)))
-        if settings.telegram_token is not None and run_telegram:
-            app.state.telegram = build_application(
-                settings=settings,
-                core=app.state.core,
-                sessions=app.state.sessions,
-                webhook=settings.telegram_webhook_url is not None,
-            )
-            telegram = app.state.telegram
-            # The sender runs in the same process by default; `changebot worker` runs it (and the
-            # scheduler) alone for bigger deployments.
-            delivery = DeliveryWorker(
-                sessions=app.state.sessions,
-                sender=TelegramMessageSender(telegram.bot),
-                settings=worker_settings(settings),
-            )
+        try:  # whatever fails from here on (a broken model, a refused token), everything started stops
+            # Load the embedding model now, not on the first question: the first person to ask would
+            # otherwise wait seconds, and a broken model path should stop start-up, not a question.
+            await asyncio.to_thread(app.state.core.embedder.embed_query, "warm-up")
+            if run_scheduler:
+                # Always: survey waves must close (and forget who answered) on time, with or without Telegram.
+                scheduler = build_scheduler(
+                    sessions=app.state.sessions, settings=settings, core=lambda: app.state.core
+                )
+                background.append(asyncio.create_task(scheduler.run(stop=stop_background)))
+            if settings.telegram_token is not None and run_telegram:
+                app.state.telegram = build_application(
+                    settings=settings,
+                    core=app.state.core,
+                    sessions=app.state.sessions,
+                    webhook=settings.telegram_webhook_url is not None,
+                )
+                telegram = app.state.telegram
+                # The sender runs in the same process by default; `changebot worker` runs it (and the
+                # scheduler) alone for bigger deployments.
+                delivery = DeliveryWorker(
+                    sessions=app.state.sessions,
+                    sender=TelegramMessageSender(telegram.bot),
+                    settings=worker_settings(settings),
+                )
 
-            async def telegram_then_sender(*, started: bool) -> None:
-                if started or await start_telegram_when_reachable(
-                    telegram, settings=settings, stop=stop_background
-                ):
-                    await delivery.run(stop=stop_background)
+                async def telegram_then_sender(*, started: bool) -> None:
+                    if started or await start_telegram_when_reachable(
+                        telegram, settings=settings, stop=stop_background
+                    ):
+                        await delivery.run(stop=stop_background)
 
-            # First attempt now, so a healthy start is ready when the app is; if the Bot API cannot
-            # be reached, the app serves without Telegram and keeps trying in the background.
-            try:
+                # First attempt now, so a healthy start is ready when the app is. If the Bot API cannot
+                # be reached, the app serves without Telegram and keeps trying in the background; a
+                # refused token (TelegramTokenRejectedError) is a set-up error and stops start-up.
                 started = await try_start_telegram(telegram, settings=settings)
-            except TelegramTokenRejectedError:  # a wrong token is a set-up error: refuse to start
-                await stop_telegram(telegram)
-                engine.dispose()
-                raise
-            background.append(asyncio.create_task(telegram_then_sender(started=started)))
-        try:
+                background.append(asyncio.create_task(telegram_then_sender(started=started)))
             yield
         finally:
             stop_background.set()

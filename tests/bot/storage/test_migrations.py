@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, inspect
 import bot.storage.models  # noqa: F401  (registers every model)
 from bot.storage.base import Base
 from bot.storage.database import make_engine, upgrade_database
+from tests.conftest import POSTGRES
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:
@@ -32,6 +34,7 @@ def test_upgrade_is_idempotent_and_creates_every_table(tmp_path: Path) -> None:
     assert {"asked_questions", "units", "people", "memberships", "invite_codes", "alembic_version"} <= tables
 
 
+@pytest.mark.skipif(not POSTGRES, reason="the lock under test is PostgreSQL's; SQLite writers queue anyway")
 def test_processes_starting_together_upgrade_one_after_another(database_url: str) -> None:
     """Web, workers and scheduler all migrate at start-up, at the same moment, on a fresh database."""
     engines = [make_engine(database_url) for _ in range(4)]
