@@ -56,6 +56,7 @@ MANAGER = 800_001
 EVERYONE = STAFF + 1
 WEB_REPLICAS = 2  # behind a load balancer; the compose file's one web service, scaled
 WEBHOOK_SECRET = "compose-stack-webhook-secret"
+SIGN_IN_SECRET = "not-a-real-sign-in-link-secret"
 TIMEZONE = "Asia/Shanghai"
 ASKER = FIRST_CHAT  # one of the staff, asking in Telegram
 
@@ -248,6 +249,8 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
         # Staff ask over HTTP (the web chat's API) and get an answer with sources from the Chroma-backed index.
         async with httpx.AsyncClient(base_url=compose.url("web"), timeout=60) as client:
             answer = (await client.post("/api/ask", json={"question": "培训要多久？"})).json()
+            # A sign-in link's secret is in its query string: the access log must not keep it.
+            assert (await client.get("/auth/link", params={"token": SIGN_IN_SECRET})).status_code == 403
         assert answer["answered"], answer
         assert answer["sources"] and answer["language"] == "zh-Hans"
 
@@ -339,4 +342,6 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
         records = [json.loads(line) for line in lines]
         assert records, f"{process.name} wrote no log lines:\n{log}"
         assert all({"time", "level", "logger", "message"} <= set(record) for record in records)
-        assert fake.token not in log  # the bot token is a secret, never logged
+        for secret in (fake.token, WEBHOOK_SECRET, SIGN_IN_SECRET):  # secrets are never logged
+            assert secret not in log, f"{process.name} logged a secret"
+    assert "/auth/link?token=[redacted]" in webs[0].log_text()
