@@ -30,6 +30,7 @@ UI: Final[dict[Language, dict[str, str]]] = {
         "thinking": "正在查找……",
         "error": "暂时无法回答，请稍后再试。",
         "unavailable": "知识库暂时连接不上，请过一分钟再问一次。",
+        "flood": "问题有点多，请稍等一分钟再发。",
         "unanswered": "已转给变革团队",
     },
     "zh-Hant": {
@@ -55,6 +56,7 @@ UI: Final[dict[Language, dict[str, str]]] = {
         "thinking": "正在查找……",
         "error": "暫時無法回答，請稍後再試。",
         "unavailable": "知識庫暫時連接不上，請過一分鐘再問一次。",
+        "flood": "問題有點多，請稍等一分鐘再發。",
         "unanswered": "已轉給變革團隊",
     },
     "en": {
@@ -80,6 +82,7 @@ UI: Final[dict[Language, dict[str, str]]] = {
         "thinking": "Looking it up…",
         "error": "I can't answer right now; please try again shortly.",
         "unavailable": "The knowledge library is unreachable right now; please ask again in a minute.",
+        "flood": "That's a lot of questions at once; please wait a minute and try again.",
         "unanswered": "Passed to the change team",
     },
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import math
+import time
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -15,6 +16,7 @@ from bot.broadcasts.service import create_broadcast
 from bot.config import Settings
 from bot.errors import KnowledgeUnavailableError
 from bot.people.models import Person
+from bot.questions.flood import count_question
 from bot.questions.gaps import escalate
 from bot.questions.models import AskedQuestion
 from bot.questions.service import record_feedback, record_question
@@ -90,6 +92,19 @@ def ask(body: AskRequest, request: Request, core: CoreDep, sessions: SessionsDep
     # for a worker thread, beside threads waiting for connections, deadlocks the app.
     with transaction(sessions) as session:
         user = chat_person(request, session, changing=False)
+        # The same per-person limit as in Telegram, shared by every process (an open kiosk has no person).
+        allowed = user is None or count_question(
+            session=session,
+            person_id=user.person_id,
+            per_minute=core.settings.questions_per_minute,
+            now=time.time(),
+        )
+    if not allowed:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail="too many questions in a minute; please wait a minute and ask again",
+            headers={"Retry-After": "60"},
+        )
     try:
         answer = core.answerer.answer(body.question, language=body.language)
     except KnowledgeUnavailableError as exc:

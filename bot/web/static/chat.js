@@ -97,6 +97,11 @@
         pending.textContent = root.dataset.unavailable;
         return;
       }
+      if (response.status === 429) {
+        // The per-person question limit (the same one as in Telegram): wait a minute.
+        pending.textContent = root.dataset.flood;
+        return;
+      }
       if (!response.ok) throw new Error(String(response.status));
       showAnswer(pending, await response.json());
     } catch (error) {

@@ -123,3 +123,26 @@ def test_a_pulse_survey_in_the_web_chat(world: World) -> None:
     with world.sessions() as session:
         response = session.scalars(select(SurveyResponse)).one()
         assert response.completed and response.person_id is None
+
+
+def test_the_per_person_question_limit_holds_in_the_web_chat_too(world: World) -> None:
+    client = world.client
+    client.cookies.clear()
+    with transaction(world.sessions) as session:
+        code = create_invite(session=session, unit_name="A店", role=Role.STAFF, uses=1).code
+    client.post("/chat/join", data={"code": code, "name": "小李"}, follow_redirects=False)
+    page = client.get("/")
+    csrf = page.text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    assert 'data-flood="问题有点多' in page.text  # what the chat shows on a 429
+    limit = client.app.state.settings.questions_per_minute  # type: ignore[attr-defined]
+    statuses = [
+        client.post(
+            "/api/ask", json={"question": f"培训要多久？{n}"}, headers={CSRF_HEADER: csrf}
+        ).status_code
+        for n in range(limit + 1)
+    ]
+    assert statuses == [200] * limit + [429]
+    refused = client.post("/api/ask", json={"question": "培训要多久？"}, headers={CSRF_HEADER: csrf})
+    assert refused.headers["retry-after"] == "60" and "wait a minute" in refused.json()["detail"]
+    with world.sessions() as session:  # refused questions are not recorded as asked
+        assert len(session.scalars(select(AskedQuestion)).all()) == limit
