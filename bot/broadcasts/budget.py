@@ -8,11 +8,10 @@ latest pause; it then sends at ``rate / busy workers`` and holds every send unti
 
 A worker that turns busy counts itself before its first send and, if others are sending, holds
 its sends until each of them has reported since (and so slowed down), so the total stays within
-the budget. A worker
-that runs out of work says so at once, and the others speed up at their next heartbeat; one that
-dies stops reporting and drops out after the timeout. Pauses are wall-clock times
-written by one worker and read by another: the servers' clocks are assumed to agree (NTP) to well
-under a second.
+the budget. A worker that runs out of work says so at once, and the others speed up at their next
+heartbeat; one that dies stops reporting and drops out after the timeout. Pauses are wall-clock
+times written by one worker and read by another: the servers' clocks are assumed to agree (NTP)
+to well under a second.
 """
 
 from __future__ import annotations
@@ -234,7 +233,16 @@ class SharedBudget:
         # One report at a time: a heartbeat still under way when the worker turns busy would
         # otherwise commit 'idle' after the 'busy' one, and the others would count it out.
         async with self._reporting:
-            self.apply(await asyncio.to_thread(self._report))
+            report = asyncio.ensure_future(asyncio.to_thread(self._report))
+            try:
+                view = await asyncio.shield(report)
+            except asyncio.CancelledError:
+                # The thread runs on regardless: wait for it to hand its connection back, or it
+                # would land in a pool the stopping worker may already have closed.
+                with contextlib.suppress(Exception):
+                    await report
+                raise
+            self.apply(view)
 
     def apply(self, view: BudgetView) -> None:
         """Pace at this worker's share of the rate and keep the shared pause."""
@@ -272,8 +280,8 @@ class SharedBudget:
                 await self.refresh()
             except SQLAlchemyError as exc:  # the worker reports the outage; here the last share stands
                 logger.debug("send budget not refreshed: %s", exc)
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the cancel that
-            # stops this task when its timeout fires at the same moment.
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that comes as
+            # the event is set (turning idle, then stopping), and this task would never end.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._heartbeat):
                     await self._wake.wait()

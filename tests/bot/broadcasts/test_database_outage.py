@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -39,9 +40,10 @@ class FlakySessions(sessionmaker[Session]):
 
 
 class OutageSender:
-    """Delivers every copy; the ``at``-th send takes the database away for ``seconds``."""
+    """Delivers every copy; the ``at``-th send takes the database away for ``seconds`` (None: until
+    the test brings it back)."""
 
-    def __init__(self, database: FlakySessions, *, at: int, seconds: float) -> None:
+    def __init__(self, database: FlakySessions, *, at: int, seconds: float | None) -> None:
         self.database = database
         self.sent: Counter[int] = Counter()
         self.sent_while_down = 0
@@ -63,7 +65,8 @@ class OutageSender:
         self.sent[chat_id] += 1
         if sum(self.sent.values()) == self._at:
             self.database.down = True  # Telegram has the message; recording it will fail
-            asyncio.get_running_loop().call_later(self._seconds, self._back)
+            if self._seconds is not None:
+                asyncio.get_running_loop().call_later(self._seconds, self._back)
         await asyncio.sleep(0.01)
         return 50_000 + delivery_id
 
@@ -103,28 +106,36 @@ async def test_a_short_outage_pauses_the_worker_and_loses_nothing(
 
 
 async def test_an_outage_longer_than_the_lease_leaves_uncertain_copies_not_lost_ones(
-    sessions: sessionmaker[Session],
+    sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
 ) -> None:
     _people(sessions, RECIPIENTS, FIRST_CHAT)
     with transaction(sessions) as session:
         create_broadcast(session=session, text="系统维护通知")
     database = _flaky(sessions)
-    sender = OutageSender(database, at=20, seconds=1.5)
+    sender = OutageSender(database, at=20, seconds=None)
     config = WorkerSettings(rate_per_second=200, batch_size=10, max_in_flight=4, lease_seconds=0.5)
     worker = DeliveryWorker(sessions=database, sender=sender, settings=config)
     stop = asyncio.Event()
-    running = asyncio.create_task(worker.run(stop=stop, idle_seconds=0.1))
+
+    async def until(predicate: Callable[[], bool]) -> None:
+        for _ in range(600):
+            if predicate():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("timed out")
 
     def settled() -> bool:
         states = _states(sessions).values()
         return all(s in (DeliveryState.SENT.value, DeliveryState.UNCERTAIN.value) for s in states)
 
-    for _ in range(300):
-        await asyncio.sleep(0.05)
-        if not database.down and settled():
-            break
-    stop.set()
-    await asyncio.wait_for(running, timeout=10)  # still running: the outage did not end it
+    with caplog.at_level(logging.INFO, logger="bot.broadcasts.sender"):
+        running = asyncio.create_task(worker.run(stop=stop, idle_seconds=0.1))
+        # Down until the worker has given up writing an outcome (after the lease), then back.
+        await until(lambda: any("not recorded" in record.getMessage() for record in caplog.records))
+        database.down = False
+        await until(settled)
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)  # still running: the outage did not end it
 
     states = _states(sessions)
     uncertain = [chat for chat, state in states.items() if state == DeliveryState.UNCERTAIN.value]
