@@ -198,7 +198,9 @@ def main() -> None:
         help="Run only this section (repeatable); default: every section.",
     )
     parser.add_argument(
-        "--postgres", default="postgresql+psycopg://postgres@127.0.0.1", help="Server for the HTTP load run."
+        "--postgres",
+        default="postgresql+psycopg://postgres@127.0.0.1",
+        help="Server for the HTTP load and several-workers runs.",
     )
     args = parser.parse_args()
     sections = set(args.only or ["knowledge", "broadcast", "http"])
@@ -216,7 +218,7 @@ def main() -> None:
         from bench.broadcast import bench_broadcast, bench_workers
 
         ok &= bench_broadcast(lines)
-        ok &= bench_workers(lines)
+        ok &= bench_workers(lines, postgres=args.postgres)
     if "http" in sections:
         from bench.http_load import bench_http
 
