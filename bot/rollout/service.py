@@ -6,6 +6,7 @@ unit), the questions people ask, and the library (suggested responses).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from bot.answering.factory import KnowledgeCore
 from bot.answering.retrieval import SearchFilters
 from bot.broadcasts.models import BroadcastKind
 from bot.broadcasts.service import create_broadcast
+from bot.errors import KnowledgeUnavailableError
 from bot.people.models import Unit
 from bot.rollout.alerts import Notice, Search, Suggestion, check_alerts
 from bot.rollout.lights import LightRules, evaluate_week
@@ -25,6 +27,8 @@ from bot.storage.base import utc_now
 from bot.surveys.definitions import Scoring, Survey
 from bot.surveys.models import SurveyWave, WaveStatus
 from bot.surveys.results import Rules, wave_results
+
+logger = logging.getLogger(__name__)
 
 ADVICE_FILTERS = SearchFilters(doc_types=frozenset({"playbook", "case"}))
 EXCERPT_CHARS = 120
@@ -35,7 +39,13 @@ def knowledge_search(core: KnowledgeCore) -> Search:
     """Suggestions from the playbooks and cases, best first."""
 
     def search(query: str) -> list[Suggestion]:
-        retrieval = core.answerer.retrieve(query, filters=ADVICE_FILTERS, k=3)
+        try:
+            retrieval = core.answerer.retrieve(query, filters=ADVICE_FILTERS, k=3)
+        except KnowledgeUnavailableError as exc:
+            # The alert matters more than its advice: it goes out now, without suggestions, rather
+            # than failing the week's evaluation while the vector store is away.
+            logger.warning("alert advice left out, the library is unavailable: %s", exc)
+            return []
         found = []
         for hit in retrieval.hits:
             text = " ".join(hit.chunk.text.split())
