@@ -6,6 +6,7 @@ import os
 import textwrap
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -103,12 +104,19 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     if not POSTGRES:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
+    with fresh_postgres_database(POSTGRES) as url:
+        yield url
+
+
+@contextmanager
+def fresh_postgres_database(server: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL ``server`` (a URL without a database), dropped after."""
     name = f"cbt_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        yield f"{POSTGRES}/{name}"
+        yield f"{server}/{name}"
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

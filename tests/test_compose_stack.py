@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
@@ -42,7 +41,7 @@ from bot.people.models import Membership, Person, Role, Unit
 from bot.scheduling.models import Schedule
 from bot.storage.base import utc_now
 from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
-from tests.conftest import POSTGRES, REPO
+from tests.conftest import POSTGRES, REPO, fresh_postgres_database
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
 from tests.utils.processes import RunningProcess, changebot_command, chroma_command, free_port, running
 
@@ -77,16 +76,8 @@ def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database: the compose stack runs on PostgreSQL, never SQLite."""
     if not _postgres_reachable():
         pytest.skip(f"no PostgreSQL at {SERVER} (CI starts one)")
-    name = f"cbstack_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_postgres_database(SERVER) as url:
+        yield url
 
 
 class Stack:

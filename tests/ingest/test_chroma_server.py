@@ -3,7 +3,6 @@ and what happens while that server is down, frozen or restarted."""
 
 from __future__ import annotations
 
-import gc
 import shutil
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from bot.config import Settings
 from ingest.index import VectorStore, VectorStoreUnavailableError
 from tests.conftest import make_settings, write_library
 from tests.fakes.embedder import FakeEmbedder
-from tests.utils.chroma import ChromaServer
+from tests.utils.chroma import ChromaServer, chroma_server
 
 # chromadb's HTTP client leaves pooled sockets for the garbage collector (not ours to fix); their
 # ResourceWarnings surface inside these tests and are not a leak of changebot's.
@@ -33,15 +32,8 @@ pytestmark = [
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ChromaServer]:
-    with ChromaServer(tmp_path) as running:
-        running.start()
+    with chroma_server(tmp_path) as running:
         yield running
-    # chromadb caches its client systems process-wide; drop them and collect the pooled sockets here,
-    # under this module's warning filters, instead of in whichever test the garbage collector picks.
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
-    gc.collect()
 
 
 def _settings(tmp_path: Path, server: ChromaServer) -> Settings:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -76,3 +79,21 @@ class ChromaServer:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.kill()
+
+
+@contextmanager
+def chroma_server(tmp_path: Path, *, start: bool = True) -> Iterator[ChromaServer]:
+    """A ``ChromaServer`` for one test (started unless ``start=False``), stopped on the way out.
+
+    chromadb caches its client systems process-wide: they are dropped, and their pooled sockets
+    collected, here, under the calling module's warning filters, instead of in whichever later test
+    the garbage collector picks.
+    """
+    with ChromaServer(tmp_path) as running:
+        if start:
+            running.start()
+        yield running
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+    gc.collect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -57,6 +58,13 @@ async def running_bot(
 
     bot_settings = bot_settings.model_copy(update={"telegram_token": SecretStr(fake_telegram.token)})
     application = build_application(settings=bot_settings, core=ingested, sessions=sessions)
+    async with polling(application):
+        yield application
+
+
+@asynccontextmanager
+async def polling(application: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Start ``application`` polling the fake Bot API as fast as it answers; stop it on the way out."""
     await application.initialize()
     await application.start()
     assert application.updater is not None

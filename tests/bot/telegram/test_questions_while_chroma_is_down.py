@@ -4,7 +4,6 @@ and answers again once the server is back (a real `chroma run`, killed and start
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,11 +18,11 @@ from bot.config import Settings
 from bot.questions.models import AskedQuestion
 from bot.telegram.app import build_application
 from bot.telegram.texts import text
-from tests.bot.telegram.conftest import Org
+from tests.bot.telegram.conftest import Org, polling
 from tests.conftest import write_library
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.telegram_api import FakeTelegram
-from tests.utils.chroma import ChromaServer
+from tests.utils.chroma import ChromaServer, chroma_server
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),  # chromadb's pooled sockets, see tests/ingest
@@ -35,13 +34,8 @@ QUESTION = "What happens after two red weeks in a row?"  # English: dense search
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ChromaServer]:
-    with ChromaServer(tmp_path) as running:
-        running.start()
+    with chroma_server(tmp_path) as running:
         yield running
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
-    gc.collect()
 
 
 @pytest.fixture
@@ -67,16 +61,8 @@ async def bot_on_server(
         update={"telegram_token": SecretStr(fake_telegram.token), "telegram_base_url": fake_telegram.url}
     )
     application = build_application(settings=bot_settings, core=served_core, sessions=sessions)
-    await application.initialize()
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    try:
+    async with polling(application):
         yield application
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
 
 
 async def _ask(fake: FakeTelegram, user_id: int, question: str, *, language_code: str) -> str:

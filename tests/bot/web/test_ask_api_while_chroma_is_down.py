@@ -3,7 +3,6 @@ normal by itself when the server returns (a real `chroma run`, killed and starte
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from bot.questions.models import AskedQuestion
 from bot.web.app import create_app
 from tests.conftest import write_library
 from tests.fakes.embedder import FakeEmbedder
-from tests.utils.chroma import ChromaServer
+from tests.utils.chroma import ChromaServer, chroma_server
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),  # chromadb's pooled sockets, see tests/ingest
@@ -31,12 +30,8 @@ QUESTION = "What happens after two red weeks in a row?"
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ChromaServer]:
-    with ChromaServer(tmp_path) as running:
+    with chroma_server(tmp_path, start=False) as running:
         yield running
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
-    gc.collect()
 
 
 @pytest.fixture
