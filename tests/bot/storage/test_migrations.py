@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import OperationalError
 
 import bot.storage.models  # noqa: F401  (registers every model)
 from bot.storage.base import Base
@@ -59,3 +62,19 @@ def test_processes_starting_together_upgrade_one_after_another(database_url: str
         engine.dispose()
     assert errors == []
     assert differences == []
+
+
+def test_a_database_host_that_never_answers_fails_the_connection_in_time() -> None:
+    """The port accepts the connection (the kernel's backlog) but nothing ever speaks PostgreSQL."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        engine = make_engine(
+            f"postgresql+psycopg://changebot@127.0.0.1:{port}/changebot", connect_timeout_s=1
+        )
+        started = time.monotonic()
+        with pytest.raises(OperationalError), engine.connect():
+            pass
+        engine.dispose()
+    assert time.monotonic() - started < 10
