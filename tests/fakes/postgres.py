@@ -18,10 +18,11 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.utils.processes import free_port
 
 _USER = "postgres"
 
@@ -34,12 +35,6 @@ def _bin_dir() -> Path | None:
     if found and (Path(found).parent / "initdb").exists():
         return Path(found).parent
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PrivatePostgres:
@@ -57,7 +52,7 @@ class PrivatePostgres:
         self._root = Path(tempfile.mkdtemp(prefix="changebot-pg-"))
         self._data = self._root / "data"
         self._log = self._root / "server.log"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgresql+psycopg://{_USER}@127.0.0.1:{self.port}/postgres"
 
     @staticmethod

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import bisect
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,6 +28,7 @@ from bot.people.models import Membership, Person, Role, Unit
 from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
 from tests.conftest import POSTGRES
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramProcess, FakeTelegramServer
+from tests.utils.processes import changebot_command, changebot_env
 
 RECIPIENTS = 300
 FIRST_CHAT = 700_000
@@ -39,37 +38,19 @@ TEXT = "全员通知：新系统周一上线"
 T = TypeVar("T")
 
 
-def _worker_command() -> list[str]:
-    """``changebot worker --no-scheduler`` from this interpreter's environment."""
-    script = Path(sys.executable).parent / "changebot"
-    if not script.exists():
-        found = shutil.which("changebot")
-        script = Path(found) if found else script
-    if script.exists():
-        return [str(script), "worker", "--no-scheduler"]
-    # bot/cli.py has no ``__main__`` block, so call its typer app directly.
-    return [sys.executable, "-c", "from bot.cli import app; app()", "worker", "--no-scheduler"]
-
-
 def _worker_env(
     tmp_path: Path, database_url: str, fake: FakeTelegram | FakeTelegramProcess
 ) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANGEBOT_")}
-    env.update(
-        {
-            "CHANGEBOT_DATA_DIR": str(tmp_path / "data"),
-            "CHANGEBOT_DATABASE_URL": database_url,
-            "CHANGEBOT_TELEGRAM_TOKEN": fake.token,
-            "CHANGEBOT_TELEGRAM_BASE_URL": fake.url,
-            "CHANGEBOT_DELIVERY_RATE_PER_SECOND": "100",
-            "CHANGEBOT_DELIVERY_MAX_IN_FLIGHT": str(MAX_IN_FLIGHT),
-            "CHANGEBOT_DELIVERY_BATCH_SIZE": "20",
-            "CHANGEBOT_DELIVERY_LEASE_SECONDS": "2",
-            "CHANGEBOT_QUIET_HOURS": "",  # else at night every copy waits for 08:00
-            "CHANGEBOT_STORY_DIGEST_CRON": "",
-        }
+    return changebot_env(
+        tmp_path,
+        database_url=database_url,
+        CHANGEBOT_TELEGRAM_TOKEN=fake.token,
+        CHANGEBOT_TELEGRAM_BASE_URL=fake.url,
+        CHANGEBOT_DELIVERY_RATE_PER_SECOND="100",
+        CHANGEBOT_DELIVERY_MAX_IN_FLIGHT=str(MAX_IN_FLIGHT),
+        CHANGEBOT_DELIVERY_BATCH_SIZE="20",
+        CHANGEBOT_DELIVERY_LEASE_SECONDS="2",
     )
-    return env
 
 
 @contextmanager
@@ -77,7 +58,11 @@ def _worker(tmp_path: Path, name: str, env: dict[str, str]) -> Iterator[subproce
     """A ``changebot worker`` process, killed on the way out whatever happens."""
     log = (tmp_path / f"{name}.log").open("wb")
     process = subprocess.Popen(  # noqa: S603  (our own entry point, no shell)
-        _worker_command(), cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+        changebot_command("worker", "--no-scheduler"),
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield process
