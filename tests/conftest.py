@@ -15,10 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.config import Settings
+from bot.storage import database
 from bot.storage.database import make_engine, make_session_factory, upgrade_database
 from tests.fakes.embedder import FakeEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Application code that begins a transaction on an event loop fails its test (it would stall, and on
+# SQLite can wedge, the whole process): every coroutine goes through in_transaction / in_thread.
+database.STRICT_EVENT_LOOP = True
 
 PACING_MD = textwrap.dedent(
     """\

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.access.models import ApiToken, SignInLink, WebSession
@@ -223,12 +224,28 @@ def revoke_api_token(*, session: Session, token_id: int) -> ApiToken:
     return token
 
 
+# "Last used" tells a live token from a forgotten one; to the nearest few minutes is enough, and
+# saves a write on nearly every request (most are reads, which take no write lock on SQLite).
+_LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+def _note_use(session: Session, token: ApiToken, now: datetime) -> None:
+    if token.last_used_at is not None and now - token.last_used_at < _LAST_USED_RESOLUTION:
+        return
+    try:
+        with session.begin_nested():  # bookkeeping: a read that cannot take the write lock goes on without it
+            token.last_used_at = now
+            session.flush()
+    except OperationalError:
+        session.expire(token, ["last_used_at"])
+
+
 def token_principal(*, session: Session, secret: str, now: datetime | None = None) -> Principal:
     """The principal of an API token: admin, or manager of its unit and everything below."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(secret)))
     if token is None or token.revoked_at is not None:
         raise AccessDeniedError("unknown or revoked API token")
-    token.last_used_at = now or utc_now()
+    _note_use(session, token, now or utc_now())
     if token.unit_id is None:
         return Principal(
             person_id=token.created_by_id, name=f"token:{token.name}", is_admin=True, via="token"

@@ -34,7 +34,7 @@ from bot.broadcasts.models import Broadcast, Delivery, DeliveryState
 from bot.broadcasts.service import DeliveryTiming, enqueue_due, finish_completed
 from bot.people.service import mark_blocked
 from bot.storage.base import utc_now
-from bot.storage.database import database_unavailable, transaction
+from bot.storage.database import database_unavailable, in_thread, transaction
 
 T = TypeVar("T")
 
@@ -276,16 +276,19 @@ class DeliveryWorker:
             self._database_away_since = None
 
     async def _store(self, action: Callable[[], T]) -> T:
-        """Run ``action`` (a short transaction); while the database is away, try again with
-        backoff, for up to the lease, then raise its error.
+        """Run ``action`` (a short transaction) on a worker thread; while the database is away, try
+        again with backoff, for up to the lease, then raise its error.
 
-        Run on the event loop, not in a thread: a worker cancelled between the 'sending' commit
-        and the request would otherwise leave a copy marked as under way that never left.
+        Never on the event loop: a transaction waiting there for SQLite's write lock would stop the
+        whole process, and the lock may be held by a request whose end the loop has to run. A
+        cancellation waits for the transaction to finish (``in_thread``), so a 'sending' commit is
+        never left unknown to the worker: a copy cancelled between that commit and the request
+        stays 'sending' and is reported uncertain, as after a crash.
         """
         delay, deadline = 0.05, time.monotonic() + self._settings.lease_seconds
         while True:
             try:
-                result = action()
+                result = await in_thread(action)
             except SQLAlchemyError as exc:
                 if not database_unavailable(exc) or time.monotonic() >= deadline:
                     raise
@@ -366,6 +369,19 @@ class DeliveryWorker:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def _unbegin(self, delivery_id: int) -> None:
+        with transaction(self._sessions) as session:
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == delivery_id,
+                    Delivery.worker == self.worker_id,
+                    Delivery.state == DeliveryState.SENDING.value,
+                )
+                .values(state=DeliveryState.CLAIMED.value)
+                .execution_options(synchronize_session=False)
+            )
+
     # ------------------------------------------------------------ sending
 
     async def _deliver(self, copy: ClaimedCopy) -> None:
@@ -386,6 +402,13 @@ class DeliveryWorker:
         # Compare-and-set: a row cancelled (or taken over after a long pause) since it was claimed is skipped.
         try:
             begun = await self._store(begin)
+        except asyncio.CancelledError:
+            # Cancelled while the 'sending' commit ran on its thread: the request certainly did not
+            # leave, so the copy goes back to 'claimed' (queued again when its lease runs out)
+            # rather than being reported uncertain to someone who never got it.
+            with contextlib.suppress(SQLAlchemyError):  # database away: left 'sending', reported uncertain
+                await in_thread(partial(self._unbegin, delivery_id))
+            raise
         except SQLAlchemyError as exc:
             if not database_unavailable(exc):
                 raise
@@ -455,7 +478,7 @@ class DeliveryWorker:
         Raises the database's error if the claim fails; a database that goes away after the claim
         holds the sends until it is back (or, after the lease, leaves the rest of the batch).
         """
-        rows = await asyncio.to_thread(self._claim)
+        rows = await in_thread(self._claim)
         self._database_back()
         await self.budget.set_busy(bool(rows))
         self._gave_up = False

@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.people.service import ensure_admins
 from bot.questions.flood import FloodGate
 from bot.runtime import survey_definitions
-from bot.storage.database import transaction
+from bot.storage.database import in_transaction
 from bot.telegram.context import SERVICES_KEY, BotServices
 from bot.telegram.handlers import (
     account,
@@ -71,8 +71,6 @@ def build_application(
         flood=FloodGate(sessions=sessions, per_minute=settings.questions_per_minute),
         surveys=survey_definitions(settings),
     )
-    with transaction(sessions) as session:
-        ensure_admins(session=session, telegram_ids=settings.admin_telegram_ids)
     onboarding.register(application)
     account.register(application)
     gaps.register(application)
@@ -86,4 +84,7 @@ def build_application(
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    found: BotServices = application.bot_data[SERVICES_KEY]
+    admins = found.settings.admin_telegram_ids
+    await in_transaction(found.sessions, lambda session: ensure_admins(session=session, telegram_ids=admins))
     await application.bot.set_my_commands(COMMANDS)

@@ -62,7 +62,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database)
-        upgrade_database(engine)
+        await asyncio.to_thread(upgrade_database, engine)
         app.state.settings = settings
         owned_core = core is None
         app.state.core = core or build_knowledge_core(settings)

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore
+from bot.storage.database import DEFERRED_BEGIN
 
 
 def get_core(request: Request) -> KnowledgeCore:
@@ -18,9 +19,16 @@ def get_core(request: Request) -> KnowledgeCore:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A database session committed when the request succeeds."""
+    """A database session committed when the route returns (before the response is sent).
+
+    A GET begins a deferred transaction, which on SQLite takes no write lock unless it writes: pages
+    and look-ups neither wait for a writer nor hold one up. The transaction ends with the route
+    (``scope="function"``), never across the sending of the response.
+    """
     factory: sessionmaker[Session] = request.app.state.sessions
     with factory() as session, session.begin():
+        if request.method in ("GET", "HEAD"):
+            session.connection(execution_options={DEFERRED_BEGIN: True})
         yield session
 
 
@@ -31,5 +39,5 @@ def get_sessions(request: Request) -> sessionmaker[Session]:
 
 
 CoreDep = Annotated[KnowledgeCore, Depends(get_core)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]

@@ -5,13 +5,13 @@ The bot under test is pointed at it through ``CHANGEBOT_TELEGRAM_BASE_URL``. Tes
 
 For delivery tests and the broadcast benchmark it can also answer slowly (``latency``), refuse
 every n-th send with 429 (``rate_limit_every``, ``retry_after``) and chats in ``blocked_chats``
-with 403, answer every send with 500 or 502 during ``error_bursts``, and it counts the messages
+with 403, answer sends with 500 or 502 in ``error_bursts``, and it counts the messages
 each chat actually received (``delivered``, with their times in ``send_log``). It runs in a
 thread of the test (``FakeTelegramServer``) or as its own process, so that a benchmark does not
 share a GIL with the worker under test (``FakeTelegramProcess``, or by hand)::
 
     python -m tests.fakes.telegram_api --port 8081 --latency 0.02 --rate-limit-every 500 \
-        --retry-after 1 --blocked-file blocked.txt --error-burst 5:0.5
+        --retry-after 1 --blocked-file blocked.txt --error-burst 50:20
 
 which prints one JSON line (``{"url": ..., "port": ..., "token": ...}``) once it is listening and
 serves ``GET /stats`` (see ``FakeTelegram.stats``) and ``GET /log`` (``send_log``) beside the Bot API.
@@ -83,9 +83,11 @@ class FakeTelegram:
     # Every n-th sendMessage/sendPhoto (0 = never) is refused with 429 and ``retry_after`` seconds.
     rate_limit_every: int = 0
     retry_after: int = 1
-    # (start, seconds) after the first send: every send in that window is answered 500 or 502 in
-    # turn, as Telegram does when its servers are in trouble (500 with its JSON, 502 an HTML page).
-    error_bursts: list[tuple[float, float]] = field(default_factory=list)
+    # (first, count): send requests number first+1 .. first+count (counted from 1 over every
+    # sendMessage/sendPhoto) are answered 500 or 502 in turn, as Telegram does when its servers are
+    # in trouble (500 with its JSON, 502 an HTML page). Counted in requests, not seconds, so a test
+    # knows exactly how many errors were given however fast or slow the machine runs.
+    error_bursts: list[tuple[int, int]] = field(default_factory=list)
     server_errors: int = 0  # 5xx given
     # (time.monotonic() in the server, chat id) of every message delivered, in order of arrival.
     send_log: list[tuple[float, int]] = field(default_factory=list)
@@ -104,7 +106,6 @@ class FakeTelegram:
     _send_requests: int = 0
     _requests: Counter[str] = field(default_factory=Counter)
     _retry_window_until: float = 0.0
-    _first_send: float | None = None
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -322,11 +323,8 @@ class FakeTelegram:
             "supports_inline_queries": False,
         }
 
-    def _in_error_burst(self, now: float) -> bool:
-        if self._first_send is None:
-            self._first_send = now
-        offset = now - self._first_send
-        return any(start <= offset < start + seconds for start, seconds in self.error_bursts)
+    def _in_error_burst(self, request_number: int) -> bool:
+        return any(first < request_number <= first + count for first, count in self.error_bursts)
 
     def _server_error(self) -> Response:
         self.server_errors += 1
@@ -342,7 +340,7 @@ class FakeTelegram:
         with self._lock:
             self._send_requests += 1
             now = time.monotonic()
-            if self._in_error_burst(now):
+            if self._in_error_burst(self._send_requests):
                 return self._server_error()
             if now < self._retry_window_until:
                 self.during_retry_after += 1
@@ -470,7 +468,7 @@ class FakeTelegramProcess:
         rate_limit_every: int = 0,
         retry_after: int = 1,
         blocked: Sequence[int] = (),
-        error_bursts: Sequence[tuple[float, float]] = (),
+        error_bursts: Sequence[tuple[int, int]] = (),
         workdir: Path,
     ) -> None:
         self._args = [
@@ -478,8 +476,8 @@ class FakeTelegramProcess:
             "--rate-limit-every", str(rate_limit_every),
             "--retry-after", str(retry_after),
         ]  # fmt: skip
-        for start, seconds in error_bursts:
-            self._args += ["--error-burst", f"{start}:{seconds}"]
+        for first, count in error_bursts:
+            self._args += ["--error-burst", f"{first}:{count}"]
         if blocked:
             blocked_file = workdir / "blocked-chats.txt"
             blocked_file.write_text("\n".join(str(chat) for chat in blocked) + "\n", encoding="utf-8")
@@ -539,9 +537,9 @@ class FakeTelegramProcess:
             self._process.stdout.close()
 
 
-def _burst(value: str) -> tuple[float, float]:
-    start, _, seconds = value.partition(":")
-    return float(start), float(seconds)
+def _burst(value: str) -> tuple[int, int]:
+    first, _, count = value.partition(":")
+    return int(first), int(count)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -557,8 +555,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--error-burst",
         action="append",
         default=[],
-        metavar="START:SECONDS",
-        help="Answer every send with 500/502 for SECONDS from START s after the first send; repeatable.",
+        metavar="FIRST:COUNT",
+        help="Answer COUNT sends with 500/502, those after the first FIRST sends; repeatable.",
     )
     args = parser.parse_args(argv)
     blocked: set[int] = set()

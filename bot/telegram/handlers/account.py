@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.errors import ChangebotError
 from bot.people.service import managed_units, set_timezone
-from bot.storage.database import transaction
+from bot.storage.database import in_transaction
 from bot.telegram.context import services
-from bot.telegram.handlers.common import language_of, member
+from bot.telegram.handlers.common import caller, language_of, member
 from bot.telegram.texts import text
-from ingest.text import LANGUAGES
+from ingest.text import LANGUAGES, Language
 
 LANG_RE = re.compile(r"^lang:(zh-Hans|zh-Hant|en)$")
 LANGUAGE_LABELS = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
@@ -22,8 +23,7 @@ LANGUAGE_LABELS = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "
 async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
     if update.effective_message is None:
         return
-    with transaction(services(context).sessions) as session:
-        language = language_of(update, member(session, update))
+    language = (await caller(context, update)).language
     await update.effective_message.reply_text(text(key, language))
 
 
@@ -31,10 +31,13 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """Show what the bot can do; managers also see their commands."""
     if update.effective_message is None:
         return
-    with transaction(services(context).sessions) as session:
+
+    def look_up(session: Session) -> tuple[Language, bool]:
         person = member(session, update)
-        language = language_of(update, person)
         manages = person is not None and bool(managed_units(session=session, person=person))
+        return language_of(update, person), manages
+
+    language, manages = await in_transaction(services(context).sessions, look_up)
     reply = text("help", language) + (text("help_manager", language) if manages else "")
     await update.effective_message.reply_text(reply)
 
@@ -46,21 +49,22 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     app = services(context)
     name = " ".join(context.args or []).strip()
-    with transaction(app.sessions) as session:
+
+    def change(session: Session) -> str:
         person = member(session, update)
         language = language_of(update, person)
         if person is None:
-            reply = text("need_code", language)
-        elif not name:
-            reply = text("tz_current", language, tz=person.timezone or app.settings.default_timezone)
-        else:
-            try:
-                with session.begin_nested():
-                    set_timezone(session=session, person=person, name=name)
-                reply = text("tz_set", language, tz=person.timezone)
-            except ChangebotError:
-                reply = text("tz_bad", language)
-    await message.reply_text(reply)
+            return text("need_code", language)
+        if not name:
+            return text("tz_current", language, tz=person.timezone or app.settings.default_timezone)
+        try:
+            with session.begin_nested():
+                set_timezone(session=session, person=person, name=name)
+        except ChangebotError:
+            return text("tz_bad", language)
+        return text("tz_set", language, tz=person.timezone)
+
+    await message.reply_text(await in_transaction(app.sessions, change))
 
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -72,8 +76,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer the three languages as buttons."""
     if update.effective_message is None:
         return
-    with transaction(services(context).sessions) as session:
-        language = language_of(update, member(session, update))
+    language = (await caller(context, update)).language
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(LANGUAGE_LABELS[code], callback_data=f"lang:{code}") for code in LANGUAGES]]
     )
@@ -86,12 +89,14 @@ async def lang_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None:
         return
     match = LANG_RE.match(query.data or "")
-    with transaction(services(context).sessions) as session:
+
+    def choose(session: Session) -> tuple[Language, bool]:
         person = member(session, update)
         if match is not None and person is not None:
             person.language = match.group(1)
-        language = language_of(update, person)
-        accepted = match is not None and person is not None
+        return language_of(update, person), match is not None and person is not None
+
+    language, accepted = await in_transaction(services(context).sessions, choose)
     if not accepted:
         await query.answer(text("stale_button", language))
         return
@@ -102,13 +107,17 @@ async def lang_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def _set_pushes(update: Update, context: ContextTypes.DEFAULT_TYPE, *, enabled: bool) -> None:
     if update.effective_message is None:
         return
-    with transaction(services(context).sessions) as session:
+
+    def switch(session: Session) -> str:
         person = member(session, update)
-        language = language_of(update, person)
         if person is not None:
             person.pushes_enabled = enabled
-        reply = text("need_code" if person is None else "resumed" if enabled else "stopped", language)
-    await update.effective_message.reply_text(reply)
+        return text(
+            "need_code" if person is None else "resumed" if enabled else "stopped",
+            language_of(update, person),
+        )
+
+    await update.effective_message.reply_text(await in_transaction(services(context).sessions, switch))
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from functools import partial
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -22,12 +23,13 @@ from bot.errors import ChangebotError, InvalidInputError, KnowledgeUnavailableEr
 from bot.people.models import Person
 from bot.questions.models import AskedQuestion
 from bot.questions.service import record_feedback, record_question
-from bot.storage.database import transaction
+from bot.storage.database import in_thread, in_transaction
 from bot.telegram.context import services
 from bot.telegram.formatting import render_answer, split_message
-from bot.telegram.handlers.common import language_of, member
+from bot.telegram.handlers.common import caller, language_of, member
 from bot.telegram.handlers.gaps import pass_to_person, take_reply
 from bot.telegram.texts import text
+from ingest.text import Language
 
 # Callback data is untrusted input: anything that does not match exactly is "stale".
 FEEDBACK_RE = re.compile(r"^fb:(\d{1,12}):(h|n|p)$")
@@ -53,14 +55,12 @@ async def _answer(
     message: Message, question: str, update: Update, context: ContextTypes.DEFAULT_TYPE
 ) -> None:
     app = services(context)
-    with transaction(app.sessions) as session:
-        person = member(session, update)
-        language = language_of(update, person)
-        person_id = person.id if person is not None else None
+    asker = await caller(context, update)
+    language, person_id = asker.language, asker.person_id
     if person_id is None:
         await message.reply_text(text("need_code", language))
         return
-    if not app.flood.allow(person_id):
+    if not await in_thread(partial(app.flood.allow, person_id)):
         await message.reply_text(text("flood", language))
         return
     await message.chat.send_action(ChatAction.TYPING)
@@ -74,11 +74,13 @@ async def _answer(
     keyboard = None
     question_id = None
     if answer.kind != "empty":
-        with transaction(app.sessions) as session:
-            question_id = record_question(
-                session=session, answer=answer, channel="telegram", person_id=person_id
-            ).id
-            keyboard = feedback_keyboard(question_id, answer) if answer.answered else None
+        question_id = await in_transaction(
+            app.sessions,
+            lambda session: (
+                record_question(session=session, answer=answer, channel="telegram", person_id=person_id).id
+            ),
+        )
+        keyboard = feedback_keyboard(question_id, answer) if answer.answered else None
     pieces = split_message(render_answer(answer))
     for index, piece in enumerate(pieces):
         last = index == len(pieces) - 1
@@ -153,14 +155,18 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     app = services(context)
     match = FEEDBACK_RE.match(query.data or "")
-    with transaction(app.sessions) as session:
+
+    def apply(session: Session) -> tuple[int | None, Language, bool]:
+        """(the member pressing, the language, whether the press was accepted)."""
         person = member(session, update)
-        language = language_of(update, person)
-        accepted = _apply_feedback(session, match, person)
-    if match is None or person is None or not accepted:
+        person_id = person.id if person is not None else None
+        return person_id, language_of(update, person), _apply_feedback(session, match, person)
+
+    person_id, language, accepted = await in_transaction(app.sessions, apply)
+    if match is None or person_id is None or not accepted:
         await query.answer(text("stale_button", language))
         return
-    question_id, choice, person_id = int(match.group(1)), match.group(2), person.id
+    question_id, choice = int(match.group(1)), match.group(2)
     if choice == "h":
         await query.answer(text("thanks", language))
     else:

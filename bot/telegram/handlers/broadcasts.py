@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.broadcasts.service import react_to_delivery
 from bot.errors import ChangebotError
-from bot.storage.database import transaction
+from bot.storage.database import in_transaction
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of, member
 from bot.telegram.texts import text
+from ingest.text import Language
 
 BROADCAST_RE = re.compile(r"^bc:(\d{1,12}):(c|a)$")
 
@@ -23,22 +25,25 @@ async def reaction(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or query.from_user is None:
         return
     match = BROADCAST_RE.match(query.data or "")
-    accepted = False
-    with transaction(services(context).sessions) as session:
+
+    def react(session: Session) -> tuple[Language, bool]:
         person = member(session, update)
         language = language_of(update, person)
-        if match is not None and person is not None:
-            try:
-                with session.begin_nested():
-                    react_to_delivery(
-                        session=session,
-                        delivery_id=int(match.group(1)),
-                        person_id=person.id,
-                        kind="acknowledge" if match.group(2) == "a" else "clap",
-                    )
-                accepted = True
-            except ChangebotError:
-                accepted = False
+        if match is None or person is None:
+            return language, False
+        try:
+            with session.begin_nested():
+                react_to_delivery(
+                    session=session,
+                    delivery_id=int(match.group(1)),
+                    person_id=person.id,
+                    kind="acknowledge" if match.group(2) == "a" else "clap",
+                )
+        except ChangebotError:
+            return language, False
+        return language, True
+
+    language, accepted = await in_transaction(services(context).sessions, react)
     await query.answer(text("thanks" if accepted else "stale_button", language))
 
 

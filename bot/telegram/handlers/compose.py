@@ -12,7 +12,9 @@ import asyncio
 import logging
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -46,9 +48,9 @@ from bot.people.models import Person, Unit
 from bot.people.service import is_member, person_by_telegram_id
 from bot.scheduling.clock import zone
 from bot.scheduling.service import known_zones
-from bot.storage.database import transaction
+from bot.storage.database import in_transaction
 from bot.telegram.context import services
-from bot.telegram.handlers.common import language_of, load_dialogue, member, save_dialogue
+from bot.telegram.handlers.common import caller, language_of, load_dialogue, member, save_dialogue
 from bot.telegram.texts import text
 from ingest.text import LANGUAGES, Language
 
@@ -62,13 +64,16 @@ CANCEL_RE = re.compile(r"^bcx:(b|v):(\d{1,12})$")
 CADENCES = {"weekly": "0 9 * * mon", "twice": "0 9 * * mon,thu", "weekdays": "0 9 * * mon-fri"}
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M")
 
+# Every database step below is a small function run by ``in_transaction`` on a worker thread; it
+# returns plain values (texts, ids, labels), never an ORM object for the coroutine to read later.
 
-def _state(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> dict[str, Any] | None:
-    return load_dialogue(context, user_id=user_id, kind=COMPOSE)
+
+async def _state(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> dict[str, Any] | None:
+    return await load_dialogue(context, user_id=user_id, kind=COMPOSE)
 
 
-def _set_state(context: ContextTypes.DEFAULT_TYPE, user_id: int, state: dict[str, Any] | None) -> None:
-    save_dialogue(context, user_id=user_id, kind=COMPOSE, value=state)
+async def _set_state(context: ContextTypes.DEFAULT_TYPE, user_id: int, state: dict[str, Any] | None) -> None:
+    await save_dialogue(context, user_id=user_id, kind=COMPOSE, value=state)
 
 
 def _unit_label(unit: Unit | None, language: Language) -> str:
@@ -100,14 +105,16 @@ async def _start_dialogue(
     user = update.effective_user
     if message is None or user is None:
         return
-    with transaction(services(context).sessions) as session:
+
+    def may_start(session: Session) -> tuple[Language, bool]:
         person = member(session, update)
-        language = language_of(update, person)
-        allowed = _may_broadcast(session, person)
+        return language_of(update, person), _may_broadcast(session, person)
+
+    language, allowed = await in_transaction(services(context).sessions, may_start)
     if not allowed:
         await message.reply_text(text("managers_only", language))
         return
-    _set_state(context, user.id, state)
+    await _set_state(context, user.id, state)
     await message.reply_text(text(prompt, language))
 
 
@@ -124,15 +131,23 @@ def _photo_problem(message: Message, limit_mb: float) -> float | None:
     return None
 
 
+class _Preview(NamedTuple):
+    body: str
+    photo: str | None  # Telegram file id
+    unit_label: str
+    direct: bool  # the author may send or schedule it without a review
+
+
 async def _show_preview(
     message: Message, context: ContextTypes.DEFAULT_TYPE, *, story_id: int, language: Language
 ) -> None:
     """The story exactly as staff will get it, then the choices its author has."""
     app = services(context)
-    with transaction(app.sessions) as session:
+
+    def look_up(session: Session) -> _Preview | None:
         story = session.get(Story, story_id)
         if story is None:
-            return
+            return None
         author = session.get(Person, story.author_id) if story.author_id else None
         unit = session.get(Unit, story.unit_id) if story.unit_id else None
         direct = author is not None and may_send_directly(
@@ -141,8 +156,12 @@ async def _show_preview(
             author=author,
             approval_for_own_unit=app.settings.stories_need_approval_for_own_unit,
         )
-        body, photo = story.text, story.photo_file_id
-        label = _unit_label(unit, language)
+        return _Preview(story.text, story.photo_file_id, _unit_label(unit, language), direct)
+
+    preview = await in_transaction(app.sessions, look_up)
+    if preview is None:
+        return
+    body, photo, label, direct = preview
     await message.reply_text(text("story_preview", language))
     if photo is not None:
         await message.reply_photo(photo, caption=body)
@@ -164,6 +183,11 @@ async def _show_preview(
     rows.append([InlineKeyboardButton(text("btn_discard", language), callback_data=f"sty:{story_id}:del")])
     prompt = text("story_actions", language) if direct else text("story_actions_review", language, unit=label)
     await message.reply_text(prompt, reply_markup=InlineKeyboardMarkup(rows))
+
+
+class _Draft(NamedTuple):
+    author_left: bool  # no longer a member: the dialogue has been ended
+    story_id: int | None  # the story begun or given its photo; None when the message added nothing
 
 
 async def _story_step(
@@ -189,33 +213,38 @@ async def _story_step(
             )
             return
     body = message.caption if photo_id is not None else message.text
+
+    def write(session: Session) -> _Draft:
+        person = _actor(session, user_id)
+        if person is None:
+            clear_dialogue(session=session, telegram_user_id=user_id, kind=COMPOSE)
+            return _Draft(author_left=True, story_id=None)
+        if step == "text" and body:
+            story = start_story(
+                session=session, author=person, text=body, language=language, photo_file_id=photo_id
+            )
+        elif step == "photo" and photo_id is not None:
+            story = attach_photo(session=session, story_id=state["id"], author=person, photo_file_id=photo_id)
+        else:
+            return _Draft(author_left=False, story_id=None)
+        return _Draft(author_left=False, story_id=story.id)
+
     try:
-        with transaction(app.sessions) as session:
-            person = _actor(session, user_id)
-            if person is None:
-                clear_dialogue(session=session, telegram_user_id=user_id, kind=COMPOSE)
-                return
-            if step == "text" and body:
-                story_id = start_story(
-                    session=session, author=person, text=body, language=language, photo_file_id=photo_id
-                ).id
-            elif step == "photo" and photo_id is not None:
-                story_id = attach_photo(
-                    session=session, story_id=state["id"], author=person, photo_file_id=photo_id
-                ).id
-            else:
-                story_id = None
+        draft = await in_transaction(app.sessions, write)
     except ChangebotError as exc:
         await message.reply_text(text("compose_invalid", language, reason=str(exc)))
         return
+    if draft.author_left:
+        return
+    story_id = draft.story_id
     if story_id is None:  # e.g. a photo without a caption as the first message
         await message.reply_text(text("story_prompt" if step == "text" else "story_photo_prompt", language))
         return
     if step == "text" and photo_id is None:
-        _set_state(context, user_id, {"kind": "story", "step": "photo", "id": story_id})
+        await _set_state(context, user_id, {"kind": "story", "step": "photo", "id": story_id})
         await message.reply_text(text("story_photo_prompt", language))
         return
-    _set_state(context, user_id, None)
+    await _set_state(context, user_id, None)
     await _show_preview(message, context, story_id=story_id, language=language)
 
 
@@ -243,9 +272,12 @@ async def _take_time(
     user_id: int,
 ) -> None:
     app = services(context)
-    with transaction(app.sessions) as session:
+
+    def time_zone(session: Session) -> ZoneInfo:
         person = _actor(session, user_id)
-        tz = zone(person.timezone if person else None, default=app.settings.default_timezone)
+        return zone(person.timezone if person else None, default=app.settings.default_timezone)
+
+    tz = await in_transaction(app.sessions, time_zone)
     when = _parse_local_time(message.text or "", tz)
     if when is None or when <= datetime.now(tz):
         await message.reply_text(text("bad_time", language))
@@ -253,6 +285,12 @@ async def _take_time(
     await _schedule_story(
         message, context, story_id=int(state["id"]), when=when, language=language, user_id=user_id
     )
+
+
+class _Scheduled(NamedTuple):
+    unit_label: str
+    local_time: str  # when it goes out, in the author's time zone
+    case_file: Path  # the story in the case library, to index
 
 
 async def _schedule_story(
@@ -266,36 +304,43 @@ async def _schedule_story(
 ) -> None:
     """Send now (``when`` None) or at ``when``, on the author's own authority."""
     app = services(context)
+
+    def schedule(session: Session) -> _Scheduled | None:
+        person = _actor(session, user_id)
+        if person is None:
+            return None
+        broadcast = send_story(
+            session=session,
+            story_id=story_id,
+            author=person,
+            approval_for_own_unit=app.settings.stories_need_approval_for_own_unit,
+            send_at=when,
+        )
+        story = session.get(Story, story_id)
+        unit = session.get(Unit, story.unit_id) if story and story.unit_id else None
+        case_file = write_case_file(
+            session=session, story_id=story_id, knowledge_dir=app.settings.knowledge_dir
+        )
+        tz = zone(person.timezone, default=app.settings.default_timezone)
+        local = broadcast.send_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        return _Scheduled(_unit_label(unit, language), local, case_file)
+
     try:
-        with transaction(app.sessions) as session:
-            person = _actor(session, user_id)
-            if person is None:
-                return
-            broadcast = send_story(
-                session=session,
-                story_id=story_id,
-                author=person,
-                approval_for_own_unit=app.settings.stories_need_approval_for_own_unit,
-                send_at=when,
-            )
-            story = session.get(Story, story_id)
-            unit = session.get(Unit, story.unit_id) if story and story.unit_id else None
-            label = _unit_label(unit, language)
-            sent_to_case = write_case_file(
-                session=session, story_id=story_id, knowledge_dir=app.settings.knowledge_dir
-            )
-            tz = zone(person.timezone, default=app.settings.default_timezone)
-            local = broadcast.send_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        scheduled = await in_transaction(app.sessions, schedule)
     except ChangebotError as exc:
-        _set_state(context, user_id, None)
+        await _set_state(context, user_id, None)
         await message.reply_text(text("compose_invalid", language, reason=str(exc)))
         return
-    _set_state(context, user_id, None)
-    await asyncio.to_thread(app.core.ingest, [sent_to_case])  # staff can ask about it from now on
+    if scheduled is None:
+        return
+    await _set_state(context, user_id, None)
+    await asyncio.to_thread(app.core.ingest, [scheduled.case_file])  # staff can ask about it from now on
     if when is None:
-        await message.reply_text(text("story_sending", language, unit=label))
+        await message.reply_text(text("story_sending", language, unit=scheduled.unit_label))
     else:
-        await message.reply_text(text("story_scheduled", language, when=local, unit=label))
+        await message.reply_text(
+            text("story_scheduled", language, when=scheduled.local_time, unit=scheduled.unit_label)
+        )
 
 
 async def story_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -305,12 +350,16 @@ async def story_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     app = services(context)
     match = STORY_RE.match(query.data or "")
-    with transaction(app.sessions) as session:
+
+    def look_up(session: Session) -> tuple[Language, bool, ZoneInfo]:
+        """(language, whether the story is the presser's own, their time zone)."""
         person = member(session, update)
-        language = language_of(update, person)
         story = session.get(Story, int(match.group(1))) if match else None
         mine = story is not None and person is not None and story.author_id == person.id
         tz = zone(person.timezone if person else None, default=app.settings.default_timezone)
+        return language_of(update, person), mine, tz
+
+    language, mine, tz = await in_transaction(app.sessions, look_up)
     if match is None or not mine:
         await query.answer(text("stale_button", language))
         return
@@ -330,7 +379,7 @@ async def story_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             message, context, story_id=story_id, when=when, language=language, user_id=user_id
         )
     elif action == "sch":
-        _set_state(context, user_id, {"kind": "story", "step": "when", "id": story_id})
+        await _set_state(context, user_id, {"kind": "story", "step": "when", "id": story_id})
         example = (datetime.now(tz) + timedelta(days=1)).strftime("%Y-%m-%d 09:00")
         keyboard = InlineKeyboardMarkup(
             [
@@ -348,49 +397,69 @@ async def story_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     elif action == "sub":
         await _submit(message, context, story_id=story_id, language=language, user_id=user_id)
     else:
+
+        def discard(session: Session) -> None:
+            person = member(session, update)
+            if person is not None:
+                cancel_story(session=session, story_id=story_id, person=person)
+
         try:
-            with transaction(app.sessions) as session:
-                person = member(session, update)
-                if person is not None:
-                    cancel_story(session=session, story_id=story_id, person=person)
+            await in_transaction(app.sessions, discard)
         except ChangebotError as exc:
             await message.reply_text(text("compose_invalid", language, reason=str(exc)))
             return
-        _set_state(context, user_id, None)
+        await _set_state(context, user_id, None)
         await message.reply_text(text("story_discarded", language))
+
+
+class _Submitted(NamedTuple):
+    case_file: Path | None  # set when the story needed no review: approved already, to index
+    author_name: str
+    body: str
+    photo: str | None  # Telegram file id
+    reviewers: list[tuple[int, Language, str]]  # chat id, language, the unit's label in it
 
 
 async def _submit(
     message: Message, context: ContextTypes.DEFAULT_TYPE, *, story_id: int, language: Language, user_id: int
 ) -> None:
     app = services(context)
+
+    def submit(session: Session) -> _Submitted | None:
+        person = _actor(session, user_id)
+        if person is None:
+            return None
+        reviewers = submit_story(session=session, story_id=story_id, author=person)
+        story = session.get(Story, story_id)
+        assert story is not None  # noqa: S101  (just submitted)
+        approved_now = story.approved_at is not None
+        case_file = (
+            write_case_file(session=session, story_id=story_id, knowledge_dir=app.settings.knowledge_dir)
+            if approved_now
+            else None
+        )
+        unit = session.get(Unit, story.unit_id) if story.unit_id else None
+        targets = [
+            (r.telegram_id, _language(r), _unit_label(unit, _language(r)))
+            for r in reviewers
+            if r.telegram_id is not None
+        ]
+        return _Submitted(case_file, person.name, story.text, story.photo_file_id, targets)
+
     try:
-        with transaction(app.sessions) as session:
-            person = _actor(session, user_id)
-            if person is None:
-                return
-            reviewers = submit_story(session=session, story_id=story_id, author=person)
-            story = session.get(Story, story_id)
-            assert story is not None  # noqa: S101  (just submitted)
-            approved_now = story.approved_at is not None
-            case_file = (
-                write_case_file(session=session, story_id=story_id, knowledge_dir=app.settings.knowledge_dir)
-                if approved_now
-                else None
-            )
-            unit = session.get(Unit, story.unit_id) if story.unit_id else None
-            author_name = person.name
-            body, photo = story.text, story.photo_file_id
-            targets = [(r.telegram_id, _language(r)) for r in reviewers if r.telegram_id is not None]
+        submitted = await in_transaction(app.sessions, submit)
     except ChangebotError as exc:
         await message.reply_text(text("compose_invalid", language, reason=str(exc)))
         return
+    if submitted is None:
+        return
+    case_file, author_name, body, photo, targets = submitted
     if case_file is not None:
         await asyncio.to_thread(app.core.ingest, [case_file])
         await message.reply_text(text("story_auto_approved", language))
         return
     await message.reply_text(text("story_submitted", language, count=len(targets)))
-    for chat_id, reviewer_language in targets:
+    for chat_id, reviewer_language, label in targets:
         keyboard = InlineKeyboardMarkup(
             [
                 [
@@ -403,7 +472,6 @@ async def _submit(
                 ]
             ]
         )
-        label = _unit_label(unit, reviewer_language)
         try:
             await context.bot.send_message(
                 chat_id, text("story_review_request", reviewer_language, author=author_name, unit=label)
@@ -416,6 +484,15 @@ async def _submit(
             logger.warning("could not reach reviewer %s for story %s", chat_id, story_id, exc_info=True)
 
 
+class _Reviewed(NamedTuple):
+    approve: bool
+    language: Language  # the reviewer's
+    case_file: Path | None  # the approved story in the case library, to index
+    author_chat: int | None
+    author_language: Language
+    reviewer_name: str
+
+
 async def review_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Approve or reject a submitted story."""
     query = update.callback_query
@@ -423,36 +500,44 @@ async def review_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     app = services(context)
     match = REVIEW_RE.match(query.data or "")
-    case_file = None
-    author_chat: int | None = None
+
+    def decide(session: Session) -> _Reviewed:
+        person = member(session, update)
+        language = language_of(update, person)
+        if match is None or person is None:
+            raise ChangebotError("stale")
+        approve = match.group(2) == "ok"
+        story = review_story(session=session, story_id=int(match.group(1)), reviewer=person, approve=approve)
+        case_file = (
+            write_case_file(session=session, story_id=story.id, knowledge_dir=app.settings.knowledge_dir)
+            if approve
+            else None
+        )
+        author = session.get(Person, story.author_id) if story.author_id else None
+        return _Reviewed(
+            approve=approve,
+            language=language,
+            case_file=case_file,
+            author_chat=author.telegram_id if author else None,
+            author_language=_language(author) if author else language,
+            reviewer_name=person.name,
+        )
+
     try:
-        with transaction(app.sessions) as session:
-            person = member(session, update)
-            language = language_of(update, person)
-            if match is None or person is None:
-                raise ChangebotError("stale")
-            approve = match.group(2) == "ok"
-            story = review_story(
-                session=session, story_id=int(match.group(1)), reviewer=person, approve=approve
-            )
-            if approve:
-                case_file = write_case_file(
-                    session=session, story_id=story.id, knowledge_dir=app.settings.knowledge_dir
-                )
-            author = session.get(Person, story.author_id) if story.author_id else None
-            author_chat = author.telegram_id if author else None
-            author_language = _language(author) if author else language
-            reviewer_name = person.name
+        reviewed = await in_transaction(app.sessions, decide)
     except ChangebotError:
         await query.answer(text("stale_button", language_of(update, None)))
         return
-    if case_file is not None:
-        await asyncio.to_thread(app.core.ingest, [case_file])
+    approve, language = reviewed.approve, reviewed.language
+    if reviewed.case_file is not None:
+        await asyncio.to_thread(app.core.ingest, [reviewed.case_file])
     await query.answer(text("review_done_ok" if approve else "review_done_no", language))
     await query.edit_message_reply_markup(None)
-    if author_chat is not None:
+    if reviewed.author_chat is not None:
         key = "story_approved" if approve else "story_rejected"
-        await context.bot.send_message(author_chat, text(key, author_language, reviewer=reviewer_name))
+        await context.bot.send_message(
+            reviewed.author_chat, text(key, reviewed.author_language, reviewer=reviewed.reviewer_name)
+        )
 
 
 # ---------------------------------------------------------------- /vision
@@ -478,7 +563,7 @@ async def _vision_step(
         return
     if state["step"] == "variants":
         state["variants"].append(message.text)
-        _set_state(context, user_id, state)
+        await _set_state(context, user_id, state)
         await message.reply_text(text("vision_variant_added", language, count=len(state["variants"])))
         return
     await _create_series(message, context, state, cron=message.text, language=language, user_id=user_id)
@@ -494,36 +579,42 @@ async def _create_series(
     user_id: int,
 ) -> None:
     app = services(context)
+
+    def create(session: Session) -> str | None:
+        """The reply announcing the new series; None when the person is no longer a member."""
+        person = _actor(session, user_id)
+        if person is None:
+            return None
+        unit = story_unit(session=session, author=person)
+        zones = known_zones(session=session, default_timezone=app.settings.default_timezone)
+        series, schedule = create_vision_series(
+            session=session,
+            title=state["variants"][0][:60],
+            variants=state["variants"],
+            cron=cron,
+            zones=zones,
+            selectors=[f"unit:{unit.name}"] if unit and not person.is_admin else ["all"],
+            created_by=person,
+        )
+        label = unit.name if unit and not person.is_admin else text("everyone", language)
+        return text(
+            "vision_created",
+            language,
+            id=series.id,
+            count=len(series.variants),
+            cron=schedule.cron,
+            audience=label,
+            next=schedule.next_occurrence.strftime("%Y-%m-%d %H:%M"),
+        )
+
     try:
-        with transaction(app.sessions) as session:
-            person = _actor(session, user_id)
-            if person is None:
-                return
-            unit = story_unit(session=session, author=person)
-            zones = known_zones(session=session, default_timezone=app.settings.default_timezone)
-            series, schedule = create_vision_series(
-                session=session,
-                title=state["variants"][0][:60],
-                variants=state["variants"],
-                cron=cron,
-                zones=zones,
-                selectors=[f"unit:{unit.name}"] if unit and not person.is_admin else ["all"],
-                created_by=person,
-            )
-            label = unit.name if unit and not person.is_admin else text("everyone", language)
-            reply = text(
-                "vision_created",
-                language,
-                id=series.id,
-                count=len(series.variants),
-                cron=schedule.cron,
-                audience=label,
-                next=schedule.next_occurrence.strftime("%Y-%m-%d %H:%M"),
-            )
+        reply = await in_transaction(app.sessions, create)
     except ChangebotError as exc:
         await message.reply_text(text("bad_cron", language, reason=str(exc)))
         return
-    _set_state(context, user_id, None)
+    if reply is None:
+        return
+    await _set_state(context, user_id, None)
     await message.reply_text(reply)
 
 
@@ -532,10 +623,9 @@ async def cadence_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query = update.callback_query
     if query is None or not isinstance(query.message, Message):
         return
-    state = _state(context, query.from_user.id)
+    state = await _state(context, query.from_user.id)
     match = CADENCE_RE.match(query.data or "")
-    with transaction(services(context).sessions) as session:
-        language = language_of(update, member(session, update))
+    language = (await caller(context, update)).language
     if match is None or state is None or state.get("kind") != "vision" or state.get("step") != "cadence":
         await query.answer(text("stale_button", language))
         return
@@ -560,11 +650,18 @@ async def compose_message(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user = update.effective_user
     if message is None or user is None:
         return
-    with transaction(services(context).sessions) as session:
+
+    def look_up(session: Session) -> tuple[dict[str, Any], Language] | None:
+        """The dialogue this person is in and their language; None when they are in none."""
         state = get_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
         if state is None:
-            return
-        language = language_of(update, member(session, update))
+            return None
+        return state, language_of(update, member(session, update))
+
+    found = await in_transaction(services(context).sessions, look_up)
+    if found is None:
+        return
+    state, language = found
     if state["kind"] == "story":
         await _story_step(message, context, state, language, user_id=user.id)
     else:
@@ -578,16 +675,15 @@ async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     user = update.effective_user
     if message is None or user is None:
         return
-    state = _state(context, user.id)
-    with transaction(services(context).sessions) as session:
-        language = language_of(update, member(session, update))
+    state = await _state(context, user.id)
+    language = (await caller(context, update)).language
     if state is None or state.get("kind") != "vision":
         return
     if not state["variants"]:
         await message.reply_text(text("vision_need_variant", language))
         return
     state["step"] = "cadence"
-    _set_state(context, user.id, state)
+    await _set_state(context, user.id, state)
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(text("btn_weekly", language), callback_data="vis:weekly")],
@@ -604,13 +700,20 @@ async def skip_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     user = update.effective_user
     if message is None or user is None:
         return
-    with transaction(services(context).sessions) as session:
+
+    def leave_photo_step(session: Session) -> tuple[int, Language] | None:
+        """The story waiting for its photo, and the language; None when no story is at that step."""
         state = get_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
         if state is None or state.get("kind") != "story" or state.get("step") != "photo":
-            return
+            return None
         clear_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
-        language = language_of(update, member(session, update))
-    await _show_preview(message, context, story_id=int(state["id"]), language=language)
+        return int(state["id"]), language_of(update, member(session, update))
+
+    found = await in_transaction(services(context).sessions, leave_photo_step)
+    if found is None:
+        return
+    story_id, language = found
+    await _show_preview(message, context, story_id=story_id, language=language)
 
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -619,10 +722,12 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user = update.effective_user
     if message is None or user is None:
         return
-    with transaction(services(context).sessions) as session:
+
+    def leave(session: Session) -> Language | None:
+        """End the dialogue (and discard its draft); the language, or None when there was no dialogue."""
         state = get_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
         if state is None:
-            return
+            return None
         clear_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
         person = member(session, update)
         language = language_of(update, person)
@@ -632,6 +737,11 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                     cancel_story(session=session, story_id=int(state["id"]), person=person)
             except ChangebotError:
                 pass
+        return language
+
+    language = await in_transaction(services(context).sessions, leave)
+    if language is None:
+        return
     await message.reply_text(text("compose_cancelled", language))
 
 
@@ -644,7 +754,9 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if message is None:
         return
     app = services(context)
-    with transaction(app.sessions) as session:
+
+    def look_up(session: Session) -> tuple[Language, bool, list[tuple[str, str, str]]]:
+        """(language, whether they may broadcast, one (label, kind, id) per scheduled item)."""
         person = member(session, update)
         language = language_of(update, person)
         allowed = _may_broadcast(session, person)
@@ -664,6 +776,9 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
                         str(series.id),
                     )
                 )
+        return language, allowed, items
+
+    language, allowed, items = await in_transaction(app.sessions, look_up)
     if not allowed:
         await message.reply_text(text("managers_only", language))
         return
@@ -691,20 +806,23 @@ async def cancel_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None:
         return
     match = CANCEL_RE.match(query.data or "")
-    done = False
-    with transaction(services(context).sessions) as session:
+
+    def cancel(session: Session) -> tuple[Language, bool]:
         person = member(session, update)
         language = language_of(update, person)
-        if match is not None and person is not None and _may_broadcast(session, person):
-            try:
-                with session.begin_nested():
-                    if match.group(1) == "b":
-                        cancel_broadcast(session=session, broadcast_id=int(match.group(2)), by=person)
-                    else:
-                        stop_vision_series(session=session, series_id=int(match.group(2)), by=person)
-                done = True
-            except ChangebotError:
-                done = False
+        if match is None or person is None or not _may_broadcast(session, person):
+            return language, False
+        try:
+            with session.begin_nested():
+                if match.group(1) == "b":
+                    cancel_broadcast(session=session, broadcast_id=int(match.group(2)), by=person)
+                else:
+                    stop_vision_series(session=session, series_id=int(match.group(2)), by=person)
+        except ChangebotError:
+            return language, False
+        return language, True
+
+    language, done = await in_transaction(services(context).sessions, cancel)
     await query.answer(text("item_cancelled" if done else "stale_button", language))
 
 

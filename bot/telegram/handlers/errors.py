@@ -9,7 +9,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.people.service import mark_blocked
-from bot.storage.database import transaction
+from bot.storage.database import in_transaction
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of
 from bot.telegram.texts import text
@@ -25,8 +25,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         and update.effective_user is not None
     ):
         # They blocked the bot: stop writing to them until they come back with /start.
-        with transaction(services(context).sessions) as session:
-            mark_blocked(session=session, telegram_id=update.effective_user.id)
+        blocked = update.effective_user.id
+        await in_transaction(
+            services(context).sessions, lambda session: mark_blocked(session=session, telegram_id=blocked)
+        )
         logger.info("a person blocked the bot; marked inactive")
         return
     logger.error("error while handling an update", exc_info=context.error)

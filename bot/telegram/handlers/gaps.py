@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from sqlalchemy.orm import Session
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -19,7 +21,7 @@ from bot.people.models import Person
 from bot.people.service import home_unit
 from bot.questions.gaps import escalate, may_answer, reply_to_question, save_reply_as_faq
 from bot.questions.models import AskedQuestion
-from bot.storage.database import transaction
+from bot.storage.database import in_transaction
 from bot.telegram.context import services
 from bot.telegram.handlers.common import dialogue_expiry, language_of, member
 from bot.telegram.texts import text
@@ -38,12 +40,13 @@ def _language(person: Person) -> Language:
 async def pass_to_person(context: ContextTypes.DEFAULT_TYPE, *, question_id: int, asker_id: int) -> bool:
     """Escalate a question and message each manager found; returns whether anyone was told."""
     app = services(context)
-    with transaction(app.sessions) as session:
+
+    def escalated(session: Session) -> tuple[list[tuple[int, Language]], dict[str, str]] | None:
         managers = escalate(session=session, question_id=question_id, asker_id=asker_id)
         question = session.get(AskedQuestion, question_id)
         asker = session.get(Person, asker_id)
         if question is None or asker is None:
-            return False
+            return None
         unit = home_unit(asker)
         outgoing = [
             (manager.telegram_id, _language(manager))
@@ -55,6 +58,12 @@ async def pass_to_person(context: ContextTypes.DEFAULT_TYPE, *, question_id: int
             "unit": escape(unit.name if unit else "—"),
             "question": escape(question.text),
         }
+        return outgoing, details
+
+    found = await in_transaction(app.sessions, escalated)
+    if found is None:
+        return False
+    outgoing, details = found
     told = False
     for chat_id, language in outgoing:
         keyboard = InlineKeyboardMarkup(
@@ -80,36 +89,41 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     app = services(context)
     match = GAP_RE.match(query.data or "")
-    saved: Path | None = None
-    question_text: str | None = None
-    with transaction(app.sessions) as session:
+    expires_after = dialogue_expiry(context)
+
+    def pressed(session: Session) -> tuple[Language, str | None, Path | None]:
+        """(language, the question when Reply starts a reply dialogue, the FAQ file when saved)."""
         person = member(session, update)
         language = language_of(update, person)
         question = session.get(AskedQuestion, int(match.group(1))) if match else None
-        if match is not None and person is not None and question is not None:
-            if match.group(2) == "r":
-                if question.person_id != person.id and may_answer(
-                    session=session, person=person, question=question
-                ):
-                    question_text = question.text
-                    put_dialogue(
-                        session=session,
-                        telegram_user_id=query.from_user.id,
-                        kind=REPLYING_TO,
-                        value={"question": question.id},
-                        expires_after=dialogue_expiry(context),
-                    )
-            else:
-                try:
-                    with session.begin_nested():
-                        saved = save_reply_as_faq(
-                            session=session,
-                            question_id=question.id,
-                            responder=person,
-                            knowledge_dir=app.settings.knowledge_dir,
-                        )
-                except ChangebotError:
-                    saved = None
+        if match is None or person is None or question is None:
+            return language, None, None
+        if match.group(2) == "r":
+            if question.person_id == person.id or not may_answer(
+                session=session, person=person, question=question
+            ):
+                return language, None, None
+            put_dialogue(
+                session=session,
+                telegram_user_id=query.from_user.id,
+                kind=REPLYING_TO,
+                value={"question": question.id},
+                expires_after=expires_after,
+            )
+            return language, question.text, None
+        try:
+            with session.begin_nested():
+                saved = save_reply_as_faq(
+                    session=session,
+                    question_id=question.id,
+                    responder=person,
+                    knowledge_dir=app.settings.knowledge_dir,
+                )
+        except ChangebotError:
+            return language, None, None
+        return language, None, saved
+
+    language, question_text, saved = await in_transaction(app.sessions, pressed)
     if question_text is not None:
         await query.answer()
         if query.message is not None:
@@ -129,6 +143,16 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await query.edit_message_text(text("faq_saved", language))
 
 
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    """What became of a manager's message typed as a reply."""
+
+    question_id: int
+    language: Language  # the responder's
+    error: str | None  # why the reply was refused, to tell the responder
+    delivery: tuple[int, str] | None  # (chat id, text) for the asker, when they can be reached
+
+
 async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """If this person is answering an escalated question, treat their message as the reply.
 
@@ -139,50 +163,57 @@ async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     if message is None or not message.text or user is None:
         return False
     app = services(context)
-    error: str | None = None
-    delivery: tuple[int, str] | None = None
-    with transaction(app.sessions) as session:
+    typed = message.text
+
+    def store(session: Session) -> _Reply | None:
+        """Store the reply; None when this person is not replying to anything."""
         state = get_dialogue(session=session, telegram_user_id=user.id, kind=REPLYING_TO)
         if state is None:
-            return False
+            return None
         clear_dialogue(session=session, telegram_user_id=user.id, kind=REPLYING_TO)
         question_id = int(state["question"])
         responder = member(session, update)
         language = language_of(update, responder)
         if responder is None:
-            return False
+            return None
         try:
             with session.begin_nested():
                 question = reply_to_question(
-                    session=session, question_id=question_id, responder=responder, reply=message.text
+                    session=session, question_id=question_id, responder=responder, reply=typed
                 )
         except ChangebotError as exc:
-            error = str(exc)
-        else:
-            asker = session.get(Person, question.person_id) if question.person_id else None
-            if asker is not None and asker.telegram_id is not None:
-                delivery = (
-                    asker.telegram_id,
-                    text(
-                        "answer_from_person",
-                        _language(asker),
-                        question=escape(question.text),
-                        name=escape(responder.name or "—"),
-                        reply=escape(question.reply or ""),
-                    ),
-                )
-    if error is not None:
-        await message.reply_text(error)
+            return _Reply(question_id, language, error=str(exc), delivery=None)
+        asker = session.get(Person, question.person_id) if question.person_id else None
+        delivery = None
+        if asker is not None and asker.telegram_id is not None:
+            delivery = (
+                asker.telegram_id,
+                text(
+                    "answer_from_person",
+                    _language(asker),
+                    question=escape(question.text),
+                    name=escape(responder.name or "—"),
+                    reply=escape(question.reply or ""),
+                ),
+            )
+        return _Reply(question_id, language, error=None, delivery=delivery)
+
+    reply = await in_transaction(app.sessions, store)
+    if reply is None:
+        return False
+    if reply.error is not None:
+        await message.reply_text(reply.error)
         return True
-    if delivery is not None:
+    if reply.delivery is not None:
+        chat_id, answer = reply.delivery
         try:
-            await context.bot.send_message(delivery[0], delivery[1], parse_mode=ParseMode.HTML)
+            await context.bot.send_message(chat_id, answer, parse_mode=ParseMode.HTML)
         except TelegramError:
-            logger.warning("could not deliver a reply to question %s", question_id, exc_info=True)
+            logger.warning("could not deliver a reply to question %s", reply.question_id, exc_info=True)
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text("save_faq", language), callback_data=f"gap:{question_id}:f")]]
+        [[InlineKeyboardButton(text("save_faq", reply.language), callback_data=f"gap:{reply.question_id}:f")]]
     )
-    await message.reply_text(text("reply_delivered", language), reply_markup=keyboard)
+    await message.reply_text(text("reply_delivered", reply.language), reply_markup=keyboard)
     return True
 
 

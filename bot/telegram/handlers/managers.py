@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
@@ -18,7 +19,7 @@ from bot.rollout.review import add_action, complete_action, review_pack
 from bot.rollout.service import latest_resistance
 from bot.runtime import survey_rules
 from bot.storage.base import utc_now
-from bot.storage.database import transaction
+from bot.storage.database import in_transaction
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of, member
 from bot.telegram.texts import text
@@ -37,13 +38,14 @@ async def usage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     args = list(context.args or [])
-    with transaction(services(context).sessions) as session:
+
+    def compose_reply(session: Session) -> str:
         person = member(session, update)
         language = language_of(update, person)
         if person is None or not managed_units(session=session, person=person):
-            reply = text("managers_only", language)
+            return text("managers_only", language)
         elif not args:
-            reply = text("usage_usage", language)
+            return text("usage_usage", language)
         else:
             direct = [m.unit for m in person.memberships if m.role == Role.MANAGER.value]
             unit = _own_unit(direct, " ".join(args[1:]).strip() or None)
@@ -53,12 +55,12 @@ async def usage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 except ChangebotError:
                     unit = None
             if unit is None:
-                reply = text("usage_usage", language)
+                return text("usage_usage", language)
             else:
                 try:
                     with session.begin_nested():
                         row = report_usage(session=session, unit=unit, reporter=person, rate=args[0])
-                    reply = text(
+                    return text(
                         "usage_saved",
                         language,
                         unit=unit.name,
@@ -66,7 +68,9 @@ async def usage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                         rate=f"{row.usage_rate:.0%}",
                     )
                 except (ValueError, ChangebotError) as exc:
-                    reply = text("usage_bad", language, reason=str(exc))
+                    return text("usage_bad", language, reason=str(exc))
+
+    reply = await in_transaction(services(context).sessions, compose_reply)
     await message.reply_text(reply)
 
 
@@ -76,13 +80,14 @@ async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     app = services(context)
-    with transaction(app.sessions) as session:
+
+    def compose_reply(session: Session) -> str:
         person = member(session, update)
         language = language_of(update, person)
         if person is None or not managed_units(session=session, person=person):
-            reply = text("managers_only", language)
+            return text("managers_only", language)
         else:
-            reply = review_pack(
+            return review_pack(
                 session=session,
                 manager=person,
                 week=week_of(utc_now().date()) - timedelta(days=7),
@@ -92,6 +97,8 @@ async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 vision_target=app.settings.vision_target_exposures,
                 console_url=f"{app.settings.base_url}/console",
             ).text
+
+    reply = await in_transaction(app.sessions, compose_reply)
     await message.reply_text(reply)
 
 
@@ -101,11 +108,12 @@ async def action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     raw = " ".join(context.args or []).strip()
-    with transaction(services(context).sessions) as session:
+
+    def compose_reply(session: Session) -> str:
         person = member(session, update)
         language = language_of(update, person)
         if person is None or not managed_units(session=session, person=person):
-            reply = text("managers_only", language)
+            return text("managers_only", language)
         else:
             try:
                 with session.begin_nested():
@@ -113,7 +121,7 @@ async def action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                         done = complete_action(
                             session=session, action_id=int(raw[5:].strip().lstrip("#")), person=person
                         )
-                        reply = text("action_done", language, id=done.id)
+                        return text("action_done", language, id=done.id)
                     else:
                         parts = [part.strip() for part in raw.split("|")]
                         if len(parts) != 3:
@@ -125,9 +133,11 @@ async def action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                             owner=parts[1],
                             due_on=date.fromisoformat(parts[2]),
                         )
-                        reply = text("action_saved", language, id=added.id)
+                        return text("action_saved", language, id=added.id)
             except (ValueError, ChangebotError):
-                reply = text("action_usage", language)
+                return text("action_usage", language)
+
+    reply = await in_transaction(services(context).sessions, compose_reply)
     await message.reply_text(reply)
 
 
@@ -137,19 +147,22 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     name = " ".join(context.args or []).strip()
-    with transaction(services(context).sessions) as session:
+
+    def compose_reply(session: Session) -> str:
         person = member(session, update)
         language = language_of(update, person)
         units = managed_units(session=session, person=person) if person is not None else []
         unit = next((u for u in units if u.name == name), None)
         if person is None or not units:
-            reply = text("managers_only", language)
+            return text("managers_only", language)
         elif unit is None:
-            reply = text("mute_usage", language)
+            return text("mute_usage", language)
         else:
             until = utc_now() + timedelta(days=7)
             mute_unit(session=session, unit=unit, person=person, until=until)
-            reply = text("muted", language, unit=unit.name, until=until.date().isoformat())
+            return text("muted", language, unit=unit.name, until=until.date().isoformat())
+
+    reply = await in_transaction(services(context).sessions, compose_reply)
     await message.reply_text(reply)
 
 
@@ -159,15 +172,18 @@ async def web(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     app = services(context)
-    with transaction(app.sessions) as session:
+
+    def compose_reply(session: Session) -> str:
         person = member(session, update)
         language = language_of(update, person)
         if person is None or message.chat.type != "private":
-            reply = text("need_code", language)
+            return text("need_code", language)
         else:
             secret = create_sign_in_link(session=session, person=person)
             key = "web_link" if managed_units(session=session, person=person) else "web_chat_link"
-            reply = text(key, language, url=f"{app.settings.base_url}/auth/link?token={secret}")
+            return text(key, language, url=f"{app.settings.base_url}/auth/link?token={secret}")
+
+    reply = await in_transaction(app.sessions, compose_reply)
     await message.reply_text(reply, disable_web_page_preview=True)
 
 

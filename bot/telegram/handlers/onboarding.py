@@ -20,7 +20,7 @@ from bot.people.service import (
     managed_units,
     redeem_invite,
 )
-from bot.storage.database import transaction
+from bot.storage.database import in_transaction
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of, member
 from bot.telegram.texts import language_from_telegram, text
@@ -83,8 +83,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
-    with transaction(services(context).sessions) as session:
-        reply = _start_reply(session, update, user, " ".join(context.args or []).strip())
+    code = " ".join(context.args or []).strip()
+    reply = await in_transaction(
+        services(context).sessions, lambda session: _start_reply(session, update, user, code)
+    )
     await message.reply_text(reply)
 
 
@@ -129,8 +131,10 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None:
         return
-    with transaction(services(context).sessions) as session:
-        reply = _invite_reply(session, update, list(context.args or []), context.bot.username)
+    args, username = list(context.args or []), context.bot.username
+    reply = await in_transaction(
+        services(context).sessions, lambda session: _invite_reply(session, update, args, username)
+    )
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 

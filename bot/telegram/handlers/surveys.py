@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
@@ -22,7 +23,7 @@ from telegram.ext import (
 
 from bot.dialogues.service import clear_dialogue, get_dialogue, put_dialogue
 from bot.errors import ChangebotError
-from bot.storage.database import transaction
+from bot.storage.database import in_transaction
 from bot.surveys.definitions import Survey
 from bot.surveys.dialogue import NotInvitedError, Step, advance, option_value
 from bot.surveys.waves import SurveyClosedError, comment_subject, get_wave
@@ -37,6 +38,8 @@ SURVEY_RE = re.compile(r"^sv:(\d{1,12}):(?:(go|re)|(\d{1,2}):([1-5]|o\d{1,2}|s))
 # response, so it goes when the comment is stored, when another button is pressed, and when the wave
 # closes (close_wave ends its subject).
 TYPING = "survey_typing"
+
+_View = tuple[str, InlineKeyboardMarkup | None]  # a message's text and its buttons
 
 
 def _question_view(
@@ -93,10 +96,13 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     app = services(context)
     match = SURVEY_RE.match(query.data or "")
-    notice: str | None = None
-    reply: tuple[str, InlineKeyboardMarkup | None] | None = None
-    typing: tuple[int, int] | None = None
-    with transaction(app.sessions) as session:
+    expires_after = dialogue_expiry(context)
+
+    def press(session: Session) -> tuple[str | None, _View | None]:
+        """(the notice on the button, what the message shows now: None leaves it as it is)."""
+        notice: str | None = None
+        reply: _View | None = None
+        typing: tuple[int, int] | None = None
         person = member(session, update)
         language = language_of(update, person)
         if match is None or person is None:
@@ -137,19 +143,20 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 kind=TYPING,
                 value={"wave": typing[0], "question": typing[1]},
                 subject=comment_subject(typing[0]),
-                expires_after=dialogue_expiry(context),
+                expires_after=expires_after,
             )
         else:
             clear_dialogue(session=session, telegram_user_id=query.from_user.id, kind=TYPING)
+        return notice, reply
+
+    notice, reply = await in_transaction(app.sessions, press)
     await query.answer(notice)
     if reply is not None:
         body, keyboard = reply
         await query.edit_message_text(body, reply_markup=keyboard)
 
 
-def _step_view(
-    survey: Survey, wave_id: int, step: Step, language: Language
-) -> tuple[str, InlineKeyboardMarkup | None]:
+def _step_view(survey: Survey, wave_id: int, step: Step, language: Language) -> _View:
     if step.index is not None:
         return _question_view(survey, wave_id, step.index, language, step.current)
     if step.already_done:
@@ -165,17 +172,20 @@ async def typed_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if message is None or not message.text or user is None:
         return
     app = services(context)
-    with transaction(app.sessions) as session:
+    comment = message.text
+
+    def store(session: Session) -> _View | None:
+        """Store the comment; the next step to show, or None when no comment was being typed."""
         state = get_dialogue(session=session, telegram_user_id=user.id, kind=TYPING)
         if state is None:
-            return
+            return None
         # Gone in the same transaction that stores the comment: no trace of who was typing stays.
         clear_dialogue(session=session, telegram_user_id=user.id, kind=TYPING)
         wave_id, index = int(state["wave"]), int(state["question"])
         person = member(session, update)
         language = language_of(update, person)
         if person is None:
-            return
+            return None
         try:
             with session.begin_nested():
                 survey, step = advance(
@@ -183,11 +193,15 @@ async def typed_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                     surveys=app.surveys,
                     wave_id=wave_id,
                     person=person,
-                    answer=(index, message.text),
+                    answer=(index, comment),
                 )
-            reply = _step_view(survey, wave_id, step, language)
+            return _step_view(survey, wave_id, step, language)
         except ChangebotError:
-            reply = (text("survey_closed", language), None)
+            return (text("survey_closed", language), None)
+
+    reply = await in_transaction(app.sessions, store)
+    if reply is None:
+        return
     body, keyboard = reply
     await message.reply_text(body, reply_markup=keyboard)
     raise ApplicationHandlerStop

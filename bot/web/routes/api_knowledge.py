@@ -38,7 +38,7 @@ def _job_out(job: IngestJob) -> dict[str, Any]:
 
 
 @router.post("/knowledge/files", status_code=status.HTTP_201_CREATED)
-async def upload(
+def upload(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
@@ -49,9 +49,9 @@ async def upload(
     """Add (or replace) a library file; it is checked first, then indexed in the background."""
     principal.require_admin()
     limit = core.settings.max_file_bytes
-    content = await file.read(limit + 1)
-    added = await run_in_threadpool(
-        add_file, knowledge_dir=core.settings.knowledge_dir, folder=folder, filename=file.filename or "",
+    content = file.file.read(limit + 1)  # a sync route: the form is already received, on disk or in memory
+    added = add_file(
+        knowledge_dir=core.settings.knowledge_dir, folder=folder, filename=file.filename or "",
         content=content, max_bytes=limit,
     )  # fmt: skip
     job = _jobs(request).start([added.path], session=session)  # starts once the request commits

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.access.service import AccessDeniedError
 from bot.errors import InvalidInputError
@@ -16,19 +17,21 @@ from bot.questions.models import AskedQuestion
 from bot.rollout.figures import check_rows, parse_rows, store_figures, week_of
 from bot.rollout.models import UnitLight
 from bot.storage.base import utc_now
+from bot.storage.database import in_transaction
 from bot.web.deps import SessionDep
 from bot.web.routes.api_common import LimitQuery, OffsetQuery, Page, page
-from bot.web.security import PrincipalDep
+from bot.web.security import PrincipalDep, principal_of
 
 router = APIRouter(prefix="/api", tags=["rollout"])
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
 @router.post("/rollout/figures")
-async def import_figures(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, int]:
+async def import_figures(request: Request) -> dict[str, int]:
     """Import weekly usage figures: a CSV (text/csv) or JSON list body. Any bad row refuses the
     whole import, every problem named by line; managers import only their own units."""
-    body = await request.body()
+    principal = await principal_of(request)
+    body = await request.body()  # no transaction is open while the body arrives
     if len(body) > MAX_UPLOAD:
         raise InvalidInputError(f"the file is larger than {MAX_UPLOAD // 1024 // 1024} MB")
     try:
@@ -39,14 +42,18 @@ async def import_figures(request: Request, session: SessionDep, principal: Princ
     fmt = "json" if kind == "application/json" else "csv" if kind in ("text/csv", "text/plain") else ""
     if not fmt:
         raise InvalidInputError("send text/csv or application/json")
-    checked = check_rows(session, parse_rows(text, fmt=fmt))
-    foreign = sorted({f.unit_id for f in checked if not principal.can_manage(f.unit_id)})
-    if foreign:
-        names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(foreign))).all())
-        raise AccessDeniedError("not your units: " + ", ".join(names[i] for i in foreign))
-    for figures in checked:
-        store_figures(session=session, figures=figures, source="api")
-    return {"imported": len(checked)}
+
+    def store(session: Session) -> int:
+        checked = check_rows(session, parse_rows(text, fmt=fmt))
+        foreign = sorted({f.unit_id for f in checked if not principal.can_manage(f.unit_id)})
+        if foreign:
+            names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(foreign))).all())
+            raise AccessDeniedError("not your units: " + ", ".join(names[i] for i in foreign))
+        for figures in checked:
+            store_figures(session=session, figures=figures, source="api")
+        return len(checked)
+
+    return {"imported": await in_transaction(request.app.state.sessions, store)}
 
 
 @router.get("/rollout/lights")

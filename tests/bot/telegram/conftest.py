@@ -66,6 +66,8 @@ async def running_bot(
 async def polling(application: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """Start ``application`` polling the fake Bot API as fast as it answers; stop it on the way out."""
     await application.initialize()
+    if application.post_init is not None:  # as the product starts it (bot.telegram.runner)
+        await application.post_init(application)
     await application.start()
     assert application.updater is not None
     await application.updater.start_polling(poll_interval=0.0, timeout=1)
