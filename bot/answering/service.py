@@ -18,6 +18,8 @@ from ingest.text import Language, detect_language, to_script
 logger = logging.getLogger(__name__)
 
 AnswerKind = Literal["faq", "passage", "llm", "refused", "empty"]
+# What the asker gets: an answer, a few "did you mean" candidates, or "I don't know yet".
+Band = Literal["answer", "suggest", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +52,20 @@ class Answer:
     latency_ms: float = 0.0
     note: str = ""
 
+    @property
+    def band(self) -> Band:
+        """Which of the three outcomes this is."""
+        return "answer" if self.answered else "unknown"
+
     def to_json(self) -> dict[str, Any]:
-        """The ``ask --json`` contract: answered, answer, confidence, sources, latency_ms."""
+        """The ``ask --json`` contract: answered, band, answer, confidence, sources, latency_ms."""
         return {
             "answered": self.answered,
             "answer": self.answer,
             "confidence": self.confidence,
             "sources": [source.to_json() for source in self.sources],
             "latency_ms": round(self.latency_ms, 2),
+            "band": self.band,
         }
 
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from bot.errors import InvalidInputError
 from ingest.text import LANGUAGES, Language, detect_language, fold
+
+# What a question tests: a paraphrase with no word shared with its passage, the passage's own key
+# term, a number, two things at once, a language other than the passage's, or out of scope.
+KINDS = ("paraphrase", "keyword", "numeric", "multi", "crosslingual", "oos")
+Split = Literal["tune", "held-out"]
+
+
+def split_of(question_id: str) -> Split:
+    """The half a question belongs to, fixed by its id alone: adding or reordering questions never
+    moves one between the half that constants are fitted on and the half that is reported."""
+    digest = hashlib.sha256(question_id.encode("utf-8")).digest()
+    return "tune" if digest[0] % 2 == 0 else "held-out"
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +33,12 @@ class EvalQuestion:
     expect_any: tuple[str, ...]
     answerable: bool
     lang: Language
+    kind: str = ""
+
+    @property
+    def split(self) -> Split:
+        """``tune`` or ``held-out`` (see ``split_of``)."""
+        return split_of(self.id)
 
     def matches(self, text: str) -> bool:
         """Whether a source's text contains one of the expected strings (after NFKC and script folding)."""
@@ -63,10 +83,20 @@ def load_eval_set(path: Path) -> list[EvalQuestion]:
         lang = data.get("lang") or detect_language(question)
         if lang not in LANGUAGES:
             raise InvalidInputError(f"{where}: field 'lang' must be one of {', '.join(LANGUAGES)}")
+        kind = data.get("kind", "")
+        if kind and kind not in KINDS:
+            raise InvalidInputError(f"{where}: field 'kind' must be one of {', '.join(KINDS)}")
+        if kind == "oos" and answerable:
+            raise InvalidInputError(f"{where}: an 'oos' question must have \"answerable\": false")
         seen.add(qid)
         questions.append(
             EvalQuestion(
-                id=qid, question=question, expect_any=tuple(expect_any), answerable=answerable, lang=lang
+                id=qid,
+                question=question,
+                expect_any=tuple(expect_any),
+                answerable=answerable,
+                lang=lang,
+                kind=kind or ("" if answerable else "oos"),
             )
         )
     if not questions:

@@ -29,8 +29,12 @@ class EvalResult:
             "id": self.question.id,
             "question": self.question.question,
             "lang": self.question.lang,
+            "kind": self.question.kind,
+            "split": self.question.split,
             "answerable": self.question.answerable,
             "answered": self.answer.answered,
+            "band": self.answer.band,
+            "answer": self.answer.answer,
             "confidence": self.answer.confidence,
             "rank": self.rank,
             "sources": [source.to_json() for source in self.answer.sources],
@@ -66,17 +70,47 @@ def run_eval(
 
 def _retrieval_metrics(results: Sequence[EvalResult], k: int) -> dict[str, Any]:
     answerable = [r for r in results if r.question.answerable]
+    metrics: dict[str, Any] = {"questions": len(results), **_trust_metrics(results)}
     n = len(answerable)
     if not n:
-        return {"answerable": 0, "hit@1": None, "hit@3": None, f"hit@{k}": None, "mrr": None}
-    metrics: dict[str, Any] = {
-        "answerable": n,
-        "hit@1": sum(1 for r in answerable if r.rank == 1) / n,
-        "hit@3": sum(1 for r in answerable if r.rank is not None and r.rank <= 3) / n,
-        "mrr": sum(1.0 / r.rank for r in answerable if r.rank) / n,
-    }
+        return {**metrics, "answerable": 0, "hit@1": None, "hit@3": None, f"hit@{k}": None, "mrr": None}
+    metrics.update(
+        {
+            "answerable": n,
+            "hit@1": sum(1 for r in answerable if r.rank == 1) / n,
+            "hit@3": sum(1 for r in answerable if r.rank is not None and r.rank <= 3) / n,
+            "mrr": sum(1.0 / r.rank for r in answerable if r.rank) / n,
+        }
+    )
     metrics[f"hit@{k}"] = sum(1 for r in answerable if r.rank is not None and r.rank <= k) / n
     return metrics
+
+
+def _trust_metrics(results: Sequence[EvalResult]) -> dict[str, float | None]:
+    """What a staff member feels: answered wrongly with confidence, refused although the answer was
+    found, answered although the question was off-topic (shares of answerable / off-topic questions)."""
+    answerable = [r for r in results if r.question.answerable]
+    off_topic = [r for r in results if not r.question.answerable]
+    found = [r for r in answerable if r.rank is not None and r.rank <= 3]
+    return {
+        # Answered, and none of the top 3 holds the answer.
+        "confidently_wrong": (
+            sum(1 for r in answerable if r.answer.band == "answer" and (r.rank is None or r.rank > 3))
+            / len(answerable)
+            if answerable
+            else None
+        ),
+        # Refused or only suggested while the top 3 held it.
+        "right_passage_refused": (
+            sum(1 for r in found if r.answer.band != "answer") / len(answerable) if answerable else None
+        ),
+        "off_topic_answered": (
+            sum(1 for r in off_topic if r.answer.band == "answer") / len(off_topic) if off_topic else None
+        ),
+        "suggested": sum(1 for r in results if r.answer.band == "suggest") / len(results)
+        if results
+        else None,
+    }
 
 
 def summarise(results: Sequence[EvalResult], *, k: int = 3) -> dict[str, Any]:
@@ -104,6 +138,15 @@ def summarise(results: Sequence[EvalResult], *, k: int = 3) -> dict[str, Any]:
         lang: _retrieval_metrics([r for r in results if r.question.lang == lang], k)
         for lang in LANGUAGES
         if any(r.question.lang == lang for r in results)
+    }
+    kinds = sorted({r.question.kind for r in results if r.question.kind})
+    summary["by_kind"] = {
+        kind: _retrieval_metrics([r for r in results if r.question.kind == kind], k) for kind in kinds
+    }
+    summary["by_split"] = {
+        split: _retrieval_metrics([r for r in results if r.question.split == split], k)
+        for split in ("tune", "held-out")
+        if any(r.question.split == split for r in results)
     }
     return summary
 

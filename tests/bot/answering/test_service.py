@@ -13,7 +13,7 @@ def test_faq_hit_answers_with_the_faq_answer_and_sources(ingested: KnowledgeCore
     assert answer.sources[0].source == "faqs/basics.yaml"
     assert answer.language == "zh-Hans"
     payload = answer.to_json()
-    assert set(payload) == {"answered", "answer", "confidence", "sources", "latency_ms"}
+    assert set(payload) == {"answered", "answer", "confidence", "sources", "latency_ms", "band"}
     assert set(payload["sources"][0]) == {"title", "source", "section", "doc_type", "text", "score"}
 
 

@@ -43,7 +43,7 @@ def test_ingest_then_ask_json_contract(run) -> None:  # type: ignore[no-untyped-
     code, output = run("ask", "培训要多久？", "--json")
     assert code == 0
     payload = json.loads(output)
-    assert list(payload) == ["answered", "answer", "confidence", "sources", "latency_ms"]
+    assert list(payload) == ["answered", "answer", "confidence", "sources", "latency_ms", "band"]
     assert payload["answered"] is True
     assert isinstance(payload["confidence"], float) and isinstance(payload["latency_ms"], float)
     assert set(payload["sources"][0]) == {"title", "source", "section", "doc_type", "text", "score"}
