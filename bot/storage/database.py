@@ -156,16 +156,12 @@ async def in_transaction(factory: sessionmaker[Session], work: Callable[[Session
         with transaction(factory) as session:
             return work(session)
 
-    return await _finish_even_if_cancelled(asyncio.to_thread(run))
+    return await in_thread(run)
 
 
 async def in_thread(work: Callable[[], T]) -> T:
     """``work()`` (which opens its own short transactions) on a worker thread; see ``in_transaction``."""
-    return await _finish_even_if_cancelled(asyncio.to_thread(work))
-
-
-async def _finish_even_if_cancelled(job: Any) -> T:
-    task: asyncio.Future[T] = asyncio.ensure_future(job)
+    task: asyncio.Future[T] = asyncio.ensure_future(asyncio.to_thread(work))
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
