@@ -1,9 +1,11 @@
 """`make bench`: quality, speed and throughput of the knowledge core, as ratios against baselines
 measured in the same run on the same machine. Writes bench/results.md.
 
-Targets (from the knowledge-core issue):
+Targets (from the knowledge-core and answer-trust issues):
 - hybrid hit@3 >= 0.90 on every language slice, and never below the better single retriever;
-- >= 90% of out-of-scope questions refused, <= 5% of answerable ones;
+- what staff get (bench/answers.py): top-3, confidently wrong, right passage refused, off-topic
+  answered, on held-out questions and a second library, beside the previous default and a
+  LangChain-tutorial hybrid;
 - query p95 within 2x the bare model.encode p95 plus 10 ms;
 - ingest throughput >= 0.8x bare batch encoding; unchanged re-ingest under 2 s.
 
@@ -90,14 +92,15 @@ def bench_knowledge(lines: list[str], *, knowledge: Path, eval_file: Path, repea
             "",
         ]
 
-        # --- retrieval quality: hybrid vs each single retriever, per language slice
-        questions = load_eval_set(eval_file)
+        # --- retrieval quality: hybrid vs each single retriever, per language slice, on the half
+        # of the eval set nothing was fitted on
+        questions = [q for q in load_eval_set(eval_file) if q.split == "held-out"]
         runs: dict[str, list[EvalResult]] = {}
         for mode in ("hybrid", "lexical", "dense"):
             runs[mode] = run_eval(answerer=core.answerer, questions=questions, k=3, mode=mode)  # type: ignore[arg-type]
         summaries = {mode: summarise(results, k=3) for mode, results in runs.items()}
         lines += [
-            "## Retrieval quality (eval set: "
+            "## Retrieval quality (held-out half of the eval set: "
             f"{len(questions)} questions, {summaries['hybrid']['unanswerable']} out of scope)",
             "",
             "| slice | n | hybrid hit@1 | hybrid hit@3 | hybrid MRR | BM25 hit@3 | dense hit@3 | hybrid / best single (hit@3) | target | |",
@@ -122,25 +125,6 @@ def bench_knowledge(lines: list[str], *, knowledge: Path, eval_file: Path, repea
                 f"{ratio:.2f} | >= 0.90 and >= best single | {_check(ok)} |"
             )
         lines.append("")
-
-        # --- refusals
-        hybrid = summaries["hybrid"]
-        refused_oos = hybrid["refusal_recall"] or 0.0
-        false_refusals = hybrid["false_refusal_rate"] or 0.0
-        ok_refusal = refused_oos >= 0.90 and false_refusals <= 0.05
-        all_ok &= ok_refusal
-        lines += [
-            "## Refusals",
-            "",
-            f"Threshold {settings.answer_threshold:.2f} (`CHANGEBOT_ANSWER_THRESHOLD`).",
-            "",
-            "| measure | value | target | |",
-            "|---|---|---|---|",
-            f"| out-of-scope questions refused | {refused_oos:.1%} | >= 90% | {_check(refused_oos >= 0.90)} |",
-            f"| answerable questions refused | {false_refusals:.1%} | <= 5% | {_check(false_refusals <= 0.05)} |",
-            f"| refusal precision | {_fmt(hybrid['refusal_precision'])} | – | |",
-            "",
-        ]
 
         # --- latency: end-to-end answer vs a bare encode of one query
         def timed(fn: Callable[[str], object]) -> list[float]:
@@ -180,6 +164,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--knowledge", type=Path, default=REPO / "knowledge")
     parser.add_argument("--eval", type=Path, default=REPO / "knowledge" / "eval" / "questions.jsonl")
+    parser.add_argument("--seeds", type=Path, default=REPO.parent / "shared" / "seeds")
+    parser.add_argument("--seeds-eval", type=Path, default=REPO / "knowledge" / "eval" / "seeds.jsonl")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
     parser.add_argument(
@@ -204,7 +190,12 @@ def main() -> None:
     ]
     ok = True
     if "knowledge" in sections:
+        from bench.answers import bench_answers
+
         ok &= bench_knowledge(lines, knowledge=args.knowledge, eval_file=args.eval, repeats=args.repeats)
+        ok &= bench_answers(
+            lines, knowledge=args.knowledge, eval_file=args.eval, seeds=args.seeds, seeds_eval=args.seeds_eval
+        )
     if "broadcast" in sections:
         from bench.broadcast import bench_broadcast, bench_workers
 

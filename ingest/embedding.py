@@ -108,6 +108,11 @@ class SentenceTransformerEmbedder:
         return self._fingerprint
 
     @property
+    def model_path(self) -> Path:
+        """The model folder it loads from."""
+        return self._path
+
+    @property
     def languages(self) -> frozenset[str]:
         """See ``Embedder.languages``."""
         return self._languages

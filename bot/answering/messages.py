@@ -13,6 +13,23 @@ DONT_KNOW: Final[dict[Language, str]] = {
     "a colleague will get back to you.",
 }
 
+DID_YOU_MEAN: Final[dict[Language, str]] = {
+    "zh-Hans": "我不太确定你问的是哪一条。你是想问下面这些吗？点一下就能看到答案；都不是的话，可以点“问同事”。",
+    "zh-Hant": "我不太確定你問的是哪一條。你是想問下面這些嗎？點一下就能看到答案；都不是的話，可以點「問同事」。",
+    "en": 'I\'m not sure which of these you mean. Tap one to see its answer, or tap "Ask a person" '
+    "if none of them fits.",
+}
+
+OFF_TOPIC: Final[dict[Language, str]] = {
+    "zh-Hans": "这个我帮不上忙：我只懂这次变革和推广相关的事，比如什么时候上线、怎么培训、遇到问题找谁。"
+    "如果你的问题和这些有关，换个说法再问我一次，或者点“问同事”。",
+    "zh-Hant": "這個我幫不上忙：我只懂這次變革和推廣相關的事，比如什麼時候上線、怎麼培訓、遇到問題找誰。"
+    "如果你的問題和這些有關，換個說法再問我一次，或者點「問同事」。",
+    "en": "I can't help with that one: I only know about the change we're rolling out, such as when "
+    "your store switches, training, and who to ask. If your question is about that, try asking it "
+    'another way, or tap "Ask a person".',
+}
+
 EMPTY_QUESTION: Final[dict[Language, str]] = {
     "zh-Hans": "请输入你的问题，例如：“我们店什么时候上线？”",
     "zh-Hant": "請輸入你的問題，例如：「我們店什麼時候上線？」",

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from bot.errors import KnowledgeUnavailableError
 from ingest.chunk import Chunk
-from ingest.embedding import Embedder
+from ingest.embedding import Embedder, Vectors
 from ingest.index import IndexSnapshot, IndexStore, LexicalIndex, VectorStore, VectorStoreUnavailableError
 from ingest.text import Language, detect_language, is_intent_word, tokenize
 
@@ -69,6 +69,12 @@ class FusionWeights:
     faq_question: float = 0.3
     dense: float = 1.0
     dense_unserved: float = 0.0
+    # Multilingual models rank passages in the question's own language first: an English question
+    # finds the short English summary before the Chinese passage that holds the detail. For English
+    # questions a second dense list over the Chinese passages only, at this share of the dense
+    # weight, gives the best Chinese passage a rank of its own. (The other way round it hurts: in a
+    # mostly Chinese library, Chinese questions lose more to English summaries than they gain.)
+    dense_crosslingual: float = 0.0
     rrf_k: int = 10
     # BM25 weight of intent words ("多久", "谁") relative to topic words. Enough to put "培训要多久"
     # above "培训算不算上班时间" for "培训要多久", too little to let prose that happens to say
@@ -202,11 +208,28 @@ class HybridRetriever:
                     match = snapshot.faq_lexical.coverage(tokens, faq_row)
                     entry.score += self._weights.faq_question * match / (rrf_k + rank)
         if dense_weight > 0:
-            for rank, (row, similarity) in enumerate(self._dense(snapshot, question, filters), start=1):
+            vector = self._embedder.embed_query(question)
+            for rank, (row, similarity) in enumerate(self._dense(snapshot, vector, filters), start=1):
                 entry = hit(row)
                 entry.dense_rank = rank
                 entry.dense_similarity = similarity
                 entry.score += dense_weight / (rrf_k + rank)
+            crosslingual = self._weights.dense_crosslingual * dense_weight
+            chinese = _chinese_only(filters)
+            # Only a model that reads Chinese can rank Chinese passages for an English question.
+            reads_chinese = bool({"zh-Hans", "zh-Hant"} & self._embedder.languages)
+            if (
+                language == "en"
+                and mode == "hybrid"
+                and crosslingual > 0
+                and reads_chinese
+                and chinese is not None
+            ):
+                for rank, (row, similarity) in enumerate(self._dense(snapshot, vector, chinese), start=1):
+                    entry = hit(row)
+                    if entry.dense_similarity is None:
+                        entry.dense_similarity = similarity
+                    entry.score += crosslingual / (rrf_k + rank)
 
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.row))[:k]
         return Retrieval(
@@ -217,6 +240,18 @@ class HybridRetriever:
             dense_weight=dense_weight,
             snapshot=snapshot,
         )
+
+    def pinned(self, question: str, *, chunk_id: str, language: Language) -> Retrieval | None:
+        """A retrieval whose only hit is chunk ``chunk_id`` (a passage the asker picked), or None
+        when the live generation no longer has it."""
+        snapshot = self.index.snapshot()
+        row = snapshot.by_id.get(chunk_id) if snapshot is not None else None
+        if snapshot is None or row is None:
+            return None
+        return Retrieval(
+            question=question, language=language, tokens=tokenize(question),
+            hits=[Hit(chunk=snapshot.chunks[row], row=row, score=1.0)], dense_weight=0.0, snapshot=snapshot,
+        )  # fmt: skip
 
     def _lexical_scores(self, index: LexicalIndex, tokens: list[str]) -> npt.NDArray[np.float64]:
         # Intent words tell apart passages on the same topic; at full weight they would also pull
@@ -245,9 +280,8 @@ class HybridRetriever:
         return [int(row) for row in top[np.argsort(-scores[top], kind="stable")]]
 
     def _dense(
-        self, snapshot: IndexSnapshot, question: str, filters: SearchFilters
+        self, snapshot: IndexSnapshot, vector: Vectors, filters: SearchFilters
     ) -> list[tuple[int, float]]:
-        vector = self._embedder.embed_query(question)
         try:
             found = self._vectors.query(vector=vector, k=self._candidates, where=filters.chroma_where())
         except VectorStoreUnavailableError as exc:
@@ -264,3 +298,12 @@ class HybridRetriever:
             if row is not None and filters.allows(snapshot.chunks[row]):
                 results.append((row, similarity))
         return results
+
+
+def _chinese_only(filters: SearchFilters) -> SearchFilters | None:
+    """``filters`` narrowed to Chinese passages (None: they exclude Chinese altogether)."""
+    chinese = frozenset({"zh-Hans", "zh-Hant"})
+    allowed = chinese if filters.languages is None else filters.languages & chinese
+    if not allowed:
+        return None
+    return SearchFilters(doc_types=filters.doc_types, languages=allowed, audience=filters.audience)

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from bot.answering import messages
+from bot.answering.calibration import Band as ModelBand
+from bot.answering.calibration import ConfidenceModel, features
 from bot.answering.confidence import confidence as score_confidence
 from bot.answering.extractive import extract_answer
 from bot.answering.llm import LlmAnswerer, LlmAnswerError
@@ -17,9 +19,23 @@ from ingest.text import Language, detect_language, to_script
 
 logger = logging.getLogger(__name__)
 
-AnswerKind = Literal["faq", "passage", "llm", "refused", "empty"]
-# What the asker gets: an answer, a few "did you mean" candidates, or "I don't know yet".
+AnswerKind = Literal["faq", "passage", "llm", "suggest", "off_topic", "refused", "empty"]
+# What the asker gets: an answer, a few "did you mean" candidates, or "I don't know yet" (which
+# includes the friendly reply to chit-chat, kind "off_topic").
 Band = Literal["answer", "suggest", "unknown"]
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A "did you mean" candidate: what the button says, and the passage it answers from."""
+
+    label: str
+    chunk_id: str
+
+    def to_json(self) -> dict[str, str]:
+        """The JSON contract's object."""
+        return {"label": self.label, "chunk_id": self.chunk_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +48,7 @@ class Source:
     doc_type: str
     text: str
     score: float
+    chunk_id: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON contract's object."""
@@ -51,14 +68,24 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     latency_ms: float = 0.0
     note: str = ""
+    suggestions: list[Suggestion] = field(default_factory=list)
+    full_answer: str = ""  # the whole passage when ``answer`` shows only part of it ("more")
 
     @property
     def band(self) -> Band:
         """Which of the three outcomes this is."""
-        return "answer" if self.answered else "unknown"
+        if self.answered:
+            return "answer"
+        return "suggest" if self.kind == "suggest" else "unknown"
+
+    @property
+    def is_gap(self) -> bool:
+        """Whether a person should see this question: not answered, not chit-chat, not empty."""
+        return self.kind == "refused"
 
     def to_json(self) -> dict[str, Any]:
-        """The ``ask --json`` contract: answered, band, answer, confidence, sources, latency_ms."""
+        """The ``ask --json`` contract: answered, answer, confidence, sources, latency_ms, band,
+        suggestions, full_answer."""
         return {
             "answered": self.answered,
             "answer": self.answer,
@@ -66,6 +93,8 @@ class Answer:
             "sources": [source.to_json() for source in self.sources],
             "latency_ms": round(self.latency_ms, 2),
             "band": self.band,
+            "suggestions": [suggestion.to_json() for suggestion in self.suggestions],
+            "full_answer": self.full_answer,
         }
 
 
@@ -92,8 +121,13 @@ class Answerer:
         answer_max_chars: int,
         default_language: Language = "zh-Hans",
         llm: LlmAnswerer | None = None,
+        confidence_model: ConfidenceModel | None = None,
     ) -> None:
+        """``confidence_model`` picks the band; without one, ``threshold`` on the older confidence
+        score decides between answer and "I don't know yet" (no suggestions, no chit-chat reply)."""
         self.retriever = retriever
+        self.confidence_model = confidence_model
+        self._languages_of: dict[str, frozenset[str]] = {}  # snapshot name -> its passages' languages
         self.top_k = top_k
         self.threshold = threshold
         self.max_question_chars = max_question_chars
@@ -148,39 +182,116 @@ class Answerer:
                 kind="empty",
                 latency_ms=(time.perf_counter() - started) * 1000,
             )
+        # At least as many hits as there can be suggestions, and as the features look at.
         retrieval = self.retriever.search(
-            text, k=k or self.top_k, language=language, filters=filters, mode=mode
+            text, k=max(k or self.top_k, 5), language=language, filters=filters, mode=mode
         )
-        confidence = score_confidence(retrieval)
-        sources = self._sources(retrieval, language)
+        band, confidence = self._band(retrieval)
+        shown = k or self.top_k
+        sources = self._sources(retrieval, language)[:shown]
         note = messages.say(messages.TRUNCATED, language, limit=self.max_question_chars) if truncated else ""
-        if confidence < self.threshold or not retrieval.hits:
+
+        def reply(*, answered: bool, answer: str, kind: AnswerKind, **extra: Any) -> Answer:
             return Answer(
-                question=text,
+                question=text, answered=answered, answer=answer, confidence=confidence, language=language,
+                kind=kind, sources=sources, latency_ms=(time.perf_counter() - started) * 1000, note=note,
+                **extra,
+            )  # fmt: skip
+
+        if band == "suggest":
+            return reply(
                 answered=False,
-                answer=messages.say(messages.DONT_KNOW, language),
-                confidence=confidence,
-                language=language,
-                kind="refused",
-                sources=sources,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                note=note,
+                answer=messages.say(messages.DID_YOU_MEAN, language),
+                kind="suggest",
+                suggestions=self._suggestions(retrieval, language),
             )
-        answer_text, kind = self._compose(retrieval, language)
-        answered = kind != "refused"
+        if band == "off_topic":
+            return reply(answered=False, answer=messages.say(messages.OFF_TOPIC, language), kind="off_topic")
+        if band == "unknown":
+            return reply(answered=False, answer=messages.say(messages.DONT_KNOW, language), kind="refused")
+        answer_text, full, kind = self._compose(retrieval, language)
+        if kind == "refused":
+            return reply(answered=False, answer=messages.say(messages.DONT_KNOW, language), kind="refused")
+        return reply(answered=True, answer=answer_text, kind=kind, full_answer=full)
+
+    def answer_from(self, question: str, *, chunk_id: str, language: Language | None = None) -> Answer | None:
+        """The answer to ``question`` from one passage: a "did you mean" candidate the asker picked.
+
+        None when the passage is no longer in the library (re-ingested since the question was asked).
+        """
+        started = time.perf_counter()
+        text, _, language = self._prepare(question, language)
+        retrieval = self.retriever.pinned(text, chunk_id=chunk_id, language=language)
+        if retrieval is None:
+            return None
+        answer_text, full, kind = self._compose(retrieval, language)
+        if kind == "refused":  # the LLM found the passage does not answer it after all
+            answer_text, full, kind = self._compose_extractive(retrieval, language)
         return Answer(
-            question=text,
-            answered=answered,
-            answer=answer_text if answered else messages.say(messages.DONT_KNOW, language),
-            confidence=confidence,
-            language=language,
-            kind=kind,
-            sources=sources,
-            latency_ms=(time.perf_counter() - started) * 1000,
-            note=note,
+            question=text, answered=True, answer=answer_text, confidence=1.0, language=language, kind=kind,
+            sources=self._sources(retrieval, language)[:1], latency_ms=(time.perf_counter() - started) * 1000,
+            full_answer=full,
+        )  # fmt: skip
+
+    def passage(self, chunk_id: str, *, language: Language) -> str | None:
+        """The whole text of passage ``chunk_id`` as "more" shows it (None: no longer in the library)."""
+        retrieval = self.retriever.pinned("", chunk_id=chunk_id, language=language)
+        if retrieval is None:
+            return None
+        full = extract_answer(retrieval, max_chars=self.answer_max_chars).full
+        return (
+            to_script(full, language) if language != "en" and retrieval.hits[0].chunk.lang != "en" else full
         )
 
-    def _compose(self, retrieval: Retrieval, language: Language) -> tuple[str, AnswerKind]:
+    def _band(self, retrieval: Retrieval) -> tuple[ModelBand, float]:
+        """("answer" | "suggest" | "off_topic" | "unknown", the confidence reported with it)."""
+        if self.confidence_model is None:
+            confidence = score_confidence(retrieval) if retrieval.hits else 0.0
+            return ("answer" if confidence >= self.threshold else "unknown"), confidence
+        band, probability = self.confidence_model.band(features(retrieval))
+        if band == "off_topic" and not self._library_speaks(retrieval):
+            # No passage shares the question's language, so no word of it could match: the features
+            # that tell chit-chat apart are blind here. An English question about a Chinese library
+            # is not chit-chat; it goes to a person like any question the library cannot answer.
+            band = "unknown"
+        if not retrieval.hits:
+            return ("off_topic" if band == "off_topic" else "unknown"), 0.0
+        return band, round(probability, 4)
+
+    def _library_speaks(self, retrieval: Retrieval) -> bool:
+        """Whether the library has passages in the question's language (either Chinese script counts)."""
+        snapshot = retrieval.snapshot
+        if snapshot is None:
+            return True
+        if snapshot.name not in self._languages_of:
+            self._languages_of = {snapshot.name: frozenset(chunk.lang for chunk in snapshot.chunks)}
+        languages = self._languages_of[snapshot.name]
+        if retrieval.language == "en":
+            return "en" in languages
+        return bool({"zh-Hans", "zh-Hant"} & languages)
+
+    def _suggestions(self, retrieval: Retrieval, language: Language) -> list[Suggestion]:
+        """The top passages as button labels: an FAQ's question, else "title › section"."""
+        suggestions: list[Suggestion] = []
+        seen: set[str] = set()
+        for hit in retrieval.hits:
+            chunk = hit.chunk
+            if chunk.doc_type == "faq" and chunk.metadata.get("faq_question"):
+                label = chunk.metadata["faq_question"]
+            else:
+                label = " › ".join(part for part in (chunk.title, chunk.section) if part)
+            if language != "en" and chunk.lang != "en":
+                label = to_script(label, language)
+            if not label or label in seen:
+                continue
+            seen.add(label)
+            suggestions.append(Suggestion(label=label, chunk_id=chunk.id))
+            if len(suggestions) == MAX_SUGGESTIONS:
+                break
+        return suggestions
+
+    def _compose(self, retrieval: Retrieval, language: Language) -> tuple[str, str, AnswerKind]:
+        """(the answer, the whole passage behind it or "" when it is all shown, its kind)."""
         if self.llm is not None:
             try:
                 reply = self.llm.compose(question=retrieval.question, language=language, hits=retrieval.hits)
@@ -188,13 +299,17 @@ class Answerer:
                 logger.warning("LLM answer rejected, using the extractive answer: %s", exc)
             else:
                 if reply.refused:
-                    return "", "refused"
-                return reply.text, "llm"
+                    return "", "", "refused"
+                return reply.text, "", "llm"
+        return self._compose_extractive(retrieval, language)
+
+    def _compose_extractive(self, retrieval: Retrieval, language: Language) -> tuple[str, str, AnswerKind]:
         top = retrieval.hits[0].chunk
-        text = extract_answer(retrieval, max_chars=self.answer_max_chars)
+        extract = extract_answer(retrieval, max_chars=self.answer_max_chars)
+        short, full = extract.short, extract.full if extract.has_more else ""
         if language != "en" and top.lang != "en":
-            text = to_script(text, language)
-        return text, "faq" if top.doc_type == "faq" else "passage"
+            short, full = to_script(short, language), to_script(full, language)
+        return short, full, "faq" if top.doc_type == "faq" else "passage"
 
     def _sources(self, retrieval: Retrieval, language: Language) -> list[Source]:
         sources = []
@@ -209,6 +324,7 @@ class Answerer:
                     doc_type=chunk.doc_type,
                     text=chunk.text,
                     score=round(hit.score, 6),
+                    chunk_id=chunk.id,
                 )
             )
         return sources

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.answering.calibration import ConfidenceModel, features, fit
 from bot.answering.retrieval import Mode
 from bot.answering.service import Answer, Answerer
 from bot.evaluation.evalset import EvalQuestion
@@ -58,7 +59,7 @@ def run_eval(
             (
                 position
                 for position, source in enumerate(answer.sources[:k], start=1)
-                if question.matches(source.text)
+                if question.matches(f"{source.section}\n{source.text}")
             ),
             None,
         )
@@ -66,6 +67,32 @@ def run_eval(
         if progress is not None:
             progress(done, len(questions))
     return results
+
+
+def fit_confidence(
+    *,
+    answerer: Answerer,
+    questions: Sequence[EvalQuestion],
+    fitted_on: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> ConfidenceModel:
+    """Fit the confidence model on the tuning half of ``questions`` (the held-out half is not read).
+
+    Raises:
+        ValueError: the tuning half is too one-sided to fit on (see ``calibration.fit``).
+    """
+    tuning = [question for question in questions if question.split == "tune"]
+    rows, correct, found, answerable = [], [], [], []
+    for done, question in enumerate(tuning, start=1):
+        retrieval = answerer.retrieve(question.question, language=question.lang, k=5)
+        held = [question.matches(f"{hit.chunk.section}\n{hit.chunk.text}") for hit in retrieval.hits[:3]]
+        rows.append(features(retrieval))
+        correct.append(bool(held) and held[0])
+        found.append(any(held))
+        answerable.append(question.answerable)
+        if progress is not None:
+            progress(done, len(tuning))
+    return fit(rows, correct=correct, found=found, answerable=answerable, fitted_on=fitted_on)
 
 
 def _retrieval_metrics(results: Sequence[EvalResult], k: int) -> dict[str, Any]:
@@ -107,9 +134,18 @@ def _trust_metrics(results: Sequence[EvalResult]) -> dict[str, float | None]:
         "off_topic_answered": (
             sum(1 for r in off_topic if r.answer.band == "answer") / len(off_topic) if off_topic else None
         ),
+        # What the asker got, as shares of all questions: answer, "did you mean", chit-chat reply.
+        "answered": sum(1 for r in results if r.answer.band == "answer") / len(results) if results else None,
         "suggested": sum(1 for r in results if r.answer.band == "suggest") / len(results)
         if results
         else None,
+        "chit_chat": sum(1 for r in results if r.answer.kind == "off_topic") / len(results)
+        if results
+        else None,
+        # A "did you mean" whose candidates hold the answer: one tap away.
+        "suggested_found": (
+            sum(1 for r in found if r.answer.band == "suggest") / len(answerable) if answerable else None
+        ),
     }
 
 

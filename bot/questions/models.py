@@ -23,6 +23,11 @@ class AskedQuestion(Base):
     text: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
     answered: Mapped[bool] = mapped_column(Boolean, index=True)
+    # answer, suggest ("did you mean" candidates offered) or unknown (incl. the chit-chat reply)
+    band: Mapped[str] = mapped_column(String(10), default="unknown", server_default="unknown", index=True)
+    reply_kind: Mapped[str | None] = mapped_column(String(20))  # Answer.kind; None before bands
+    suggestions: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)  # [{label, chunk_id}]
+    chosen_suggestion: Mapped[int | None] = mapped_column(Integer)  # which candidate the asker picked
     confidence: Mapped[float] = mapped_column(Float)
     sources: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="closed", index=True)  # open, closed

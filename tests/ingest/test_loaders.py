@@ -163,11 +163,16 @@ def test_front_matter_title_that_differs_from_the_h1_keeps_the_h1_as_a_section(t
     assert _sections(doc.blocks) == [("Overview", "Text.")]
 
 
-def test_title_falls_back_to_the_file_name(tmp_path: Path) -> None:
+def test_a_title_comes_from_the_text_never_the_file_name(tmp_path: Path) -> None:
     doc = load_file(
         _write(tmp_path, "playbooks/risk-control_v2.md", "## 只有二级标题\n\n正文。"), root=tmp_path
     )
-    assert doc.title == "risk control v2"
+    assert doc.title == "只有二级标题"  # the first clause ("正文") is too short to name anything
+    prose = load_file(
+        _write(tmp_path, "playbooks/notes_final2.md", "切换前一晚要完整备份数据，确认可以恢复。"),
+        root=tmp_path,
+    )
+    assert prose.title == "切换前一晚要完整备份数据"
     assert _sections(doc.blocks) == [("只有二级标题", "正文。")]
 
 
@@ -227,9 +232,8 @@ def test_gbk_text_with_numbered_headings(tmp_path: Path) -> None:
         "二、预警灯怎么看？\n\n两周红灯通知区域经理。\n"
     )
     doc = load_file(_write(tmp_path, "playbooks/pacing.txt", content.encode("gbk")), root=tmp_path)
-    assert doc.title == "pacing"
+    assert doc.title == "推广节奏说明"  # its first short line, which then is no body text
     assert _sections(doc.blocks) == [
-        ("", "推广节奏说明"),
         ("一、为什么分批", "支持团队顾不过来。\n第二行。"),
         ("一、为什么分批 > 1.1 试点", "先选三家门店试点,效果稳定后再扩大。"),
         ("一、为什么分批 > 1.2 扩大", "步骤:\n1. 准备\n2. 上线"),
@@ -240,7 +244,8 @@ def test_gbk_text_with_numbered_headings(tmp_path: Path) -> None:
 def test_big5_text_is_decoded(tmp_path: Path) -> None:
     content = "服務模式創新與降本增效\n\n第一批只上一家試點門店。\n"
     doc = load_file(_write(tmp_path, "playbooks/plan.txt", content.encode("big5")), root=tmp_path)
-    assert _sections(doc.blocks) == [("", "服務模式創新與降本增效"), ("", "第一批只上一家試點門店。")]
+    assert doc.title == "服務模式創新與降本增效"
+    assert _sections(doc.blocks) == [("", "第一批只上一家試點門店。")]
 
 
 def test_a_table_of_contents_is_text_not_structure(tmp_path: Path) -> None:
@@ -286,11 +291,11 @@ def test_pdf_pages_become_blocks_with_lines_unwrapped(tmp_path: Path) -> None:
     ]
 
 
-def test_pdf_without_a_title_is_named_after_the_file(tmp_path: Path) -> None:
+def test_pdf_without_a_title_is_named_after_its_first_clause(tmp_path: Path) -> None:
     doc = load_file(
         _write(tmp_path, "playbooks/red_lights.pdf", _pdf([["Red means usage below 40%."]])), root=tmp_path
     )
-    assert doc.title == "red lights"
+    assert doc.title == "Red means usage below 40%"
     assert _sections(doc.blocks) == [("p. 1", "Red means usage below 40%.")]
 
 
@@ -511,10 +516,10 @@ def test_faq_yaml(tmp_path: Path) -> None:
     ]
 
 
-def test_faq_yaml_as_a_bare_list_is_titled_after_the_file(tmp_path: Path) -> None:
+def test_faq_yaml_as_a_bare_list_is_called_faq_in_its_language(tmp_path: Path) -> None:
     content = "- question: Who answers questions?\n  answer: The key user in your store.\n  alternatives: Who helps me?\n"
     doc = load_file(_write(tmp_path, "faqs/store_help.yml", content), root=tmp_path)
-    assert doc.title == "store help" and doc.lang == ""
+    assert doc.title == "FAQ" and doc.lang == ""
     assert doc.faqs == [
         FaqEntry(
             question="Who answers questions?",
@@ -574,7 +579,7 @@ def test_faq_csv_with_bom_quoted_cells_and_lists(tmp_path: Path) -> None:
         "backup,系统坏了怎么办？,先用应急纸质单，恢复后补录。,,,,\r\n"
     )
     doc = load_file(_write(tmp_path, "faqs/ops.csv", content), root=tmp_path)
-    assert (doc.title, doc.doc_type, doc.lang) == ("ops", DocType.FAQ, "")
+    assert (doc.title, doc.doc_type, doc.lang) == ("常见问题", DocType.FAQ, "")
     assert doc.faqs == [
         FaqEntry(
             question="还能用纸质单吗?",
@@ -724,3 +729,13 @@ def test_supported_suffixes() -> None:
 
 def test_language_codes_match_the_index() -> None:
     assert LANGUAGES == INDEX_LANGUAGES
+
+
+def test_a_saved_share_site_page_is_named_after_its_document(tmp_path: Path) -> None:
+    content = (
+        "實踐障礙解決方案的推廣經驗_第1頁\n實踐障礙解決方案的推廣經驗_第2頁\n已閱讀5頁,還剩39頁未讀 繼續(xù)免費閱讀\n\n"
+        "下載本文檔\n\n推廣要先建立共識，再分批試點。\n"
+    )
+    doc = load_file(_write(tmp_path, "playbooks/promotion-of-solutions.zh-Hant.txt", content), root=tmp_path)
+    assert doc.title == "實踐障礙解決方案的推廣經驗"
+    assert _sections(doc.blocks) == [("", "推廣要先建立共識,再分批試點。")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from functools import partial
+from html import escape
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -19,10 +20,10 @@ from telegram.ext import (
 )
 
 from bot.answering.service import Answer
-from bot.errors import ChangebotError, InvalidInputError, KnowledgeUnavailableError
+from bot.errors import ChangebotError, InvalidInputError, KnowledgeUnavailableError, NotFoundError
 from bot.people.models import Person
 from bot.questions.models import AskedQuestion
-from bot.questions.service import record_feedback, record_question
+from bot.questions.service import pick_suggestion, record_feedback, record_question, whole_passage
 from bot.storage.database import in_thread, in_transaction
 from bot.telegram.context import services
 from bot.telegram.formatting import render_answer, split_message
@@ -33,22 +34,63 @@ from ingest.text import Language
 
 # Callback data is untrusted input: anything that does not match exactly is "stale".
 FEEDBACK_RE = re.compile(r"^fb:(\d{1,12}):(h|n|p)$")
+SUGGESTION_RE = re.compile(r"^sg:(\d{1,12}):([0-9])$")
+MORE_RE = re.compile(r"^mo:(\d{1,12})$")
 _VERDICTS = {"h": "helpful", "n": "not_helpful"}
+# Telegram shows about this many characters of a button on a phone; the rest is cut with "…".
+_BUTTON_CHARS = 48
 
 
 def feedback_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMarkup:
-    """Helpful / not helpful / ask a person buttons for one stored question."""
+    """Helpful / not helpful / ask a person buttons for one stored question, and "more" when the
+    answer shows only part of its passage."""
+    language = answer.language
+    last = [InlineKeyboardButton(text("ask_person", language), callback_data=f"fb:{question_id}:p")]
+    if answer.full_answer:
+        last.insert(0, InlineKeyboardButton(text("more", language), callback_data=f"mo:{question_id}"))
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(text("helpful", answer.language), callback_data=f"fb:{question_id}:h"),
-                InlineKeyboardButton(
-                    text("not_helpful", answer.language), callback_data=f"fb:{question_id}:n"
-                ),
+                InlineKeyboardButton(text("helpful", language), callback_data=f"fb:{question_id}:h"),
+                InlineKeyboardButton(text("not_helpful", language), callback_data=f"fb:{question_id}:n"),
             ],
-            [InlineKeyboardButton(text("ask_person", answer.language), callback_data=f"fb:{question_id}:p")],
+            last,
         ]
     )
+
+
+def suggestions_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMarkup:
+    """One button per "did you mean" candidate, then "ask a person"."""
+    rows = [
+        [InlineKeyboardButton(_button_label(suggestion.label), callback_data=f"sg:{question_id}:{index}")]
+        for index, suggestion in enumerate(answer.suggestions)
+    ]
+    rows.append(
+        [InlineKeyboardButton(text("ask_person", answer.language), callback_data=f"fb:{question_id}:p")]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def ask_person_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMarkup:
+    """Only "ask a person": after the chit-chat reply, in case it was a real question after all."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text("ask_person", answer.language), callback_data=f"fb:{question_id}:p")]]
+    )
+
+
+def keyboard_for(question_id: int, answer: Answer) -> InlineKeyboardMarkup | None:
+    """The buttons under a reply, by its band."""
+    if answer.answered:
+        return feedback_keyboard(question_id, answer)
+    if answer.band == "suggest":
+        return suggestions_keyboard(question_id, answer)
+    if answer.kind == "off_topic":
+        return ask_person_keyboard(question_id, answer)
+    return None  # "I don't know yet" has gone to a person already
+
+
+def _button_label(label: str) -> str:
+    return label if len(label) <= _BUTTON_CHARS else label[: _BUTTON_CHARS - 1].rstrip() + "…"
 
 
 async def _answer(
@@ -80,12 +122,12 @@ async def _answer(
                 record_question(session=session, answer=answer, channel="telegram", person_id=person_id).id
             ),
         )
-        keyboard = feedback_keyboard(question_id, answer) if answer.answered else None
+        keyboard = keyboard_for(question_id, answer)
     pieces = split_message(render_answer(answer))
     for index, piece in enumerate(pieces):
         last = index == len(pieces) - 1
         await message.reply_text(piece, parse_mode=ParseMode.HTML, reply_markup=keyboard if last else None)
-    if answer.kind == "refused" and question_id is not None:
+    if answer.is_gap and question_id is not None:
         await pass_to_person(context, question_id=question_id, asker_id=person_id)
 
 
@@ -177,10 +219,75 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.edit_message_reply_markup(reply_markup=None)
 
 
+async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A "did you mean" button: answer from that passage under the same question, with feedback
+    buttons; forged, stale or someone else's buttons change nothing."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    app = services(context)
+    asker = await caller(context, update)
+    match = SUGGESTION_RE.match(query.data or "")
+    if match is None or asker.person_id is None:
+        await query.answer(text("stale_button", asker.language))
+        return
+    question_id = int(match.group(1))
+    try:
+        answer = await in_thread(
+            partial(
+                pick_suggestion, sessions=app.sessions, answerer=app.core.answerer,
+                question_id=question_id, person_id=asker.person_id, index=int(match.group(2)),
+            )
+        )  # fmt: skip
+    except (InvalidInputError, NotFoundError, KnowledgeUnavailableError):
+        await query.answer(text("stale_button", asker.language))
+        return
+    await query.answer()
+    if query.message is not None:
+        await query.edit_message_reply_markup(reply_markup=None)
+    # Where the buttons were: the private chat, or the group the question was asked in.
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    pieces = split_message(render_answer(answer))
+    for index, piece in enumerate(pieces):
+        markup = feedback_keyboard(question_id, answer) if index == len(pieces) - 1 else None
+        await context.bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ "More": the whole passage behind an answer, as a reply in the same chat."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    app = services(context)
+    asker = await caller(context, update)
+    match = MORE_RE.match(query.data or "")
+    if match is None or asker.person_id is None:
+        await query.answer(text("stale_button", asker.language))
+        return
+    try:
+        passage = await in_thread(
+            partial(
+                whole_passage,
+                sessions=app.sessions,
+                answerer=app.core.answerer,
+                question_id=int(match.group(1)),
+            )
+        )
+    except (NotFoundError, KnowledgeUnavailableError):
+        await query.answer(text("stale_button", asker.language))
+        return
+    await query.answer()
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    for piece in split_message(escape(passage)):
+        await context.bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add this module's handlers."""
     application.add_handler(CommandHandler("ask", ask_command))
     application.add_handler(CallbackQueryHandler(feedback, pattern=r"^fb:"))
+    application.add_handler(CallbackQueryHandler(pick, pattern=r"^sg:"))
+    application.add_handler(CallbackQueryHandler(more, pattern=r"^mo:"))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text)
     )

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from bot.access.service import AccessDeniedError, ChatUser, chat_user
 from bot.broadcasts.service import create_broadcast
 from bot.config import Settings
-from bot.errors import KnowledgeUnavailableError
+from bot.errors import KnowledgeUnavailableError, NotFoundError
 from bot.people.models import Person
 from bot.questions.flood import count_question
 from bot.questions.gaps import escalate
 from bot.questions.models import AskedQuestion
-from bot.questions.service import record_feedback, record_question
+from bot.questions.service import pick_suggestion, record_feedback, record_question
 from bot.questions.wording import QUESTION_FOR_MANAGER
 from bot.storage.database import transaction
 from bot.web.deps import CoreDep, SessionDep, SessionsDep
@@ -50,14 +50,25 @@ class SourcePublic(BaseModel):
     score: float
 
 
+class SuggestionPublic(BaseModel):
+    """A "did you mean" candidate; the chat posts its position back to /choose."""
+
+    label: str
+    chunk_id: str
+
+
 class AnswerPublic(BaseModel):
-    """The answer, in the same shape as ``changebot ask --json`` plus the reply language."""
+    """The answer, in the same shape as ``changebot ask --json`` plus the reply language and kind."""
 
     answered: bool
     answer: str
     confidence: float
     sources: list[SourcePublic]
     latency_ms: float
+    band: Literal["answer", "suggest", "unknown"] = "unknown"
+    suggestions: list[SuggestionPublic] = []
+    full_answer: str = ""
+    kind: str = ""
     language: str
     note: str = ""
     question_id: int | None = None
@@ -119,7 +130,37 @@ def ask(body: AskRequest, request: Request, core: CoreDep, sessions: SessionsDep
             question_id = record_question(
                 session=session, answer=answer, channel="web", person_id=user.person_id if user else None
             ).id
-    return {**answer.to_json(), "language": answer.language, "note": answer.note, "question_id": question_id}
+    return {
+        **answer.to_json(), "kind": answer.kind, "language": answer.language, "note": answer.note,
+        "question_id": question_id,
+    }  # fmt: skip
+
+
+class ChoiceIn(BaseModel):
+    """Which "did you mean" candidate the asker picked (its position in ``suggestions``)."""
+
+    index: int = Field(ge=0, le=9)
+
+
+@router.post("/questions/{question_id}/choose", response_model=AnswerPublic)
+def choose(
+    question_id: IdPath, body: ChoiceIn, request: Request, core: CoreDep, sessions: SessionsDep
+) -> dict[str, Any]:
+    """Answer one's own question from the candidate picked; it counts as feedback on the candidates."""
+    with transaction(sessions) as session:
+        user = chat_person(request, session, changing=True)
+    assert user is not None  # noqa: S101  (changes always need a signed-in member)
+    try:
+        answer = pick_suggestion(
+            sessions=sessions, answerer=core.answerer, question_id=question_id,
+            person_id=user.person_id, index=body.index,
+        )  # fmt: skip
+    except NotFoundError as exc:
+        raise HTTPException(status.HTTP_410_GONE, detail=str(exc)) from exc
+    return {
+        **answer.to_json(), "kind": answer.kind, "language": answer.language, "note": answer.note,
+        "question_id": question_id,
+    }  # fmt: skip
 
 
 class FeedbackIn(BaseModel):

@@ -49,20 +49,74 @@
     item.appendChild(bar);
   }
 
+  // "Did you mean": one button per candidate; a tap answers from it (and tells us which one fitted).
+  function addSuggestions(item, data) {
+    const bar = document.createElement("div");
+    bar.className = "suggestions";
+    data.suggestions.forEach(function (suggestion, index) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = suggestion.label;
+      button.disabled = !root.dataset.csrf || !data.question_id;
+      button.addEventListener("click", async function () {
+        bar.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+        button.classList.add("chosen");
+        const pending = add("bot", root.dataset.thinking);
+        try {
+          const response = await post("/api/questions/" + data.question_id + "/choose", { index: index });
+          if (!response.ok) throw new Error(String(response.status));
+          showAnswer(pending, await response.json());
+        } catch (error) {
+          pending.textContent = root.dataset.error;
+        }
+      });
+      bar.appendChild(button);
+    });
+    item.appendChild(bar);
+  }
+
+  // "More": the whole passage in place of the short answer, and back.
+  function addMore(item, text, data) {
+    if (!data.full_answer) return;
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "more";
+    toggle.textContent = root.dataset.more;
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.addEventListener("click", function () {
+      const open = toggle.getAttribute("aria-expanded") === "true";
+      text.textContent = open ? data.answer : data.full_answer;
+      toggle.textContent = open ? root.dataset.more : root.dataset.less;
+      toggle.setAttribute("aria-expanded", open ? "false" : "true");
+    });
+    item.appendChild(toggle);
+  }
+
   function showAnswer(item, data) {
-    item.textContent = data.answer;
+    item.textContent = "";
+    const text = document.createElement("div");
+    text.className = "text";
+    text.textContent = data.answer;
+    item.appendChild(text);
     if (data.note) {
       const note = document.createElement("div");
       note.className = "badge";
       note.textContent = data.note;
       item.appendChild(note);
     }
+    if (data.band === "suggest" && data.suggestions && data.suggestions.length) {
+      addSuggestions(item, data);
+      addButtons(item, data);
+      return;
+    }
     if (!data.answered) {
       item.classList.add("unanswered");
-      const badge = document.createElement("div");
-      badge.className = "badge";
-      badge.textContent = root.dataset.unanswered;
-      item.appendChild(badge);
+      if (data.kind !== "off_topic") {  // chit-chat is not waiting for the change team
+        const badge = document.createElement("div");
+        badge.className = "badge";
+        badge.textContent = root.dataset.unanswered;
+        item.appendChild(badge);
+      }
       addButtons(item, data);
       return;
     }
@@ -72,11 +126,12 @@
       list.setAttribute("aria-label", root.dataset.sources);
       data.sources.forEach(function (source) {
         const li = document.createElement("li");
-        li.textContent = [source.title, source.section].filter(Boolean).join(" › ") + " (" + source.source + ")";
+        li.textContent = [source.title, source.section].filter(Boolean).join(" › ");
         list.appendChild(li);
       });
       item.appendChild(list);
     }
+    addMore(item, text, data);
     addButtons(item, data);
   }
 

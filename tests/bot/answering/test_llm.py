@@ -112,3 +112,22 @@ def test_chat_models_are_built_from_settings_without_network(settings: Settings)
     assert isinstance(ollama, ChatOllama) and ollama.model == "qwen2.5"
     with pytest.raises(ValueError, match="CHANGEBOT_LLM_MODEL"):
         build_chat_model(settings)
+
+
+def test_the_llm_mode_has_the_same_bands(settings: Settings, library: Path) -> None:
+    from tests.fakes.confidence import coverage_bands
+
+    model = RecordingChatModel(responses=["每位员工参加两次各90分钟的培训 [1]。", "NO_ANSWER"])
+    core = _llm_core(settings, model)
+    core.answerer.confidence_model = coverage_bands(answer_at=0.7, suggest_at=0.3, chit_chat_below=0.05)
+    offered = core.answerer.answer("试点门店上线后红灯怎么办")
+    chit_chat = core.answerer.answer("今天天气怎么样")
+    assert (offered.band, chit_chat.kind) == ("suggest", "off_topic")
+    assert model.received == []  # neither band asks the model anything
+    answered = core.answerer.answer("培训要多久？")
+    assert (answered.band, answered.kind) == ("answer", "llm") and len(model.received) == 1
+    picked = core.answerer.answer_from(
+        offered.question, chunk_id=offered.suggestions[0].chunk_id, language="zh-Hans"
+    )
+    assert picked is not None and picked.band == "answer"  # the model composes from the picked passage, or
+    assert picked.kind in ("llm", "faq", "passage")  # the extractive answer stands in when it declines

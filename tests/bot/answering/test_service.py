@@ -13,15 +13,33 @@ def test_faq_hit_answers_with_the_faq_answer_and_sources(ingested: KnowledgeCore
     assert answer.sources[0].source == "faqs/basics.yaml"
     assert answer.language == "zh-Hans"
     payload = answer.to_json()
-    assert set(payload) == {"answered", "answer", "confidence", "sources", "latency_ms", "band"}
-    assert set(payload["sources"][0]) == {"title", "source", "section", "doc_type", "text", "score"}
+    assert set(payload) == {
+        "answered",
+        "answer",
+        "confidence",
+        "sources",
+        "latency_ms",
+        "band",
+        "suggestions",
+        "full_answer",
+    }
+    assert set(payload["sources"][0]) == {
+        "title",
+        "source",
+        "section",
+        "doc_type",
+        "text",
+        "score",
+        "chunk_id",
+    }
+    assert payload["sources"][0]["title"] == "常见问题"  # never the file name ("basics")
 
 
 def test_traditional_question_gets_a_traditional_answer(ingested: KnowledgeCore) -> None:
     answer = ingested.answerer.answer("培訓一般要多長時間？")
     assert answer.answered and answer.language == "zh-Hant"
     assert "參加兩次" in answer.answer
-    assert answer.sources[0].title == "basics" or "培訓" in answer.sources[0].section
+    assert answer.sources[0].title == "常見問題" and "培訓" in answer.sources[0].section
 
 
 def test_passage_answer_is_trimmed_to_the_relevant_sentences(ingested: KnowledgeCore) -> None:

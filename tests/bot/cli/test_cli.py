@@ -43,10 +43,27 @@ def test_ingest_then_ask_json_contract(run) -> None:  # type: ignore[no-untyped-
     code, output = run("ask", "培训要多久？", "--json")
     assert code == 0
     payload = json.loads(output)
-    assert list(payload) == ["answered", "answer", "confidence", "sources", "latency_ms", "band"]
+    assert list(payload) == [
+        "answered",
+        "answer",
+        "confidence",
+        "sources",
+        "latency_ms",
+        "band",
+        "suggestions",
+        "full_answer",
+    ]
     assert payload["answered"] is True
     assert isinstance(payload["confidence"], float) and isinstance(payload["latency_ms"], float)
-    assert set(payload["sources"][0]) == {"title", "source", "section", "doc_type", "text", "score"}
+    assert set(payload["sources"][0]) == {
+        "title",
+        "source",
+        "section",
+        "doc_type",
+        "text",
+        "score",
+        "chunk_id",
+    }
 
 
 def test_ask_plain_prints_answer_and_numbered_sources(run) -> None:  # type: ignore[no-untyped-def]
@@ -192,8 +209,10 @@ def test_vision_and_report_commands(run) -> None:  # type: ignore[no-untyped-def
     figures = json.loads(output)
     assert figures["vision_target"] == 10
     assert [row["unit"] for row in figures["vision_exposure"]] == ["*", "华东区"]
+    assert figures["questions_last_7_days"]["questions"] == 0
+    assert figures["questions_last_7_days"]["answered_share"] is None
     code, output = run("report")
-    assert "Vision exposure" in output
+    assert "Vision exposure" in output and "Questions, last 7 days" in output
     assert run("vision", "stop", str(created["id"]))[0] == 0
     assert run("vision", "stop", str(created["id"]))[0] == 1
 

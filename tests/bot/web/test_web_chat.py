@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.answering.factory import KnowledgeCore
 from bot.broadcasts.models import Broadcast
 from bot.people.models import Role
 from bot.people.service import create_invite
@@ -12,6 +13,7 @@ from bot.questions.models import AskedQuestion
 from bot.storage.database import transaction
 from bot.web.security import CSRF_HEADER, SESSION_COOKIE
 from tests.bot.web.conftest import World
+from tests.fakes.confidence import coverage_bands
 
 
 def test_join_ask_rate_and_escalate(world: World) -> None:
@@ -146,3 +148,47 @@ def test_the_per_person_question_limit_holds_in_the_web_chat_too(world: World) -
     assert refused.headers["retry-after"] == "60" and "wait a minute" in refused.json()["detail"]
     with world.sessions() as session:  # refused questions are not recorded as asked
         assert len(session.scalars(select(AskedQuestion)).all()) == limit
+
+
+def test_did_you_mean_in_the_web_chat_answers_from_the_candidate_picked(
+    world: World, ingested: KnowledgeCore
+) -> None:
+    ingested.answerer.confidence_model = coverage_bands(answer_at=0.7, suggest_at=0.3, chit_chat_below=0.05)
+    staff, other = _join_chat(world, "小王"), _join_chat(world, "小李")
+    client = world.client
+    offer = client.post("/api/ask", json={"question": "试点门店上线后红灯怎么办"}, headers=staff).json()
+    assert offer["band"] == "suggest" and offer["answered"] is False and offer["kind"] == "suggest"
+    labels = [suggestion["label"] for suggestion in offer["suggestions"]]
+    paper = labels.index("还能用纸质单据吗？")
+    path = f"/api/questions/{offer['question_id']}/choose"
+    assert client.post(path, json={"index": paper}, headers=other).status_code == 422  # not theirs
+    assert client.post(path, json={"index": 7}, headers=staff).status_code == 422  # no such candidate
+    assert client.post(path, json={"index": -1}, headers=staff).status_code == 422
+    no_csrf = {"Cookie": staff["Cookie"]}
+    assert client.post(path, json={"index": paper}, headers=no_csrf).status_code == 403
+    answer = client.post(path, json={"index": paper}, headers=staff).json()
+    assert answer["band"] == "answer" and "第二个月起只用系统录单" in answer["answer"]
+    assert answer["question_id"] == offer["question_id"]  # the feedback buttons rate this question
+    assert not any(source["title"].endswith(".yaml") for source in answer["sources"])
+    assert client.post(path, json={"index": paper}, headers=staff).status_code == 422  # once only
+    chit_chat = client.post("/api/ask", json={"question": "今天天气怎么样"}, headers=staff).json()
+    assert chit_chat["kind"] == "off_topic" and chit_chat["band"] == "unknown"
+    with world.sessions() as session:
+        picked = session.get(AskedQuestion, offer["question_id"])
+        assert picked is not None and picked.chosen_suggestion == paper and picked.status == "closed"
+        weather = session.get(AskedQuestion, chit_chat["question_id"])
+        assert weather is not None and weather.status == "closed" and weather.band == "unknown"
+
+
+def _join_chat(world: World, name: str) -> dict[str, str]:
+    """Join the web chat with a fresh invite code; returns the cookie and CSRF headers."""
+    client = world.client
+    client.cookies.clear()
+    with transaction(world.sessions) as session:
+        code = create_invite(session=session, unit_name="A店", role=Role.STAFF, uses=1).code
+    joined = client.post("/chat/join", data={"code": code, "name": name}, follow_redirects=False)
+    cookie = joined.cookies[SESSION_COOKIE]
+    page = client.get("/", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"})
+    client.cookies.clear()
+    csrf = page.text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    return {"Cookie": f"{SESSION_COOKIE}={cookie}", CSRF_HEADER: csrf}

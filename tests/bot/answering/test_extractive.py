@@ -1,0 +1,49 @@
+"""Answers people can read on a phone: whole sentences within the limit, lists on their own lines,
+and the whole passage one tap away."""
+
+from __future__ import annotations
+
+from bot.answering.extractive import as_lines, best_window
+
+PASSAGE = (
+    "2019年,我们在3家门店试用新系统,效率提升了35%。管理层据此决定3个月内让全部门店同时切换。"
+    "半年后系统使用率只有38%,投诉多了23%。事后复盘,问题集中在五处: 1.太快:3个月切完所有门店。"
+    "2.一刀切:强店弱店一个标准。3.无视抵触:约60%的店长心里是怀疑的。4.培训走过场:每家店只培训1天。"
+    "5.没有激励:员工只感到多了活。"
+)
+
+
+def test_a_window_is_whole_sentences_within_the_limit() -> None:
+    window = best_window(PASSAGE, query_tokens=["使用率"], idf={"使用率": 5.0}, max_chars=60)
+    assert "38%" in window and len(window) <= 60
+    assert window.endswith("。") and not window.endswith("…")
+    assert PASSAGE.find(window) >= 0  # consecutive sentences, word for word
+
+
+def test_a_sentence_longer_than_the_limit_is_cut_after_a_clause() -> None:
+    sentence = "切换当天" + "，门店先完成数据备份" * 12 + "。"
+    window = best_window(sentence, query_tokens=[], idf={}, max_chars=50)
+    assert window.endswith("…") and len(window) <= 50
+    assert window[:-1].endswith("数据备份")  # after a clause, not inside a word
+
+
+def test_numbers_in_the_answer_are_never_split() -> None:
+    sentence = "Usage of ServiceHub in the pilot rose from 38 percent to 1234567 orders a week in total."
+    window = best_window(sentence, query_tokens=[], idf={}, max_chars=60)
+    assert "123456" not in window or "1234567" in window
+
+
+def test_list_items_go_back_on_their_own_lines() -> None:
+    lines = as_lines(PASSAGE).splitlines()
+    assert lines[0].endswith("问题集中在五处:")
+    assert [line[:2] for line in lines[1:]] == ["1.", "2.", "3.", "4.", "5."]
+    assert as_lines("价格是3.5元，版本1.2。") == "价格是3.5元，版本1.2。"  # decimals are no list
+
+
+def test_a_long_passage_answer_is_short_and_keeps_the_whole_passage(ingested) -> None:  # type: ignore[no-untyped-def]
+    ingested.answerer.answer_max_chars = 80
+    answer = ingested.answerer.answer("red weeks in a row notify whom?")
+    assert answer.answered and len(answer.answer) <= 80 and "regional manager" in answer.answer
+    assert answer.full_answer.startswith("Two red weeks") and len(answer.full_answer) > len(answer.answer)
+    short = ingested.answerer.answer("培训要多久？")
+    assert short.full_answer == ""  # all of it is shown: no "more"
