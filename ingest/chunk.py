@@ -155,6 +155,11 @@ def _faq_chunk(doc: LoadedDocument, entry: FaqEntry, position: int, seen: dict[s
         "tags": ",".join(entry.tags),
         "faq_id": entry.entry_id,
     }
+    # Who the entry answers for: retrieval leaves a scoped entry out for askers outside that unit.
+    for key, value in (("scope", entry.scope), ("owner", entry.owner), ("created", entry.created),
+                       ("review_by", entry.review_by), ("status", entry.status)):  # fmt: skip
+        if value:
+            metadata[key] = value
     for key in ("audience",):
         if key in doc.metadata:
             metadata[key] = doc.metadata[key]

@@ -36,6 +36,13 @@ class FaqEntry:
     alternatives: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     lang: str = ""
+    # Governance (optional): the unit it answers for (empty = everyone), who owns it, when it was
+    # written and when it should be looked at again, and whether the change team has reviewed it.
+    scope: str = ""
+    owner: str = ""
+    created: str = ""  # ISO date
+    review_by: str = ""  # ISO date
+    status: str = ""  # "" (official) or "review" (written by a manager, not yet reviewed)
 
 
 @dataclass(slots=True)

@@ -77,7 +77,11 @@ def source_name(path: Path, *, root: Path) -> str:
 
 
 def discover(paths: Iterable[Path], *, root: Path) -> list[SourceFile]:
-    """Every candidate file under ``paths`` (files or folders), sorted, without hidden or skipped ones."""
+    """Every candidate file under ``paths`` (files or folders), sorted, without hidden or skipped ones.
+
+    A path inside ``root`` that no longer exists yields nothing (its chunks are removed); one outside
+    it is an error.
+    """
     found: dict[str, SourceFile] = {}
     root = root.resolve()
     for path in paths:
@@ -86,6 +90,10 @@ def discover(paths: Iterable[Path], *, root: Path) -> list[SourceFile]:
             candidates: Iterable[Path] = [path]
         elif path.is_dir():
             candidates = sorted(p for p in path.rglob("*") if p.is_file())
+        elif path.is_relative_to(root):
+            # Gone since the re-index was asked for (an FAQ retired meanwhile): nothing to read, and
+            # being in scope, its chunks leave the index.
+            candidates = []
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
         for candidate in candidates:

@@ -3,8 +3,9 @@
 The single hand-tuned threshold of ``confidence`` does not carry across libraries or models: its
 inputs (raw BM25 coverage, raw cosine) move with the library's vocabulary and the model's scale.
 These features are chosen to mean the same thing in any library: how much of the question the top
-passage covers, how far it stands above the next passages, how close it is in meaning, and whether
-the two retrievers agree on it. Two logistic regressions over them, fitted on the tuning half of
+passage covers, how far it stands above the next passages, how close it is in meaning, whether
+the two retrievers agree on it, and whether it holds the kind of thing asked for (a duration for
+"多久", a number for "多少", a date for "几号"; see ``intent``). Two logistic regressions over them, fitted on the tuning half of
 one eval set (``changebot eval --fit``), give the probability that the top passage answers the
 question and that one of the top three does; thresholds on those pick the band.
 """
@@ -21,14 +22,17 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from bot.answering import intent
 from bot.answering.confidence import coverage
 from bot.answering.retrieval import Retrieval
+from ingest.chunk import Chunk
 
 FEATURES = (
     "coverage",  # idf share of the question's topic words in the top passage (or its FAQ phrasings)
     "coverage_margin",  # coverage of the top hit minus the best coverage among the next four
     "dense_similarity",  # cosine of the top hit (0 when dense search did not count)
     "agreement",  # 1 when the top hit is in the top 3 of both lexical and dense search
+    "intent_unmet",  # 1 when the question asks how long / how many / when and the passage holds none
 )
 # Left out on purpose, although they help within one library: whether the top hit is an FAQ (a
 # library without FAQs would never be answered), the share of the question's words the library has
@@ -52,9 +56,15 @@ def features(retrieval: Retrieval) -> npt.NDArray[np.float64]:
         ("coverage_margin", top_coverage - max(others, default=0.0)),
         ("dense_similarity", dense),
         ("agreement", 1.0 if (top.lexical_rank or 99) <= 3 and (top.dense_rank or 99) <= 3 else 0.0),
+        ("intent_unmet", 1.0 if intent.unmet(retrieval.question, _answer_text(top.chunk)) else 0.0),
     ):
         values[FEATURES.index(name)] = value
     return values
+
+
+def _answer_text(chunk: Chunk) -> str:
+    """What the asker would read from this chunk: an FAQ's answer, else the passage."""
+    return chunk.metadata.get("faq_answer") or chunk.text
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ multilingual model configured, both sides count for every language.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,23 +19,32 @@ import numpy.typing as npt
 
 from bot.errors import KnowledgeUnavailableError
 from ingest.chunk import Chunk
-from ingest.embedding import Embedder, Vectors
+from ingest.embedding import Embedder, EmbeddingModelError, Vectors
 from ingest.index import IndexSnapshot, IndexStore, LexicalIndex, VectorStore, VectorStoreUnavailableError
 from ingest.text import Language, detect_language, is_intent_word, tokenize
+
+logger = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "lexical", "dense"]
 
 
 @dataclass(frozen=True, slots=True)
 class SearchFilters:
-    """Restrict results by document type, language or audience (None = no restriction)."""
+    """Restrict results by document type, language or audience (None = no restriction), and say
+    which units the asker belongs to: an FAQ scoped to a unit (a manager's answer for their stores)
+    only answers people in that unit or below, so ``units`` holds the asker's unit and every unit
+    above it. Nobody known (the CLI, an open kiosk) sees no scoped entry."""
 
     doc_types: frozenset[str] | None = None
     languages: frozenset[str] | None = None
     audience: str | None = None
+    units: frozenset[str] = frozenset()
 
     def allows(self, chunk: Chunk) -> bool:
         """Whether a chunk passes the filters."""
+        scope = chunk.metadata.get("scope")
+        if scope and scope not in self.units:
+            return False
         if self.doc_types is not None and chunk.doc_type not in self.doc_types:
             return False
         if self.languages is not None and chunk.lang not in self.languages:
@@ -143,6 +153,8 @@ class HybridRetriever:
         self._embedder = embedder
         self._weights = weights
         self._candidates = candidates
+        self._scoped_in: tuple[str, bool] = ("", False)  # (generation, has scoped chunks)
+        self._model_failed = False
 
     def dense_weight_for(self, language: str) -> float:
         """Fusion weight of dense search for a question in ``language``."""
@@ -207,8 +219,10 @@ class HybridRetriever:
                     # FAQ that mentions "培训" must not outrank a passage that matches the question.
                     match = snapshot.faq_lexical.coverage(tokens, faq_row)
                     entry.score += self._weights.faq_question * match / (rrf_k + rank)
-        if dense_weight > 0:
-            vector = self._embedder.embed_query(question)
+        vector = self._query_vector(question) if dense_weight > 0 else None
+        if vector is None and mode == "hybrid":
+            dense_weight = 0.0
+        if vector is not None and dense_weight > 0:
             for rank, (row, similarity) in enumerate(self._dense(snapshot, vector, filters), start=1):
                 entry = hit(row)
                 entry.dense_rank = rank
@@ -241,6 +255,17 @@ class HybridRetriever:
             snapshot=snapshot,
         )
 
+    def _query_vector(self, question: str) -> Vectors | None:
+        """The question's vector, or None when the embedding model cannot run: answers then come
+        from lexical search alone (said once in the log, not once per question)."""
+        try:
+            return self._embedder.embed_query(question)
+        except EmbeddingModelError as exc:
+            if not self._model_failed:
+                logger.error("embedding model unavailable, answering from lexical search only: %s", exc)
+                self._model_failed = True
+            return None
+
     def pinned(self, question: str, *, chunk_id: str, language: Language) -> Retrieval | None:
         """A retrieval whose only hit is chunk ``chunk_id`` (a passage the asker picked), or None
         when the live generation no longer has it."""
@@ -264,11 +289,18 @@ class HybridRetriever:
         return scores
 
     def _mask(self, snapshot: IndexSnapshot, filters: SearchFilters) -> npt.NDArray[np.bool_] | None:
-        if filters == NO_FILTERS:
+        if filters == NO_FILTERS and not self._has_scoped(snapshot):
             return None
         return np.fromiter(
             (filters.allows(chunk) for chunk in snapshot.chunks), dtype=bool, count=len(snapshot.chunks)
         )
+
+    def _has_scoped(self, snapshot: IndexSnapshot) -> bool:
+        """Whether any chunk of this generation is scoped to a unit (cached per generation)."""
+        if self._scoped_in[0] != snapshot.name:
+            scoped = any(chunk.metadata.get("scope") for chunk in snapshot.chunks)
+            self._scoped_in = (snapshot.name, scoped)
+        return self._scoped_in[1]
 
     def _top(self, scores: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_] | None) -> Iterable[int]:
         if mask is not None:
@@ -306,4 +338,6 @@ def _chinese_only(filters: SearchFilters) -> SearchFilters | None:
     allowed = chinese if filters.languages is None else filters.languages & chinese
     if not allowed:
         return None
-    return SearchFilters(doc_types=filters.doc_types, languages=allowed, audience=filters.audience)
+    return SearchFilters(
+        doc_types=filters.doc_types, languages=allowed, audience=filters.audience, units=filters.units
+    )

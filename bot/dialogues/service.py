@@ -72,6 +72,19 @@ def clear_dialogue(*, session: Session, telegram_user_id: int, kind: str) -> Non
     )
 
 
+def clear_dialogues(*, session: Session, telegram_user_id: int) -> list[str]:
+    """End every dialogue the person is in (``/cancel``); returns the kinds that were open."""
+    kinds = list(
+        session.scalars(
+            select(DialogueState.kind).where(
+                DialogueState.telegram_user_id == telegram_user_id, DialogueState.expires_at > utc_now()
+            )
+        ).all()
+    )
+    session.execute(delete(DialogueState).where(DialogueState.telegram_user_id == telegram_user_id))
+    return sorted(kinds)
+
+
 def end_subject(*, session: Session, subject: str) -> int:
     """End every dialogue about ``subject`` (it closed or went away); returns how many."""
     result = session.execute(delete(DialogueState).where(DialogueState.subject == subject))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInputError, NotFoundError
 from bot.people.models import Person
-from bot.people.service import can_manage, home_unit, managers_of
+from bot.people.service import ancestors, can_manage, home_unit, managed_units, managers_of
 from bot.questions.models import AskedQuestion
 from bot.questions.wording import REPLY_FOR_ASKER
 from bot.storage.base import utc_now
@@ -21,6 +22,7 @@ from ingest.text import is_intent_word, tokenize
 
 MAX_REPLY_CHARS = 3000
 TEAM_FAQ_FILE = Path("faqs") / "answered-by-the-team.yaml"
+REVIEW_AFTER = timedelta(days=90)
 
 
 def escalate(*, session: Session, question_id: int, asker_id: int) -> list[Person]:
@@ -84,7 +86,13 @@ def reply_to_question(*, session: Session, question_id: int, responder: Person, 
 
 
 def save_reply_as_faq(*, session: Session, question_id: int, responder: Person, knowledge_dir: Path) -> Path:
-    """Write an answered question into the library's team FAQ file; returns the file to re-index."""
+    """Write an answered question into the library's team FAQ file; returns the file to re-index.
+
+    A manager's answer is right for their own stores, not necessarily for everyone: it is scoped to
+    the unit they manage the asker through (and everything below it), marked for the change team's
+    review, and due for another look in ``REVIEW_AFTER``. An admin's answer is the change team's own:
+    company-wide and reviewed.
+    """
     question = session.get(AskedQuestion, question_id)
     if question is None or question.reply is None:
         raise InvalidInputError("only a question with a reply can become an FAQ")
@@ -92,6 +100,7 @@ def save_reply_as_faq(*, session: Session, question_id: int, responder: Person, 
         raise InvalidInputError("only the person who replied can save it as an FAQ")
     entry_id = f"team-{question.id}"
     path = knowledge_dir / TEAM_FAQ_FILE
+    today = utc_now().date()
     append_faq(
         path,
         entry_id=entry_id,
@@ -99,11 +108,28 @@ def save_reply_as_faq(*, session: Session, question_id: int, responder: Person, 
         answer=question.reply,
         lang=question.language,
         tags=["team"],
+        scope="" if responder.is_admin else _answering_unit(session, question=question, responder=responder),
+        owner=responder.name or "",
+        created=today.isoformat(),
+        review_by=(today + REVIEW_AFTER).isoformat(),
+        status="" if responder.is_admin else "review",
     )
     question.faq_id = entry_id
     question.status = "closed"
     session.flush()
     return path
+
+
+def _answering_unit(session: Session, *, question: AskedQuestion, responder: Person) -> str:
+    """The highest unit ``responder`` manages on the way from the asker's unit to the top."""
+    asker = session.get(Person, question.person_id) if question.person_id else None
+    unit = home_unit(asker) if asker else None
+    managed = {u.id for u in managed_units(session=session, person=responder)}
+    chain = [unit, *ancestors(unit)] if unit is not None else []
+    mine = [u for u in chain if u.id in managed]
+    if not mine:
+        raise InvalidInputError("you do not manage the unit this question came from")
+    return mine[-1].name
 
 
 @dataclass

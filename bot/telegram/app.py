@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand
@@ -10,6 +13,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.answering.factory import KnowledgeCore
 from bot.config import Settings
+from bot.library.jobs import IngestJobs
 from bot.people.service import ensure_admins
 from bot.questions.flood import FloodGate
 from bot.runtime import survey_definitions
@@ -49,9 +53,17 @@ class TelegramNotConfiguredError(RuntimeError):
 
 
 def build_application(
-    *, settings: Settings, core: KnowledgeCore, sessions: sessionmaker[Session], webhook: bool = False
+    *,
+    settings: Settings,
+    core: KnowledgeCore,
+    sessions: sessionmaker[Session],
+    webhook: bool = False,
+    jobs: IngestJobs | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The PTB application; with ``webhook`` it has no updater and the web app feeds it updates."""
+    """The PTB application; with ``webhook`` it has no updater and the web app feeds it updates.
+
+    ``jobs`` is the re-index queue (the web app's, when both run in one process); without one the
+    bot keeps its own and closes it when it stops."""
     if settings.telegram_token is None:
         raise TelegramNotConfiguredError("CHANGEBOT_TELEGRAM_TOKEN is not set")
     builder = (
@@ -61,6 +73,10 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_post_init)
     )
+    owned_jobs = jobs is None
+    jobs = jobs or IngestJobs(core=core, sessions=sessions, abandon_after=settings.ingest_job_abandon_seconds)
+    if owned_jobs:
+        builder = builder.post_shutdown(_closing(jobs))
     if webhook:
         builder = builder.updater(None)
     application = builder.build()
@@ -70,6 +86,7 @@ def build_application(
         sessions=sessions,
         flood=FloodGate(sessions=sessions, per_minute=settings.questions_per_minute),
         surveys=survey_definitions(settings),
+        jobs=jobs,
     )
     onboarding.register(application)
     account.register(application)
@@ -81,6 +98,13 @@ def build_application(
     asking.register(application)
     errors.register(application)
     return application
+
+
+def _closing(jobs: IngestJobs) -> Callable[[Application], Coroutine[Any, Any, None]]:  # type: ignore[type-arg]
+    async def close(_application: Application) -> None:  # type: ignore[type-arg]
+        await asyncio.to_thread(jobs.close)
+
+    return close
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -9,6 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.answering.factory import KnowledgeCore
 from bot.config import Settings
+from bot.library.jobs import IngestJobs
 from bot.questions.flood import FloodGate
 from bot.surveys.definitions import Survey
 
@@ -24,6 +25,7 @@ class BotServices:
     sessions: sessionmaker[Session]
     flood: FloodGate
     surveys: dict[str, Survey]  # the survey definitions, by id, loaded at start-up
+    jobs: IngestJobs  # the re-index queue: a saved FAQ is indexed in the background
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:

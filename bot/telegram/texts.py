@@ -125,9 +125,10 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     },
     "save_faq": {"zh-Hans": "📚 存为常见问题", "zh-Hant": "📚 存為常見問題", "en": "📚 Save as FAQ"},
     "faq_saved": {
-        "zh-Hans": "已存为常见问题，并已更新知识库。",
-        "zh-Hant": "已存為常見問題，並已更新知識庫。",
-        "en": "Saved as an FAQ; the library is updated.",
+        "zh-Hans": "已存为常见问题，一两分钟内就能回答你负责的门店；变革团队审核后可推广到全公司。",
+        "zh-Hant": "已存為常見問題，一兩分鐘內就能回答你負責的門店；變革團隊審核後可推廣到全公司。",
+        "en": "Saved as an FAQ: within a minute or two it answers the stores you look after; the change "
+        "team can then promote it to everyone.",
     },
     "error": {
         "zh-Hans": "抱歉，出了点问题，请稍后再试。",
@@ -283,6 +284,16 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hans": "已取消。",
         "zh-Hant": "已取消。",
         "en": "Cancelled.",
+    },
+    "dialogue_cancelled": {
+        "zh-Hans": "已取消。接下来你发的消息会当作新问题来回答。",
+        "zh-Hant": "已取消。接下來你發的訊息會當作新問題來回答。",
+        "en": "Cancelled. Whatever you send next is taken as a new question.",
+    },
+    "nothing_to_cancel": {
+        "zh-Hans": "现在没有要取消的操作。有问题直接发给我就行。",
+        "zh-Hant": "現在沒有要取消的操作。有問題直接發給我就行。",
+        "en": "There's nothing to cancel. Just send me your question.",
     },
     "vision_prompt": {
         "zh-Hans": "请发送愿景的表述，每条消息是一种说法。建议准备 3 种以上，轮流发送，员工每次看到的说法都不一样。发完后发送 /done，/cancel 放弃。",

@@ -93,6 +93,7 @@ def create_app(
                     core=app.state.core,
                     sessions=app.state.sessions,
                     webhook=settings.telegram_webhook_url is not None,
+                    jobs=app.state.ingest_jobs,
                 )
                 telegram = app.state.telegram
                 # The sender runs in the same process by default; `changebot worker` runs it (and the

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, Final
 
 import yaml
@@ -63,7 +64,41 @@ def _entry(raw: Any, *, where: str, file_tags: tuple[str, ...]) -> FaqEntry:
         # File-wide tags apply to every entry, after its own.
         tags=tuple(dict.fromkeys(tags + file_tags)),
         lang=normalise_language(raw.get("lang"), where=f"{where}: 'lang'"),
+        scope=_optional_text(raw, "scope", where=where),
+        owner=_optional_text(raw, "owner", where=where),
+        created=_iso_date(raw, "created", where=where),
+        review_by=_iso_date(raw, "review_by", where=where),
+        status=_status(raw, where=where),
     )
+
+
+def _status(raw: Mapping[str, Any], *, where: str) -> str:
+    status = _optional_text(raw, "status", where=where).lower()
+    if status not in _STATUSES:
+        raise LoaderError(f"{where}: 'status' must be 'review' or left out")
+    return status
+
+
+_STATUSES: Final = ("", "review")
+
+
+def _optional_text(raw: Mapping[str, Any], key: str, *, where: str) -> str:
+    value = raw.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | date):
+        raise LoaderError(f"{where}: '{key}' must be text")
+    return clean_text(value.isoformat() if isinstance(value, date) else str(value))
+
+
+def _iso_date(raw: Mapping[str, Any], key: str, *, where: str) -> str:
+    text = _optional_text(raw, key, where=where)
+    if text:
+        try:
+            date.fromisoformat(text)
+        except ValueError as exc:
+            raise LoaderError(f"{where}: '{key}' must be a date like 2027-03-31") from exc
+    return text
 
 
 def _check_unique_ids(entries: list[tuple[str, FaqEntry]]) -> None:

@@ -68,6 +68,21 @@ def test_deleted_file_leaves_the_index(ingested: KnowledgeCore, library: Path) -
     assert ingested.vectors.ids() == {c.id for c in snapshot.chunks}
 
 
+def test_a_file_gone_before_its_own_reindex_leaves_the_index(ingested: KnowledgeCore, library: Path) -> None:
+    # A re-index queued for one file that is deleted before the job runs (an FAQ retired meanwhile).
+    gone = library / "faqs" / "basics.yaml"
+    gone.unlink()
+    report = ingested.ingest([gone])
+    assert report.removed == ["faqs/basics.yaml"] and not report.failed
+    snapshot = ingested.store.load()
+    assert snapshot is not None and {c.source for c in snapshot.chunks} == {
+        "playbooks/pacing.md",
+        "playbooks/lights.md",
+    }
+    with pytest.raises(FileNotFoundError):
+        ingested.ingest([library.parent / "elsewhere.md"])  # outside the library: a mistake
+
+
 def test_bad_files_are_reported_and_the_rest_goes_on(core: KnowledgeCore, library: Path) -> None:
     (library / "playbooks" / "empty.md").write_text("", encoding="utf-8")
     (library / "playbooks" / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)

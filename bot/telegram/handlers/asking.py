@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from functools import partial
 from html import escape
@@ -22,8 +21,9 @@ from telegram.ext import (
 from bot.answering.service import Answer
 from bot.errors import ChangebotError, InvalidInputError, KnowledgeUnavailableError, NotFoundError
 from bot.people.models import Person
+from bot.questions.asking import ask
 from bot.questions.models import AskedQuestion
-from bot.questions.service import pick_suggestion, record_feedback, record_question, whole_passage
+from bot.questions.service import pick_suggestion, record_feedback, whole_passage
 from bot.storage.database import in_thread, in_transaction
 from bot.telegram.context import services
 from bot.telegram.formatting import render_answer, split_message
@@ -109,20 +109,17 @@ async def _answer(
     try:
         # The answerer is CPU-bound (embedding, ranking): keep it off the event loop. The reply
         # follows the question's own language; the profile language is for the bot's own words.
-        answer = await asyncio.to_thread(app.core.answerer.answer, question)
+        asked = await in_thread(
+            partial(
+                ask, sessions=app.sessions, answerer=app.core.answerer, question=question,
+                channel="telegram", person_id=person_id,
+            )
+        )  # fmt: skip
     except KnowledgeUnavailableError:
         await message.reply_text(text("unavailable", language))
         return
-    keyboard = None
-    question_id = None
-    if answer.kind != "empty":
-        question_id = await in_transaction(
-            app.sessions,
-            lambda session: (
-                record_question(session=session, answer=answer, channel="telegram", person_id=person_id).id
-            ),
-        )
-        keyboard = keyboard_for(question_id, answer)
+    answer, question_id = asked.answer, asked.question_id
+    keyboard = keyboard_for(question_id, answer) if question_id is not None else None
     pieces = split_message(render_answer(answer))
     for index, piece in enumerate(pieces):
         last = index == len(pieces) - 1

@@ -42,7 +42,7 @@ from bot.broadcasts.stories import (
     submit_story,
     write_case_file,
 )
-from bot.dialogues.service import clear_dialogue, get_dialogue
+from bot.dialogues.service import clear_dialogue, clear_dialogues, get_dialogue
 from bot.errors import ChangebotError
 from bot.people.models import Person, Unit
 from bot.people.service import is_member, person_by_telegram_id
@@ -717,32 +717,35 @@ async def skip_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/cancel: leave the dialogue; a story draft is discarded."""
+    """/cancel: leave whatever dialogue is open (a story or vision draft, a reply to an escalated
+    question, a survey comment); a story draft is discarded. Always answers, so nobody wonders
+    whether their next message will still be taken as a reply."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
         return
 
-    def leave(session: Session) -> Language | None:
-        """End the dialogue (and discard its draft); the language, or None when there was no dialogue."""
+    def leave(session: Session) -> tuple[Language, bool]:
+        """End every dialogue (and discard a story draft): (the language, whether any was open)."""
         state = get_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
-        if state is None:
-            return None
-        clear_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
         person = member(session, update)
         language = language_of(update, person)
-        if person is not None and state.get("kind") == "story" and "id" in state and state["step"] == "photo":
+        draft = (
+            state is not None
+            and state.get("kind") == "story"
+            and "id" in state
+            and state.get("step") == "photo"
+        )
+        if person is not None and state is not None and draft:
             try:
                 with session.begin_nested():
                     cancel_story(session=session, story_id=int(state["id"]), person=person)
             except ChangebotError:
                 pass
-        return language
+        return language, bool(clear_dialogues(session=session, telegram_user_id=user.id))
 
-    language = await in_transaction(services(context).sessions, leave)
-    if language is None:
-        return
-    await message.reply_text(text("compose_cancelled", language))
+    language, was_open = await in_transaction(services(context).sessions, leave)
+    await message.reply_text(text("dialogue_cancelled" if was_open else "nothing_to_cancel", language))
 
 
 # ---------------------------------------------------------------- /broadcasts

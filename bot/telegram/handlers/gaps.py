@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -121,6 +120,8 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 )
         except ChangebotError:
             return language, None, None
+        # Indexed in the background, queued in this transaction: it starts once the save commits.
+        app.jobs.start([saved], session=session)
         return language, None, saved
 
     language, question_text, saved = await in_transaction(app.sessions, pressed)
@@ -136,8 +137,6 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if saved is None:
         await query.answer(text("stale_button", language))
         return
-    # Index the new FAQ now, off the event loop, so the next person asking gets it.
-    await asyncio.to_thread(app.core.ingest, [saved])
     await query.answer(text("faq_saved", language))
     if query.message is not None:
         await query.edit_message_text(text("faq_saved", language))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from bot.access.service import AccessDeniedError
@@ -15,6 +14,7 @@ from bot.errors import InvalidInputError, NotFoundError
 from bot.library.contents import chunks_of, documents
 from bot.library.files import FOLDERS, add_file
 from bot.library.jobs import IngestJob, IngestJobs
+from bot.questions.asking import principal_filters
 from bot.questions.gaps import answer_gap
 from bot.web.deps import CoreDep, SessionDep
 from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
@@ -111,9 +111,12 @@ class TryIn(BaseModel):
 
 
 @router.post("/knowledge/try")
-async def try_question(body: TryIn, core: CoreDep, principal: PrincipalDep) -> dict[str, Any]:
-    """What the bot would answer, with each source's score (nothing is recorded)."""
-    answer = await run_in_threadpool(core.answerer.answer, body.question)
+def try_question(body: TryIn, core: CoreDep, principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+    """What the bot would answer someone in the caller's units, with each source's score (nothing
+    is recorded). A sync route: the answerer and the scope look-up run on a worker thread, in the
+    request's own session (a second one would wait on its SQLite write lock)."""
+    filters = principal_filters(session=session, principal=principal)
+    answer = core.answerer.answer(body.question, filters=filters)
     return answer.to_json() | {"language": answer.language}
 
 

@@ -16,10 +16,11 @@ from bot.broadcasts.service import create_broadcast
 from bot.config import Settings
 from bot.errors import KnowledgeUnavailableError, NotFoundError
 from bot.people.models import Person
+from bot.questions.asking import ask as ask_question
 from bot.questions.flood import count_question
 from bot.questions.gaps import escalate
 from bot.questions.models import AskedQuestion
-from bot.questions.service import pick_suggestion, record_feedback, record_question
+from bot.questions.service import pick_suggestion, record_feedback
 from bot.questions.wording import QUESTION_FOR_MANAGER
 from bot.storage.database import transaction
 from bot.web.deps import CoreDep, SessionDep, SessionsDep
@@ -117,19 +118,17 @@ def ask(body: AskRequest, request: Request, core: CoreDep, sessions: SessionsDep
             headers={"Retry-After": "60"},
         )
     try:
-        answer = core.answerer.answer(body.question, language=body.language)
+        asked = ask_question(
+            sessions=sessions, answerer=core.answerer, question=body.question, channel="web",
+            person_id=user.person_id if user else None, language=body.language,
+        )  # fmt: skip
     except KnowledgeUnavailableError as exc:
         # Not recorded: a store that is down is not a gap in the library.
         retry = max(1, math.ceil(core.settings.chroma_retry_s))
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc), headers={"Retry-After": str(retry)}
         ) from exc
-    question_id = None
-    if answer.kind != "empty":
-        with transaction(sessions) as session:
-            question_id = record_question(
-                session=session, answer=answer, channel="web", person_id=user.person_id if user else None
-            ).id
+    answer, question_id = asked.answer, asked.question_id
     return {
         **answer.to_json(), "kind": answer.kind, "language": answer.language, "note": answer.note,
         "question_id": question_id,

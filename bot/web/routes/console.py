@@ -7,14 +7,16 @@ installed plotly package (no CDN).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import plotly
 import plotly.graph_objects as go
 from fastapi import APIRouter, Form, Request, UploadFile, status
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -30,6 +32,7 @@ from bot.access.service import (
     session_principal,
     visible_groups,
 )
+from bot.answering.retrieval import NO_FILTERS, SearchFilters
 from bot.broadcasts.models import Story, StoryStatus
 from bot.broadcasts.recurring import create_vision_series, stop_vision_series, vision_schedules
 from bot.broadcasts.service import broadcast_status, cancel_broadcast, create_broadcast, list_broadcasts
@@ -46,10 +49,12 @@ from bot.broadcasts.stories import (
 from bot.config import Settings
 from bot.errors import ChangebotError, InvalidInputError
 from bot.library.contents import chunks_of, documents
+from bot.library.faq_review import review_faq, team_faqs
 from bot.library.files import FOLDERS, add_file
 from bot.library.jobs import IngestJobs
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import create_invite, get_unit, invite_link, unit_tree
+from bot.questions.asking import principal_filters
 from bot.questions.gaps import answer_gap, group_gaps
 from bot.questions.models import AskedQuestion
 from bot.reporting.overview import build_overview
@@ -211,20 +216,60 @@ async def knowledge(
     """Upload, re-index with progress, documents, try a question, and the gaps queue."""
     core = request.app.state.core
 
-    def load() -> tuple[Principal | None, list[Any]]:
+    def load() -> tuple[Principal | None, list[Any], SearchFilters]:
         with _db(request) as session:
             principal = _principal(request, session)
-            return principal, (_gaps_for(session, principal) if principal else [])
+            if principal is None:
+                return None, [], NO_FILTERS
+            return (
+                principal,
+                _gaps_for(session, principal),
+                principal_filters(session=session, principal=principal),
+            )
 
-    principal, gaps = await run_in_threadpool(load)
+    principal, gaps, filters = await run_in_threadpool(load)
     if principal is None:
         return _sign_in_page(request)
-    tried = await run_in_threadpool(core.answerer.answer, q[:2000]) if q and q.strip() else None
+    # "Try a question" answers as someone in the manager's units would be answered.
+    tried = (
+        await run_in_threadpool(functools.partial(core.answerer.answer, q[:2000], filters=filters))
+        if q and q.strip()
+        else None
+    )
+    # The review queue is the change team's: admins only.
+    reviews = team_faqs(knowledge_dir=_settings(request).knowledge_dir) if principal.is_admin else []
     return _page(
         request, "knowledge", principal,
         {"folders": FOLDERS, "documents": documents(core), "tried": tried, "q": q or "", "job": (job or "")[:32], "gaps": gaps,
-         "source": source or "", "chunks": chunks_of(core, source[:500]) if source else []},
+         "source": source or "", "chunks": chunks_of(core, source[:500]) if source else [],
+         "reviews": reviews, "today": utc_now().date()},
     )  # fmt: skip
+
+
+@router.post("/knowledge/team-faqs/{entry_id}")
+def team_faq_review(
+    request: Request,
+    entry_id: Annotated[str, PathParam(max_length=80)],
+    csrf_token: Annotated[str, Form()],
+    action: Annotated[Literal["promote", "edit", "retire"], Form()],
+    question: Annotated[str, Form(max_length=2000)] = "",
+    answer: Annotated[str, Form(max_length=8000)] = "",
+) -> Response:
+    """Promote a team FAQ to everyone, edit it, or retire it (admins); it is re-indexed in the background."""
+    settings = _settings(request)
+    try:
+        with _db(request) as session:
+            principal = _checked(request, session, csrf_token)
+        changed = review_faq(
+            principal=principal, knowledge_dir=settings.knowledge_dir, entry_id=entry_id, action=action,
+            question=question, answer=answer,
+        )  # fmt: skip
+    except ChangebotError as exc:
+        return _back("/console/knowledge", str(exc))
+    jobs: IngestJobs = request.app.state.ingest_jobs
+    return RedirectResponse(
+        f"/console/knowledge?job={jobs.start([changed]).id}#reviews", status_code=status.HTTP_303_SEE_OTHER
+    )
 
 
 @router.post("/knowledge/upload")

@@ -3,9 +3,12 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from bot.answering.confidence import confidence
 from bot.answering.factory import KnowledgeCore
 from bot.answering.retrieval import SearchFilters
+from tests.fakes.embedder import FakeEmbedder
 
 # Shares its topic with the library's "培训要多久？" and says 培训 more often in fewer words, so the
 # topic alone ranks it first; only the question word 多久 tells the two apart.
@@ -108,3 +111,25 @@ def test_dense_hits_outside_the_loaded_generation_are_ignored(ingested: Knowledg
     # The chunk without a vector is still found by BM25; it just gets no dense vote.
     found = next(hit for hit in retrieval.hits if hit.chunk.id == escalation.id)
     assert found.dense_rank is None and found.lexical_rank is not None
+
+
+def test_a_model_that_stops_working_leaves_lexical_answers(
+    ingested: KnowledgeCore,
+    fake_embedder: FakeEmbedder,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ingest.embedding import EmbeddingModelError
+
+    def broken(text: str) -> object:
+        raise EmbeddingModelError("the model's files went missing")
+
+    monkeypatch.setattr(fake_embedder, "embed_query", broken)
+    # English: the questions the fake model serves, so dense search would count for them.
+    first = ingested.answerer.answer("What happens after two red weeks in a row?")
+    second = ingested.answerer.answer("What does green mean?")
+    assert first.answered and "regional manager" in first.answer and second.sources
+    retrieval = ingested.answerer.retrieve("What happens after two red weeks in a row?")
+    assert retrieval.dense_weight == 0.0 and all(hit.dense_rank is None for hit in retrieval.hits)
+    failures = [r for r in caplog.records if "lexical search only" in r.getMessage()]
+    assert len(failures) == 1 and "went missing" in failures[0].getMessage()  # said once, not per question

@@ -8,12 +8,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.library.models import IngestJobRow
+from bot.people.models import Role
+from bot.people.service import add_unit, create_invite
 from bot.questions.models import AskedQuestion
+from bot.storage.database import transaction
 from tests.bot.telegram.conftest import Org
 from tests.bot.telegram.test_scenarios import _join
 from tests.fakes.telegram_api import FakeTelegram
 
-STAFF, OTHER, MANAGER = 5001, 5002, 5100
+STAFF, OTHER, MANAGER, SOUTH = 5001, 5002, 5100, 5003
 QUESTION = "仓库的消防演练多久一次？"
 
 
@@ -51,15 +55,27 @@ async def test_escalate_reply_save_as_faq_and_answer_the_next_person(
     assert save_data.endswith(":f")
 
     fake_telegram.press(MANAGER, save_data)
+    # Confirmed at once; the re-index runs in the background through the job queue.
     await fake_telegram.wait_for(
         lambda: any(
-            c.get("text") == "已存为常见问题，并已更新知识库。" for c in fake_telegram.sent("editMessageText")
+            c.get("text", "").startswith("已存为常见问题") for c in fake_telegram.sent("editMessageText")
         )
     )
     saved = yaml.safe_load(
         (settings.knowledge_dir / "faqs" / "answered-by-the-team.yaml").read_text(encoding="utf-8")
     )
-    assert saved["faqs"][0]["answer"] == "仓库每季度演练一次，由店长组织，记录交给区域安全员。"
+    entry = saved["faqs"][0]
+    assert entry["answer"] == "仓库每季度演练一次，由店长组织，记录交给区域安全员。"
+    # A manager's answer answers their own region, waits for the change team, and comes up for review.
+    assert (entry["scope"], entry["status"]) == ("华东区", "review")
+    assert entry["created"] < entry["review_by"] and entry["owner"]
+
+    def indexed() -> bool:
+        with sessions() as session:
+            rows = session.scalars(select(IngestJobRow)).all()
+            return bool(rows) and all(row.state == "done" for row in rows)
+
+    await fake_telegram.wait_for(indexed, timeout=60)
 
     fake_telegram.send_text(OTHER, "仓库消防演练多久搞一次")
     answer = (await fake_telegram.reply_to(OTHER, count=2))[-1]
@@ -67,6 +83,16 @@ async def test_escalate_reply_save_as_faq_and_answer_the_next_person(
     with sessions() as session:
         first = session.scalars(select(AskedQuestion).order_by(AskedQuestion.id)).first()
         assert first is not None and first.status == "closed" and first.faq_id == f"team-{first.id}"
+
+    # Someone in another region asks the same: the 华东区 answer is not theirs.
+    with transaction(sessions) as session:
+        add_unit(session=session, name="华南区", parent="港湾零售")
+        add_unit(session=session, name="华南区-03号店", parent="华南区")
+        south = create_invite(session=session, unit_name="华南区-03号店", role=Role.STAFF, uses=1).code
+    await _join(fake_telegram, SOUTH, south)
+    fake_telegram.send_text(SOUTH, "仓库消防演练多久搞一次")
+    elsewhere = (await fake_telegram.reply_to(SOUTH, count=2))[-1]
+    assert "仓库每季度演练一次" not in elsewhere["text"]
 
 
 async def test_not_helpful_and_ask_a_person_reach_the_manager(
@@ -83,3 +109,29 @@ async def test_not_helpful_and_ask_a_person_reach_the_manager(
     fake_telegram.press(STAFF, ask_person["callback_data"])
     escalated = (await fake_telegram.reply_to(MANAGER, count=2))[-1]
     assert "培训要多久" in escalated["text"]
+
+
+async def test_cancel_ends_a_reply_and_the_next_message_is_a_question(
+    running_bot: Application,  # type: ignore[type-arg]
+    fake_telegram: FakeTelegram,
+    org: Org,
+    sessions: sessionmaker[Session],
+) -> None:
+    await _join(fake_telegram, MANAGER, org.manager_code)
+    await _join(fake_telegram, STAFF, org.staff_code)
+    fake_telegram.send_text(MANAGER, "/cancel")
+    assert "没有要取消" in (await fake_telegram.reply_to(MANAGER, count=2))[-1]["text"]
+    fake_telegram.send_text(STAFF, QUESTION)
+    await fake_telegram.reply_to(STAFF, count=2)
+    to_manager = (await fake_telegram.reply_to(MANAGER, count=3))[-1]
+    fake_telegram.press(MANAGER, to_manager["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    assert "请直接输入你的回答" in (await fake_telegram.reply_to(MANAGER, count=4))[-1]["text"]
+    fake_telegram.send_text(MANAGER, "/cancel")
+    assert "已取消" in (await fake_telegram.reply_to(MANAGER, count=5))[-1]["text"]
+    fake_telegram.send_text(MANAGER, "培训要多久？")
+    answer = (await fake_telegram.reply_to(MANAGER, count=6))[-1]
+    assert "90分钟" in answer["text"]  # answered as a question, not sent as the reply
+    assert len(fake_telegram.sent(chat_id=STAFF)) == 2  # the join greeting and the refusal, nothing more
+    with sessions() as session:
+        escalated = session.scalars(select(AskedQuestion).order_by(AskedQuestion.id)).first()
+        assert escalated is not None and escalated.reply is None
