@@ -57,6 +57,15 @@ class Principal:
         """The person this principal acts as (a token's creator), if any."""
         return session.get(Person, self.person_id) if self.person_id else None
 
+    @property
+    def owner_id(self) -> int | None:
+        """Whose own items ("your broadcasts", "your series") this principal may treat as its own.
+
+        A signed-in person's. A unit token's scope is its unit whoever created it: it owns nothing,
+        or a token made by an admin for one store would act on everything that admin ever sent.
+        """
+        return self.person_id if self.via == "session" else None
+
     def can_manage(self, unit_id: int | None) -> bool:
         """Whether this principal may see and act on ``unit_id`` (None = company-wide: admins only)."""
         return self.is_admin or (unit_id is not None and unit_id in self.unit_ids)
@@ -288,10 +297,9 @@ def may_see_audience(*, session: Session, principal: Principal, selectors: Seque
 
 
 def may_see_broadcast(*, session: Session, principal: Principal, broadcast: Broadcast) -> bool:
-    """Its author, an admin, or a manager of every unit it went to."""
-    return broadcast.created_by_id == principal.person_id or may_see_audience(
-        session=session, principal=principal, selectors=broadcast.audience
-    )
+    """Its author (signed in), an admin, or a manager of every unit it went to."""
+    is_author = principal.owner_id is not None and broadcast.created_by_id == principal.owner_id
+    return is_author or may_see_audience(session=session, principal=principal, selectors=broadcast.audience)
 
 
 def visible_groups(

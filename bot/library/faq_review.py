@@ -14,6 +14,7 @@ from bot.errors import InvalidInputError, NotFoundError
 from bot.questions.gaps import MAX_REPLY_CHARS, TEAM_FAQ_FILE
 from ingest.documents import LoaderError
 from ingest.faq_file import read_faqs, remove_faq, update_faq
+from ingest.text import restore_cjk_punctuation
 
 Action = Literal["promote", "edit", "retire"]
 MAX_QUESTION_CHARS = 500
@@ -46,8 +47,9 @@ def team_faqs(*, knowledge_dir: Path) -> list[TeamFaq]:
     found = [
         TeamFaq(
             entry_id=e.entry_id,
-            question=e.question,
-            answer=e.answer,
+            # The loader folds punctuation to ASCII for matching; people read it as written.
+            question=restore_cjk_punctuation(e.question),
+            answer=restore_cjk_punctuation(e.answer),
             scope=e.scope,
             owner=e.owner,
             created=e.created,

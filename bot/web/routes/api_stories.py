@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.access.service import AccessDeniedError, Principal, require_own_audience
+from bot.access.service import AccessDeniedError, Principal, may_see_audience, require_own_audience
 from bot.broadcasts.models import Story
 from bot.broadcasts.recurring import create_vision_series, stop_vision_series, vision_schedules
 from bot.broadcasts.service import MAX_TEXT
@@ -204,12 +204,19 @@ def _series_out(series: Any, schedule: Any) -> dict[str, Any]:
 
 @router.get("/vision")
 def list_vision(session: SessionDep, principal: PrincipalDep) -> list[dict[str, Any]]:
-    """Active vision series you started (admins: all)."""
-    person = principal.person(session)
-    return [
-        _series_out(series, schedule)
-        for series, schedule in vision_schedules(session=session, by=None if principal.is_admin else person)
-    ]
+    """Active vision series you started (admins: all; a unit's token: those to its own units)."""
+    if principal.is_admin:
+        found = vision_schedules(session=session)
+    elif principal.owner_id is None:
+        found = [
+            (series, schedule)
+            for series, schedule in vision_schedules(session=session)
+            if may_see_audience(session=session, principal=principal, selectors=series.audience)
+        ]
+    else:
+        person = principal.person(session)
+        found = vision_schedules(session=session, by=person) if person is not None else []
+    return [_series_out(series, schedule) for series, schedule in found]
 
 
 @router.post("/vision", status_code=status.HTTP_201_CREATED)

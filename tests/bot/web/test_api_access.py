@@ -183,3 +183,49 @@ def test_nul_characters_are_refused_before_they_reach_the_database(world: World)
     assert world.client.get("/api/rollout/lights?week=2026-11-16%00", headers=admin).status_code == 422
     # "%00" is only an encoding in forms and URLs; in JSON it is just text.
     assert world.client.post("/api/units", json={"name": "目标100%00"}, headers=admin).status_code == 201
+
+
+def test_a_unit_token_made_by_an_admin_stays_in_its_unit(world: World) -> None:
+    client = world.client
+    admin = sign_in(world, "admin")
+    everyone = client.post(
+        "/api/broadcasts",
+        json={"text": "全公司通知", "audience": ["all"], "send_at": "2099-01-01T09:00:00+00:00"},
+        headers=admin,
+    )
+    south = client.post(
+        "/api/broadcasts",
+        json={"text": "华南区通知", "audience": ["unit:华南区"], "send_at": "2099-01-01T09:00:00+00:00"},
+        headers=admin,
+    )
+    store = client.post(
+        "/api/broadcasts",
+        json={"text": "A店通知", "audience": ["unit:A店"], "send_at": "2099-01-01T09:00:00+00:00"},
+        headers=admin,
+    )
+    series = client.post(
+        "/api/vision",
+        json={
+            "title": "华南愿景",
+            "variants": ["让顾客少等"],
+            "cron": "0 9 * * mon",
+            "audience": ["unit:华南区"],
+        },
+        headers=admin,
+    )
+    assert {r.status_code for r in (everyone, south, store, series)} == {201}, [
+        r.text for r in (everyone, south, store, series)
+    ]
+
+    token = api_token(world, "A店")  # created by the admin, for one store
+    listed = {b["text"] for b in client.get("/api/broadcasts", headers=token).json()["items"]}
+    assert listed == {"A店通知"}
+    for other in (everyone, south):
+        broadcast_id = other.json()["id"]
+        assert client.get(f"/api/broadcasts/{broadcast_id}", headers=token).status_code == 404
+        assert client.post(f"/api/broadcasts/{broadcast_id}/cancel", headers=token).status_code == 404
+        assert client.get(f"/api/broadcasts/{broadcast_id}", headers=admin).json()["status"] == "scheduled"
+    assert client.post(f"/api/broadcasts/{store.json()['id']}/cancel", headers=token).status_code == 200
+    assert client.get("/api/vision", headers=token).json() == []  # the admin's 华南区 series is not its
+    assert client.post(f"/api/vision/{series.json()['id']}/stop", headers=token).status_code == 403
+    assert [s["title"] for s in client.get("/api/vision", headers=admin).json()] == ["华南愿景"]
