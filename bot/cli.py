@@ -17,7 +17,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
@@ -37,7 +39,13 @@ from bot.people.models import Role
 from bot.people.service import add_unit, create_invite, invite_link, unit_tree
 from bot.questions.gaps import group_gaps
 from bot.questions.service import open_questions, record_question
-from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
+from bot.storage.database import (
+    database_unavailable,
+    make_engine,
+    make_session_factory,
+    transaction,
+    upgrade_database,
+)
 from bot.surveys.definitions import Survey
 from ingest.index import VectorStoreUnavailableError
 
@@ -79,6 +87,25 @@ def _sessions(settings: Settings) -> sessionmaker[Session]:
         if len(_ENGINES) == 1:
             atexit.register(_dispose_engines)
     return make_session_factory(engine)
+
+
+def run() -> None:
+    """The ``changebot`` entry point: the commands, with an unreachable database said in one line."""
+    try:
+        app()
+    except (DBAPIError, PoolTimeoutError) as exc:
+        if not database_unavailable(exc):
+            raise
+        try:
+            where = make_url(Settings().database).render_as_string(hide_password=True)
+        except (ValueError, ArgumentError):
+            where = "the configured database"
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        console.print(
+            f"[red]Cannot reach the database[/red] ({where}): {reason}\n"
+            "Check CHANGEBOT_DATABASE_URL and that the database server is running."
+        )
+        raise SystemExit(1) from None
 
 
 def _dispose_engines() -> None:

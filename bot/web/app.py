@@ -10,8 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bot.access.service import AccessDeniedError
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
@@ -21,7 +25,7 @@ from bot.errors import ChangebotError, KnowledgeUnavailableError, NotFoundError
 from bot.library.jobs import IngestJobs
 from bot.rollout.figures import FiguresImportError
 from bot.runtime import build_scheduler, worker_settings
-from bot.storage.database import make_engine, make_session_factory, upgrade_database
+from bot.storage.database import database_unavailable, make_engine, make_session_factory, upgrade_database
 from bot.telegram.app import build_application
 from bot.telegram.broadcast_sender import TelegramMessageSender
 from bot.telegram.runner import start_telegram_when_reachable, stop_telegram, try_start_telegram
@@ -168,6 +172,9 @@ def _refuse_nul_characters(app: FastAPI) -> None:
         return await call_next(request)
 
 
+DATABASE_RETRY_AFTER_S = 5
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     """Domain errors become 4xx answers with the message; nothing a caller sends should make a 500."""
 
@@ -186,3 +193,38 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=code)
 
     app.add_exception_handler(ChangebotError, refused)
+
+    async def invalid(request: Request, exc: Exception) -> JSONResponse:
+        # FastAPI's own handler echoes the input, and a lone UTF-16 surrogate ("\ud800") in it
+        # cannot be encoded: the 422 became a 500. Echo it with the surrogate replaced.
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        return JSONResponse({"detail": _printable(jsonable_encoder(errors))}, status_code=422)
+
+    app.add_exception_handler(RequestValidationError, invalid)
+
+    async def database_away(request: Request, exc: Exception) -> JSONResponse:
+        # The database is restarting or unreachable: say so and when to try again, as the vector
+        # store's outage does, rather than a bare 500. Any other database error stays a 500.
+        if not database_unavailable(exc):
+            logger.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            {"detail": "the database is not answering right now; please try again in a moment"},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        )
+
+    app.add_exception_handler(DBAPIError, database_away)
+    app.add_exception_handler(PoolTimeoutError, database_away)
+
+
+def _printable(value: Any) -> Any:
+    """``value`` with every string made encodable (lone surrogates become U+FFFD)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    if isinstance(value, dict):
+        return {_printable(key): _printable(item) for key, item in value.items()}
+    return value

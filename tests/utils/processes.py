@@ -36,7 +36,7 @@ def changebot_command(*args: str) -> list[str]:
     if script.exists():
         return [str(script), *args]
     # bot/cli.py has no ``__main__`` block, so call its typer app directly.
-    return [sys.executable, "-c", "from bot.cli import app; app()", *args]
+    return [sys.executable, "-c", "from bot.cli import run; run()", *args]
 
 
 def chroma_command(*args: str) -> list[str]:

@@ -347,3 +347,18 @@ def test_console_link_for_first_set_up(run, settings: Settings) -> None:  # type
     assert code == 0 and "/auth/link?token=" in output
     assert run("admin", "console-link", "--telegram-id", "424242")[0] == 1
     assert run("admin", "console-link")[0] == 2
+
+
+def test_an_unreachable_database_is_one_clear_message_not_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.utils.processes import changebot_command, changebot_env
+
+    env = changebot_env(tmp_path, database_url="postgresql+psycopg://postgres:secret@127.0.0.1:1/changebot")
+    done = subprocess.run(  # noqa: S603  (our own entry point, no shell)
+        changebot_command("report"), env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1
+    assert "Cannot reach the database" in output and "CHANGEBOT_DATABASE_URL" in output
+    assert "Traceback" not in output and "secret" not in output  # and the password stays out of it

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -229,3 +230,38 @@ def test_a_unit_token_made_by_an_admin_stays_in_its_unit(world: World) -> None:
     assert client.get("/api/vision", headers=token).json() == []  # the admin's 华南区 series is not its
     assert client.post(f"/api/vision/{series.json()['id']}/stop", headers=token).status_code == 403
     assert [s["title"] for s in client.get("/api/vision", headers=admin).json()] == ["华南愿景"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/broadcasts", b'{"text": "\\ud800", "audience": ["all"]}'),
+        ("/api/units", b'{"name": "\\udfff\\u5e97"}'),
+        ("/api/knowledge/try", b'{"question": "\\ud83d"}'),
+    ],
+)
+def test_lone_surrogates_get_a_422_and_the_next_request_works(world: World, path: str, body: bytes) -> None:
+    admin = sign_in(world, "admin")
+    response = world.client.post(path, content=body, headers={**admin, "content-type": "application/json"})
+    assert response.status_code == 422 and "unicode" in response.text
+    assert world.client.get("/api/me", headers=admin).status_code == 200
+
+
+def test_a_database_outage_is_a_503_with_retry_after(world: World, tmp_path: Path) -> None:
+    from bot.storage.database import make_engine, make_session_factory
+
+    admin = sign_in(world, "admin")
+    app = world.client.app
+    working = app.state.sessions  # type: ignore[attr-defined]
+    gone = make_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")  # cannot be opened
+    app.state.sessions = make_session_factory(gone)  # type: ignore[attr-defined]
+    try:
+        for method, path, body in (("get", "/api/me", None), ("get", "/api/broadcasts", None),
+                                   ("post", "/api/knowledge/try", {"question": "培训要多久？"})):  # fmt: skip
+            response = world.client.request(method, path, json=body, headers=admin)
+            assert response.status_code == 503, (path, response.text)
+            assert response.headers["Retry-After"] == "5" and "try again" in response.json()["detail"]
+    finally:
+        app.state.sessions = working  # type: ignore[attr-defined]
+        gone.dispose()
+    assert world.client.get("/api/me", headers=admin).status_code == 200

@@ -100,3 +100,13 @@ def test_the_embedding_model_is_loaded_before_the_app_takes_requests(
     before = fake_embedder.queries_embedded
     with TestClient(create_app(settings, core=ingested)):
         assert fake_embedder.queries_embedded == before + 1  # nobody has asked anything yet
+
+
+def test_a_lone_surrogate_in_a_question_is_a_422_not_a_500(client: TestClient) -> None:
+    response = client.post(
+        "/api/ask",
+        content=b'{"question": "\\ud800 \\u57f9\\u8bad"}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert client.post("/api/ask", json={"question": "培训要多久？"}).status_code == 200
