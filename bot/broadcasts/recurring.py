@@ -18,6 +18,7 @@ from bot.broadcasts.service import MAX_TEXT, check_text, create_broadcast
 from bot.broadcasts.wording import COMPANY, DIGEST_FOOTER, DIGEST_HEADER
 from bot.errors import InvalidInputError, NotFoundError
 from bot.people.models import Person, Unit
+from bot.scheduling.clock import check_cadence
 from bot.scheduling.models import Schedule
 from bot.scheduling.service import ScheduleAction, cancel_schedule, create_schedule, ensure_named_schedule
 from ingest.text import LANGUAGES
@@ -26,6 +27,7 @@ VISION = "vision"
 DIGEST = "digest"
 DIGEST_SCHEDULE_NAME = "weekly-story-digest"
 MAX_VARIANTS = 20
+MIN_VISION_GAP = timedelta(hours=12)  # twice a day at most
 DIGEST_WINDOW = timedelta(days=7)
 _STORY_EXCERPT = 600
 
@@ -45,7 +47,12 @@ def create_vision_series(
     created_by: Person | None = None,
     now: datetime | None = None,
 ) -> tuple[VisionSeries, Schedule]:
-    """A vision statement in several wordings, sent on a cron cadence in each person's local time."""
+    """A vision statement in several wordings, sent on a cron cadence in each person's local time.
+
+    The cadence may not fire more often than every ``MIN_VISION_GAP``: a vision repeated every
+    minute is noise people mute, and one typo in a cron would flood every store.
+    """
+    cron = check_cadence(cron, at_least=MIN_VISION_GAP)
     title = title.strip()[:200]
     cleaned = [check_text(variant) for variant in variants if variant.strip()]
     if not cleaned:

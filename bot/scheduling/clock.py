@@ -32,6 +32,40 @@ def validate_cron(expression: str) -> str:
     return expression.strip()
 
 
+def shortest_gap(expression: str, *, occurrences: int = 60) -> timedelta:
+    """The shortest time between two consecutive occurrences, over a year's sample of them.
+
+    Sampled from several starting points through the year, so a cadence that is tight only on
+    some days ("every minute on Mondays") is caught whatever today is.
+    """
+    trigger = _trigger(expression)
+    gaps: list[timedelta] = []
+    for month in (1, 4, 7, 10):
+        previous = datetime(2027, month, 1, tzinfo=UTC)
+        fire = trigger.get_next_fire_time(None, previous)
+        for _ in range(occurrences):
+            if fire is None:
+                break
+            following = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+            if following is None:
+                break
+            gaps.append(following - fire)
+            fire = following
+    return min(gaps) if gaps else timedelta.max
+
+
+def check_cadence(expression: str, *, at_least: timedelta) -> str:
+    """``validate_cron``, and refuse a cadence that fires more often than ``at_least``."""
+    expression = validate_cron(expression)
+    if shortest_gap(expression) < at_least:
+        hours = at_least.total_seconds() / 3600
+        raise InvalidInputError(
+            f"{expression!r} fires too often: people get at most one message every {hours:g} hours "
+            "from a series (e.g. '0 9 * * mon' for Mondays at 09:00)"
+        )
+    return expression
+
+
 def next_occurrence(expression: str, *, after: datetime) -> datetime:
     """The first wall-clock time strictly after ``after`` (naive) that the cron expression names."""
     if after.tzinfo is not None:

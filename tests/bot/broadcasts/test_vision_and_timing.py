@@ -105,6 +105,12 @@ def test_bad_vision_series_are_refused(sessions: sessionmaker[Session], people: 
             create_vision_series(
                 session=session, title="x", variants=WORDINGS, cron="often", zones=[SHANGHAI]
             )
+        # A cadence that would message people every minute (or every five on Mondays) is refused.
+        for flood in ("* * * * *", "*/5 9 * * mon", "0 * * * *"):
+            with pytest.raises(InvalidInputError, match="too often"):
+                create_vision_series(
+                    session=session, title="x", variants=WORDINGS, cron=flood, zones=[SHANGHAI]
+                )
         with pytest.raises(ChangebotError, match="unit"):
             create_vision_series(
                 session=session,
@@ -169,3 +175,13 @@ def test_per_chat_limits() -> None:
     assert limits.ready_in(group) == pytest.approx(60.0 - 9.5)
     clock[0] = 60.01
     assert limits.ready_in(group) == 0
+
+
+def test_twice_a_day_is_the_most_a_vision_series_may_say_it(
+    sessions: sessionmaker[Session], people: People
+) -> None:
+    with transaction(sessions) as session:
+        series, _ = create_vision_series(
+            session=session, title="x", variants=WORDINGS, cron="0 9,21 * * *", zones=[SHANGHAI]
+        )
+        assert series.id is not None
