@@ -9,7 +9,7 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -1242,11 +1242,12 @@ def report(
     unit against the target, and delivery figures of recent broadcasts."""
     from bot.broadcasts.reach import vision_exposure
     from bot.questions.outcomes import answer_outcomes
+    from bot.storage.base import utc_now
 
     settings = _settings()
     target = settings.vision_target_exposures
     with _sessions(settings)() as session:
-        outcomes = answer_outcomes(session=session, since=datetime.now(UTC) - timedelta(days=7))
+        outcomes = answer_outcomes(session=session, since=utc_now() - timedelta(days=7))
         exposure = vision_exposure(session=session, target=target)
         broadcasts = [
             {

@@ -523,11 +523,17 @@ class IndexSnapshot:
     """Rows of the FAQ chunks, in the order of ``faq_lexical``'s documents."""
     by_id: dict[str, int] = field(init=False)
     faq_index_of_row: dict[int, int] = field(init=False)
+    languages: frozenset[str] = field(init=False)
+    """The languages its passages are written in."""
+    has_scoped: bool = field(init=False)
+    """Whether any passage answers only some units (an FAQ with a ``scope``)."""
 
     def __post_init__(self) -> None:
         self.faq_rows = faq_rows(self.chunks)
         self.by_id = {chunk.id: row for row, chunk in enumerate(self.chunks)}
         self.faq_index_of_row = {row: position for position, row in enumerate(self.faq_rows)}
+        self.languages = frozenset(chunk.lang for chunk in self.chunks)
+        self.has_scoped = any(chunk.metadata.get("scope") for chunk in self.chunks)
 
     @classmethod
     def build(cls, *, manifest: Manifest, chunks: list[Chunk], name: str = "") -> IndexSnapshot:

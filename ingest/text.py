@@ -21,6 +21,7 @@ import opencc
 
 Language = Literal["zh-Hans", "zh-Hant", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("zh-Hans", "zh-Hant", "en")
+CHINESE: Final[frozenset[str]] = frozenset({"zh-Hans", "zh-Hant"})  # either script
 
 jieba.setLogLevel(logging.WARNING)
 

@@ -8,6 +8,7 @@ multilingual model configured, both sides count for every language.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ from bot.errors import KnowledgeUnavailableError
 from ingest.chunk import Chunk
 from ingest.embedding import Embedder, EmbeddingModelError, Vectors
 from ingest.index import IndexSnapshot, IndexStore, LexicalIndex, VectorStore, VectorStoreUnavailableError
-from ingest.text import Language, detect_language, is_intent_word, tokenize
+from ingest.text import CHINESE, Language, detect_language, is_intent_word, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,6 @@ class HybridRetriever:
         self._embedder = embedder
         self._weights = weights
         self._candidates = candidates
-        self._scoped_in: tuple[str, bool] = ("", False)  # (generation, has scoped chunks)
         self._model_failed = False
 
     def dense_weight_for(self, language: str) -> float:
@@ -231,7 +231,7 @@ class HybridRetriever:
             crosslingual = self._weights.dense_crosslingual * dense_weight
             chinese = _chinese_only(filters)
             # Only a model that reads Chinese can rank Chinese passages for an English question.
-            reads_chinese = bool({"zh-Hans", "zh-Hant"} & self._embedder.languages)
+            reads_chinese = bool(CHINESE & self._embedder.languages)
             if (
                 language == "en"
                 and mode == "hybrid"
@@ -289,18 +289,11 @@ class HybridRetriever:
         return scores
 
     def _mask(self, snapshot: IndexSnapshot, filters: SearchFilters) -> npt.NDArray[np.bool_] | None:
-        if filters == NO_FILTERS and not self._has_scoped(snapshot):
+        if filters == NO_FILTERS and not snapshot.has_scoped:
             return None
         return np.fromiter(
             (filters.allows(chunk) for chunk in snapshot.chunks), dtype=bool, count=len(snapshot.chunks)
         )
-
-    def _has_scoped(self, snapshot: IndexSnapshot) -> bool:
-        """Whether any chunk of this generation is scoped to a unit (cached per generation)."""
-        if self._scoped_in[0] != snapshot.name:
-            scoped = any(chunk.metadata.get("scope") for chunk in snapshot.chunks)
-            self._scoped_in = (snapshot.name, scoped)
-        return self._scoped_in[1]
 
     def _top(self, scores: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_] | None) -> Iterable[int]:
         if mask is not None:
@@ -334,10 +327,5 @@ class HybridRetriever:
 
 def _chinese_only(filters: SearchFilters) -> SearchFilters | None:
     """``filters`` narrowed to Chinese passages (None: they exclude Chinese altogether)."""
-    chinese = frozenset({"zh-Hans", "zh-Hant"})
-    allowed = chinese if filters.languages is None else filters.languages & chinese
-    if not allowed:
-        return None
-    return SearchFilters(
-        doc_types=filters.doc_types, languages=allowed, audience=filters.audience, units=filters.units
-    )
+    allowed = CHINESE if filters.languages is None else filters.languages & CHINESE
+    return dataclasses.replace(filters, languages=allowed) if allowed else None

@@ -15,7 +15,7 @@ from bot.answering.confidence import confidence as score_confidence
 from bot.answering.extractive import extract_answer
 from bot.answering.llm import LlmAnswerer, LlmAnswerError
 from bot.answering.retrieval import NO_FILTERS, HybridRetriever, Mode, Retrieval, SearchFilters
-from ingest.text import Language, detect_language, to_script
+from ingest.text import CHINESE, Language, detect_language, to_script
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,6 @@ class Answerer:
         score decides between answer and "I don't know yet" (no suggestions, no chit-chat reply)."""
         self.retriever = retriever
         self.confidence_model = confidence_model
-        self._languages_of: dict[str, frozenset[str]] = {}  # snapshot name -> its passages' languages
         self.top_k = top_k
         self.threshold = threshold
         self.max_question_chars = max_question_chars
@@ -239,9 +238,7 @@ class Answerer:
         if retrieval is None:
             return None
         full = extract_answer(retrieval, max_chars=self.answer_max_chars).full
-        return (
-            to_script(full, language) if language != "en" and retrieval.hits[0].chunk.lang != "en" else full
-        )
+        return _in_script(full, passage_language=retrieval.hits[0].chunk.lang, language=language)
 
     def _band(self, retrieval: Retrieval) -> tuple[ModelBand, float]:
         """("answer" | "suggest" | "off_topic" | "unknown", the confidence reported with it)."""
@@ -263,12 +260,8 @@ class Answerer:
         snapshot = retrieval.snapshot
         if snapshot is None:
             return True
-        if snapshot.name not in self._languages_of:
-            self._languages_of = {snapshot.name: frozenset(chunk.lang for chunk in snapshot.chunks)}
-        languages = self._languages_of[snapshot.name]
-        if retrieval.language == "en":
-            return "en" in languages
-        return bool({"zh-Hans", "zh-Hant"} & languages)
+        own = {"en"} if retrieval.language == "en" else CHINESE
+        return bool(own & snapshot.languages)
 
     def _suggestions(self, retrieval: Retrieval, language: Language) -> list[Suggestion]:
         """The top passages as button labels: an FAQ's question, else "title › section"."""
@@ -280,8 +273,7 @@ class Answerer:
                 label = chunk.metadata["faq_question"]
             else:
                 label = " › ".join(part for part in (chunk.title, chunk.section) if part)
-            if language != "en" and chunk.lang != "en":
-                label = to_script(label, language)
+            label = _in_script(label, passage_language=chunk.lang, language=language)
             if not label or label in seen:
                 continue
             seen.add(label)
@@ -306,21 +298,21 @@ class Answerer:
     def _compose_extractive(self, retrieval: Retrieval, language: Language) -> tuple[str, str, AnswerKind]:
         top = retrieval.hits[0].chunk
         extract = extract_answer(retrieval, max_chars=self.answer_max_chars)
-        short, full = extract.short, extract.full if extract.has_more else ""
-        if language != "en" and top.lang != "en":
-            short, full = to_script(short, language), to_script(full, language)
+        short = _in_script(extract.short, passage_language=top.lang, language=language)
+        full = (
+            _in_script(extract.full, passage_language=top.lang, language=language) if extract.has_more else ""
+        )
         return short, full, "faq" if top.doc_type == "faq" else "passage"
 
     def _sources(self, retrieval: Retrieval, language: Language) -> list[Source]:
         sources = []
         for hit in retrieval.hits:
             chunk = hit.chunk
-            convert = language != "en" and chunk.lang != "en"
             sources.append(
                 Source(
-                    title=to_script(chunk.title, language) if convert else chunk.title,
+                    title=_in_script(chunk.title, passage_language=chunk.lang, language=language),
                     source=chunk.source,
-                    section=to_script(chunk.section, language) if convert else chunk.section,
+                    section=_in_script(chunk.section, passage_language=chunk.lang, language=language),
                     doc_type=chunk.doc_type,
                     text=chunk.text,
                     score=round(hit.score, 6),
@@ -328,3 +320,11 @@ class Answerer:
                 )
             )
         return sources
+
+
+def _in_script(text: str, *, passage_language: str, language: Language) -> str:
+    """Library text as a reader of ``language`` sees it: Chinese in their script; English as it is
+    (and Chinese for an English reader stays as written)."""
+    if language == "en" or passage_language == "en":
+        return text
+    return to_script(text, language)

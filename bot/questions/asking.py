@@ -3,6 +3,7 @@ answerer runs outside any transaction, and the question is recorded with the ban
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -26,24 +27,26 @@ class Asked:
     question_id: int | None
 
 
+def _answered_in(units: Iterable[Unit]) -> SearchFilters:
+    """Filters admitting FAQs scoped to ``units`` or any unit above them (none: no scoped FAQ)."""
+    names = frozenset(u.name for unit in units for u in (unit, *ancestors(unit)))
+    return SearchFilters(units=names) if names else NO_FILTERS
+
+
 def asker_filters(*, session: Session, person_id: int | None) -> SearchFilters:
     """What ``person_id`` may be answered from: FAQs scoped to their unit or any unit above it."""
     person = session.get(Person, person_id) if person_id is not None else None
     unit = home_unit(person) if person is not None else None
-    if unit is None:
-        return NO_FILTERS
-    return SearchFilters(units=frozenset(u.name for u in [unit, *ancestors(unit)]))
+    return _answered_in([unit] if unit is not None else [])
 
 
 def principal_filters(*, session: Session, principal: Principal) -> SearchFilters:
     """What a manager's "try a question" may be answered from: whatever someone in the units they
     look after could be told (FAQs scoped to those units or above them); admins see every scope."""
     if principal.is_admin:
-        units = list(session.scalars(select(Unit)).all())
-    else:
-        managed = [session.get(Unit, unit_id) for unit_id in principal.unit_ids]
-        units = [u for unit in managed if unit is not None for u in (unit, *ancestors(unit))]
-    return SearchFilters(units=frozenset(unit.name for unit in units)) if units else NO_FILTERS
+        return _answered_in(session.scalars(select(Unit)).all())
+    managed = (session.get(Unit, unit_id) for unit_id in principal.unit_ids)
+    return _answered_in(unit for unit in managed if unit is not None)
 
 
 def ask(

@@ -18,6 +18,7 @@ class AnswerOutcomes:
     """Counts over one period; the shares are None when there is nothing to divide by."""
 
     questions: int = 0
+    askers: int = 0  # different people who asked
     answered: int = 0  # band "answer"
     suggested: int = 0  # band "suggest"
     suggestion_picked: int = 0  # of those, the asker tapped a candidate
@@ -62,7 +63,7 @@ class AnswerOutcomes:
             return None if value is None else round(value, 4)
 
         return {
-            "questions": self.questions, "answered": self.answered, "suggested": self.suggested,
+            "questions": self.questions, "askers": self.askers, "answered": self.answered, "suggested": self.suggested,
             "suggestion_picked": self.suggestion_picked, "unknown": self.unknown, "chit_chat": self.chit_chat,
             "helpful": self.helpful, "not_helpful": self.not_helpful,
             "answered_share": rounded(self.answered_share), "suggested_share": rounded(self.suggested_share),
@@ -75,20 +76,25 @@ def answer_outcomes(
 ) -> AnswerOutcomes:
     """The outcomes of questions asked since ``since`` (by ``person_ids`` when given; None = everyone)."""
     query = select(
-        AskedQuestion.band, AskedQuestion.reply_kind, AskedQuestion.chosen_suggestion, AskedQuestion.feedback
+        AskedQuestion.person_id,
+        AskedQuestion.band,
+        AskedQuestion.reply_kind,
+        AskedQuestion.chosen_suggestion,
+        AskedQuestion.feedback,
     ).where(AskedQuestion.asked_at >= since)
     if person_ids is not None:
         query = query.where(AskedQuestion.person_id.in_(list(person_ids)))
     counts = {"answer": 0, "suggest": 0, "unknown": 0}
     picked = chit_chat = helpful = not_helpful = 0
     rows = session.execute(query).all()
-    for band, kind, chosen, feedback in rows:
+    for _person, band, kind, chosen, feedback in rows:
         counts[band if band in counts else "unknown"] += 1
         picked += chosen is not None
         chit_chat += kind == "off_topic"
         helpful += feedback == "helpful"
         not_helpful += feedback == "not_helpful"
     return AnswerOutcomes(
-        questions=len(rows), answered=counts["answer"], suggested=counts["suggest"], suggestion_picked=picked,
+        questions=len(rows), askers=len({row.person_id for row in rows if row.person_id is not None}),
+        answered=counts["answer"], suggested=counts["suggest"], suggestion_picked=picked,
         unknown=counts["unknown"], chit_chat=chit_chat, helpful=helpful, not_helpful=not_helpful,
     )  # fmt: skip

@@ -35,7 +35,6 @@ class Overview:
     people: int = 0
     active_askers: int = 0
     questions: int = 0
-    answered_share: float | None = None
     outcomes: AnswerOutcomes = field(default_factory=AnswerOutcomes)
     delivered: int = 0
     reactions: int = 0
@@ -82,15 +81,9 @@ def build_overview(
     overview = Overview(week=last_week, people=len(people), vision_target=vision_target)
 
     since = now - timedelta(days=7)
-    rows = session.execute(
-        select(AskedQuestion.person_id, AskedQuestion.answered).where(
-            AskedQuestion.asked_at >= since, AskedQuestion.person_id.in_(people)
-        )
-    ).all()
-    overview.questions = len(rows)
-    overview.active_askers = len({person for person, _ in rows})
     overview.outcomes = answer_outcomes(session=session, since=since, person_ids=people)
-    overview.answered_share = overview.outcomes.answered_share
+    overview.questions = overview.outcomes.questions
+    overview.active_askers = overview.outcomes.askers
     overview.delivered = int(
         session.scalar(
             select(func.count())

@@ -7,14 +7,13 @@ binary checks, the source name, the document type and title fallbacks. Every fai
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
 from ingest.documents import DocType, LoadedDocument, LoaderError
 from ingest.loaders import docx, faq, html, markdown, pdf, text
-from ingest.loaders.common import ParsedFile
+from ingest.loaders.common import ParsedFile, first_clause
 from ingest.text import detect_language
 
 __all__ = ["SUPPORTED_SUFFIXES", "load_file"]
@@ -64,8 +63,6 @@ def _doc_type(parsed: ParsedFile, *, suffix: str, folders: tuple[str, ...]) -> D
 
 
 FAQ_TITLES: Final[dict[str, str]] = {"zh-Hans": "常见问题", "zh-Hant": "常見問題", "en": "FAQ"}
-_CLAUSE_END_RE: Final = re.compile(r"[。！？!?；;，,：:\n]")
-_MAX_DERIVED_TITLE: Final = 30
 _MIN_DERIVED_TITLE: Final = 4
 
 
@@ -82,11 +79,9 @@ def fallback_title(parsed: ParsedFile) -> str:
     first = next((block for block in parsed.blocks if block.text.strip()), None)
     if first is None:
         return ""
-    clause = _CLAUSE_END_RE.split(first.text.strip(), maxsplit=1)[0].strip().rstrip(".")
+    clause = first_clause(first.text).rstrip(".")
     if len(clause) < _MIN_DERIVED_TITLE and first.section:  # "正文。" names nothing; its heading does
         return first.section.split(" > ", 1)[0]
-    if len(clause) > _MAX_DERIVED_TITLE:
-        clause = clause[: _MAX_DERIVED_TITLE - 1].rstrip() + "…"
     return clause
 
 

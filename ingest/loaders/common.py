@@ -128,3 +128,16 @@ class SectionPath:
         if level == 1 and text == self.title:
             return
         self._headings.append((level, text))
+
+
+_CLAUSE_END_RE: Final = re.compile(r"[。！？!?；;，,：:\n]")
+MAX_DERIVED_TITLE: Final = 30
+
+
+def first_clause(text: str) -> str:
+    """The first clause of ``text`` (up to its first sentence or clause mark or line end), cut to
+    ``MAX_DERIVED_TITLE`` characters with "…": what a file that names itself nowhere is called."""
+    clause = _CLAUSE_END_RE.split(text.strip(), maxsplit=1)[0].strip()
+    if len(clause) > MAX_DERIVED_TITLE:
+        clause = clause[: MAX_DERIVED_TITLE - 1].rstrip() + "…"
+    return clause

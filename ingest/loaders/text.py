@@ -13,7 +13,7 @@ from typing import Final
 
 from ingest.clean import clean_text
 from ingest.documents import Block
-from ingest.loaders.common import ParsedFile, SectionPath, decode_text
+from ingest.loaders.common import ParsedFile, SectionPath, decode_text, first_clause
 
 HeadingKind = tuple[str, int]
 """A numbering style ("chinese", "arabic"…) and its depth (2 for "1.2")."""
@@ -62,7 +62,6 @@ def _levels(kinds: list[HeadingKind | None]) -> dict[HeadingKind, int]:
 # Pages saved from document-sharing sites list one line per page, named after the document.
 _PAGE_TITLE_RE: Final = re.compile(r"^(.{2,80}?)_第\s*\d+\s*[页頁]\s*$", re.MULTILINE)
 _MAX_TITLE_LENGTH: Final = 60
-_CLAUSE_END_RE: Final = re.compile(r"[。！？!?；;，,：:]")
 
 
 def derive_title(raw: str, paragraphs: list[str]) -> tuple[str, int | None]:
@@ -88,11 +87,7 @@ def derive_title(raw: str, paragraphs: list[str]) -> tuple[str, int | None]:
             return paragraph, index
     if not paragraphs:
         return "", None
-    first = paragraphs[0].split("\n", 1)[0]
-    clause = _CLAUSE_END_RE.split(first, maxsplit=1)[0].strip()
-    if len(clause) > 30:
-        clause = clause[:29].rstrip() + "…"
-    return clause, None
+    return first_clause(paragraphs[0]), None
 
 
 def parse(data: bytes) -> ParsedFile:

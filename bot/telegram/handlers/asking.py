@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from functools import partial
 from html import escape
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import (
     Application,
@@ -41,11 +42,15 @@ _VERDICTS = {"h": "helpful", "n": "not_helpful"}
 _BUTTON_CHARS = 48
 
 
+def _ask_person(question_id: int, language: Language) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text("ask_person", language), callback_data=f"fb:{question_id}:p")
+
+
 def feedback_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMarkup:
     """Helpful / not helpful / ask a person buttons for one stored question, and "more" when the
     answer shows only part of its passage."""
     language = answer.language
-    last = [InlineKeyboardButton(text("ask_person", language), callback_data=f"fb:{question_id}:p")]
+    last = [_ask_person(question_id, language)]
     if answer.full_answer:
         last.insert(0, InlineKeyboardButton(text("more", language), callback_data=f"mo:{question_id}"))
     return InlineKeyboardMarkup(
@@ -65,17 +70,13 @@ def suggestions_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMark
         [InlineKeyboardButton(_button_label(suggestion.label), callback_data=f"sg:{question_id}:{index}")]
         for index, suggestion in enumerate(answer.suggestions)
     ]
-    rows.append(
-        [InlineKeyboardButton(text("ask_person", answer.language), callback_data=f"fb:{question_id}:p")]
-    )
+    rows.append([_ask_person(question_id, answer.language)])
     return InlineKeyboardMarkup(rows)
 
 
 def ask_person_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMarkup:
     """Only "ask a person": after the chit-chat reply, in case it was a real question after all."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text("ask_person", answer.language), callback_data=f"fb:{question_id}:p")]]
-    )
+    return InlineKeyboardMarkup([[_ask_person(question_id, answer.language)]])
 
 
 def keyboard_for(question_id: int, answer: Answer) -> InlineKeyboardMarkup | None:
@@ -120,10 +121,7 @@ async def _answer(
         return
     answer, question_id = asked.answer, asked.question_id
     keyboard = keyboard_for(question_id, answer) if question_id is not None else None
-    pieces = split_message(render_answer(answer))
-    for index, piece in enumerate(pieces):
-        last = index == len(pieces) - 1
-        await message.reply_text(piece, parse_mode=ParseMode.HTML, reply_markup=keyboard if last else None)
+    await _send_in_pieces(message.reply_text, render_answer(answer), keyboard)
     if answer.is_gap and question_id is not None:
         await pass_to_person(context, question_id=question_id, asker_id=person_id)
 
@@ -242,12 +240,8 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     if query.message is not None:
         await query.edit_message_reply_markup(reply_markup=None)
-    # Where the buttons were: the private chat, or the group the question was asked in.
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    pieces = split_message(render_answer(answer))
-    for index, piece in enumerate(pieces):
-        markup = feedback_keyboard(question_id, answer) if index == len(pieces) - 1 else None
-        await context.bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=markup)
+    send = partial(context.bot.send_message, _chat_of(query))
+    await _send_in_pieces(send, render_answer(answer), feedback_keyboard(question_id, answer))
 
 
 async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -274,9 +268,22 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(text("stale_button", asker.language))
         return
     await query.answer()
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    for piece in split_message(escape(passage)):
-        await context.bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML)
+    await _send_in_pieces(partial(context.bot.send_message, _chat_of(query)), escape(passage), None)
+
+
+def _chat_of(query: CallbackQuery) -> int:
+    """Where the buttons were: the private chat, or the group the question was asked in."""
+    return query.message.chat.id if query.message is not None else query.from_user.id
+
+
+async def _send_in_pieces(
+    send: Callable[..., Awaitable[object]], html: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """``html`` in as many messages as Telegram needs; the buttons go under the last one."""
+    pieces = split_message(html)
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        await send(piece, parse_mode=ParseMode.HTML, reply_markup=markup if last else None)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from bot.access.service import AccessDeniedError, ChatUser, chat_user
+from bot.answering.service import Answer, Band
 from bot.broadcasts.service import create_broadcast
 from bot.config import Settings
 from bot.errors import KnowledgeUnavailableError, NotFoundError
@@ -66,7 +67,7 @@ class AnswerPublic(BaseModel):
     confidence: float
     sources: list[SourcePublic]
     latency_ms: float
-    band: Literal["answer", "suggest", "unknown"] = "unknown"
+    band: Band = "unknown"
     suggestions: list[SuggestionPublic] = []
     full_answer: str = ""
     kind: str = ""
@@ -129,6 +130,11 @@ def ask(body: AskRequest, request: Request, core: CoreDep, sessions: SessionsDep
             status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc), headers={"Retry-After": str(retry)}
         ) from exc
     answer, question_id = asked.answer, asked.question_id
+    return _public(answer, question_id)
+
+
+def _public(answer: Answer, question_id: int | None) -> dict[str, Any]:
+    """``AnswerPublic``: the ``ask --json`` object, with what the chat needs to draw it."""
     return {
         **answer.to_json(), "kind": answer.kind, "language": answer.language, "note": answer.note,
         "question_id": question_id,
@@ -156,10 +162,7 @@ def choose(
         )  # fmt: skip
     except NotFoundError as exc:
         raise HTTPException(status.HTTP_410_GONE, detail=str(exc)) from exc
-    return {
-        **answer.to_json(), "kind": answer.kind, "language": answer.language, "note": answer.note,
-        "question_id": question_id,
-    }  # fmt: skip
+    return _public(answer, question_id)
 
 
 class FeedbackIn(BaseModel):
