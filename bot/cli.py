@@ -38,6 +38,7 @@ from bot.logging_setup import configure_logging
 from bot.people.models import Role
 from bot.people.service import add_unit, create_invite, invite_link, unit_tree
 from bot.questions.gaps import group_gaps
+from bot.questions.phrasings import DatabasePhrasings
 from bot.questions.service import open_questions, record_question
 from bot.storage.database import (
     database_unavailable,
@@ -219,10 +220,12 @@ def ask(
     """Answer one question from the knowledge library."""
     settings = _settings()
     core = _core(settings)
+    sessions = _sessions(settings)
+    core.learn_from(DatabasePhrasings(sessions=sessions))
     with _refusing():
         answer = core.answerer.answer(question)
     if answer.kind != "empty":
-        _record(_sessions(settings), answer)
+        _record(sessions, answer)
     if as_json:
         sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
     else:
@@ -235,6 +238,7 @@ def chat() -> None:
     settings = _settings()
     core = _core(settings)
     sessions = _sessions(settings)
+    core.learn_from(DatabasePhrasings(sessions=sessions))
     out.print("Ask a question (empty line to quit).")
     while True:
         try:

@@ -25,7 +25,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,26 +190,33 @@ class LexicalIndex:
         mode emits both, and counting the compound would punish a question for a word the library
         spells in pieces.
         """
-        unique = list(dict.fromkeys(tokens))
-        if not unique or not self.size:
+        if not self.size:
             return 0.0
         if self._by_row is None:
             self._by_row = self.weights.tocsr()
         present = set(self._by_row.indices[self._by_row.indptr[row] : self._by_row.indptr[row + 1]].tolist())
+        return self._share(tokens, lambda token, col: col is not None and col in present)
+
+    def coverage_by(self, tokens: Sequence[str], terms: Set[str]) -> float:
+        """Share of the query's idf mass (weighted as in this index) whose terms are in ``terms``:
+        ``coverage`` for a text that is none of the index's documents (a learned phrasing)."""
+        return self._share(tokens, lambda token, col: token in terms)
+
+    def _share(self, tokens: Sequence[str], covered: Callable[[str, int | None], bool]) -> float:
+        unique = list(dict.fromkeys(tokens))
+        if not unique or not self.size:
+            return 0.0
         total = 0.0
         matched = 0.0
         for token in unique:
             if is_intent_word(token):
                 continue
             col = self.vocabulary.get(token)
-            if col is None:
-                if any(other != token and other in token for other in unique):
-                    continue
-                total += self.unknown_idf
+            if col is None and any(other != token and other in token for other in unique):
                 continue
-            weight = float(self.idf[col])
+            weight = self.unknown_idf if col is None else float(self.idf[col])
             total += weight
-            if col in present:
+            if covered(token, col):
                 matched += weight
         return matched / total if total else 0.0
 
@@ -238,6 +245,14 @@ def faq_question_text(chunk: Chunk) -> str:
         for part in (chunk.metadata.get("faq_question", ""), chunk.metadata.get("alternatives", ""))
         if part
     )
+
+
+def faq_key(chunk: Chunk) -> str | None:
+    """What names an FAQ entry across re-ingests (its chunk id changes with every edit of the
+    answer): its file and its ``id``, or its question when it has none. None for other passages."""
+    if chunk.doc_type != "faq":
+        return None
+    return f"{chunk.source}#{chunk.metadata.get('faq_id') or chunk.metadata.get('faq_question') or chunk.section}"
 
 
 # ---------------------------------------------------------------- vectors (Chroma)
@@ -527,6 +542,8 @@ class IndexSnapshot:
     """The languages its passages are written in."""
     has_scoped: bool = field(init=False)
     """Whether any passage answers only some units (an FAQ with a ``scope``)."""
+    row_of_faq: dict[str, int] = field(init=False)
+    """The row of each FAQ entry by its ``faq_key``."""
 
     def __post_init__(self) -> None:
         self.faq_rows = faq_rows(self.chunks)
@@ -534,6 +551,9 @@ class IndexSnapshot:
         self.faq_index_of_row = {row: position for position, row in enumerate(self.faq_rows)}
         self.languages = frozenset(chunk.lang for chunk in self.chunks)
         self.has_scoped = any(chunk.metadata.get("scope") for chunk in self.chunks)
+        self.row_of_faq = {
+            key: row for row in self.faq_rows if (key := faq_key(self.chunks[row])) is not None
+        }
 
     @classmethod
     def build(cls, *, manifest: Manifest, chunks: list[Chunk], name: str = "") -> IndexSnapshot:

@@ -21,7 +21,8 @@ SIMILARITY_SPAN = 0.3
 
 
 def coverage(retrieval: Retrieval, row: int) -> float:
-    """Coverage of the question by chunk ``row``, counting an FAQ's question phrasings too."""
+    """Coverage of the question by chunk ``row``, counting an FAQ's question phrasings too (those
+    written in the file and those learned from use)."""
     snapshot = retrieval.snapshot
     if snapshot is None or not retrieval.tokens:
         return 0.0
@@ -29,7 +30,8 @@ def coverage(retrieval: Retrieval, row: int) -> float:
     faq_position = snapshot.faq_index_of_row.get(row)
     if faq_position is not None:
         value = max(value, snapshot.faq_lexical.coverage(retrieval.tokens, faq_position))
-    return value
+    learned = next((hit.learned_coverage for hit in retrieval.hits if hit.row == row), 0.0)
+    return max(value, learned)
 
 
 def confidence(retrieval: Retrieval) -> float:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.answering.calibration import ConfidenceModel
 from bot.answering.llm import LlmAnswerer, build_chat_model
+from bot.answering.phrasings import LearnedPhrasings, PhrasingSource
 from bot.answering.retrieval import FusionWeights, HybridRetriever, LiveIndex
 from bot.answering.service import Answerer
 from bot.config import Settings
@@ -122,6 +123,13 @@ class KnowledgeCore:
     vectors: VectorStore
     retriever: HybridRetriever
     answerer: Answerer
+
+    def learn_from(self, source: PhrasingSource) -> None:
+        """Search the phrasings learned from use (kept in ``source``, the database) beside the
+        library. Called once the process has its database; a core without one (evaluation, a
+        bare ``ask``) answers from the library alone."""
+        if self.retriever.phrasings is None:
+            self.retriever.phrasings = LearnedPhrasings(source=source, embedder=self.embedder)
 
     def close(self) -> None:
         """Release the vector store's connections (HTTP sessions to a Chroma server, SQLite handles)."""

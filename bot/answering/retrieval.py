@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,9 @@ from ingest.chunk import Chunk
 from ingest.embedding import Embedder, EmbeddingModelError, Vectors
 from ingest.index import IndexSnapshot, IndexStore, LexicalIndex, VectorStore, VectorStoreUnavailableError
 from ingest.text import CHINESE, Language, detect_language, is_intent_word, tokenize
+
+if TYPE_CHECKING:
+    from bot.answering.phrasings import LearnedPhrasings
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +107,10 @@ class Hit:
     faq_rank: int | None = None
     dense_rank: int | None = None
     dense_similarity: float | None = None
+    learned_coverage: float = 0.0
+    """How much of the question a learned phrasing of this FAQ covers (``phrasings``)."""
+    same_wording: bool = False
+    """A learned phrasing of this FAQ is the question's own wording: a person confirmed the answer."""
 
 
 @dataclass(slots=True)
@@ -148,8 +155,10 @@ class HybridRetriever:
         embedder: Embedder,
         weights: FusionWeights,
         candidates: int = 30,
+        phrasings: LearnedPhrasings | None = None,
     ) -> None:
         self.index = index
+        self.phrasings = phrasings
         self._vectors = vectors
         self._embedder = embedder
         self._weights = weights
@@ -245,7 +254,11 @@ class HybridRetriever:
                         entry.dense_similarity = similarity
                     entry.score += crosslingual / (rrf_k + rank)
 
-        ranked = sorted(hits.values(), key=lambda h: (-h.score, h.row))[:k]
+        if self.phrasings is not None and mode == "hybrid":
+            self._add_learned(snapshot, hit=hit, question=question, tokens=tokens, vector=vector,
+                              mask=mask, dense_weight=dense_weight)  # fmt: skip
+        # The question's own wording, learned from a person, goes first whatever the fusion says.
+        ranked = sorted(hits.values(), key=lambda h: (not h.same_wording, -h.score, h.row))[:k]
         return Retrieval(
             question=question,
             language=language,
@@ -254,6 +267,37 @@ class HybridRetriever:
             dense_weight=dense_weight,
             snapshot=snapshot,
         )
+
+    def _add_learned(
+        self,
+        snapshot: IndexSnapshot,
+        *,
+        hit: Callable[[int], Hit],
+        question: str,
+        tokens: list[str],
+        vector: Vectors | None,
+        mask: npt.NDArray[np.bool_] | None,
+        dense_weight: float,
+    ) -> None:
+        """Votes from the FAQs' learned phrasings, as the FAQ-question list votes from their written
+        phrasings: one list ranked by words, one by meaning (where dense search counts)."""
+        assert self.phrasings is not None  # noqa: S101
+        matches = self.phrasings.matches(
+            snapshot, question=question, tokens=tokens, vector=vector, allowed=mask
+        )
+        rrf_k = self._weights.rrf_k
+        by_words = sorted((m for m in matches if m.coverage > 0), key=lambda m: -m.coverage)
+        for rank, match in enumerate(by_words[: self._candidates], start=1):
+            entry = hit(match.row)
+            entry.learned_coverage = max(entry.learned_coverage, match.coverage)
+            entry.same_wording = entry.same_wording or match.same_wording
+            entry.score += self._weights.lexical * match.coverage / (rrf_k + rank)
+        if dense_weight > 0:
+            by_meaning = sorted(
+                (m for m in matches if m.similarity is not None), key=lambda m: -(m.similarity or 0)
+            )
+            for rank, match in enumerate(by_meaning[: self._candidates], start=1):
+                hit(match.row).score += dense_weight / (rrf_k + rank)
 
     def _query_vector(self, question: str) -> Vectors | None:
         """The question's vector, or None when the embedding model cannot run: answers then come

@@ -15,7 +15,8 @@ from bot.answering.confidence import confidence as score_confidence
 from bot.answering.extractive import extract_answer
 from bot.answering.llm import LlmAnswerer, LlmAnswerError
 from bot.answering.retrieval import NO_FILTERS, HybridRetriever, Mode, Retrieval, SearchFilters
-from ingest.text import CHINESE, Language, detect_language, to_script
+from ingest.index import faq_key
+from ingest.text import CHINESE, Language, detect_language, restore_cjk_punctuation, to_script
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,15 @@ class Suggestion:
     def to_json(self) -> dict[str, str]:
         """The JSON contract's object."""
         return {"label": self.label, "chunk_id": self.chunk_id}
+
+
+@dataclass(frozen=True, slots=True)
+class FaqRef:
+    """An FAQ entry as the learned phrasings name it: its key, its question, every written phrasing."""
+
+    key: str
+    question: str
+    phrasings: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,15 +223,24 @@ class Answerer:
             return reply(answered=False, answer=messages.say(messages.DONT_KNOW, language), kind="refused")
         return reply(answered=True, answer=answer_text, kind=kind, full_answer=full)
 
-    def answer_from(self, question: str, *, chunk_id: str, language: Language | None = None) -> Answer | None:
-        """The answer to ``question`` from one passage: a "did you mean" candidate the asker picked.
+    def answer_from(
+        self,
+        question: str,
+        *,
+        chunk_id: str,
+        language: Language | None = None,
+        filters: SearchFilters = NO_FILTERS,
+    ) -> Answer | None:
+        """The answer to ``question`` from one passage: a "did you mean" candidate the asker picked,
+        or the FAQ a manager answered it with.
 
-        None when the passage is no longer in the library (re-ingested since the question was asked).
+        None when the passage is no longer in the library (re-ingested since the question was
+        asked) or ``filters`` leave it out (an FAQ scoped to a unit the asker is not in).
         """
         started = time.perf_counter()
         text, _, language = self._prepare(question, language)
         retrieval = self.retriever.pinned(text, chunk_id=chunk_id, language=language)
-        if retrieval is None:
+        if retrieval is None or not filters.allows(retrieval.hits[0].chunk):
             return None
         answer_text, full, kind = self._compose(retrieval, language)
         if kind == "refused":  # the LLM found the passage does not answer it after all
@@ -238,10 +257,31 @@ class Answerer:
         if retrieval is None:
             return None
         full = extract_answer(retrieval, max_chars=self.answer_max_chars).full
-        return _in_script(full, passage_language=retrieval.hits[0].chunk.lang, language=language)
+        return in_script(full, passage_language=retrieval.hits[0].chunk.lang, language=language)
+
+    def faq_of(self, chunk_id: str) -> FaqRef | None:
+        """The FAQ entry behind passage ``chunk_id`` in the live library (None: not an FAQ, or gone)."""
+        retrieval = self.retriever.pinned("", chunk_id=chunk_id, language=self.default_language)
+        if retrieval is None:
+            return None
+        chunk = retrieval.hits[0].chunk
+        key = faq_key(chunk)
+        if key is None:
+            return None
+        written = [
+            chunk.metadata.get("faq_question", ""),
+            *chunk.metadata.get("alternatives", "").splitlines(),
+        ]
+        # The loader folds punctuation for matching; people read the question as it was written.
+        question = restore_cjk_punctuation(written[0] or chunk.section)
+        return FaqRef(key=key, question=question, phrasings=tuple(p for p in written if p))
 
     def _band(self, retrieval: Retrieval) -> tuple[ModelBand, float]:
         """("answer" | "suggest" | "off_topic" | "unknown", the confidence reported with it)."""
+        if retrieval.hits and retrieval.hits[0].same_wording:
+            # Somebody asked exactly this before and a person (the asker pressing "helpful", or a
+            # manager answering with this FAQ) confirmed the answer: nothing left to estimate.
+            return "answer", 1.0
         if self.confidence_model is None:
             confidence = score_confidence(retrieval) if retrieval.hits else 0.0
             return ("answer" if confidence >= self.threshold else "unknown"), confidence
@@ -273,7 +313,7 @@ class Answerer:
                 label = chunk.metadata["faq_question"]
             else:
                 label = " › ".join(part for part in (chunk.title, chunk.section) if part)
-            label = _in_script(label, passage_language=chunk.lang, language=language)
+            label = in_script(label, passage_language=chunk.lang, language=language)
             if not label or label in seen:
                 continue
             seen.add(label)
@@ -298,9 +338,9 @@ class Answerer:
     def _compose_extractive(self, retrieval: Retrieval, language: Language) -> tuple[str, str, AnswerKind]:
         top = retrieval.hits[0].chunk
         extract = extract_answer(retrieval, max_chars=self.answer_max_chars)
-        short = _in_script(extract.short, passage_language=top.lang, language=language)
+        short = in_script(extract.short, passage_language=top.lang, language=language)
         full = (
-            _in_script(extract.full, passage_language=top.lang, language=language) if extract.has_more else ""
+            in_script(extract.full, passage_language=top.lang, language=language) if extract.has_more else ""
         )
         return short, full, "faq" if top.doc_type == "faq" else "passage"
 
@@ -310,9 +350,9 @@ class Answerer:
             chunk = hit.chunk
             sources.append(
                 Source(
-                    title=_in_script(chunk.title, passage_language=chunk.lang, language=language),
+                    title=in_script(chunk.title, passage_language=chunk.lang, language=language),
                     source=chunk.source,
-                    section=_in_script(chunk.section, passage_language=chunk.lang, language=language),
+                    section=in_script(chunk.section, passage_language=chunk.lang, language=language),
                     doc_type=chunk.doc_type,
                     text=chunk.text,
                     score=round(hit.score, 6),
@@ -322,7 +362,7 @@ class Answerer:
         return sources
 
 
-def _in_script(text: str, *, passage_language: str, language: Language) -> str:
+def in_script(text: str, *, passage_language: str, language: Language) -> str:
     """Library text as a reader of ``language`` sees it: Chinese in their script; English as it is
     (and Chinese for an English reader stays as written)."""
     if language == "en" or passage_language == "en":

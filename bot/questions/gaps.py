@@ -11,10 +11,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.answering.service import MAX_SUGGESTIONS, Answerer, Suggestion
 from bot.errors import InvalidInputError, NotFoundError
 from bot.people.models import Person
 from bot.people.service import ancestors, can_manage, home_unit, managed_units, managers_of
+from bot.questions.asking import asker_filters
 from bot.questions.models import AskedQuestion
+from bot.questions.phrasings import learn_phrasing
 from bot.questions.wording import REPLY_FOR_ASKER
 from bot.storage.base import utc_now
 from ingest.faq_file import append_faq
@@ -166,6 +169,35 @@ def group_gaps(questions: Sequence[AskedQuestion], *, threshold: float = 0.3) ->
     return sorted(groups, key=lambda g: (-len(g.questions), g.example))
 
 
+def _faq_reply(session: Session, *, answerer: Answerer, question_id: int, chunk_id: str) -> str:
+    """The whole answer of FAQ ``chunk_id`` to question ``question_id``, as its asker reads it."""
+    question = session.get(AskedQuestion, question_id)
+    if question is None:
+        raise NotFoundError("no such question")
+    if answerer.faq_of(chunk_id) is None:
+        raise NotFoundError("that FAQ is no longer in the library")
+    found = answerer.answer_from(
+        question.text, chunk_id=chunk_id, language=question.language,  # type: ignore[arg-type]
+        filters=asker_filters(session=session, person_id=question.person_id),
+    )  # fmt: skip
+    if found is None:
+        raise InvalidInputError("that FAQ does not answer the asker's unit")
+    return (found.full_answer or found.answer)[:MAX_REPLY_CHARS]
+
+
+def faq_candidates(*, answerer: Answerer, question: AskedQuestion) -> list[Suggestion]:
+    """FAQs a manager could answer ``question`` with: those among the passages it was answered or
+    offered from, still in the library (labelled with the FAQ's question)."""
+    seen: dict[str, Suggestion] = {}
+    chunk_ids = [str(s.get("chunk_id") or "") for s in question.sources or []]
+    chunk_ids += [str(s.get("chunk_id") or "") for s in question.suggestions or []]
+    for chunk_id in chunk_ids:
+        faq = answerer.faq_of(chunk_id) if chunk_id and chunk_id not in seen else None
+        if faq is not None:
+            seen[chunk_id] = Suggestion(label=faq.question, chunk_id=chunk_id)
+    return list(seen.values())[:MAX_SUGGESTIONS]
+
+
 def answer_gap(
     *,
     session: Session,
@@ -174,11 +206,30 @@ def answer_gap(
     reply: str,
     save_as_faq: bool,
     knowledge_dir: Path,
+    answerer: Answerer | None = None,
+    faq_chunk_id: str = "",
 ) -> tuple[AskedQuestion, Path | None]:
     """Answer an open question from the console or the API: the answer is queued to the asker through
-    the sender, and with ``save_as_faq`` written to the team FAQ file (returned, to be indexed)."""
+    the sender, and with ``save_as_faq`` written to the team FAQ file (returned, to be indexed).
+
+    With ``faq_chunk_id`` the manager answers with an existing FAQ instead of writing: the asker
+    gets that FAQ's answer, and the FAQ learns the asker's wording (``phrasings``), so the library
+    answers it by itself next time. Nothing is written to the FAQ file.
+
+    Raises:
+        InvalidInputError: an empty or over-long reply, not the responder's question to answer, or
+            an FAQ the asker may not be answered from.
+        NotFoundError: no such question, or the FAQ left the library since.
+    """
     from bot.broadcasts.service import create_broadcast  # broadcasts sit above questions
 
+    if faq_chunk_id:
+        if answerer is None:
+            raise InvalidInputError("answering with an FAQ needs the library")
+        reply, save_as_faq = (
+            _faq_reply(session, answerer=answerer, question_id=question_id, chunk_id=faq_chunk_id),
+            False,
+        )
     question = reply_to_question(session=session, question_id=question_id, responder=responder, reply=reply)
     asker = session.get(Person, question.person_id) if question.person_id else None
     if asker is not None and asker.telegram_id is not None:
@@ -191,6 +242,11 @@ def answer_gap(
             selectors=[f"person:{asker.id}"],
             created_by=responder,
         )
+    if faq_chunk_id and answerer is not None:
+        learn_phrasing(
+            session=session, answerer=answerer, question=question, chunk_id=faq_chunk_id, origin="manager"
+        )
+        question.status = "closed"  # the library holds the answer already: nothing to save
     saved = (
         save_reply_as_faq(
             session=session, question_id=question_id, responder=responder, knowledge_dir=knowledge_dir

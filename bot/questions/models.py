@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.base import Base, UtcDateTime, utc_now
@@ -52,3 +52,24 @@ class QuestionFlood(Base):
     minute: Mapped[int] = mapped_column(Integer, index=True)
     questions: Mapped[int] = mapped_column(Integer, default=0)
     previous_questions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LearnedPhrasing(Base):
+    """An asker's wording of a question that an existing FAQ answered (``bot.questions.phrasings``).
+
+    It names the FAQ by ``faq_key`` (file and entry id, or question), not by chunk id, so it
+    survives edits of the answer. No person is stored: the wording is all retrieval needs.
+    """
+
+    __tablename__ = "learned_phrasings"
+    __table_args__ = (UniqueConstraint("faq_key", "text", name="uq_learned_phrasings_faq_text"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    faq_key: Mapped[str] = mapped_column(String(600), index=True)
+    faq_question: Mapped[str] = mapped_column(Text)  # as the FAQ read when the wording was learned
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(10))
+    origin: Mapped[str] = mapped_column(String(20))  # helpful (the asker), manager (answered with it)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("asked_questions.id", ondelete="SET NULL"))
+    learned_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    status: Mapped[str] = mapped_column(String(10), default="active", index=True)  # active, retired

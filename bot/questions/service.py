@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answering.service import Answer, Answerer
 from bot.errors import InvalidInputError, NotFoundError
 from bot.questions.models import AskedQuestion
+from bot.questions.phrasings import learn_phrasing
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
 
@@ -58,14 +59,19 @@ def open_questions(*, session: Session, limit: int = 100) -> Sequence[AskedQuest
     return session.scalars(query).all()
 
 
-def record_feedback(*, session: Session, question_id: int, person_id: int, verdict: str) -> AskedQuestion:
+def record_feedback(
+    *, session: Session, question_id: int, person_id: int, verdict: str, answerer: Answerer | None = None
+) -> AskedQuestion:
     """Store a person's verdict on the answer to their own question; "not helpful" reopens it.
+    "Helpful" under an FAQ answer teaches the FAQ the asker's wording (``phrasings``), so the
+    next person who asks it that way gets the answer straight away.
 
     Args:
         session: an open session; the caller commits.
         question_id: the question the buttons belong to.
         person_id: who pressed; only the asker may rate an answer.
         verdict: "helpful" or "not_helpful".
+        answerer: the live library, to learn from "helpful" (None: learn nothing).
     """
     if verdict not in FEEDBACK_VALUES:
         raise InvalidInputError(f"unknown feedback {verdict!r}")
@@ -77,6 +83,11 @@ def record_feedback(*, session: Session, question_id: int, person_id: int, verdi
     if verdict == "not_helpful":
         question.status = "open"  # a wrong answer is a knowledge gap like a missing one
     session.flush()
+    chunk_id = str(question.sources[0].get("chunk_id") or "") if question.sources else ""
+    if verdict == "helpful" and answerer is not None and question.answered and chunk_id:
+        learn_phrasing(
+            session=session, answerer=answerer, question=question, chunk_id=chunk_id, origin="helpful"
+        )
     return question
 
 

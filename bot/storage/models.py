@@ -5,7 +5,7 @@ from bot.broadcasts.models import Broadcast, Delivery, SenderWorker, Story, Visi
 from bot.dialogues.models import DialogueState
 from bot.library.models import IngestJobRow
 from bot.people.models import InviteCode, Membership, Person, Unit
-from bot.questions.models import AskedQuestion, QuestionFlood
+from bot.questions.models import AskedQuestion, LearnedPhrasing, QuestionFlood
 from bot.rollout.models import (
     ReviewAction,
     RolloutAlert,
@@ -25,6 +25,7 @@ __all__ = [
     "Delivery",
     "DialogueState",
     "IngestJobRow",
+    "LearnedPhrasing",
     "InviteCode",
     "Membership",
     "Person",

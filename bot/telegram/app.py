@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.library.jobs import IngestJobs
 from bot.people.service import ensure_admins
 from bot.questions.flood import FloodGate
+from bot.questions.phrasings import DatabasePhrasings
 from bot.runtime import survey_definitions
 from bot.storage.database import in_transaction
 from bot.telegram.context import SERVICES_KEY, BotServices
@@ -80,6 +81,7 @@ def build_application(
     if webhook:
         builder = builder.updater(None)
     application = builder.build()
+    core.learn_from(DatabasePhrasings(sessions=sessions))
     application.bot_data[SERVICES_KEY] = BotServices(
         settings=settings,
         core=core,

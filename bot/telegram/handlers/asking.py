@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.answering.service import Answer
+from bot.answering.service import Answer, Answerer
 from bot.errors import ChangebotError, InvalidInputError, KnowledgeUnavailableError, NotFoundError
 from bot.people.models import Person
 from bot.questions.asking import ask
@@ -165,7 +165,9 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await _answer(message, " ".join(context.args or []), update, context)
 
 
-def _apply_feedback(session: Session, match: re.Match[str] | None, person: Person | None) -> bool:
+def _apply_feedback(
+    session: Session, match: re.Match[str] | None, person: Person | None, answerer: Answerer
+) -> bool:
     if match is None or person is None:
         return False
     question_id, choice = int(match.group(1)), match.group(2)
@@ -174,8 +176,9 @@ def _apply_feedback(session: Session, match: re.Match[str] | None, person: Perso
         with session.begin_nested():
             if choice in _VERDICTS:
                 record_feedback(
-                    session=session, question_id=question_id, person_id=person.id, verdict=_VERDICTS[choice]
-                )
+                    session=session, question_id=question_id, person_id=person.id, verdict=_VERDICTS[choice],
+                    answerer=answerer,
+                )  # fmt: skip
             else:
                 owned = session.get(AskedQuestion, question_id)
                 if owned is None or owned.person_id != person.id:
@@ -197,7 +200,11 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """(the member pressing, the language, whether the press was accepted)."""
         person = member(session, update)
         person_id = person.id if person is not None else None
-        return person_id, language_of(update, person), _apply_feedback(session, match, person)
+        return (
+            person_id,
+            language_of(update, person),
+            _apply_feedback(session, match, person, app.core.answerer),
+        )
 
     person_id, language, accepted = await in_transaction(app.sessions, apply)
     if match is None or person_id is None or not accepted:

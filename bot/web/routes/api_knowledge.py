@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from bot.access.service import AccessDeniedError
 from bot.answering.factory import KnowledgeCore
@@ -121,10 +121,18 @@ def try_question(body: TryIn, core: CoreDep, principal: PrincipalDep, session: S
 
 
 class GapAnswerIn(BaseModel):
-    """A person's answer to an unanswered question."""
+    """A person's answer to an unanswered question: written (``answer``), or an existing FAQ
+    (``faq_chunk_id``, one of the question's ``faq_candidates``), which then learns its wording."""
 
-    answer: str = Field(min_length=1, max_length=4000)
+    answer: str = Field("", max_length=4000)
     save_as_faq: bool = False
+    faq_chunk_id: str = Field("", max_length=64, pattern=r"^[0-9a-f-]*$")
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> GapAnswerIn:
+        if bool(self.answer.strip()) == bool(self.faq_chunk_id):
+            raise ValueError("give either an answer or an faq_chunk_id")
+        return self
 
 
 def _answer_gap(
@@ -138,6 +146,7 @@ def _answer_gap(
     return answer_gap(
         session=session, question_id=question_id, responder=responder, reply=body.answer,
         save_as_faq=body.save_as_faq, knowledge_dir=core.settings.knowledge_dir,
+        answerer=core.answerer, faq_chunk_id=body.faq_chunk_id,
     )  # fmt: skip
 
 

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from bot.access.service import AccessDeniedError
 from bot.errors import InvalidInputError
 from bot.people.models import Membership, Unit
-from bot.questions.gaps import group_gaps
+from bot.questions.gaps import faq_candidates, group_gaps
 from bot.questions.models import AskedQuestion
 from bot.rollout.figures import check_rows, parse_rows, store_figures, week_of
 from bot.rollout.models import UnitLight
 from bot.storage.base import utc_now
 from bot.storage.database import in_transaction
-from bot.web.deps import SessionDep
+from bot.web.deps import CoreDep, SessionDep
 from bot.web.routes.api_common import LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep, principal_of
 
@@ -89,9 +89,14 @@ def lights(
 
 @router.get("/gaps")
 def gaps(
-    session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
+    session: SessionDep,
+    principal: PrincipalDep,
+    core: CoreDep,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
 ) -> Page[dict[str, Any]]:
-    """Open unanswered questions from people in your units, grouped by topic, biggest first."""
+    """Open unanswered questions from people in your units, grouped by topic, biggest first, with
+    the FAQs the first one could be answered with (``faq_chunk_id`` of ``POST /gaps/{id}/answer``)."""
     query = (
         select(AskedQuestion)
         .where(AskedQuestion.status == "open")
@@ -108,6 +113,9 @@ def gaps(
             "count": len(g.questions),
             "question_ids": [q.id for q in g.questions],
             "latest": max(q.asked_at for q in g.questions).isoformat(),
+            "faq_candidates": [
+                c.to_json() for c in faq_candidates(answerer=core.answerer, question=g.questions[0])
+            ],
         }  # fmt: skip
         for g in groups
     ]

@@ -50,6 +50,7 @@ class SourcePublic(BaseModel):
     doc_type: str
     text: str
     score: float
+    chunk_id: str = ""  # the chat links to it: /chat/documents?source=...#c-<chunk_id>
 
 
 class SuggestionPublic(BaseModel):
@@ -172,13 +173,17 @@ class FeedbackIn(BaseModel):
 
 
 @router.post("/questions/{question_id}/feedback")
-def feedback(question_id: IdPath, body: FeedbackIn, request: Request, session: SessionDep) -> dict[str, str]:
-    """Helpful or not, on one's own answer; "not helpful" reopens the question for the change team."""
+def feedback(
+    question_id: IdPath, body: FeedbackIn, request: Request, session: SessionDep, core: CoreDep
+) -> dict[str, str]:
+    """Helpful or not, on one's own answer; "not helpful" reopens the question for the change team,
+    "helpful" under an FAQ teaches it the asker's wording."""
     user = chat_person(request, session, changing=True)
     assert user is not None  # noqa: S101  (changes always need a signed-in member)
     question = record_feedback(
-        session=session, question_id=question_id, person_id=user.person_id, verdict=body.verdict
-    )
+        session=session, question_id=question_id, person_id=user.person_id, verdict=body.verdict,
+        answerer=core.answerer,
+    )  # fmt: skip
     return {"status": question.status, "feedback": question.feedback or ""}
 
 

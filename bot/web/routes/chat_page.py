@@ -6,15 +6,17 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Form, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from bot.access.service import AccessDeniedError, ChatUser, chat_user, open_session
 from bot.config import Settings
 from bot.errors import InvalidInputError
+from bot.library.contents import readable_document
 from bot.people.service import redeem_invite
+from bot.questions.asking import asker_filters
 from bot.web.deps import SessionDep
 from bot.web.i18n import pick_language, ui_text
 from bot.web.security import SESSION_COOKIE
@@ -53,6 +55,30 @@ def chat_page(
         "chat.html",
         {"lang": language, "t": ui_text(language), "csrf": user.csrf_token if user else ""},
     )
+
+
+@router.get("/chat/documents", response_class=HTMLResponse, include_in_schema=False)
+def document_page(
+    request: Request,
+    session: SessionDep,
+    source: Annotated[str, Query(max_length=500)] = "",
+    lang: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
+    """A cited document, whole, as the reader may see it: sources in the chat link here."""
+    user = _user(request, session)
+    settings: Settings = request.app.state.settings
+    if user is None and not settings.web_chat_open:
+        return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    language = pick_language(
+        query=lang or (user.language if user else None),
+        accept_language=request.headers.get("accept-language", ""),
+    )
+    filters = asker_filters(session=session, person_id=user.person_id if user else None)
+    document = readable_document(request.app.state.core, source=source, filters=filters, language=language)
+    return templates.TemplateResponse(
+        request, "document.html", {"lang": language, "t": ui_text(language), "document": document},
+        status_code=status.HTTP_200_OK if document is not None else status.HTTP_404_NOT_FOUND,
+    )  # fmt: skip
 
 
 @router.post("/chat/join", include_in_schema=False)

@@ -55,8 +55,9 @@ from bot.library.jobs import IngestJobs
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import create_invite, get_unit, invite_link, unit_tree
 from bot.questions.asking import principal_filters
-from bot.questions.gaps import answer_gap, group_gaps
+from bot.questions.gaps import answer_gap, faq_candidates, group_gaps
 from bot.questions.models import AskedQuestion
+from bot.questions.phrasings import PhrasingView, phrasings_for_review, set_phrasing_active
 from bot.reporting.overview import build_overview
 from bot.runtime import survey_definitions, survey_rules
 from bot.scheduling.service import known_zones
@@ -216,18 +217,19 @@ async def knowledge(
     """Upload, re-index with progress, documents, try a question, and the gaps queue."""
     core = request.app.state.core
 
-    def load() -> tuple[Principal | None, list[Any], SearchFilters]:
+    def load() -> tuple[Principal | None, list[Any], SearchFilters, list[PhrasingView]]:
         with _db(request) as session:
             principal = _principal(request, session)
             if principal is None:
-                return None, [], NO_FILTERS
+                return None, [], NO_FILTERS, []
             return (
                 principal,
                 _gaps_for(session, principal),
                 principal_filters(session=session, principal=principal),
+                phrasings_for_review(session=session) if principal.is_admin else [],
             )
 
-    principal, gaps, filters = await run_in_threadpool(load)
+    principal, gaps, filters, phrasings = await run_in_threadpool(load)
     if principal is None:
         return _sign_in_page(request)
     # "Try a question" answers as someone in the manager's units would be answered.
@@ -242,7 +244,9 @@ async def knowledge(
         request, "knowledge", principal,
         {"folders": FOLDERS, "documents": documents(core), "tried": tried, "q": q or "", "job": (job or "")[:32], "gaps": gaps,
          "source": source or "", "chunks": chunks_of(core, source[:500]) if source else [],
-         "reviews": reviews, "today": utc_now().date()},
+         "reviews": reviews, "today": utc_now().date(), "phrasings": phrasings,
+         "faq_choices": {g.questions[0].id: faq_candidates(answerer=core.answerer, question=g.questions[0])
+                         for g in gaps[:30]}},
     )  # fmt: skip
 
 
@@ -270,6 +274,25 @@ def team_faq_review(
     return RedirectResponse(
         f"/console/knowledge?job={jobs.start([changed]).id}#reviews", status_code=status.HTTP_303_SEE_OTHER
     )
+
+
+@router.post("/knowledge/phrasings/{phrasing_id}")
+def phrasing_review(
+    request: Request,
+    phrasing_id: int,
+    csrf_token: Annotated[str, Form()],
+    action: Annotated[Literal["retire", "restore"], Form()],
+) -> Response:
+    """Retire a wording the bot learned (it stops matching at once) or restore it (admins)."""
+    try:
+        with _db(request) as session:
+            principal = _checked(request, session, csrf_token)
+            set_phrasing_active(
+                session=session, principal=principal, phrasing_id=phrasing_id, active=action == "restore"
+            )
+    except ChangebotError as exc:
+        return _back("/console/knowledge", str(exc))
+    return RedirectResponse("/console/knowledge#phrasings", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/knowledge/upload")
@@ -313,10 +336,12 @@ def gap_answer_form(
     request: Request,
     question_id: int,
     csrf_token: Annotated[str, Form()],
-    reply: Annotated[str, Form()],
+    reply: Annotated[str, Form(max_length=8000)] = "",
     save_faq: Annotated[bool, Form()] = False,
+    faq_chunk_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Answer an open question: it reaches the asker; optionally it becomes a FAQ at once."""
+    """Answer an open question, written or with an existing FAQ: it reaches the asker; a written
+    answer can become an FAQ at once, an FAQ used learns the asker's wording."""
     settings = _settings(request)
     try:
         with _db(request) as session:
@@ -326,7 +351,8 @@ def gap_answer_form(
                 raise AccessDeniedError("please sign in again")
             _, saved = answer_gap(
                 session=session, question_id=question_id, responder=responder, reply=reply, save_as_faq=save_faq,
-                knowledge_dir=settings.knowledge_dir,
+                knowledge_dir=settings.knowledge_dir, answerer=request.app.state.core.answerer,
+                faq_chunk_id=faq_chunk_id,
             )  # fmt: skip
     except ChangebotError as exc:
         return _back("/console/knowledge", str(exc))

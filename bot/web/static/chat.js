@@ -126,7 +126,14 @@
       list.setAttribute("aria-label", root.dataset.sources);
       data.sources.forEach(function (source) {
         const li = document.createElement("li");
-        li.textContent = [source.title, source.section].filter(Boolean).join(" › ");
+        const link = document.createElement("a");
+        // The whole document, as this reader may see it, opened at the passage cited.
+        link.href = "/chat/documents?source=" + encodeURIComponent(source.source) +
+          "&lang=" + encodeURIComponent(root.dataset.lang) + "#c-" + encodeURIComponent(source.chunk_id);
+        link.target = "_blank";
+        link.rel = "noopener";
+        link.textContent = [source.title, source.section].filter(Boolean).join(" › ");
+        li.appendChild(link);
         list.appendChild(li);
       });
       item.appendChild(list);

@@ -24,7 +24,7 @@ from bot.broadcasts.models import Broadcast
 from bot.config import Settings
 from bot.people.models import Membership, Person, Role
 from bot.people.service import add_unit, create_invite
-from bot.questions.models import AskedQuestion
+from bot.questions.models import AskedQuestion, LearnedPhrasing
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
 from bot.surveys.waves import close_wave, launch_wave, record_answer
@@ -140,6 +140,11 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             page.wait_for_selector(".feedback .badge")
             assert "谢谢" in page.inner_text(".feedback")
             page.screenshot(path=str(SHOTS / "web-chat.png"), full_page=True)
+            # A source opens its whole document at the passage cited, in the reader's script.
+            page.goto(base + (page.get_attribute("#log .sources a", "href") or ""))
+            assert "常见问题" in page.title() and "90分钟" in page.inner_text("main")
+            page.screenshot(path=str(SHOTS / "document.png"), full_page=True)
+            page.goto(f"{base}/")
 
             # An ADKAR check opens: the web chat shows its first question; answering moves on. (Another
             # pulse to almost the same people would hide the closed one: their audiences differ by one.)
@@ -177,6 +182,16 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             page.wait_for_selector("#tried")
             assert "每季度一次" in page.inner_text("#tried") and "仓库安全.csv" in page.inner_text("#tried")
             page.screenshot(path=str(SHOTS / "knowledge.png"), full_page=True)
+            # What the bot learned from staff, in the admins' review queue, in English too.
+            with transaction(app.state.sessions) as session:  # type: ignore[attr-defined]
+                session.add(LearnedPhrasing(faq_key="faqs/basics.yaml#training-length", faq_question="培训要多久？",
+                                            text="上岗前那个课得耗掉几个钟头", language="zh-Hans", origin="helpful",
+                                            status="active"))  # fmt: skip
+            page.goto(f"{base}/console/knowledge?lang=en")
+            assert "上岗前那个课得耗掉几个钟头" in page.inner_text("#phrasings")
+            assert "Wordings the bot learned" in page.inner_text("#phrasings")
+            page.screenshot(path=str(SHOTS / "knowledge-en.png"), full_page=True)
+            page.goto(f"{base}/console/knowledge?lang=zh-Hans")
 
             # Compose a success story, preview it exactly as staff will see it, and schedule it.
             page.goto(f"{base}/console/broadcasts")

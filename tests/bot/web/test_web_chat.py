@@ -192,3 +192,42 @@ def _join_chat(world: World, name: str) -> dict[str, str]:
     client.cookies.clear()
     csrf = page.text.split('data-csrf="', 1)[1].split('"', 1)[0]
     return {"Cookie": f"{SESSION_COOKIE}={cookie}", CSRF_HEADER: csrf}
+
+
+def test_a_cited_document_opens_whole_for_those_who_may_read_it(
+    world: World, ingested: KnowledgeCore
+) -> None:
+    from ingest.faq_file import append_faq
+
+    knowledge = ingested.settings.knowledge_dir
+    append_faq(knowledge / "faqs" / "team.yaml", entry_id="team-1", question="仓库钥匙丢了找谁？",
+               answer="先找值班店长拿备用钥匙。", lang="zh-Hans", tags=[], scope="华南区")  # fmt: skip
+    append_faq(knowledge / "faqs" / "team.yaml", entry_id="team-2", question="A店的排班表在哪？",
+               answer="贴在仓库门口。", lang="zh-Hans", tags=[], scope="A店")  # fmt: skip
+    ingested.ingest()
+    client = world.client
+    client.cookies.clear()
+    assert client.get("/chat/documents?source=playbooks/pacing.md", follow_redirects=False).status_code == 303
+    staff = _join_chat(world, "小王")
+    cited = client.post("/api/ask", json={"question": "1-3-9-27 模型是什么"}, headers=staff).json()
+    source = next(s for s in cited["sources"] if s["source"] == "playbooks/pacing.md")
+    page = client.get(f"/chat/documents?source={source['source']}", headers=staff)
+    assert page.status_code == 200
+    assert "<h1>推广节奏与分批上线</h1>" in page.text and "<h2>1-3-9-27 模型</h2>" in page.text
+    assert f'id="c-{source["chunk_id"]}"' in page.text and "pacing.md" not in page.text.split("<main", 1)[1]
+    traditional = client.get("/chat/documents?source=playbooks/pacing.md&lang=zh-Hant", headers=staff)
+    assert "推廣節奏與分批上線" in traditional.text and "回到聊天" in traditional.text
+    # The team FAQ file shows A店 its own entry and nothing scoped to another region.
+    team = client.get("/chat/documents?source=faqs/team.yaml", headers=staff)
+    assert team.status_code == 200 and "贴在仓库门口" in team.text and "备用钥匙" not in team.text
+    for missing in ("faqs/nothing.yaml", "../../etc/passwd", "x" * 501):
+        gone = client.get("/chat/documents", params={"source": missing}, headers=staff)
+        assert gone.status_code in (404, 422)
+    assert "不对你开放" in client.get("/chat/documents?source=faqs/nothing.yaml", headers=staff).text
+
+
+def test_neighbouring_passages_read_once() -> None:
+    from bot.library.contents import _without_overlap
+
+    assert _without_overlap("第一句。第二句。", "第二句。第三句。") == "第一句。第二句。第三句。"
+    assert _without_overlap("One. Two.", "Three.") == "One. Two.\nThree."

@@ -1,0 +1,51 @@
+"""Learning wordings in Telegram: a "did you mean" pick found helpful answers the next colleague who
+asks the same way straight away, with no re-index."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import Application
+
+from bot.answering import messages
+from bot.answering.factory import KnowledgeCore
+from bot.questions.models import LearnedPhrasing
+from tests.bot.telegram.conftest import Org
+from tests.bot.telegram.test_scenarios import OTHER, STAFF, _join
+from tests.fakes.confidence import coverage_bands
+from tests.fakes.telegram_api import FakeTelegram
+
+# Shares one word (培训) with the FAQ "培训要多久？": "did you mean" until somebody confirms it.
+HALF = "那个培训课得耗掉几个钟头"
+
+
+async def test_helpful_under_a_picked_faq_answers_the_next_colleague(
+    running_bot: Application,  # type: ignore[type-arg]
+    fake_telegram: FakeTelegram,
+    org: Org,
+    sessions: sessionmaker[Session],
+    ingested: KnowledgeCore,
+) -> None:
+    ingested.answerer.confidence_model = coverage_bands(answer_at=0.7, suggest_at=0.12, chit_chat_below=0.05)
+    await _join(fake_telegram, STAFF, org.staff_code)
+    await _join(fake_telegram, OTHER, org.staff_code)
+    fake_telegram.send_text(STAFF, HALF)
+    offer = (await fake_telegram.reply_to(STAFF, count=2))[-1]
+    assert messages.DID_YOU_MEAN["zh-Hans"] in offer["text"]
+    training = next(
+        row[0]["callback_data"]
+        for row in offer["reply_markup"]["inline_keyboard"]
+        if row[0]["text"] == "培训要多久？"
+    )
+    fake_telegram.press(STAFF, training)
+    answer = (await fake_telegram.reply_to(STAFF, count=3))[-1]
+    helpful = answer["reply_markup"]["inline_keyboard"][0][0]
+    assert helpful["text"] == "👍 有帮助"
+    fake_telegram.press(STAFF, helpful["callback_data"])
+    await fake_telegram.wait_for(lambda: len(fake_telegram.sent("answerCallbackQuery")) >= 2)
+    with sessions() as session:
+        assert [(p.text, p.origin) for p in session.scalars(select(LearnedPhrasing))] == [(HALF, "helpful")]
+
+    fake_telegram.send_text(OTHER, "那個培訓課，得耗掉幾個鐘頭？")
+    reply = (await fake_telegram.reply_to(OTHER, count=2))[-1]
+    assert "90分鐘" in reply["text"] and messages.DID_YOU_MEAN["zh-Hant"] not in reply["text"]
