@@ -108,6 +108,16 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "❓ {name} ({unit}) asked something I couldn't answer:\n\n{question}",
     },
     "reply_button": {"zh-Hans": "✍️ 回复", "zh-Hant": "✍️ 回覆", "en": "✍️ Reply"},
+    "faq_button": {
+        "zh-Hans": "📖 用这条回答：{label}",
+        "zh-Hant": "📖 用這條回答：{label}",
+        "en": "📖 Answer with: {label}",
+    },
+    "faq_sent": {
+        "zh-Hans": "已把这条常见问题的回答发给提问的同事；以后这样问，我会直接回答。",
+        "zh-Hant": "已把這條常見問題的回答發給提問的同事；以後這樣問，我會直接回答。",
+        "en": "Sent that FAQ's answer to your colleague; asked this way again, I'll answer it myself.",
+    },
     "type_reply": {
         "zh-Hans": "请直接输入你的回答（下一条消息会发给提问的同事）：\n\n{question}",
         "zh-Hant": "請直接輸入你的回答（下一條訊息會發給提問的同事）：\n\n{question}",

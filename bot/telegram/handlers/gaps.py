@@ -18,17 +18,24 @@ from bot.dialogues.service import clear_dialogue, get_dialogue, put_dialogue
 from bot.errors import ChangebotError
 from bot.people.models import Person
 from bot.people.service import home_unit
-from bot.questions.gaps import escalate, may_answer, reply_to_question, save_reply_as_faq
+from bot.questions.gaps import (
+    answer_gap,
+    escalate,
+    faq_candidates,
+    may_answer,
+    reply_to_question,
+    save_reply_as_faq,
+)
 from bot.questions.models import AskedQuestion
 from bot.storage.database import in_transaction
-from bot.telegram.context import services
+from bot.telegram.context import BotServices, services
 from bot.telegram.handlers.common import dialogue_expiry, language_of, member
 from bot.telegram.texts import text
 from ingest.text import LANGUAGES, Language
 
 logger = logging.getLogger(__name__)
 
-GAP_RE = re.compile(r"^gap:(\d{1,12}):(r|f)$")
+GAP_RE = re.compile(r"^gap:(\d{1,12}):(r|f|q[0-2])$")
 REPLYING_TO = "replying_to"  # dialogue kind: {"question": id} while a manager types a reply
 
 
@@ -40,7 +47,7 @@ async def pass_to_person(context: ContextTypes.DEFAULT_TYPE, *, question_id: int
     """Escalate a question and message each manager found; returns whether anyone was told."""
     app = services(context)
 
-    def escalated(session: Session) -> tuple[list[tuple[int, Language]], dict[str, str]] | None:
+    def escalated(session: Session) -> tuple[list[tuple[int, Language]], dict[str, str], list[str]] | None:
         managers = escalate(session=session, question_id=question_id, asker_id=asker_id)
         question = session.get(AskedQuestion, question_id)
         asker = session.get(Person, asker_id)
@@ -57,16 +64,27 @@ async def pass_to_person(context: ContextTypes.DEFAULT_TYPE, *, question_id: int
             "unit": escape(unit.name if unit else "—"),
             "question": escape(question.text),
         }
-        return outgoing, details
+        # FAQs among the passages it was answered or offered from: one tap answers with one.
+        faqs = [c.label for c in faq_candidates(answerer=app.core.answerer, question=question)]
+        return outgoing, details, faqs
 
     found = await in_transaction(app.sessions, escalated)
     if found is None:
         return False
-    outgoing, details = found
+    outgoing, details, faqs = found
     told = False
     for chat_id, language in outgoing:
         keyboard = InlineKeyboardMarkup(
             [[InlineKeyboardButton(text("reply_button", language), callback_data=f"gap:{question_id}:r")]]
+            + [
+                [
+                    InlineKeyboardButton(
+                        text("faq_button", language, label=label[:40]),
+                        callback_data=f"gap:{question_id}:q{n}",
+                    )
+                ]
+                for n, label in enumerate(faqs)
+            ]
         )
         try:
             await context.bot.send_message(
@@ -81,8 +99,28 @@ async def pass_to_person(context: ContextTypes.DEFAULT_TYPE, *, question_id: int
     return told
 
 
+def _answer_with_faq(
+    session: Session, *, app: BotServices, question: AskedQuestion, manager: Person, choice: int
+) -> bool:
+    """Answer ``question`` with candidate FAQ ``choice`` (sent through the outbox, the wording
+    learned); False when it is not the manager's to answer, or the FAQ is gone or already used."""
+    candidates = faq_candidates(answerer=app.core.answerer, question=question)
+    if question.person_id == manager.id or question.reply is not None or not 0 <= choice < len(candidates):
+        return False
+    try:
+        with session.begin_nested():
+            answer_gap(
+                session=session, question_id=question.id, responder=manager, reply="", save_as_faq=False,
+                knowledge_dir=app.settings.knowledge_dir, answerer=app.core.answerer,
+                faq_chunk_id=candidates[choice].chunk_id,
+            )  # fmt: skip
+    except ChangebotError:
+        return False
+    return True
+
+
 async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A manager pressed Reply (gap:ID:r) or Save as FAQ (gap:ID:f)."""
+    """A manager pressed Reply (gap:ID:r), Save as FAQ (gap:ID:f) or an existing FAQ (gap:ID:qN)."""
     query = update.callback_query
     if query is None:
         return
@@ -90,8 +128,9 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     match = GAP_RE.match(query.data or "")
     expires_after = dialogue_expiry(context)
 
-    def pressed(session: Session) -> tuple[Language, str | None, Path | None]:
-        """(language, the question when Reply starts a reply dialogue, the FAQ file when saved)."""
+    def pressed(session: Session) -> tuple[Language, str | None, Path | bool | None]:
+        """(language, the question when Reply starts a reply dialogue, the FAQ file when saved or
+        True when answered with an existing FAQ)."""
         person = member(session, update)
         language = language_of(update, person)
         question = session.get(AskedQuestion, int(match.group(1))) if match else None
@@ -110,6 +149,14 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 expires_after=expires_after,
             )
             return language, question.text, None
+        if match.group(2).startswith("q"):
+            return (
+                language,
+                None,
+                _answer_with_faq(
+                    session, app=app, question=question, manager=person, choice=int(match.group(2)[1:])
+                ),
+            )
         try:
             with session.begin_nested():
                 saved = save_reply_as_faq(
@@ -134,10 +181,10 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 reply_markup=ForceReply(selective=True),
             )
         return
-    if saved is None:
+    if saved is None or saved is False:
         await query.answer(text("stale_button", language))
         return
-    await query.answer(text("faq_saved", language))
+    await query.answer(text("faq_sent" if saved is True else "faq_saved", language))
     if query.message is not None:
         await query.edit_message_text(text("faq_saved", language))
 
