@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import plotly
 import plotly.graph_objects as go
-from fastapi import APIRouter, Form, Request, UploadFile, status
+from fastapi import APIRouter, Form, Query, Request, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -67,6 +67,7 @@ from bot.surveys.results import results_as_dict, wave_results, wave_status
 from bot.surveys.waves import get_wave, launch_wave, waves
 from bot.web.console_text import console_text
 from bot.web.i18n import pick_language
+from bot.web.routes.api_common import IdPath
 from bot.web.security import SESSION_COOKIE
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -279,7 +280,7 @@ def team_faq_review(
 @router.post("/knowledge/phrasings/{phrasing_id}")
 def phrasing_review(
     request: Request,
-    phrasing_id: int,
+    phrasing_id: IdPath,
     csrf_token: Annotated[str, Form()],
     action: Annotated[Literal["retire", "restore"], Form()],
 ) -> Response:
@@ -334,7 +335,7 @@ def reindex(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
 @router.post("/gaps/{question_id}")
 def gap_answer_form(
     request: Request,
-    question_id: int,
+    question_id: IdPath,
     csrf_token: Annotated[str, Form()],
     reply: Annotated[str, Form(max_length=8000)] = "",
     save_faq: Annotated[bool, Form()] = False,
@@ -412,7 +413,7 @@ def _author(session: Session, principal: Principal) -> Person:
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
-def story_preview(request: Request, story_id: int) -> Response:
+def story_preview(request: Request, story_id: IdPath) -> Response:
     """The story exactly as staff will get it, with what the author may do next."""
     settings = _settings(request)
     with _db(request) as session:
@@ -436,7 +437,7 @@ def story_preview(request: Request, story_id: int) -> Response:
 @router.post("/stories/{story_id}")
 def act_on_story(
     request: Request,
-    story_id: int,
+    story_id: IdPath,
     csrf_token: Annotated[str, Form()],
     action: Annotated[str, Form()],
     send_at: Annotated[str, Form()] = "",
@@ -483,7 +484,7 @@ def act_on_story(
 
 @router.post("/stories/{story_id}/review")
 def review(
-    request: Request, story_id: int, csrf_token: Annotated[str, Form()], approve: Annotated[str, Form()]
+    request: Request, story_id: IdPath, csrf_token: Annotated[str, Form()], approve: Annotated[str, Form()]
 ) -> Response:
     """Approve (into the digest and the case library) or reject a submitted story."""
     settings = _settings(request)
@@ -535,7 +536,7 @@ def new_vision(
 
 
 @router.post("/vision/{series_id}/stop")
-def stop_vision(request: Request, series_id: int, csrf_token: Annotated[str, Form()]) -> Response:
+def stop_vision(request: Request, series_id: IdPath, csrf_token: Annotated[str, Form()]) -> Response:
     """Stop a vision series (its author or an admin)."""
     try:
         with _db(request) as session:
@@ -584,7 +585,7 @@ def compose(
 
 
 @router.post("/broadcasts/{broadcast_id}/cancel")
-def cancel(request: Request, broadcast_id: int, csrf_token: Annotated[str, Form()]) -> Response:
+def cancel(request: Request, broadcast_id: IdPath, csrf_token: Annotated[str, Form()]) -> Response:
     """Cancel a scheduled broadcast (its author or an admin)."""
     try:
         with _db(request) as session:
@@ -600,7 +601,7 @@ def cancel(request: Request, broadcast_id: int, csrf_token: Annotated[str, Form(
 
 
 @router.get("/surveys", response_class=HTMLResponse)
-def surveys(request: Request, wave: int | None = None) -> Response:
+def surveys(request: Request, wave: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
     """Waves with response rates, a form to launch one, and a closed wave's results."""
     settings = _settings(request)
     with _db(request) as session:

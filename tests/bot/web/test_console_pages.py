@@ -138,3 +138,18 @@ def test_chunks_and_roles_are_shown(world: World) -> None:
     assert 'id="chunks"' in page and "faqs/basics.yaml" in page
     people = world.client.get("/console/people").text
     assert "manager: store" in people and "staff 1" in people
+
+
+def test_ids_too_big_for_the_database_are_refused_not_crashed(world: World) -> None:
+    csrf = _browser_cookie(world, "admin")
+    huge = 2**63
+    for method, path in (
+        ("post", f"/console/gaps/{huge}"), ("post", f"/console/knowledge/phrasings/{huge}"),
+        ("get", f"/console/stories/{huge}"), ("post", f"/console/broadcasts/{huge}/cancel"),
+        ("post", f"/console/vision/{huge}/stop"), ("post", "/console/gaps/0"),
+        ("get", f"/console/surveys?wave={huge}"),
+    ):  # fmt: skip
+        form = {"csrf_token": csrf, "action": "retire"}
+        response = world.client.get(path) if method == "get" else world.client.post(path, data=form)
+        assert response.status_code in (404, 422), (path, response.status_code)
+    assert world.client.get("/console/knowledge").status_code == 200  # and the next request works
