@@ -255,7 +255,7 @@ class HybridRetriever:
                     entry.score += crosslingual / (rrf_k + rank)
 
         if self.phrasings is not None and mode == "hybrid":
-            self._add_learned(snapshot, hit=hit, question=question, tokens=tokens, vector=vector,
+            self._add_learned(snapshot, hits=hits, hit=hit, question=question, tokens=tokens, vector=vector,
                               mask=mask, dense_weight=dense_weight)  # fmt: skip
         # The question's own wording, learned from a person, goes first whatever the fusion says.
         ranked = sorted(hits.values(), key=lambda h: (not h.same_wording, -h.score, h.row))[:k]
@@ -272,6 +272,7 @@ class HybridRetriever:
         self,
         snapshot: IndexSnapshot,
         *,
+        hits: dict[int, Hit],
         hit: Callable[[int], Hit],
         question: str,
         tokens: list[str],
@@ -280,7 +281,9 @@ class HybridRetriever:
         dense_weight: float,
     ) -> None:
         """Votes from the FAQs' learned phrasings, as the FAQ-question list votes from their written
-        phrasings: one list ranked by words, one by meaning (where dense search counts)."""
+        phrasings: one list ranked by words; and one by meaning, for phrasings the question is
+        closer to than to any passage (a cosine means different things for each model, but a
+        learned question nearer than every passage is a paraphrase of it on any of them)."""
         assert self.phrasings is not None  # noqa: S101
         matches = self.phrasings.matches(
             snapshot, question=question, tokens=tokens, vector=vector, allowed=mask
@@ -291,12 +294,13 @@ class HybridRetriever:
             entry = hit(match.row)
             entry.learned_coverage = max(entry.learned_coverage, match.coverage)
             entry.same_wording = entry.same_wording or match.same_wording
-            entry.score += self._weights.lexical * match.coverage / (rrf_k + rank)
+            entry.score += self._weights.faq_question * match.coverage / (rrf_k + rank)
+        nearest_passage = max(
+            (h.dense_similarity or 0.0 for h in hits.values() if h.dense_rank is not None), default=1.0
+        )
+        closer = [m for m in matches if m.similarity is not None and m.similarity > nearest_passage]
         if dense_weight > 0:
-            by_meaning = sorted(
-                (m for m in matches if m.similarity is not None), key=lambda m: -(m.similarity or 0)
-            )
-            for rank, match in enumerate(by_meaning[: self._candidates], start=1):
+            for rank, match in enumerate(sorted(closer, key=lambda m: -(m.similarity or 0.0)), start=1):
                 hit(match.row).score += dense_weight / (rrf_k + rank)
 
     def _query_vector(self, question: str) -> Vectors | None:

@@ -119,3 +119,14 @@ def test_faq_of_names_the_entry_and_its_written_phrasings(ingested: KnowledgeCor
     passage = next(s for s in ingested.answerer.answer("1-3-9-27 模型").sources if s.doc_type != "faq")
     assert ingested.answerer.faq_of(passage.chunk_id) is None
     assert ingested.answerer.faq_of("no-such-chunk") is None
+
+
+@pytest.mark.parametrize(
+    "question", ["明天天气怎么样，火锅哪家好吃", "1-3-9-27 模型是什么", "how do the warning lights work"]
+)
+def test_learning_a_wording_does_not_move_unrelated_questions(banded: KnowledgeCore, question: str) -> None:
+    before = banded.answerer.answer(question)
+    _learn(banded, ListedPhrasings([Phrasing(faq_key=TRAINING, text=SLANG)]))
+    after = banded.answerer.answer(question)
+    assert [s.chunk_id for s in after.sources] == [s.chunk_id for s in before.sources]
+    assert (after.band, after.confidence) == (before.band, before.confidence)
