@@ -35,7 +35,9 @@ from ingest.text import LANGUAGES, Language
 
 logger = logging.getLogger(__name__)
 
-GAP_RE = re.compile(r"^gap:(\d{1,12}):(r|f|q[0-2])$")
+# q<chunk id>: answer with that FAQ. The id, not a position: a re-index between the escalation and
+# the tap may drop a candidate, and a position would then name a different FAQ than the button.
+GAP_RE = re.compile(r"^gap:(\d{1,12}):(r|f|q[0-9a-f]{20}(?:-\d{1,3})?)$")
 REPLYING_TO = "replying_to"  # dialogue kind: {"question": id} while a manager types a reply
 
 
@@ -47,7 +49,9 @@ async def pass_to_person(context: ContextTypes.DEFAULT_TYPE, *, question_id: int
     """Escalate a question and message each manager found; returns whether anyone was told."""
     app = services(context)
 
-    def escalated(session: Session) -> tuple[list[tuple[int, Language]], dict[str, str], list[str]] | None:
+    def escalated(
+        session: Session,
+    ) -> tuple[list[tuple[int, Language]], dict[str, str], list[tuple[str, str]]] | None:
         managers = escalate(session=session, question_id=question_id, asker_id=asker_id)
         question = session.get(AskedQuestion, question_id)
         asker = session.get(Person, asker_id)
@@ -65,7 +69,7 @@ async def pass_to_person(context: ContextTypes.DEFAULT_TYPE, *, question_id: int
             "question": escape(question.text),
         }
         # FAQs among the passages it was answered or offered from: one tap answers with one.
-        faqs = [c.label for c in faq_candidates(answerer=app.core.answerer, question=question)]
+        faqs = [(c.label, c.chunk_id) for c in faq_candidates(answerer=app.core.answerer, question=question)]
         return outgoing, details, faqs
 
     found = await in_transaction(app.sessions, escalated)
@@ -80,10 +84,10 @@ async def pass_to_person(context: ContextTypes.DEFAULT_TYPE, *, question_id: int
                 [
                     InlineKeyboardButton(
                         text("faq_button", language, label=label[:40]),
-                        callback_data=f"gap:{question_id}:q{n}",
+                        callback_data=f"gap:{question_id}:q{chunk_id}",
                     )
                 ]
-                for n, label in enumerate(faqs)
+                for label, chunk_id in faqs
             ]
         )
         try:
@@ -100,19 +104,20 @@ async def pass_to_person(context: ContextTypes.DEFAULT_TYPE, *, question_id: int
 
 
 def _answer_with_faq(
-    session: Session, *, app: BotServices, question: AskedQuestion, manager: Person, choice: int
+    session: Session, *, app: BotServices, question: AskedQuestion, manager: Person, chunk_id: str
 ) -> bool:
-    """Answer ``question`` with candidate FAQ ``choice`` (sent through the outbox, the wording
+    """Answer ``question`` with candidate FAQ ``chunk_id`` (sent through the outbox, the wording
     learned); False when it is not the manager's to answer, or the FAQ is gone or already used."""
     candidates = faq_candidates(answerer=app.core.answerer, question=question)
-    if question.person_id == manager.id or question.reply is not None or not 0 <= choice < len(candidates):
+    offered = {c.chunk_id for c in candidates}
+    if question.person_id == manager.id or question.reply is not None or chunk_id not in offered:
         return False
     try:
         with session.begin_nested():
             answer_gap(
                 session=session, question_id=question.id, responder=manager, reply="", save_as_faq=False,
                 knowledge_dir=app.settings.knowledge_dir, answerer=app.core.answerer,
-                faq_chunk_id=candidates[choice].chunk_id,
+                faq_chunk_id=chunk_id,
             )  # fmt: skip
     except ChangebotError:
         return False
@@ -154,7 +159,7 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 language,
                 None,
                 _answer_with_faq(
-                    session, app=app, question=question, manager=person, choice=int(match.group(2)[1:])
+                    session, app=app, question=question, manager=person, chunk_id=match.group(2)[1:]
                 ),
             )
         try:

@@ -76,7 +76,7 @@ async def test_a_manager_answers_with_an_existing_faq_in_one_tap(
     faq = next(row[0] for row in rows if row[0]["text"] == "📖 用这条回答：培训要多久？")
     fake_telegram.press(OTHER, faq["callback_data"])  # staff cannot answer for the manager
     fake_telegram.press(STAFF, faq["callback_data"])  # nor the asker themselves
-    fake_telegram.press(MANAGER, faq["callback_data"].rsplit(":", 1)[0] + ":q2")  # no such candidate
+    fake_telegram.press(MANAGER, faq["callback_data"].rsplit(":", 1)[0] + ":q" + "0" * 20)  # not offered
     await fake_telegram.wait_for(lambda: len(fake_telegram.sent("answerCallbackQuery")) >= 4)
     assert {c.get("text") for c in fake_telegram.sent("answerCallbackQuery")[-3:]} == {"这个按钮已失效。"}
     with sessions() as session:
