@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access.service import Principal
@@ -88,9 +89,11 @@ def learn_phrasing(
         faq_key=faq.key, faq_question=faq.question, text=text, language=question.language,
         origin=origin, question_id=question.id, status="active",
     )  # fmt: skip
-    with session.begin_nested():  # a concurrent press learning the same wording loses quietly
-        session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None  # a concurrent press learned the same wording a moment ago
     return row
 
 

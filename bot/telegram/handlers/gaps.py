@@ -186,12 +186,13 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 reply_markup=ForceReply(selective=True),
             )
         return
-    if saved is None or saved is False:
+    if not saved:
         await query.answer(text("stale_button", language))
         return
-    await query.answer(text("faq_sent" if saved is True else "faq_saved", language))
+    done = text("faq_sent" if saved is True else "faq_saved", language)
+    await query.answer(done)
     if query.message is not None:
-        await query.edit_message_text(text("faq_saved", language))
+        await query.edit_message_text(done)
 
 
 @dataclass(frozen=True, slots=True)

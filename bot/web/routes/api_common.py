@@ -25,7 +25,8 @@ class Page(BaseModel, Generic[T]):
 
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 # Ids are database integers: anything outside that range is simply not found, not a crash.
-IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MAX_ID = 2**31 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 OffsetQuery = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
 
 

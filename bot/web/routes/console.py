@@ -67,7 +67,7 @@ from bot.surveys.results import results_as_dict, wave_results, wave_status
 from bot.surveys.waves import get_wave, launch_wave, waves
 from bot.web.console_text import console_text
 from bot.web.i18n import pick_language
-from bot.web.routes.api_common import IdPath
+from bot.web.routes.api_common import MAX_ID, IdPath
 from bot.web.security import SESSION_COOKIE
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -601,7 +601,7 @@ def cancel(request: Request, broadcast_id: IdPath, csrf_token: Annotated[str, Fo
 
 
 @router.get("/surveys", response_class=HTMLResponse)
-def surveys(request: Request, wave: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
+def surveys(request: Request, wave: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
     """Waves with response rates, a form to launch one, and a closed wave's results."""
     settings = _settings(request)
     with _db(request) as session:

@@ -85,6 +85,9 @@ async def test_a_manager_answers_with_an_existing_faq_in_one_tap(
     fake_telegram.press(MANAGER, faq["callback_data"])
     await fake_telegram.wait_for(lambda: len(fake_telegram.sent("answerCallbackQuery")) >= 5)
     assert "以后这样问，我会直接回答" in fake_telegram.sent("answerCallbackQuery")[-1]["text"]
+    # The escalation says what happened to it (not "saved as an FAQ"), and loses its buttons.
+    (edited,) = fake_telegram.sent("editMessageText")
+    assert "以后这样问，我会直接回答" in edited["text"] and "reply_markup" not in edited
     fake_telegram.press(MANAGER, faq["callback_data"])  # twice: the question is answered already
     await fake_telegram.wait_for(lambda: len(fake_telegram.sent("answerCallbackQuery")) >= 6)
     assert fake_telegram.sent("answerCallbackQuery")[-1]["text"] == "这个按钮已失效。"
