@@ -83,7 +83,10 @@ async def test_a_manager_answers_with_an_existing_faq_in_one_tap(
         assert session.scalars(select(LearnedPhrasing)).all() == []
 
     fake_telegram.press(MANAGER, faq["callback_data"])
-    await fake_telegram.wait_for(lambda: len(fake_telegram.sent("answerCallbackQuery")) >= 5)
+    # The press is answered before the escalation is edited: wait for both, not the first only.
+    await fake_telegram.wait_for(
+        lambda: len(fake_telegram.sent("answerCallbackQuery")) >= 5 and fake_telegram.sent("editMessageText")
+    )
     assert "以后这样问，我会直接回答" in fake_telegram.sent("answerCallbackQuery")[-1]["text"]
     # The escalation says what happened to it (not "saved as an FAQ"), and loses its buttons.
     (edited,) = fake_telegram.sent("editMessageText")
