@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 from typing import Final, Literal
@@ -76,6 +77,15 @@ _ZH_STOPWORDS: Final = _read_words("stopwords_zh.txt")
 # Question words that say what kind of answer is wanted ("培训要多久" against "培训算不算上班时间"):
 # kept as tokens so ranking can tell such questions apart, but not topic, so coverage skips them.
 _ZH_INTENT_WORDS: Final = _read_words("intent_words_zh.txt")
+_ZH_INTENT_SYNONYMS: Final = {
+    word: frozenset(line.split())
+    for line in resources.files("ingest")
+    .joinpath("intent_words_zh.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if not line.startswith("#")
+    for word in line.split()
+}
 # Cut whole the intent words jieba's dictionary lacks ("什么时候" would come out as 什么/时候, both
 # stopwords), and the Cantonese ones it knows too rarely to cut whole (边个 as 边/个, 我哋 as 我/哋).
 for _word in sorted(_ZH_INTENT_WORDS):
@@ -217,6 +227,7 @@ TOKENIZER_VERSION: Final = hashlib.sha256(
             *_DOMAIN_WORDS,
             "|",
             jieba.__version__,
+            "intent words whole",
         ]
     ).encode()
 ).hexdigest()[:12]
@@ -228,6 +239,11 @@ def is_intent_word(token: str) -> bool:
     Intent words rank like any other token but are not topic: coverage leaves them out.
     """
     return token in _ZH_INTENT_WORDS
+
+
+def intent_synonyms(token: str) -> frozenset[str]:
+    """The intent words that ask what ``token`` asks ("多久" for "多长时间"); empty for other tokens."""
+    return _ZH_INTENT_SYNONYMS.get(token, frozenset())
 
 
 def normalise(text: str) -> str:
@@ -304,10 +320,26 @@ def _light_stem(word: str) -> str:
     return word
 
 
+def _search_words(folded: str) -> Iterator[str]:
+    """``jieba.cut_for_search``, except that an intent word comes out whole: its sub-words are
+    topic words ("多长时间" would also give 时间, and "培训得多长时间" would match "培训算不算上班时间"
+    on its topic)."""
+    dictionary = jieba.dt
+    for word in dictionary.cut(folded):
+        if word not in _ZH_INTENT_WORDS:
+            for size in (2, 3):
+                if len(word) > size:
+                    for start in range(len(word) - size + 1):
+                        gram = word[start : start + size]
+                        if dictionary.FREQ.get(gram):
+                            yield gram
+        yield word
+
+
 @lru_cache(maxsize=4096)
 def _tokenize_cached(folded: str) -> tuple[str, ...]:
     tokens: list[str] = []
-    for raw in jieba.cut_for_search(folded):
+    for raw in _search_words(folded):
         token = raw.strip()
         if not token or not _TOKEN_OK_RE.search(token):
             continue

@@ -30,7 +30,8 @@ from ingest.chunk import Chunk
 FEATURES = (
     "coverage",  # idf share of the question's topic words in the top passage (or its FAQ phrasings)
     "coverage_margin",  # coverage of the top hit minus the best coverage among the next four
-    "dense_similarity",  # cosine of the top hit (0 when dense search did not count)
+    "dense_similarity",  # cosine of the top hit (dense search's last candidate's if it did not rank
+    # it; 0 when dense search did not count)
     "agreement",  # 1 when the top hit is in the top 3 of both lexical and dense search
     "intent_unmet",  # 1 when the question asks how long / how many / when and the passage holds none
 )
@@ -50,7 +51,11 @@ def features(retrieval: Retrieval) -> npt.NDArray[np.float64]:
     top = hits[0]
     top_coverage = coverage(retrieval, top.row)
     others = [coverage(retrieval, hit.row) for hit in hits[1:5]]
-    dense = top.dense_similarity if top.dense_similarity is not None and retrieval.dense_weight > 0 else 0.0
+    dense = 0.0
+    if retrieval.dense_weight > 0:
+        # A top hit dense search did not rank is no closer than its last candidate: 0 would be far
+        # below any similarity the model was fitted on, and read as strong evidence either way.
+        dense = top.dense_similarity if top.dense_similarity is not None else (retrieval.dense_floor or 0.0)
     for name, value in (
         ("coverage", top_coverage),
         ("coverage_margin", top_coverage - max(others, default=0.0)),

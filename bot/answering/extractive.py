@@ -74,7 +74,7 @@ def best_window(text: str, *, query_tokens: list[str], idf: dict[str, float], ma
     text = text.strip()
     if len(text) <= max_chars:
         return text
-    sentences = split_sentences(text)
+    sentences = _whole_sentences(split_sentences(text))
     if not sentences:
         return _cut_at_clause(text, max_chars)
     wanted = set(query_tokens)
@@ -111,6 +111,29 @@ def best_window(text: str, *, query_tokens: list[str], idf: dict[str, float], ma
         else:
             break
     return join_sentences(sentences[start:end])
+
+
+def _whole_sentences(pieces: list[str]) -> list[str]:
+    """The pieces ``split_sentences`` gives, joined back where a piece does not start a sentence.
+
+    It splits English at ";" and after abbreviations, where the next piece goes on in lower case
+    ("…in a spreadsheet; and two complaints…"): an answer starting there starts mid-sentence. A
+    passage whose first piece goes on from the passage before it (chunks overlap) loses that piece,
+    which the passage before holds whole.
+    """
+    sentences: list[str] = []
+    for piece in pieces:
+        if sentences and _continues(piece):
+            sentences[-1] = join_sentences([sentences[-1], piece])
+        else:
+            sentences.append(piece)
+    if len(sentences) > 1 and _continues(sentences[0]):
+        sentences = sentences[1:]
+    return sentences
+
+
+def _continues(piece: str) -> bool:
+    return piece[:1].isascii() and piece[:1].islower()
 
 
 def _cut_at_clause(sentence: str, max_chars: int) -> str:

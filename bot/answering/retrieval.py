@@ -22,7 +22,7 @@ from bot.errors import KnowledgeUnavailableError
 from ingest.chunk import Chunk
 from ingest.embedding import Embedder, EmbeddingModelError, Vectors
 from ingest.index import IndexSnapshot, IndexStore, LexicalIndex, VectorStore, VectorStoreUnavailableError
-from ingest.text import CHINESE, Language, detect_language, is_intent_word, tokenize
+from ingest.text import CHINESE, Language, detect_language, intent_synonyms, is_intent_word, tokenize
 
 if TYPE_CHECKING:
     from bot.answering.phrasings import LearnedPhrasings
@@ -123,6 +123,9 @@ class Retrieval:
     hits: list[Hit]
     dense_weight: float
     snapshot: IndexSnapshot | None = field(default=None, repr=False)
+    dense_floor: float | None = None
+    """The lowest cosine among dense search's candidates: at least as high as that of any passage it
+    did not rank (None when dense search did not run)."""
 
 
 class LiveIndex:
@@ -231,12 +234,14 @@ class HybridRetriever:
         vector = self._query_vector(question) if dense_weight > 0 else None
         if vector is None and mode == "hybrid":
             dense_weight = 0.0
+        dense_floor = None
         if vector is not None and dense_weight > 0:
             for rank, (row, similarity) in enumerate(self._dense(snapshot, vector, filters), start=1):
                 entry = hit(row)
                 entry.dense_rank = rank
                 entry.dense_similarity = similarity
                 entry.score += dense_weight / (rrf_k + rank)
+                dense_floor = similarity if dense_floor is None else min(dense_floor, similarity)
             crosslingual = self._weights.dense_crosslingual * dense_weight
             chinese = _chinese_only(filters)
             # Only a model that reads Chinese can rank Chinese passages for an English question.
@@ -266,6 +271,7 @@ class HybridRetriever:
             hits=ranked,
             dense_weight=dense_weight,
             snapshot=snapshot,
+            dense_floor=dense_floor,
         )
 
     def _add_learned(
@@ -333,7 +339,10 @@ class HybridRetriever:
         intent = [token for token in tokens if is_intent_word(token)]
         scores = index.scores(topic)
         if intent and self._weights.intent > 0:
-            scores = scores + self._weights.intent * index.scores(intent)
+            # Each intent word counts as its best-matching synonym: "多长时间" finds "多久".
+            for token in intent:
+                best = np.max([index.scores([word]) for word in intent_synonyms(token) | {token}], axis=0)
+                scores = scores + self._weights.intent * best
         return scores
 
     def _mask(self, snapshot: IndexSnapshot, filters: SearchFilters) -> npt.NDArray[np.bool_] | None:

@@ -1,6 +1,6 @@
 from importlib import resources
 
-from ingest.text import detect_language, fold, is_intent_word, to_script, tokenize
+from ingest.text import detect_language, fold, intent_synonyms, is_intent_word, to_script, tokenize
 
 
 def test_fold_maps_traditional_to_simplified_and_casefolds() -> None:
@@ -48,6 +48,14 @@ def test_tokenize_keeps_intent_words() -> None:
     assert tokenize("我們店什麼時候上線") == ["店", "什么时候", "上线"]
     assert is_intent_word("多久") and is_intent_word("什么时候")
     assert not is_intent_word("培训") and not is_intent_word("什么")
+
+
+def test_an_intent_word_comes_out_whole_without_topic_sub_words() -> None:
+    # jieba's search mode would also give 时间 and 长时间, topic words that "培训算不算上班时间" has.
+    assert tokenize("培训得多长时间") == ["培训", "多长时间"]
+    assert tokenize("培训时间多长") == ["培训", "时间", "多长"]  # here 时间 is the question's own word
+    assert intent_synonyms("多长时间") >= {"多久", "几耐"} and "什么时候" not in intent_synonyms("多久")
+    assert intent_synonyms("培训") == frozenset()
 
 
 def test_every_intent_word_survives_tokenize() -> None:

@@ -47,3 +47,20 @@ def test_a_long_passage_answer_is_short_and_keeps_the_whole_passage(ingested) ->
     assert answer.full_answer.startswith("Two red weeks") and len(answer.full_answer) > len(answer.answer)
     short = ingested.answerer.answer("培训要多久？")
     assert short.full_answer == ""  # all of it is shown: no "more"
+
+
+def test_an_english_answer_starts_where_a_sentence_starts() -> None:
+    # The passage begins inside a sentence (chunks overlap), and ";" is no sentence end in English.
+    passage = (
+        "about three hours a week spent building the rota in a spreadsheet; and two complaints from "
+        "customers who had been promised a call back that never came. Then she showed him how the pilot "
+        "stores had cut scheduling to about an hour a week. That was a cognitive objection, and it needed "
+        "facts rather than pressure. The manager asked to spend a day at the nearest pilot store."
+    )
+    for tokens in (["complaint"], ["pilot", "store"], ["rota"]):
+        window = best_window(passage, query_tokens=tokens, idf=dict.fromkeys(tokens, 3.0), max_chars=200)
+        assert window[:1].isupper(), (tokens, window)
+        assert passage.find(window) >= 0 and len(window) <= 200
+    # A passage that is one long English sentence with ";" in it is not split there either.
+    window = best_window(passage, query_tokens=["complaint"], idf={"complaint": 3.0}, max_chars=130)
+    assert not window.startswith("and ")

@@ -53,6 +53,8 @@ def test_intent_word_picks_between_faqs_on_the_same_topic(core: KnowledgeCore, l
     for question, expected in (
         ("培訓要多久？", "培训要多久"),
         ("培训要多久", "培训要多久"),
+        ("培训得多长时间", "培训要多久"),  # another word for 多久, and 时间 is not its topic
+        ("培訓要幾耐", "培训要多久"),  # Cantonese
         ("培训算不算上班时间", "培训算不算上班时间"),
     ):
         top = core.answerer.retrieve(question).hits[0]
