@@ -86,6 +86,9 @@ class Broadcast(Base):
     occurrence: Mapped[str | None] = mapped_column(String(32))
     # A button under each copy besides the clap, e.g. "survey:12" = start survey wave 12.
     button: Mapped[str | None] = mapped_column(String(64))
+    # Buttons of its own instead of the clap, one per row: [label, callback data] pairs (an escalated
+    # question's "Reply" and "answer with this FAQ"). Worded for its audience, like ``text``.
+    actions: Mapped[list[list[str]] | None] = mapped_column(JSON)
     audience: Mapped[list[str]] = mapped_column(JSON, default=list)
     must_read: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=BroadcastStatus.SCHEDULED.value, index=True)

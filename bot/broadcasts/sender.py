@@ -19,7 +19,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -80,9 +80,11 @@ class MessageSender(Protocol):
         must_read: bool,
         photo_file_id: str | None = None,
         button: str | None = None,
+        actions: Sequence[tuple[str, str]] = (),
     ) -> int:
         """Send one message (a photo with ``text`` as caption when given; ``button`` such as
-        "survey:12" adds that action); return its message id or raise one of the errors above."""
+        "survey:12" adds that action; ``actions``, (label, callback data) pairs, replace the
+        clap); return its message id or raise one of the errors above."""
         ...
 
 
@@ -114,6 +116,7 @@ class ClaimedCopy:
     attempts: int
     photo_file_id: str | None = None
     button: str | None = None
+    actions: tuple[tuple[str, str], ...] = ()
 
 
 class ChatLimits:
@@ -242,6 +245,7 @@ class DeliveryWorker:
                     Delivery.attempts,
                     Broadcast.photo_file_id,
                     Broadcast.button,
+                    Broadcast.actions,
                 )
                 .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
                 .where(Delivery.worker == self.worker_id, Delivery.state == DeliveryState.CLAIMED.value)
@@ -256,6 +260,7 @@ class DeliveryWorker:
                 attempts=row[4],
                 photo_file_id=row[5],
                 button=row[6],
+                actions=tuple((str(label), str(data)) for label, data in row[7] or ()),
             )
             for row in rows
         ]
@@ -426,6 +431,7 @@ class DeliveryWorker:
                 must_read=copy.must_read,
                 photo_file_id=copy.photo_file_id,
                 button=copy.button,
+                actions=copy.actions,
             )
         except RateLimitedError as exc:
             logger.warning("Telegram rate limit: every worker pauses %.1f s", exc.retry_after)

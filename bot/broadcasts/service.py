@@ -61,6 +61,9 @@ def check_text(text: str, *, photo: bool = False) -> str:
     return text
 
 
+MAX_ACTION_LABEL = 64
+
+
 def create_broadcast(
     *,
     session: Session,
@@ -76,6 +79,7 @@ def create_broadcast(
     local_time: datetime | None = None,
     schedule_id: int | None = None,
     series_id: int | None = None,
+    actions: Sequence[tuple[str, str]] = (),
 ) -> Broadcast:
     """Schedule a broadcast (now, or at ``send_at``).
 
@@ -93,6 +97,7 @@ def create_broadcast(
         local_time: send when each person's own clock shows this wall-clock time (naive).
         schedule_id: the schedule that made it; with ``local_time`` it names the occurrence.
         series_id: the vision series it belongs to.
+        actions: buttons instead of the clap, one per row, as (label, callback data) pairs.
     """
     text = check_text(text, photo=photo_file_id is not None)
     for other in [*(texts or {}).values(), *variants]:
@@ -101,6 +106,10 @@ def create_broadcast(
         raise InvalidInputError("give the send time with a time zone, e.g. 2026-12-01T09:00+08:00")
     if local_time is not None and local_time.tzinfo is not None:
         raise InvalidInputError("local_time is a wall-clock time without a zone")
+    for label, data in actions:
+        # Telegram's limit on callback data, in bytes; a label longer than a phone's width is unreadable.
+        if not label.strip() or len(label) > MAX_ACTION_LABEL or not 0 < len(data.encode()) <= 64:
+            raise InvalidInputError("a button needs a label of at most 64 characters and data of 1-64 bytes")
     audience = parse_audience(selectors)
     for name in audience.units:  # fail now, not at send time
         resolve_audience(session=session, audience=parse_audience([f"unit:{name}"]))
@@ -118,6 +127,7 @@ def create_broadcast(
         series_id=series_id,
         occurrence=local_time.isoformat(timespec="minutes") if local_time and schedule_id else None,
         created_by_id=created_by.id if created_by else None,
+        actions=[[label, data] for label, data in actions] or None,
     )
     session.add(broadcast)
     session.flush()

@@ -18,7 +18,7 @@ from bot.people.service import ancestors, can_manage, home_unit, managed_units, 
 from bot.questions.asking import asker_filters
 from bot.questions.models import AskedQuestion
 from bot.questions.phrasings import learn_phrasing
-from bot.questions.wording import REPLY_FOR_ASKER
+from bot.questions.wording import FAQ_BUTTON, QUESTION_FOR_MANAGER, REPLY_BUTTON, REPLY_FOR_ASKER
 from bot.storage.base import utc_now
 from ingest.faq_file import append_faq
 from ingest.text import is_intent_word, tokenize
@@ -50,6 +50,63 @@ def escalate(*, session: Session, question_id: int, asker_id: int) -> list[Perso
     question.escalated_at = utc_now()
     session.flush()
     return [person for person in people if person.id != asker_id]
+
+
+MAX_QUOTED_QUESTION = 1000
+FAQ_LABEL_CHARS = 40
+
+
+def pass_to_managers(
+    *, session: Session, question_id: int, asker_id: int, answerer: Answerer | None = None
+) -> int:
+    """Escalate an asker's question and queue it to each manager who will answer it; returns how many.
+
+    Through the outbox like every other message, so quiet hours, ``/stop`` and the send rate hold
+    and a crash loses nothing. Each manager reads who asked, from where, and the question, in their
+    own language, with a Reply button and one "answer with this FAQ" button per FAQ the question
+    was nearly answered from (``faq_candidates``; none without ``answerer``).
+
+    Raises:
+        InvalidInputError: not the asker's question to pass on.
+    """
+    from bot.broadcasts.service import create_broadcast  # broadcasts sit above questions
+
+    managers = escalate(session=session, question_id=question_id, asker_id=asker_id)
+    question = session.get(AskedQuestion, question_id)
+    asker = session.get(Person, asker_id)
+    if question is None or asker is None:
+        return 0
+    # As the outbox will reach them: on Telegram, and not paused with /stop.
+    reachable = [
+        manager
+        for manager in managers
+        if manager.active and manager.pushes_enabled and manager.telegram_id is not None
+    ]
+    faqs = faq_candidates(answerer=answerer, question=question) if answerer is not None else []
+    unit = home_unit(asker)
+    by_language: dict[str, list[Person]] = {}
+    for manager in reachable:
+        by_language.setdefault(
+            manager.language if manager.language in QUESTION_FOR_MANAGER else "zh-Hans", []
+        ).append(manager)
+    for language, people in by_language.items():
+        actions = [(REPLY_BUTTON[language], f"gap:{question_id}:r")] + [
+            (
+                FAQ_BUTTON[language].format(label=faq.label[:FAQ_LABEL_CHARS]),
+                f"gap:{question_id}:q{faq.chunk_id}",
+            )
+            for faq in faqs
+        ]
+        create_broadcast(
+            session=session,
+            text=QUESTION_FOR_MANAGER[language].format(
+                name=asker.name or "—", unit=unit.name if unit else "—",
+                question=question.text[:MAX_QUOTED_QUESTION],
+            ),
+            selectors=[f"person:{person.id}" for person in people],
+            actions=actions,
+        )  # fmt: skip
+    return len(reachable)
 
 
 def may_answer(*, session: Session, person: Person, question: AskedQuestion) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -32,9 +34,14 @@ ACKNOWLEDGE = "✅ 已读 / Read"
 
 
 def broadcast_keyboard(
-    delivery_id: int, *, must_read: bool, button: str | None = None
+    delivery_id: int, *, must_read: bool, button: str | None = None, actions: Sequence[tuple[str, str]] = ()
 ) -> InlineKeyboardMarkup:
-    """A clap button, and for must-read items an acknowledge button; a survey invitation gets a start button."""
+    """A clap button, and for must-read items an acknowledge button; a survey invitation gets a start
+    button; a message with actions of its own (an escalated question) gets those, one per row."""
+    if actions:
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, callback_data=data)] for label, data in actions]
+        )
     kind, _, target = (button or "").partition(":")
     if kind == "survey" and target.isdigit():
         return InlineKeyboardMarkup([[InlineKeyboardButton(START_SURVEY, callback_data=f"sv:{target}:go")]])
@@ -59,9 +66,10 @@ class TelegramMessageSender:
         must_read: bool,
         photo_file_id: str | None = None,
         button: str | None = None,
+        actions: Sequence[tuple[str, str]] = (),
     ) -> int:
         """Send one copy; see ``MessageSender``."""
-        keyboard = broadcast_keyboard(delivery_id, must_read=must_read, button=button)
+        keyboard = broadcast_keyboard(delivery_id, must_read=must_read, button=button, actions=actions)
         try:
             if photo_file_id is not None:
                 message = await self._bot.send_photo(

@@ -102,17 +102,6 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hant": "已經轉給你的主管，有回覆我會第一時間告訴你。",
         "en": "I've passed your question to your manager; I'll bring you the answer as soon as there is one.",
     },
-    "gap_for_manager": {
-        "zh-Hans": "❓ {unit} 的 {name} 问了一个我答不上的问题：\n\n{question}",
-        "zh-Hant": "❓ {unit} 的 {name} 問了一個我答不上的問題：\n\n{question}",
-        "en": "❓ {name} ({unit}) asked something I couldn't answer:\n\n{question}",
-    },
-    "reply_button": {"zh-Hans": "✍️ 回复", "zh-Hant": "✍️ 回覆", "en": "✍️ Reply"},
-    "faq_button": {
-        "zh-Hans": "📖 用这条回答：{label}",
-        "zh-Hant": "📖 用這條回答：{label}",
-        "en": "📖 Answer with: {label}",
-    },
     "faq_sent": {
         "zh-Hans": "已把这条常见问题的回答发给提问的同事；以后这样问，我会直接回答。",
         "zh-Hant": "已把這條常見問題的回答發給提問的同事；以後這樣問，我會直接回答。",
@@ -123,15 +112,10 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hant": "請直接輸入你的回答（下一條訊息會發給提問的同事）：\n\n{question}",
         "en": "Type your answer (your next message goes to the colleague who asked):\n\n{question}",
     },
-    "answer_from_person": {
-        "zh-Hans": "💬 你问的「{question}」，{name} 回复：\n\n{reply}",
-        "zh-Hant": "💬 你問的「{question}」，{name} 回覆：\n\n{reply}",
-        "en": '💬 About your question "{question}", {name} replied:\n\n{reply}',
-    },
     "reply_delivered": {
         "zh-Hans": "已转达。要把这个回答存为常见问题，让下一个人直接得到答案吗？",
         "zh-Hant": "已轉達。要把這個回答存為常見問題，讓下一個人直接得到答案嗎？",
-        "en": "Delivered. Save it as an FAQ so the next person gets the answer straight away?",
+        "en": "On its way to your colleague. Save it as an FAQ so the next person gets the answer straight away?",
     },
     "save_faq": {"zh-Hans": "📚 存为常见问题", "zh-Hant": "📚 存為常見問題", "en": "📚 Save as FAQ"},
     "faq_saved": {

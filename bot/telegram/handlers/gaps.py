@@ -5,25 +5,20 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.dialogues.service import clear_dialogue, get_dialogue, put_dialogue
 from bot.errors import ChangebotError
 from bot.people.models import Person
-from bot.people.service import home_unit
 from bot.questions.gaps import (
     answer_gap,
-    escalate,
     faq_candidates,
     may_answer,
-    reply_to_question,
+    pass_to_managers,
     save_reply_as_faq,
 )
 from bot.questions.models import AskedQuestion
@@ -31,7 +26,7 @@ from bot.storage.database import in_transaction
 from bot.telegram.context import BotServices, services
 from bot.telegram.handlers.common import dialogue_expiry, language_of, member
 from bot.telegram.texts import text
-from ingest.text import LANGUAGES, Language
+from ingest.text import Language
 
 logger = logging.getLogger(__name__)
 
@@ -41,66 +36,20 @@ GAP_RE = re.compile(r"^gap:(\d{1,12}):(r|f|q[0-9a-f]{20}(?:-\d{1,3})?)$")
 REPLYING_TO = "replying_to"  # dialogue kind: {"question": id} while a manager types a reply
 
 
-def _language(person: Person) -> Language:
-    return person.language if person.language in LANGUAGES else "zh-Hans"
-
-
 async def pass_to_person(context: ContextTypes.DEFAULT_TYPE, *, question_id: int, asker_id: int) -> bool:
-    """Escalate a question and message each manager found; returns whether anyone was told."""
+    """Pass a question to the asker's managers (through the outbox); returns whether any will hear."""
     app = services(context)
 
-    def escalated(
-        session: Session,
-    ) -> tuple[list[tuple[int, Language]], dict[str, str], list[tuple[str, str]]] | None:
-        managers = escalate(session=session, question_id=question_id, asker_id=asker_id)
-        question = session.get(AskedQuestion, question_id)
-        asker = session.get(Person, asker_id)
-        if question is None or asker is None:
-            return None
-        unit = home_unit(asker)
-        outgoing = [
-            (manager.telegram_id, _language(manager))
-            for manager in managers
-            if manager.telegram_id is not None and manager.active
-        ]
-        details = {
-            "name": escape(asker.name or "—"),
-            "unit": escape(unit.name if unit else "—"),
-            "question": escape(question.text),
-        }
-        # FAQs among the passages it was answered or offered from: one tap answers with one.
-        faqs = [(c.label, c.chunk_id) for c in faq_candidates(answerer=app.core.answerer, question=question)]
-        return outgoing, details, faqs
-
-    found = await in_transaction(app.sessions, escalated)
-    if found is None:
-        return False
-    outgoing, details, faqs = found
-    told = False
-    for chat_id, language in outgoing:
-        keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(text("reply_button", language), callback_data=f"gap:{question_id}:r")]]
-            + [
-                [
-                    InlineKeyboardButton(
-                        text("faq_button", language, label=label[:40]),
-                        callback_data=f"gap:{question_id}:q{chunk_id}",
-                    )
-                ]
-                for label, chunk_id in faqs
-            ]
-        )
+    def escalated(session: Session) -> int:
         try:
-            await context.bot.send_message(
-                chat_id,
-                text("gap_for_manager", language, **details),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
-            )
-            told = True
-        except TelegramError:
-            logger.warning("could not reach a manager about question %s", question_id, exc_info=True)
-    return told
+            with session.begin_nested():
+                return pass_to_managers(
+                    session=session, question_id=question_id, asker_id=asker_id, answerer=app.core.answerer
+                )
+        except ChangebotError:
+            return 0
+
+    return await in_transaction(app.sessions, escalated) > 0
 
 
 def _answer_with_faq(
@@ -202,11 +151,11 @@ class _Reply:
     question_id: int
     language: Language  # the responder's
     error: str | None  # why the reply was refused, to tell the responder
-    delivery: tuple[int, str] | None  # (chat id, text) for the asker, when they can be reached
 
 
 async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """If this person is answering an escalated question, treat their message as the reply.
+    """If this person is answering an escalated question, treat their message as the reply: stored,
+    and queued to the asker through the outbox (quiet hours, ``/stop``, the send rate).
 
     Returns True when the message was consumed as a reply.
     """
@@ -218,7 +167,7 @@ async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     typed = message.text
 
     def store(session: Session) -> _Reply | None:
-        """Store the reply; None when this person is not replying to anything."""
+        """Store and queue the reply; None when this person is not replying to anything."""
         state = get_dialogue(session=session, telegram_user_id=user.id, kind=REPLYING_TO)
         if state is None:
             return None
@@ -230,25 +179,13 @@ async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
             return None
         try:
             with session.begin_nested():
-                question = reply_to_question(
-                    session=session, question_id=question_id, responder=responder, reply=typed
-                )
+                answer_gap(
+                    session=session, question_id=question_id, responder=responder, reply=typed,
+                    save_as_faq=False, knowledge_dir=app.settings.knowledge_dir,
+                )  # fmt: skip
         except ChangebotError as exc:
-            return _Reply(question_id, language, error=str(exc), delivery=None)
-        asker = session.get(Person, question.person_id) if question.person_id else None
-        delivery = None
-        if asker is not None and asker.telegram_id is not None:
-            delivery = (
-                asker.telegram_id,
-                text(
-                    "answer_from_person",
-                    _language(asker),
-                    question=escape(question.text),
-                    name=escape(responder.name or "—"),
-                    reply=escape(question.reply or ""),
-                ),
-            )
-        return _Reply(question_id, language, error=None, delivery=delivery)
+            return _Reply(question_id, language, error=str(exc))
+        return _Reply(question_id, language, error=None)
 
     reply = await in_transaction(app.sessions, store)
     if reply is None:
@@ -256,12 +193,6 @@ async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     if reply.error is not None:
         await message.reply_text(reply.error)
         return True
-    if reply.delivery is not None:
-        chat_id, answer = reply.delivery
-        try:
-            await context.bot.send_message(chat_id, answer, parse_mode=ParseMode.HTML)
-        except TelegramError:
-            logger.warning("could not deliver a reply to question %s", reply.question_id, exc_info=True)
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(text("save_faq", reply.language), callback_data=f"gap:{reply.question_id}:f")]]
     )

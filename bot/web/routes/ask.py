@@ -13,16 +13,12 @@ from sqlalchemy.orm import Session
 
 from bot.access.service import AccessDeniedError, ChatUser, chat_user
 from bot.answering.service import Answer, Band
-from bot.broadcasts.service import create_broadcast
 from bot.config import Settings
 from bot.errors import KnowledgeUnavailableError, NotFoundError
-from bot.people.models import Person
 from bot.questions.asking import ask as ask_question
 from bot.questions.flood import count_question
-from bot.questions.gaps import escalate
-from bot.questions.models import AskedQuestion
+from bot.questions.gaps import pass_to_managers
 from bot.questions.service import pick_suggestion, record_feedback
-from bot.questions.wording import QUESTION_FOR_MANAGER
 from bot.storage.database import transaction
 from bot.web.deps import CoreDep, SessionDep, SessionsDep
 from bot.web.routes.api_common import IdPath
@@ -188,24 +184,11 @@ def feedback(
 
 
 @router.post("/questions/{question_id}/escalate")
-def ask_a_person(question_id: IdPath, request: Request, session: SessionDep) -> dict[str, int]:
+def ask_a_person(question_id: IdPath, request: Request, session: SessionDep, core: CoreDep) -> dict[str, int]:
     """Pass one's own question to the nearest managers; they hear of it through the bot."""
     user = chat_person(request, session, changing=True)
     assert user is not None  # noqa: S101
-    managers = escalate(session=session, question_id=question_id, asker_id=user.person_id)
-    question = session.get(AskedQuestion, question_id)
-    asker = session.get(Person, user.person_id)
-    by_language: dict[str, list[int]] = {}
-    for manager in managers:
-        by_language.setdefault(
-            manager.language if manager.language in QUESTION_FOR_MANAGER else "zh-Hans", []
-        ).append(manager.id)
-    for language, ids in by_language.items():
-        create_broadcast(
-            session=session,
-            text=QUESTION_FOR_MANAGER[language].format(
-                asker=asker.name if asker else "", question=question.text[:300] if question else ""
-            ),
-            selectors=[f"person:{person_id}" for person_id in ids],
-        )
-    return {"notified": len(managers)}
+    notified = pass_to_managers(
+        session=session, question_id=question_id, asker_id=user.person_id, answerer=core.answerer
+    )
+    return {"notified": notified}

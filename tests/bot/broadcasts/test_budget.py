@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -208,6 +208,7 @@ class TimedSender:
         must_read: bool,
         photo_file_id: str | None = None,
         button: str | None = None,
+        actions: Sequence[tuple[str, str]] = (),
     ) -> int:
         await asyncio.sleep(0.005)
         self.sent.append((self._clock(), chat_id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -59,6 +59,7 @@ class OutageSender:
         must_read: bool,
         photo_file_id: str | None = None,
         button: str | None = None,
+        actions: Sequence[tuple[str, str]] = (),
     ) -> int:
         if self.database.down:
             self.sent_while_down += 1

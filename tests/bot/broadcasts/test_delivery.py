@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -50,6 +51,7 @@ class FakeSender:
         must_read: bool,
         photo_file_id: str | None = None,
         button: str | None = None,
+        actions: Sequence[tuple[str, str]] = (),
     ) -> int:
         script = self.failures.get(chat_id)
         if script:
@@ -119,6 +121,10 @@ def test_schedule_cancel_and_validation(sessions: sessionmaker[Session], staff: 
             create_broadcast(session=session, text="长" * 5000)
         with pytest.raises(NotFoundError):
             create_broadcast(session=session, text="x", selectors=["unit:火星区"])
+        # Buttons Telegram would refuse are refused now, not at send time.
+        for label, data in (("✍️ 回复", "gap:1:" + "q" * 60), ("  ", "gap:1:r"), ("长" * 65, "gap:1:r"), ("ok", "")):
+            with pytest.raises(InvalidInputError, match="button"):
+                create_broadcast(session=session, text="x", actions=[(label, data)])
         from datetime import datetime
 
         with pytest.raises(InvalidInputError, match="time zone"):

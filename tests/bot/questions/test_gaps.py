@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore
 from bot.errors import InvalidInputError
 from bot.people.models import Role
 from bot.people.service import add_unit, create_invite, redeem_invite
-from bot.questions.gaps import escalate, group_gaps, reply_to_question, save_reply_as_faq
+from bot.questions.gaps import escalate, group_gaps, pass_to_managers, reply_to_question, save_reply_as_faq
 from bot.questions.models import AskedQuestion
 from bot.questions.service import record_question
 from bot.storage.database import transaction
@@ -103,3 +105,52 @@ def test_questions_sharing_only_an_intent_word_are_not_one_topic(
         ]
         groups = group_gaps(rows)
     assert [len(g.questions) for g in groups] == [1, 1]
+
+
+def test_an_escalation_goes_to_each_manager_through_the_outbox_in_their_language(
+    ingested: KnowledgeCore, sessions: sessionmaker[Session], people: dict[str, int]
+) -> None:
+    from bot.broadcasts.models import Broadcast, Delivery
+    from bot.broadcasts.service import DeliveryTiming, enqueue_due
+    from bot.scheduling.clock import QuietHours
+
+    with transaction(sessions) as session:
+        add_unit(session=session, name="华东区-15号店", parent="华东区")
+        english = create_invite(session=session, unit_name="华东区", role=Role.MANAGER).code
+        stopped = create_invite(session=session, unit_name="华东区", role=Role.MANAGER).code
+        amy = redeem_invite(session=session, code=english, telegram_id=4, name="Amy", language="en").person.id
+        paused = redeem_invite(
+            session=session, code=stopped, telegram_id=5, name="老赵", language="zh-Hans"
+        ).person
+        paused.pushes_enabled = False  # /stop
+        answer = ingested.answerer.answer("培训要多久？")
+        qid = record_question(
+            session=session, answer=answer, channel="telegram", person_id=people["staff"]
+        ).id
+        with pytest.raises(InvalidInputError):
+            pass_to_managers(
+                session=session, question_id=qid, asker_id=people["east"], answerer=ingested.answerer
+            )
+        told = pass_to_managers(
+            session=session, question_id=qid, asker_id=people["staff"], answerer=ingested.answerer
+        )
+        assert told == 2  # 李经理 and Amy; 老赵 paused pushes
+        broadcasts = {b.audience[0]: b for b in session.scalars(select(Broadcast))}
+        chinese, in_english = broadcasts[f"person:{people['east']}"], broadcasts[f"person:{amy}"]
+        assert len(broadcasts) == 2 and "小王" in chinese.text  # 陈经理 of 华南区 is not told and "华东区-12号店" in chinese.text
+        assert "培训要多久" in chinese.text and "asked something I couldn't answer" in in_english.text
+        assert chinese.actions is not None and in_english.actions is not None
+        assert chinese.actions[0] == ["✍️ 回复", f"gap:{qid}:r"] and in_english.actions[0] == [
+            "✍️ Reply",
+            f"gap:{qid}:r",
+        ]
+        faq = chinese.actions[1]  # the FAQ it was answered from: one tap answers with it
+        assert faq[0] == "📖 用这条回答：培训要多久？" and faq[1].startswith(f"gap:{qid}:q")
+        assert all(len(data.encode()) <= 64 for _, data in chinese.actions + in_english.actions)
+        # Quiet hours hold for escalations as for every message: queued for the morning, not sent at night.
+        night = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+        timing = DeliveryTiming(quiet_hours=QuietHours(start=time(22, 0), end=time(8, 0)))
+        assert enqueue_due(session=session, now=night, timing=timing) == 2
+        due = {row.person_id: row.next_attempt_at for row in session.scalars(select(Delivery))}
+        assert set(due) == {people["east"], amy} and paused.id not in due
+        assert all(at.astimezone(UTC) == datetime(2026, 12, 4, 0, 0, tzinfo=UTC) for at in due.values())

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from telegram import Bot
 from telegram.ext import Application
 
 from bot.answering.factory import KnowledgeCore
+from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
 from bot.config import Settings
 from bot.people.models import Role
 from bot.people.service import add_unit, create_invite
 from bot.storage.database import transaction
 from bot.telegram.app import build_application
+from bot.telegram.broadcast_sender import TelegramMessageSender
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
 
 
@@ -77,3 +81,26 @@ async def polling(application: Application) -> AsyncIterator[Application]:  # ty
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+
+
+@pytest.fixture
+async def delivering(
+    running_bot: Application,  # type: ignore[type-arg]
+    sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
+) -> AsyncIterator[DeliveryWorker]:
+    """The delivery worker ``serve`` runs beside the bot: what the bot queues in the outbox (an
+    escalated question for its managers, a manager's reply for the asker) arrives."""
+    async with Bot(fake_telegram.token, base_url=fake_telegram.url) as bot:
+        worker = DeliveryWorker(
+            sessions=sessions,
+            sender=TelegramMessageSender(bot),
+            settings=WorkerSettings(rate_per_second=200, batch_size=20),
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop=stop, idle_seconds=0.05))
+        try:
+            yield worker
+        finally:
+            stop.set()
+            await task

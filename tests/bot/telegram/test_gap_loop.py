@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +22,7 @@ STAFF, OTHER, MANAGER, SOUTH = 5001, 5002, 5100, 5003
 QUESTION = "仓库的消防演练多久一次？"
 
 
+@pytest.mark.usefixtures("delivering")  # escalations and replies go through the outbox
 async def test_escalate_reply_save_as_faq_and_answer_the_next_person(
     running_bot: Application,  # type: ignore[type-arg]
     fake_telegram: FakeTelegram,
@@ -95,6 +97,7 @@ async def test_escalate_reply_save_as_faq_and_answer_the_next_person(
     assert "仓库每季度演练一次" not in elsewhere["text"]
 
 
+@pytest.mark.usefixtures("delivering")  # escalations and replies go through the outbox
 async def test_not_helpful_and_ask_a_person_reach_the_manager(
     running_bot: Application,
     fake_telegram: FakeTelegram,
@@ -111,6 +114,7 @@ async def test_not_helpful_and_ask_a_person_reach_the_manager(
     assert "培训要多久" in escalated["text"]
 
 
+@pytest.mark.usefixtures("delivering")  # escalations and replies go through the outbox
 async def test_cancel_ends_a_reply_and_the_next_message_is_a_question(
     running_bot: Application,  # type: ignore[type-arg]
     fake_telegram: FakeTelegram,

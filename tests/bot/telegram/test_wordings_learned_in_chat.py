@@ -4,6 +4,7 @@ re-index."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
@@ -54,6 +55,7 @@ async def test_helpful_under_a_picked_faq_answers_the_next_colleague(
     assert "90分鐘" in reply["text"] and messages.DID_YOU_MEAN["zh-Hant"] not in reply["text"]
 
 
+@pytest.mark.usefixtures("delivering")  # escalations and replies go through the outbox
 async def test_a_manager_answers_with_an_existing_faq_in_one_tap(
     running_bot: Application,  # type: ignore[type-arg]
     fake_telegram: FakeTelegram,
@@ -97,7 +99,11 @@ async def test_a_manager_answers_with_an_existing_faq_in_one_tap(
     with sessions() as session:
         question = session.scalars(select(AskedQuestion)).one()
         assert question.status == "closed" and "90分钟" in (question.reply or "")
-        reply = session.scalars(select(Broadcast)).one()  # through the outbox: quiet hours, /stop, pacing
+        # Both ways through the outbox (quiet hours, /stop, pacing): the question to its manager,
+        # with its buttons, and the FAQ's answer to the asker.
+        escalation, reply = session.scalars(select(Broadcast).order_by(Broadcast.id)).all()
+        assert escalation.actions is not None and escalation.actions[0] == ["✍️ 回复", f"gap:{question.id}:r"]
+        assert HALF in escalation.text and escalation.audience != reply.audience
         assert "90分钟" in reply.text and reply.audience == [f"person:{question.person_id}"]
         assert [(p.text, p.origin) for p in session.scalars(select(LearnedPhrasing))] == [(HALF, "manager")]
     fake_telegram.send_text(OTHER, "那个培训课，得耗掉几个钟头？")
