@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.access.models import ApiToken, SignInLink, WebSession
 from bot.broadcasts.audience import parse_audience
 from bot.broadcasts.models import Broadcast
+from bot.broadcasts.service import cancel_broadcast, upcoming_broadcasts
 from bot.errors import ChangebotError, InvalidInputError, NotFoundError
 from bot.people.models import Person, Unit
 from bot.people.service import get_unit, is_member, managed_units, unit_and_descendants
@@ -300,6 +301,29 @@ def may_see_broadcast(*, session: Session, principal: Principal, broadcast: Broa
     """Its author (signed in), an admin, or a manager of every unit it went to."""
     is_author = principal.owner_id is not None and broadcast.created_by_id == principal.owner_id
     return is_author or may_see_audience(session=session, principal=principal, selectors=broadcast.audience)
+
+
+def upcoming_broadcasts_for(*, session: Session, principal: Principal, limit: int = 20) -> list[Broadcast]:
+    """Broadcasts not yet sent that this principal may see and cancel, soonest first."""
+    scheduled = upcoming_broadcasts(session=session, limit=1000)
+    return [b for b in scheduled if may_see_broadcast(session=session, principal=principal, broadcast=b)][
+        :limit
+    ]
+
+
+def cancel_broadcast_as(*, session: Session, principal: Principal, broadcast_id: int) -> Broadcast:
+    """Cancel a broadcast not yet sent, on every edge by one rule: its author, an admin, or a manager
+    of every unit it went to (a region manager may stop a store's notice; a store manager may not
+    stop the region's).
+
+    Raises:
+        NotFoundError: no such broadcast, or not this principal's to see (which reads the same).
+        InvalidInputError: it is sent or cancelled already.
+    """
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None or not may_see_broadcast(session=session, principal=principal, broadcast=broadcast):
+        raise NotFoundError(f"no broadcast {broadcast_id}")
+    return cancel_broadcast(session=session, broadcast_id=broadcast_id)
 
 
 def visible_groups(

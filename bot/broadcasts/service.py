@@ -222,16 +222,12 @@ def enqueue_due(
     return added
 
 
-def cancel_broadcast(*, session: Session, broadcast_id: int, by: Person | None = None) -> Broadcast:
-    """Cancel a broadcast; copies not yet sent are not sent.
-
-    ``by``: the person asking, who must be its author or an admin (None: an operator at the CLI).
-    """
+def cancel_broadcast(*, session: Session, broadcast_id: int) -> Broadcast:
+    """Cancel a broadcast; copies not yet sent are not sent. Who may is the caller's question: people
+    go through ``bot.access.service.cancel_broadcast_as``; an operator at the CLI may cancel any."""
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise NotFoundError(f"no broadcast {broadcast_id}")
-    if by is not None and not by.is_admin and broadcast.created_by_id != by.id:
-        raise InvalidInputError("only its author or an admin can cancel a broadcast")
     if broadcast.status in (BroadcastStatus.SENT.value, BroadcastStatus.CANCELLED.value):
         raise InvalidInputError(f"broadcast {broadcast_id} is already {broadcast.status}")
     broadcast.status = BroadcastStatus.CANCELLED.value
@@ -328,13 +324,9 @@ def list_broadcasts(*, session: Session, limit: int = 50) -> Sequence[Broadcast]
     ).all()
 
 
-def upcoming_broadcasts(
-    *, session: Session, by: Person | None = None, limit: int = 20
-) -> Sequence[Broadcast]:
-    """Broadcasts not yet sent, soonest first; ``by`` (not an admin) sees only their own."""
+def upcoming_broadcasts(*, session: Session, limit: int = 20) -> Sequence[Broadcast]:
+    """Broadcasts not yet sent, soonest first (who may see which is ``bot.access``'s to say)."""
     query = select(Broadcast).where(Broadcast.status == BroadcastStatus.SCHEDULED.value)
-    if by is not None and not by.is_admin:
-        query = query.where(Broadcast.created_by_id == by.id)
     return session.scalars(query.order_by(Broadcast.send_at, Broadcast.id).limit(limit)).all()
 
 

@@ -28,9 +28,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.access.service import cancel_broadcast_as, principal_for, upcoming_broadcasts_for
 from bot.broadcasts.models import Story
 from bot.broadcasts.recurring import create_vision_series, stop_vision_series, vision_schedules
-from bot.broadcasts.service import cancel_broadcast, upcoming_broadcasts
 from bot.broadcasts.stories import (
     attach_photo,
     cancel_story,
@@ -752,7 +752,7 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """What is scheduled (one's own; admins see all), each with a cancel button."""
+    """What is scheduled that one may cancel (one's own, one's units'; admins all), with cancel buttons."""
     message = update.effective_message
     if message is None:
         return
@@ -766,7 +766,9 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
         items: list[tuple[str, str, str]] = []
         if allowed and person is not None:
             tz = zone(person.timezone, default=app.settings.default_timezone)
-            for broadcast in upcoming_broadcasts(session=session, by=person):
+            for broadcast in upcoming_broadcasts_for(
+                session=session, principal=principal_for(session, person)
+            ):
                 when = broadcast.send_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
                 preview = broadcast.text.replace("\n", " ")[:60]
                 items.append((f"#{broadcast.id} {when} [{broadcast.kind}] {preview}", "b", str(broadcast.id)))
@@ -818,7 +820,11 @@ async def cancel_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         try:
             with session.begin_nested():
                 if match.group(1) == "b":
-                    cancel_broadcast(session=session, broadcast_id=int(match.group(2)), by=person)
+                    cancel_broadcast_as(
+                        session=session,
+                        principal=principal_for(session, person),
+                        broadcast_id=int(match.group(2)),
+                    )
                 else:
                     stop_vision_series(session=session, series_id=int(match.group(2)), by=person)
         except ChangebotError:

@@ -8,12 +8,11 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from bot.access.service import Principal, may_see_broadcast, require_own_audience
+from bot.access.service import Principal, cancel_broadcast_as, may_see_broadcast, require_own_audience
 from bot.broadcasts.models import Broadcast
 from bot.broadcasts.service import (
     MAX_TEXT,
     broadcast_status,
-    cancel_broadcast,
     create_broadcast,
     list_broadcasts,
 )
@@ -106,6 +105,4 @@ def show(broadcast_id: IdPath, session: SessionDep, principal: PrincipalDep) -> 
 @router.post("/broadcasts/{broadcast_id}/cancel")
 def cancel(broadcast_id: IdPath, session: SessionDep, principal: PrincipalDep) -> BroadcastOut:
     """Cancel a broadcast that is not sent yet (its author, a manager of its units, or an admin)."""
-    broadcast = _get(session, principal, broadcast_id)
-    cancel_broadcast(session=session, broadcast_id=broadcast.id)
-    return _out(session, broadcast)
+    return _out(session, cancel_broadcast_as(session=session, principal=principal, broadcast_id=broadcast_id))

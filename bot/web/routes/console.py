@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from bot.access.service import (
     AccessDeniedError,
     Principal,
+    cancel_broadcast_as,
     may_see_audience,
     may_see_broadcast,
     require_own_audience,
@@ -35,7 +36,7 @@ from bot.access.service import (
 from bot.answering.retrieval import NO_FILTERS, SearchFilters
 from bot.broadcasts.models import Story, StoryStatus
 from bot.broadcasts.recurring import create_vision_series, stop_vision_series, vision_schedules
-from bot.broadcasts.service import broadcast_status, cancel_broadcast, create_broadcast, list_broadcasts
+from bot.broadcasts.service import broadcast_status, create_broadcast, list_broadcasts
 from bot.broadcasts.stories import (
     cancel_story,
     may_review,
@@ -586,12 +587,11 @@ def compose(
 
 @router.post("/broadcasts/{broadcast_id}/cancel")
 def cancel(request: Request, broadcast_id: IdPath, csrf_token: Annotated[str, Form()]) -> Response:
-    """Cancel a scheduled broadcast (its author or an admin)."""
+    """Cancel a scheduled broadcast (its author, a manager of its units, or an admin)."""
     try:
         with _db(request) as session:
             principal = _checked(request, session, csrf_token)
-            person = principal.person(session)
-            cancel_broadcast(session=session, broadcast_id=broadcast_id, by=person)
+            cancel_broadcast_as(session=session, principal=principal, broadcast_id=broadcast_id)
     except ChangebotError as exc:
         return _back("/console/broadcasts", str(exc))
     return _back("/console/broadcasts", f"#{broadcast_id} ✓")

@@ -16,10 +16,10 @@ from bot.answering.factory import KnowledgeCore
 from bot.broadcasts.models import Broadcast, BroadcastKind, Story, StoryStatus, VisionSeries
 from bot.broadcasts.recurring import SCHEDULE_ACTIONS, ensure_digest_schedule
 from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
-from bot.broadcasts.service import broadcast_status
+from bot.broadcasts.service import broadcast_status, create_broadcast
 from bot.config import Settings
 from bot.people.models import Role
-from bot.people.service import create_invite
+from bot.people.service import create_invite, person_by_telegram_id
 from bot.scheduling.clock import zone
 from bot.scheduling.models import Schedule
 from bot.scheduling.runner import Scheduler
@@ -193,10 +193,28 @@ async def test_a_scheduled_story_is_cancelled_from_broadcasts(
     assert "2099-01-05 09:00" in listing["text"] and "[story]" in listing["text"]
     cancel = _buttons(listing)[0]
     assert await _press(fake, STAFF, cancel) == "这个按钮已失效。"
-    assert (
-        await _press(fake, REGION_MANAGER, cancel) == "这个按钮已失效。"
-    )  # a manager above, but not its author
-    assert await _press(fake, STORE_MANAGER, cancel) == "已取消。"
+    # One rule on every edge: its author, an admin, or a manager of every unit it goes to. The region
+    # manager sees the store's story in their own /broadcasts and may stop it.
+    fake.send_text(REGION_MANAGER, "/broadcasts")
+    above = await fake.wait_for(
+        lambda: [
+            m for m in fake.sent("sendMessage", chat_id=REGION_MANAGER) if "2099-01-05 09:00" in m["text"]
+        ]
+    )
+    assert _buttons(above[-1])[0] == cancel
+    assert await _press(fake, REGION_MANAGER, cancel) == "已取消。"
+    assert await _press(fake, STORE_MANAGER, cancel) == "这个按钮已失效。"  # cancelled already
+    with transaction(sessions) as session:
+        region = person_by_telegram_id(session=session, telegram_id=REGION_MANAGER)
+        assert region is not None
+        regional = create_broadcast(
+            session=session, text="华东区通知", selectors=["unit:华东区"], created_by=region,
+            send_at=utc_now() + timedelta(days=30),
+        ).id  # fmt: skip
+    # ...but a store manager may not stop what goes to the whole region, even with the button's data.
+    assert await _press(fake, STORE_MANAGER, f"bcx:b:{regional}") == "这个按钮已失效。"
+    with sessions() as session:
+        assert broadcast_status(session=session, broadcast_id=regional)["status"] == "scheduled"
     pressed = [a["callback_query_id"] for a in fake.sent("answerCallbackQuery")]
     assert len(pressed) == len(set(pressed))  # every press answered once, by one handler
     with sessions() as session:

@@ -181,3 +181,47 @@ def _matches(template: str, concrete: str) -> bool:
     return len(parts) == len(actual) and all(
         p.startswith("{") or p == a for p, a in zip(parts, actual, strict=True)
     )
+
+
+def _store_and_region_notices(world: World) -> dict[str, int]:
+    """A notice A店's manager wrote for A店, and one the region manager wrote for all of 华东区."""
+    with transaction(world.sessions) as session:
+        ids = {}
+        for key, author, audience in (("store", "store", "unit:A店"), ("region", "region", "unit:华东区")):
+            broadcast = Broadcast(
+                text=f"{key} 通知", audience=[audience], created_by_id=world.ids[author],
+                send_at=utc_now() + timedelta(days=9),
+            )  # fmt: skip
+            session.add(broadcast)
+            session.flush()
+            ids[key] = broadcast.id
+    return ids
+
+
+@pytest.mark.parametrize("caller", ["store", "region", "south", "admin"])
+def test_cancelling_a_broadcast_is_one_rule_in_the_api_and_the_console(world: World, caller: str) -> None:
+    # Its author, an admin, or a manager of every unit it went to: the region manager may stop A店's
+    # notice, A店's manager may not stop the region's, the other region's manager neither.
+    may = {"store": {"store"}, "region": {"store", "region"}, "south": set(), "admin": {"store", "region"}}[
+        caller
+    ]
+    for edge in ("api", "console"):
+        notices = _store_and_region_notices(world)
+        for which, broadcast_id in notices.items():
+            if edge == "api":
+                response = world.client.post(
+                    f"/api/broadcasts/{broadcast_id}/cancel", headers=sign_in(world, caller)
+                )
+                assert response.status_code == (200 if which in may else 404), (edge, which)
+            else:
+                world.client.cookies.clear()
+                headers = sign_in(world, caller)
+                world.client.cookies.set("changebot_session", headers["Cookie"].split("=", 1)[1])
+                world.client.post(
+                    f"/console/broadcasts/{broadcast_id}/cancel",
+                    data={"csrf_token": headers["X-CSRF-Token"]}, follow_redirects=False,
+                )  # fmt: skip
+            with world.sessions() as session:
+                status = session.get(Broadcast, broadcast_id).status  # type: ignore[union-attr]
+            assert (status == "cancelled") == (which in may), (edge, caller, which)
+        world.client.cookies.clear()
