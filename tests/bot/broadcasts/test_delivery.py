@@ -122,7 +122,12 @@ def test_schedule_cancel_and_validation(sessions: sessionmaker[Session], staff: 
         with pytest.raises(NotFoundError):
             create_broadcast(session=session, text="x", selectors=["unit:火星区"])
         # Buttons Telegram would refuse are refused now, not at send time.
-        for label, data in (("✍️ 回复", "gap:1:" + "q" * 60), ("  ", "gap:1:r"), ("长" * 65, "gap:1:r"), ("ok", "")):
+        for label, data in (
+            ("✍️ 回复", "gap:1:" + "q" * 60),
+            ("  ", "gap:1:r"),
+            ("长" * 65, "gap:1:r"),
+            ("ok", ""),
+        ):
             with pytest.raises(InvalidInputError, match="button"):
                 create_broadcast(session=session, text="x", actions=[(label, data)])
         from datetime import datetime

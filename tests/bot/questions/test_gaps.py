@@ -137,7 +137,9 @@ def test_an_escalation_goes_to_each_manager_through_the_outbox_in_their_language
         assert told == 2  # 李经理 and Amy; 老赵 paused pushes
         broadcasts = {b.audience[0]: b for b in session.scalars(select(Broadcast))}
         chinese, in_english = broadcasts[f"person:{people['east']}"], broadcasts[f"person:{amy}"]
-        assert len(broadcasts) == 2 and "小王" in chinese.text  # 陈经理 of 华南区 is not told and "华东区-12号店" in chinese.text
+        assert (
+            len(broadcasts) == 2 and "小王" in chinese.text
+        )  # 陈经理 of 华南区 is not told and "华东区-12号店" in chinese.text
         assert "培训要多久" in chinese.text and "asked something I couldn't answer" in in_english.text
         assert chinese.actions is not None and in_english.actions is not None
         assert chinese.actions[0] == ["✍️ 回复", f"gap:{qid}:r"] and in_english.actions[0] == [
