@@ -8,11 +8,9 @@ the person pressing them every time.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -40,10 +38,10 @@ from bot.broadcasts.stories import (
     start_story,
     story_unit,
     submit_story,
-    write_case_file,
 )
 from bot.dialogues.service import clear_dialogue, clear_dialogues, get_dialogue
 from bot.errors import ChangebotError
+from bot.library.publish import publish_story
 from bot.people.models import Person, Unit
 from bot.people.service import is_member, person_by_telegram_id
 from bot.scheduling.clock import zone
@@ -290,7 +288,6 @@ async def _take_time(
 class _Scheduled(NamedTuple):
     unit_label: str
     local_time: str  # when it goes out, in the author's time zone
-    case_file: Path  # the story in the case library, to index
 
 
 async def _schedule_story(
@@ -318,12 +315,13 @@ async def _schedule_story(
         )
         story = session.get(Story, story_id)
         unit = session.get(Unit, story.unit_id) if story and story.unit_id else None
-        case_file = write_case_file(
-            session=session, story_id=story_id, knowledge_dir=app.settings.knowledge_dir
+        # Into the case library (staff can ask about it), re-indexed in the background.
+        publish_story(
+            session=session, story_id=story_id, knowledge_dir=app.settings.knowledge_dir, jobs=app.jobs
         )
         tz = zone(person.timezone, default=app.settings.default_timezone)
         local = broadcast.send_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        return _Scheduled(_unit_label(unit, language), local, case_file)
+        return _Scheduled(_unit_label(unit, language), local)
 
     try:
         scheduled = await in_transaction(app.sessions, schedule)
@@ -334,7 +332,6 @@ async def _schedule_story(
     if scheduled is None:
         return
     await _set_state(context, user_id, None)
-    await asyncio.to_thread(app.core.ingest, [scheduled.case_file])  # staff can ask about it from now on
     if when is None:
         await message.reply_text(text("story_sending", language, unit=scheduled.unit_label))
     else:
@@ -413,7 +410,7 @@ async def story_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 class _Submitted(NamedTuple):
-    case_file: Path | None  # set when the story needed no review: approved already, to index
+    approved_now: bool  # it needed no review: approved, and in the case library already
     author_name: str
     body: str
     photo: str | None  # Telegram file id
@@ -433,18 +430,17 @@ async def _submit(
         story = session.get(Story, story_id)
         assert story is not None  # noqa: S101  (just submitted)
         approved_now = story.approved_at is not None
-        case_file = (
-            write_case_file(session=session, story_id=story_id, knowledge_dir=app.settings.knowledge_dir)
-            if approved_now
-            else None
-        )
+        if approved_now:
+            publish_story(
+                session=session, story_id=story_id, knowledge_dir=app.settings.knowledge_dir, jobs=app.jobs
+            )
         unit = session.get(Unit, story.unit_id) if story.unit_id else None
         targets = [
             (r.telegram_id, _language(r), _unit_label(unit, _language(r)))
             for r in reviewers
             if r.telegram_id is not None
         ]
-        return _Submitted(case_file, person.name, story.text, story.photo_file_id, targets)
+        return _Submitted(approved_now, person.name, story.text, story.photo_file_id, targets)
 
     try:
         submitted = await in_transaction(app.sessions, submit)
@@ -453,9 +449,8 @@ async def _submit(
         return
     if submitted is None:
         return
-    case_file, author_name, body, photo, targets = submitted
-    if case_file is not None:
-        await asyncio.to_thread(app.core.ingest, [case_file])
+    approved_now, author_name, body, photo, targets = submitted
+    if approved_now:
         await message.reply_text(text("story_auto_approved", language))
         return
     await message.reply_text(text("story_submitted", language, count=len(targets)))
@@ -487,7 +482,6 @@ async def _submit(
 class _Reviewed(NamedTuple):
     approve: bool
     language: Language  # the reviewer's
-    case_file: Path | None  # the approved story in the case library, to index
     author_chat: int | None
     author_language: Language
     reviewer_name: str
@@ -508,16 +502,14 @@ async def review_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             raise ChangebotError("stale")
         approve = match.group(2) == "ok"
         story = review_story(session=session, story_id=int(match.group(1)), reviewer=person, approve=approve)
-        case_file = (
-            write_case_file(session=session, story_id=story.id, knowledge_dir=app.settings.knowledge_dir)
-            if approve
-            else None
-        )
+        if approve:
+            publish_story(
+                session=session, story_id=story.id, knowledge_dir=app.settings.knowledge_dir, jobs=app.jobs
+            )
         author = session.get(Person, story.author_id) if story.author_id else None
         return _Reviewed(
             approve=approve,
             language=language,
-            case_file=case_file,
             author_chat=author.telegram_id if author else None,
             author_language=_language(author) if author else language,
             reviewer_name=person.name,
@@ -529,8 +521,6 @@ async def review_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.answer(text("stale_button", language_of(update, None)))
         return
     approve, language = reviewed.approve, reviewed.language
-    if reviewed.case_file is not None:
-        await asyncio.to_thread(app.core.ingest, [reviewed.case_file])
     await query.answer(text("review_done_ok" if approve else "review_done_no", language))
     await query.edit_message_reply_markup(None)
     if reviewed.author_chat is not None:

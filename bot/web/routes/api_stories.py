@@ -21,11 +21,11 @@ from bot.broadcasts.stories import (
     send_story,
     start_story,
     submit_story,
-    write_case_file,
 )
 from bot.config import Settings
 from bot.errors import NotFoundError
 from bot.library.jobs import IngestJobs
+from bot.library.publish import publish_story
 from bot.people.models import Person, Role, Unit
 from bot.people.service import create_invite, get_unit, invite_link
 from bot.scheduling.service import known_zones
@@ -85,9 +85,8 @@ def _act(
 
 def _to_library(request: Request, session: Session, story: Story) -> None:
     settings: Settings = request.app.state.settings
-    path = write_case_file(session=session, story_id=story.id, knowledge_dir=settings.knowledge_dir)
     jobs: IngestJobs = request.app.state.ingest_jobs
-    jobs.start([path], session=session)  # starts once the request's transaction commits
+    publish_story(session=session, story_id=story.id, knowledge_dir=settings.knowledge_dir, jobs=jobs)
 
 
 @router.get("/stories")

@@ -45,7 +45,6 @@ from bot.broadcasts.stories import (
     send_story,
     start_story,
     submit_story,
-    write_case_file,
 )
 from bot.config import Settings
 from bot.errors import ChangebotError, InvalidInputError
@@ -53,6 +52,7 @@ from bot.library.contents import chunks_of, documents
 from bot.library.faq_review import review_faq, team_faqs
 from bot.library.files import FOLDERS, add_file
 from bot.library.jobs import IngestJobs
+from bot.library.publish import publish_story
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import create_invite, get_unit, invite_link, unit_tree
 from bot.questions.asking import principal_filters
@@ -445,7 +445,7 @@ def act_on_story(
 ) -> Response:
     """Send now, schedule, submit for review, or discard a draft."""
     settings = _settings(request)
-    case_file = None
+    jobs: IngestJobs = request.app.state.ingest_jobs
     try:
         with _db(request) as session:
             author = _author(session, _checked(request, session, csrf_token))
@@ -463,23 +463,20 @@ def act_on_story(
                     session=session, story_id=story_id, author=author, send_at=when,
                     approval_for_own_unit=settings.stories_need_approval_for_own_unit,
                 )  # fmt: skip
-                case_file = write_case_file(
-                    session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir
+                publish_story(
+                    session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir, jobs=jobs
                 )
             elif action == "submit":
                 submit_story(session=session, story_id=story_id, author=author)
                 story = session.get(Story, story_id)
                 if story is not None and story.approved_at is not None:
-                    case_file = write_case_file(
-                        session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir
+                    publish_story(
+                        session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir, jobs=jobs
                     )
             else:
                 raise InvalidInputError(f"unknown action {action!r}")
     except ChangebotError as exc:
         return _back(f"/console/stories/{story_id}", str(exc))
-    if case_file is not None:
-        jobs: IngestJobs = request.app.state.ingest_jobs
-        jobs.start([case_file])
     return _back("/console/broadcasts", f"#{story_id}: {action}")
 
 
@@ -489,7 +486,7 @@ def review(
 ) -> Response:
     """Approve (into the digest and the case library) or reject a submitted story."""
     settings = _settings(request)
-    case_file = None
+    jobs: IngestJobs = request.app.state.ingest_jobs
     try:
         with _db(request) as session:
             reviewer = _author(session, _checked(request, session, csrf_token))
@@ -497,14 +494,11 @@ def review(
                 session=session, story_id=story_id, reviewer=reviewer, approve=approve == "yes"
             )
             if story.approved_at is not None:
-                case_file = write_case_file(
-                    session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir
+                publish_story(
+                    session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir, jobs=jobs
                 )
     except ChangebotError as exc:
         return _back("/console/broadcasts", str(exc))
-    if case_file is not None:
-        jobs: IngestJobs = request.app.state.ingest_jobs
-        jobs.start([case_file])
     return _back("/console/broadcasts", f"#{story_id} ✓")
 
 

@@ -18,6 +18,7 @@ from bot.broadcasts.recurring import SCHEDULE_ACTIONS, ensure_digest_schedule
 from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
 from bot.broadcasts.service import broadcast_status, create_broadcast
 from bot.config import Settings
+from bot.library.models import IngestJobRow
 from bot.people.models import Role
 from bot.people.service import create_invite, person_by_telegram_id
 from bot.scheduling.clock import zone
@@ -122,9 +123,18 @@ async def test_story_from_draft_through_review_into_the_weekly_digest(
     assert await _press(fake, REGION_MANAGER, approve) == "已通过，已加入案例库。"
     assert "已通过审核" in (await fake.reply_to(STORE_MANAGER, count=9))[-1]["text"]
 
-    # Approved stories join the case library and can be asked about.
+    # Approved stories join the case library and can be asked about. The reviewer was answered
+    # without waiting on the embedding: the re-index went to the job queue, as from the console.
     case_file = settings.knowledge_dir / "cases" / "stories" / "story-00001.md"
     assert case_file.exists()
+
+    def indexed() -> list[IngestJobRow]:
+        with sessions() as session:
+            rows = list(session.scalars(select(IngestJobRow)))
+            return rows if rows and all(row.state == "done" for row in rows) else []
+
+    (job,) = await fake.wait_for(indexed, timeout=60)
+    assert job.paths == [str(case_file)] and job.added == ["cases/stories/story-00001.md"]
     answer = ingested.answerer.answer("12号店排班用了服务中台以后省了多少时间？")
     assert any(source.source == "cases/stories/story-00001.md" for source in answer.sources)
 
