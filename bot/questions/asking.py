@@ -1,52 +1,35 @@
-"""Asking, once for every edge: the asker's units decide which scoped FAQs may answer them, the
-answerer runs outside any transaction, and the question is recorded with the band it got."""
+"""Asking, once for every edge: the per-person limit, the asker's units deciding which scoped FAQs
+may answer them, the answerer outside any transaction, the question recorded with the band it got,
+and a question the library cannot answer passed to the asker's managers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.access.service import Principal
-from bot.answering.retrieval import NO_FILTERS, SearchFilters
 from bot.answering.service import Answer, Answerer
-from bot.people.models import Person, Unit
-from bot.people.service import ancestors, home_unit
+from bot.errors import ChangebotError
+from bot.questions.flood import FloodGate
+from bot.questions.gaps import pass_to_managers
+from bot.questions.scope import asker_filters
 from bot.questions.service import record_question
 from bot.storage.database import transaction
 from ingest.text import Language
 
 
+class TooManyQuestionsError(ChangebotError):
+    """The asker is over the per-minute limit; nothing was answered or recorded."""
+
+
 @dataclass(frozen=True, slots=True)
 class Asked:
-    """The answer and the stored question it belongs to (None for an empty question)."""
+    """The answer, the stored question it belongs to (None for an empty question), and how many
+    managers the question went to (a gap, asked by a member)."""
 
     answer: Answer
     question_id: int | None
-
-
-def _answered_in(units: Iterable[Unit]) -> SearchFilters:
-    """Filters admitting FAQs scoped to ``units`` or any unit above them (none: no scoped FAQ)."""
-    names = frozenset(u.name for unit in units for u in (unit, *ancestors(unit)))
-    return SearchFilters(units=names) if names else NO_FILTERS
-
-
-def asker_filters(*, session: Session, person_id: int | None) -> SearchFilters:
-    """What ``person_id`` may be answered from: FAQs scoped to their unit or any unit above it."""
-    person = session.get(Person, person_id) if person_id is not None else None
-    unit = home_unit(person) if person is not None else None
-    return _answered_in([unit] if unit is not None else [])
-
-
-def principal_filters(*, session: Session, principal: Principal) -> SearchFilters:
-    """What a manager's "try a question" may be answered from: whatever someone in the units they
-    look after could be told (FAQs scoped to those units or above them); admins see every scope."""
-    if principal.is_admin:
-        return _answered_in(session.scalars(select(Unit)).all())
-    managed = (session.get(Unit, unit_id) for unit_id in principal.unit_ids)
-    return _answered_in(unit for unit in managed if unit is not None)
+    managers_told: int = 0
 
 
 def ask(
@@ -57,15 +40,24 @@ def ask(
     channel: str,
     person_id: int | None = None,
     language: Language | None = None,
+    flood: FloodGate | None = None,
 ) -> Asked:
-    """Answer ``question`` for ``person_id`` (None: someone unknown) and record it.
+    """Answer ``question`` for ``person_id`` (None: someone unknown) and record it; a gap (the
+    library cannot answer it) goes to the asker's managers at once, through the outbox.
 
     Two short transactions around the answer, never one across it: the answerer is CPU-bound, and a
     transaction held over it would keep a pooled connection (and on SQLite the write lock) busy.
 
+    Args:
+        flood: the per-person limit, shared by every process (None: no limit, as for an operator
+            at the command line; someone unknown is never limited, having nothing to count on).
+
     Raises:
+        TooManyQuestionsError: over the limit; nothing is answered or recorded.
         KnowledgeUnavailableError: the vector store is down; nothing is recorded (it is no gap).
     """
+    if flood is not None and person_id is not None and not flood.allow(person_id):
+        raise TooManyQuestionsError("too many questions in a minute; please wait a minute and ask again")
     with transaction(sessions) as session:
         filters = asker_filters(session=session, person_id=person_id)
     answer = answerer.answer(question, language=language, filters=filters)
@@ -73,4 +65,10 @@ def ask(
         return Asked(answer=answer, question_id=None)
     with transaction(sessions) as session:
         row = record_question(session=session, answer=answer, channel=channel, person_id=person_id)
-        return Asked(answer=answer, question_id=row.id)
+        told = 0
+        if answer.is_gap and person_id is not None:
+            # "I don't know yet, I've passed it on" is what the asker reads: make it true.
+            told = pass_to_managers(
+                session=session, question_id=row.id, asker_id=person_id, answerer=answerer
+            )
+        return Asked(answer=answer, question_id=row.id, managers_told=told)

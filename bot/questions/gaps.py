@@ -15,9 +15,9 @@ from bot.answering.service import MAX_SUGGESTIONS, Answerer, Suggestion
 from bot.errors import InvalidInputError, NotFoundError
 from bot.people.models import Person
 from bot.people.service import ancestors, can_manage, home_unit, managed_units, managers_of
-from bot.questions.asking import asker_filters
 from bot.questions.models import AskedQuestion
 from bot.questions.phrasings import learn_phrasing
+from bot.questions.scope import asker_filters
 from bot.questions.wording import FAQ_BUTTON, QUESTION_FOR_MANAGER, REPLY_BUTTON, REPLY_FOR_ASKER
 from bot.storage.base import utc_now
 from ingest.faq_file import append_faq
@@ -60,6 +60,7 @@ def pass_to_managers(
     *, session: Session, question_id: int, asker_id: int, answerer: Answerer | None = None
 ) -> int:
     """Escalate an asker's question and queue it to each manager who will answer it; returns how many.
+    A question passed on before is not queued again.
 
     Through the outbox like every other message, so quiet hours, ``/stop`` and the send rate hold
     and a crash loses nothing. Each manager reads who asked, from where, and the question, in their
@@ -71,6 +72,8 @@ def pass_to_managers(
     """
     from bot.broadcasts.service import create_broadcast  # broadcasts sit above questions
 
+    before = session.get(AskedQuestion, question_id)
+    passed_on_already = before is not None and before.escalated_at is not None
     managers = escalate(session=session, question_id=question_id, asker_id=asker_id)
     question = session.get(AskedQuestion, question_id)
     asker = session.get(Person, asker_id)
@@ -82,6 +85,8 @@ def pass_to_managers(
         for manager in managers
         if manager.active and manager.pushes_enabled and manager.telegram_id is not None
     ]
+    if passed_on_already:  # "ask a person" pressed under a question passed on by itself: once is enough
+        return len(reachable)
     faqs = faq_candidates(answerer=answerer, question=question) if answerer is not None else []
     unit = home_unit(asker)
     by_language: dict[str, list[Person]] = {}

@@ -23,6 +23,7 @@ from bot.broadcasts.sender import DeliveryWorker
 from bot.config import Settings
 from bot.errors import ChangebotError, KnowledgeUnavailableError, NotFoundError
 from bot.library.jobs import IngestJobs
+from bot.questions.flood import FloodGate
 from bot.questions.phrasings import DatabasePhrasings
 from bot.rollout.figures import FiguresImportError
 from bot.runtime import build_scheduler, worker_settings
@@ -72,6 +73,7 @@ def create_app(
         owned_core = core is None
         app.state.core = core or build_knowledge_core(settings)
         app.state.sessions = make_session_factory(engine)
+        app.state.flood = FloodGate(sessions=app.state.sessions, per_minute=settings.questions_per_minute)
         app.state.core.learn_from(DatabasePhrasings(sessions=app.state.sessions))
         app.state.ingest_jobs = IngestJobs(
             core=app.state.core,

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore
+from bot.questions.flood import FloodGate
 from bot.storage.database import DEFERRED_BEGIN
 
 
@@ -38,6 +39,13 @@ def get_sessions(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+def get_flood(request: Request) -> FloodGate:
+    """The per-person question limit, shared with every other process."""
+    flood: FloodGate = request.app.state.flood
+    return flood
+
+
 CoreDep = Annotated[KnowledgeCore, Depends(get_core)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
+FloodDep = Annotated[FloodGate, Depends(get_flood)]

@@ -22,7 +22,7 @@ from telegram.ext import (
 from bot.answering.service import Answer, Answerer
 from bot.errors import ChangebotError, InvalidInputError, KnowledgeUnavailableError, NotFoundError
 from bot.people.models import Person
-from bot.questions.asking import ask
+from bot.questions.asking import TooManyQuestionsError, ask
 from bot.questions.models import AskedQuestion
 from bot.questions.service import pick_suggestion, record_feedback, whole_passage
 from bot.storage.database import in_thread, in_transaction
@@ -103,9 +103,6 @@ async def _answer(
     if person_id is None:
         await message.reply_text(text("need_code", language))
         return
-    if not await in_thread(partial(app.flood.allow, person_id)):
-        await message.reply_text(text("flood", language))
-        return
     await message.chat.send_action(ChatAction.TYPING)
     try:
         # The answerer is CPU-bound (embedding, ranking): keep it off the event loop. The reply
@@ -113,17 +110,18 @@ async def _answer(
         asked = await in_thread(
             partial(
                 ask, sessions=app.sessions, answerer=app.core.answerer, question=question,
-                channel="telegram", person_id=person_id,
+                channel="telegram", person_id=person_id, flood=app.flood,
             )
         )  # fmt: skip
+    except TooManyQuestionsError:
+        await message.reply_text(text("flood", language))
+        return
     except KnowledgeUnavailableError:
         await message.reply_text(text("unavailable", language))
         return
     answer, question_id = asked.answer, asked.question_id
     keyboard = keyboard_for(question_id, answer) if question_id is not None else None
     await _send_in_pieces(message.reply_text, render_answer(answer), keyboard)
-    if answer.is_gap and question_id is not None:
-        await pass_to_person(context, question_id=question_id, asker_id=person_id)
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

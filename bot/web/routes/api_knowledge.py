@@ -14,8 +14,8 @@ from bot.errors import InvalidInputError, NotFoundError
 from bot.library.contents import chunks_of, documents
 from bot.library.files import FOLDERS, add_file
 from bot.library.jobs import IngestJob, IngestJobs
-from bot.questions.asking import principal_filters
 from bot.questions.gaps import answer_gap
+from bot.questions.scope import principal_filters
 from bot.web.deps import CoreDep, SessionDep
 from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import math
-import time
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -15,12 +14,12 @@ from bot.access.service import AccessDeniedError, ChatUser, chat_user
 from bot.answering.service import Answer, Band
 from bot.config import Settings
 from bot.errors import KnowledgeUnavailableError, NotFoundError
+from bot.questions.asking import TooManyQuestionsError
 from bot.questions.asking import ask as ask_question
-from bot.questions.flood import count_question
 from bot.questions.gaps import pass_to_managers
 from bot.questions.service import pick_suggestion, record_feedback
 from bot.storage.database import transaction
-from bot.web.deps import CoreDep, SessionDep, SessionsDep
+from bot.web.deps import CoreDep, FloodDep, SessionDep, SessionsDep
 from bot.web.routes.api_common import IdPath
 from bot.web.security import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
 
@@ -93,7 +92,9 @@ def chat_person(request: Request, session: Session, *, changing: bool) -> ChatUs
 
 
 @router.post("/ask", response_model=AnswerPublic)
-def ask(body: AskRequest, request: Request, core: CoreDep, sessions: SessionsDep) -> dict[str, Any]:
+def ask(
+    body: AskRequest, request: Request, core: CoreDep, sessions: SessionsDep, flood: FloodDep
+) -> dict[str, Any]:
     """Answer a question from the knowledge library; unanswered ones are recorded for the change team.
 
     Staff sign in first (invite code or a /web link) unless ``CHANGEBOT_WEB_CHAT_OPEN`` is set."""
@@ -102,24 +103,16 @@ def ask(body: AskRequest, request: Request, core: CoreDep, sessions: SessionsDep
     # for a worker thread, beside threads waiting for connections, deadlocks the app.
     with transaction(sessions) as session:
         user = chat_person(request, session, changing=False)
-        # The same per-person limit as in Telegram, shared by every process (an open kiosk has no person).
-        allowed = user is None or count_question(
-            session=session,
-            person_id=user.person_id,
-            per_minute=core.settings.questions_per_minute,
-            now=time.time(),
-        )
-    if not allowed:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail="too many questions in a minute; please wait a minute and ask again",
-            headers={"Retry-After": "60"},
-        )
     try:
+        # The same per-person limit as in Telegram, shared by every process (an open kiosk has no person).
         asked = ask_question(
             sessions=sessions, answerer=core.answerer, question=body.question, channel="web",
-            person_id=user.person_id if user else None, language=body.language,
+            person_id=user.person_id if user else None, language=body.language, flood=flood,
         )  # fmt: skip
+    except TooManyQuestionsError as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, detail=str(exc), headers={"Retry-After": "60"}
+        ) from exc
     except KnowledgeUnavailableError as exc:
         # Not recorded: a store that is down is not a gap in the library.
         retry = max(1, math.ceil(core.settings.chroma_retry_s))

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.errors import InvalidInputError
 from bot.library.contents import readable_document
 from bot.people.service import redeem_invite
-from bot.questions.asking import asker_filters
+from bot.questions.scope import asker_filters
 from bot.web.deps import SessionDep
 from bot.web.i18n import pick_language, ui_text
 from bot.web.security import SESSION_COOKIE

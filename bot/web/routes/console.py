@@ -55,10 +55,10 @@ from bot.library.jobs import IngestJobs
 from bot.library.publish import publish_story
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import create_invite, get_unit, invite_link, unit_tree
-from bot.questions.asking import principal_filters
 from bot.questions.gaps import answer_gap, faq_candidates, group_gaps
 from bot.questions.models import AskedQuestion
 from bot.questions.phrasings import PhrasingView, phrasings_for_review, set_phrasing_active
+from bot.questions.scope import principal_filters
 from bot.reporting.overview import build_overview
 from bot.runtime import survey_definitions, survey_rules
 from bot.scheduling.service import known_zones

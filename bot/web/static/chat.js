@@ -25,6 +25,7 @@
   // The same three buttons as in Telegram, for signed-in staff.
   function addButtons(item, data) {
     if (!root.dataset.csrf || !data.question_id) return;
+    if (data.kind === "refused") return;  // "I don't know yet" has gone to a person already
     const bar = document.createElement("div");
     bar.className = "feedback";
     const choices = data.answered

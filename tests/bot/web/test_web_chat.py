@@ -37,6 +37,11 @@ def test_join_ask_rate_and_escalate(world: World) -> None:
     unknown = client.post(
         "/api/ask", json={"question": "仓库钥匙丢了找谁？"}, headers={CSRF_HEADER: csrf}
     ).json()
+    # "I don't know yet, I've passed it on": it went to A店's manager by itself, as in Telegram.
+    assert unknown["kind"] == "refused"
+    with world.sessions() as session:
+        (passed_on,) = session.scalars(select(Broadcast)).all()
+        assert passed_on.audience == [f"person:{world.ids['store']}"] and passed_on.actions
     rated = client.post(
         f"/api/questions/{answer['question_id']}/feedback",
         json={"verdict": "not_helpful"},
@@ -53,6 +58,7 @@ def test_join_ask_rate_and_escalate(world: World) -> None:
     )
     escalated = client.post(f"/api/questions/{unknown['question_id']}/escalate", headers={CSRF_HEADER: csrf})
     assert escalated.status_code == 200 and escalated.json()["notified"] == 1  # the nearest manager: A店's
+    # ...and asking for a person again does not tell them twice (the .one() below).
     with world.sessions() as session:
         rows = session.scalars(select(AskedQuestion).order_by(AskedQuestion.id)).all()
         assert {row.channel for row in rows} == {"web"} and len({row.person_id for row in rows}) == 1
