@@ -37,9 +37,10 @@ from bot.evaluation.runner import calibrate_threshold, fit_confidence, run_eval,
 from bot.logging_setup import configure_logging
 from bot.people.models import Role
 from bot.people.service import add_unit, create_invite, invite_link, unit_tree
+from bot.questions.asking import ask as ask_question
 from bot.questions.gaps import group_gaps
 from bot.questions.phrasings import DatabasePhrasings
-from bot.questions.service import open_questions, record_question
+from bot.questions.service import open_questions
 from bot.storage.database import (
     database_unavailable,
     make_engine,
@@ -113,12 +114,6 @@ def _dispose_engines() -> None:
     for engine in _ENGINES.values():
         engine.dispose()
     _ENGINES.clear()
-
-
-def _record(sessions: sessionmaker[Session], answer: Answer) -> None:
-    # Unanswered questions are the change team's to-do list; answered ones feed the figures.
-    with transaction(sessions) as session:
-        record_question(session=session, answer=answer, channel="cli")
 
 
 def _core(settings: Settings) -> KnowledgeCore:
@@ -223,9 +218,9 @@ def ask(
     sessions = _sessions(settings)
     core.learn_from(DatabasePhrasings(sessions=sessions))
     with _refusing():
-        answer = core.answerer.answer(question)
-    if answer.kind != "empty":
-        _record(sessions, answer)
+        answer = ask_question(
+            sessions=sessions, answerer=core.answerer, question=question, channel="cli"
+        ).answer
     if as_json:
         sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
     else:
@@ -249,12 +244,12 @@ def chat() -> None:
         if not question.strip():
             break
         try:
-            answer = core.answerer.answer(question)
+            answer = ask_question(
+                sessions=sessions, answerer=core.answerer, question=question, channel="cli"
+            ).answer
         except KnowledgeUnavailableError as exc:
             console.print(f"[red]{exc}[/red]")
             continue
-        if answer.kind != "empty":
-            _record(sessions, answer)
         _print_answer(answer)
         out.print()
 
