@@ -58,6 +58,13 @@ console = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
+def print_json(value: object) -> None:
+    """Write ``value`` as one line of JSON to stdout, as it is: never through Rich, whose markup
+    would eat "[bold]" in a unit's name and whose wrapping would break a line a script reads."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
 @contextlib.contextmanager
 def _refusing() -> Iterator[None]:
     """A refused command prints why, in red, and exits with status 1 (nothing was changed)."""
@@ -166,21 +173,18 @@ def ingest(
         with _refusing():  # a Chroma server that does not answer: say so, the live index stays
             report = core.ingest(paths, progress=progress)
     if as_json:
-        out.print_json(
-            json.dumps(
-                {
-                    "generation": report.generation,
-                    "added": report.added,
-                    "changed": report.changed,
-                    "removed": report.removed,
-                    "unchanged": report.unchanged,
-                    "failed": [{"source": p.source, "error": p.message} for p in report.failed],
-                    "chunks": report.chunks_total,
-                    "embedded": report.chunks_embedded,
-                    "seconds": round(report.seconds, 3),
-                },
-                ensure_ascii=False,
-            )
+        print_json(
+            {
+                "generation": report.generation,
+                "added": report.added,
+                "changed": report.changed,
+                "removed": report.removed,
+                "unchanged": report.unchanged,
+                "failed": [{"source": p.source, "error": p.message} for p in report.failed],
+                "chunks": report.chunks_total,
+                "embedded": report.chunks_embedded,
+                "seconds": round(report.seconds, 3),
+            }
         )
     else:
         out.print(
@@ -222,7 +226,7 @@ def ask(
             sessions=sessions, answerer=core.answerer, question=question, channel="cli"
         ).answer
     if as_json:
-        sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+        print_json(answer.to_json())
     else:
         _print_answer(answer)
 
@@ -327,7 +331,7 @@ def evaluate(
         summary["threshold"] = core.answerer.threshold
     if as_json:
         payload = {"summary": summary, "results": [result.to_json() for result in results]}
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        print_json(payload)
         return
     table = Table("metric", "value", title=f"{file} ({mode}, k={k})")
     for key, value in summary.items():
@@ -409,7 +413,7 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         "vector_store": settings.chroma_url or str(settings.chroma_dir),
     }
     if as_json:
-        sys.stdout.write(json.dumps(info, ensure_ascii=False) + "\n")
+        print_json(info)
         return
     table = Table("", "")
     for key, value in info.items():
@@ -476,7 +480,7 @@ def gaps(
             {"count": len(g.questions), "example": g.example, "questions": [q.text for q in g.questions]}
             for g in groups
         ]
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        print_json(payload)
         return
     if not groups:
         out.print("No open questions: everything asked has been answered.")
@@ -525,7 +529,7 @@ def broadcast_send(
         )
         broadcast_id, send_at = created.id, created.send_at
     if as_json:
-        sys.stdout.write(json.dumps({"id": broadcast_id}) + "\n")
+        print_json({"id": broadcast_id})
     else:
         out.print(f"Broadcast {broadcast_id} queued for {send_at:%Y-%m-%d %H:%M} UTC")
 
@@ -566,7 +570,7 @@ def broadcast_status_command(
         figures = broadcast_status(session=session, broadcast_id=broadcast_id)
     if as_json:
         keys = ("recipients", "delivered", "failed", "blocked", "reactions", "acknowledged")
-        sys.stdout.write(json.dumps({key: figures[key] for key in keys}) + "\n")
+        print_json({key: figures[key] for key in keys})
         return
     for key, value in figures.items():
         out.print(f"{key:>13}: {value}")
@@ -683,7 +687,7 @@ def vision_add(
         )
         result = {"id": series.id, "next": schedule.next_occurrence.isoformat(timespec="minutes")}
     if as_json:
-        out.print(json.dumps(result))
+        print_json(result)
     else:
         out.print(f"Vision series {result['id']}: next at {result['next']} (each person's local time)")
 
@@ -778,7 +782,7 @@ def survey_send(
         )
         wave_id, invited = wave.id, wave.invited
     if as_json:
-        out.print(json.dumps({"wave": wave_id}))
+        print_json({"wave": wave_id})
     else:
         out.print(f"Wave {wave_id} of {survey_id}: {invited} people invited")
 
@@ -795,14 +799,15 @@ def survey_status(
     with _refusing(), _sessions(_settings())() as session:
         figures = wave_status(session=session, wave=get_wave(session=session, wave_id=wave_id))
     if as_json:
-        out.print(json.dumps(figures))
+        print_json(figures)
         return
     for key, value in figures.items():
         out.print(f"{key:>14}: {value}")
 
 
 def _closed_results(wave_id: int) -> tuple[dict[str, object], list[dict[str, object]]]:
-    from bot.surveys.results import Rules, results_as_dict, wave_results, wave_status
+    from bot.runtime import survey_rules
+    from bot.surveys.results import results_as_dict, wave_results, wave_status
     from bot.surveys.waves import get_wave
 
     settings = _settings()
@@ -814,12 +819,7 @@ def _closed_results(wave_id: int) -> tuple[dict[str, object], list[dict[str, obj
                 "(watching them change while people answer would reveal answers)"
             )
         definition = _library_survey(settings, wave.survey_id)
-        rules = Rules(
-            min_respondents=settings.survey_min_respondents,
-            min_comment_respondents=settings.survey_min_comment_respondents,
-            band_medium=settings.survey_band_medium,
-            band_high=settings.survey_band_high,
-        )
+        rules = survey_rules(settings)
         groups = wave_results(session=session, wave=wave, survey=definition, rules=rules)
         return wave_status(session=session, wave=wave), results_as_dict(groups)
 
@@ -832,7 +832,7 @@ def survey_results(
     """Per unit and dimension: n, mean, band, or suppressed with the reason (closed waves only)."""
     status, rows = _closed_results(wave_id)
     if as_json:
-        out.print(json.dumps({**status, "units": rows}, ensure_ascii=False))
+        print_json({**status, "units": rows})
         return
     table = Table(
         "unit", "respondents", "dimension", "n", "mean", "band", title=f"Wave {wave_id}: {status['survey']}"
@@ -910,16 +910,12 @@ def survey_trend(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """One unit's dimension means across the survey's closed waves, oldest first (rules applied)."""
-    from bot.surveys.results import Rules, results_as_dict, trend
+    from bot.runtime import survey_rules
+    from bot.surveys.results import results_as_dict, trend
 
     settings = _settings()
     definition = _library_survey(settings, survey_id)
-    rules = Rules(
-        min_respondents=settings.survey_min_respondents,
-        min_comment_respondents=settings.survey_min_comment_respondents,
-        band_medium=settings.survey_band_medium,
-        band_high=settings.survey_band_high,
-    )
+    rules = survey_rules(settings)
     with _sessions(settings)() as session:
         rows = [
             {
@@ -930,7 +926,7 @@ def survey_trend(
             for wave, group in trend(session=session, survey=definition, rules=rules, unit=unit)
         ]
     if as_json:
-        out.print(json.dumps(rows, ensure_ascii=False))
+        print_json(rows)
         return
     table = Table("wave", "closed", "respondents", *definition.dimensions, title=f"{survey_id}: {unit}")
     for row in rows:
@@ -1012,11 +1008,10 @@ app.add_typer(rollout, name="rollout")
 
 
 def _week_option(raw: str | None) -> date:
-    from bot.rollout.figures import week_of
-    from bot.storage.base import utc_now
+    from bot.rollout.figures import last_complete_week, week_of
 
     if raw is None:
-        return week_of(utc_now().date()) - timedelta(days=7)  # the last complete week
+        return last_complete_week()
     try:
         return week_of(date.fromisoformat(raw))
     except ValueError as exc:
@@ -1036,13 +1031,8 @@ def rollout_plan(
     with _refusing():
         plan = suggest_plan(units=units, coaches=coaches)
     if as_json:
-        out.print(
-            json.dumps(
-                [
-                    {"wave": w.number, "units": w.units, "starts_after_weeks": w.starts_after_weeks}
-                    for w in plan
-                ]
-            )
+        print_json(
+            [{"wave": w.number, "units": w.units, "starts_after_weeks": w.starts_after_weeks} for w in plan]
         )
         return
     table = Table("wave", "units", "starts after (weeks)", title=f"{units} units, {coaches} coaches")
@@ -1067,6 +1057,10 @@ def rollout_wave_add(
 
     try:
         starts_on = date.fromisoformat(starts)
+    except ValueError as exc:
+        console.print(f"[red]--starts: not a date: {starts!r}[/red]")
+        raise typer.Exit(1) from exc
+    try:
         with transaction(_sessions(_settings())) as session:
             add_wave(
                 session=session,
@@ -1076,9 +1070,6 @@ def rollout_wave_add(
                 support_capacity=capacity,
                 name=name,
             )
-    except ValueError as exc:
-        console.print(f"[red]--starts: not a date: {starts!r}[/red]")
-        raise typer.Exit(1) from exc
     except ChangebotError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
@@ -1175,9 +1166,7 @@ def rollout_status(
         ]  # fmt: skip
     if as_json:
         as_dicts = [{"unit": u, "light": lt, "usage_rate": r, "reasons": why} for u, lt, r, why in lights]
-        out.print(
-            json.dumps({"week": chosen.isoformat(), "lights": as_dicts, "waves": waves}, ensure_ascii=False)
-        )
+        print_json({"week": chosen.isoformat(), "lights": as_dicts, "waves": waves})
         return
     table = Table("unit", "light", "usage", "why", title=f"Week of {chosen}")
     for unit_name, light, rate, reasons in lights:
@@ -1269,16 +1258,13 @@ def report(
         for row in exposure
     ]
     if as_json:
-        out.print(
-            json.dumps(
-                {
-                    "questions_last_7_days": outcomes.to_json(),
-                    "vision_target": target,
-                    "vision_exposure": units,
-                    "broadcasts": broadcasts,
-                },  # fmt: skip
-                ensure_ascii=False,
-            )
+        print_json(
+            {
+                "questions_last_7_days": outcomes.to_json(),
+                "vision_target": target,
+                "vision_exposure": units,
+                "broadcasts": broadcasts,
+            },  # fmt: skip
         )
         return
 
@@ -1404,7 +1390,7 @@ def admin_create_invite(
         code, expires = invite.code, invite.expires_at
     link = invite_link(code=code, bot_username=settings.telegram_bot_username)
     if as_json:
-        sys.stdout.write(json.dumps({"code": code, "link": link}) + "\n")
+        print_json({"code": code, "link": link})
         return
     out.print(
         f"Invite code {code} for {unit!r} as {role.value}, {uses} use(s), expires {expires:%Y-%m-%d %H:%M} UTC"

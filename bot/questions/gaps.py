@@ -11,9 +11,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.access.service import Principal
 from bot.answering.service import MAX_SUGGESTIONS, Answerer, Suggestion
 from bot.errors import InvalidInputError, NotFoundError
-from bot.people.models import Person
+from bot.people.models import Membership, Person
 from bot.people.service import ancestors, can_manage, home_unit, managed_units, managers_of
 from bot.questions.models import AskedQuestion
 from bot.questions.phrasings import learn_phrasing
@@ -208,6 +209,24 @@ class GapGroup:
     def example(self) -> str:
         """The first question asked in the group."""
         return min(self.questions, key=lambda q: q.asked_at).text
+
+
+OPEN_GAPS_READ = 1000  # the newest open questions grouped into topics; older ones wait their turn
+
+
+def open_gaps_for(*, session: Session, principal: Principal) -> list[GapGroup]:
+    """The open questions this principal answers (from people in their units; admins: everyone's),
+    grouped by topic, biggest first: the console's and the API's gaps queue alike."""
+    query = (
+        select(AskedQuestion)
+        .where(AskedQuestion.status == "open")
+        .order_by(AskedQuestion.asked_at.desc())
+        .limit(OPEN_GAPS_READ)
+    )
+    if not principal.is_admin:
+        askers = select(Membership.person_id).where(Membership.unit_id.in_(principal.unit_ids))
+        query = query.where(AskedQuestion.person_id.in_(askers))
+    return group_gaps(session.scalars(query).all())
 
 
 def group_gaps(questions: Sequence[AskedQuestion], *, threshold: float = 0.3) -> list[GapGroup]:

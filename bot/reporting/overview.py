@@ -17,7 +17,7 @@ from bot.broadcasts.reach import vision_exposure
 from bot.people.models import Membership, Person, Unit
 from bot.questions.models import AskedQuestion
 from bot.questions.outcomes import AnswerOutcomes, answer_outcomes
-from bot.rollout.figures import week_of
+from bot.rollout.figures import last_complete_week, week_of
 from bot.rollout.models import UnitLight
 from bot.storage.base import utc_now
 from bot.surveys.definitions import Scoring, Survey
@@ -74,8 +74,7 @@ def build_overview(
 ) -> Overview:
     """The overview for ``principal`` (admins: the whole company)."""
     now = now or utc_now()
-    this_week = week_of(now.date())
-    last_week = this_week - timedelta(days=7)
+    last_week = last_complete_week(now.date())
     scope = None if principal.is_admin else set(principal.unit_ids)
     people = _people_in(session, scope)
     overview = Overview(week=last_week, people=len(people), vision_target=vision_target)

@@ -48,6 +48,11 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def last_complete_week(today: date | None = None) -> date:
+    """The Monday of the last week that has ended (the week figures, lights and reviews look at)."""
+    return week_of(today or utc_now().date()) - timedelta(days=7)
+
+
 def parse_rate(raw: object) -> float:
     """A usage rate as a share: 0.72, 72, "72%" all mean 72%; outside 0-100% is refused."""
     text = str(raw).strip().rstrip("%").strip()
@@ -195,7 +200,7 @@ def report_usage(
 ) -> UnitWeek:
     """A manager's own report (``/usage 72``) for their unit, for last week unless told otherwise."""
     share = parse_rate(rate)
-    week = week or week_of(utc_now().date()) - timedelta(days=7)
+    week = week or last_complete_week()
     return store_figures(
         session=session,
         figures=Figures(

@@ -4,7 +4,7 @@ each manager their review pack, remind store managers to report usage."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from bot.broadcasts.reach import vision_exposure
 from bot.broadcasts.service import create_broadcast
 from bot.people.models import Membership, Person, Role, Unit
 from bot.rollout.alerts import Search
-from bot.rollout.figures import week_of
+from bot.rollout.figures import last_complete_week
 from bot.rollout.lights import LightRules
 from bot.rollout.review import managers, review_pack
 from bot.rollout.service import evaluate_and_alert, latest_resistance
@@ -31,7 +31,7 @@ USAGE_REMINDER_KIND = "usage-reminder"
 
 def last_week(occurrence: datetime) -> date:
     """The Monday of the week before ``occurrence`` (the last complete week)."""
-    return week_of(occurrence.date()) - timedelta(days=7)
+    return last_complete_week(occurrence.date())
 
 
 def evaluate_action(

@@ -14,7 +14,7 @@ from bot.errors import ChangebotError
 from bot.people.models import Role, Unit
 from bot.people.service import get_unit, managed_units
 from bot.rollout.alerts import mute_unit
-from bot.rollout.figures import report_usage, week_of
+from bot.rollout.figures import last_complete_week, report_usage
 from bot.rollout.review import add_action, complete_action, review_pack
 from bot.rollout.service import latest_resistance
 from bot.runtime import survey_rules
@@ -90,7 +90,7 @@ async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return review_pack(
                 session=session,
                 manager=person,
-                week=week_of(utc_now().date()) - timedelta(days=7),
+                week=last_complete_week(),
                 resistance=latest_resistance(
                     session=session, surveys=app.surveys, rules=survey_rules(app.settings)
                 ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -11,12 +11,10 @@ from sqlalchemy.orm import Session
 
 from bot.access.service import AccessDeniedError
 from bot.errors import InvalidInputError
-from bot.people.models import Membership, Unit
-from bot.questions.gaps import faq_candidates, group_gaps
-from bot.questions.models import AskedQuestion
-from bot.rollout.figures import check_rows, parse_rows, store_figures, week_of
+from bot.people.models import Unit
+from bot.questions.gaps import faq_candidates, open_gaps_for
+from bot.rollout.figures import check_rows, last_complete_week, parse_rows, store_figures, week_of
 from bot.rollout.models import UnitLight
-from bot.storage.base import utc_now
 from bot.storage.database import in_transaction
 from bot.web.deps import CoreDep, SessionDep
 from bot.web.routes.api_common import LimitQuery, OffsetQuery, Page, page
@@ -65,7 +63,7 @@ def lights(
     offset: OffsetQuery = 0,
 ) -> Page[dict[str, Any]]:
     """Each of your units' light for a week, with the reasons and the bot's activity."""
-    chosen = week_of(week) if week else week_of(utc_now().date()) - timedelta(days=7)
+    chosen = week_of(week) if week else last_complete_week()
     names = dict(session.execute(select(Unit.id, Unit.name)).all())
     rows = [
         {
@@ -97,16 +95,7 @@ def gaps(
 ) -> Page[dict[str, Any]]:
     """Open unanswered questions from people in your units, grouped by topic, biggest first, with
     the FAQs the first one could be answered with (``faq_chunk_id`` of ``POST /gaps/{id}/answer``)."""
-    query = (
-        select(AskedQuestion)
-        .where(AskedQuestion.status == "open")
-        .order_by(AskedQuestion.asked_at.desc())
-        .limit(2000)
-    )
-    if not principal.is_admin:
-        askers = select(Membership.person_id).where(Membership.unit_id.in_(principal.unit_ids))
-        query = query.where(AskedQuestion.person_id.in_(askers))
-    groups = group_gaps(session.scalars(query).all())
+    groups = open_gaps_for(session=session, principal=principal)
     rows = [
         {
             "example": g.example,

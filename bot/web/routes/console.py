@@ -55,8 +55,7 @@ from bot.library.jobs import IngestJobs
 from bot.library.publish import publish_story
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import create_invite, get_unit, invite_link, unit_tree
-from bot.questions.gaps import answer_gap, faq_candidates, group_gaps
-from bot.questions.models import AskedQuestion
+from bot.questions.gaps import answer_gap, faq_candidates, open_gaps_for
 from bot.questions.phrasings import PhrasingView, phrasings_for_review, set_phrasing_active
 from bot.questions.scope import principal_filters
 from bot.reporting.overview import build_overview
@@ -197,19 +196,7 @@ def overview(request: Request) -> Response:
 
 
 def _gaps_for(session: Session, principal: Principal) -> list[Any]:
-    query = (
-        select(AskedQuestion)
-        .where(AskedQuestion.status == "open")
-        .order_by(AskedQuestion.asked_at.desc())
-        .limit(500)
-    )
-    if not principal.is_admin:
-        query = query.where(
-            AskedQuestion.person_id.in_(
-                select(Membership.person_id).where(Membership.unit_id.in_(principal.unit_ids))
-            )
-        )
-    return group_gaps(session.scalars(query).all())
+    return open_gaps_for(session=session, principal=principal)
 
 
 @router.get("/knowledge", response_class=HTMLResponse)

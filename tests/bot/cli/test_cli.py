@@ -28,8 +28,9 @@ def run(settings: Settings, library: Path, monkeypatch: pytest.MonkeyPatch):  # 
     runner = CliRunner()
 
     def invoke(*args: str) -> tuple[int, str]:
+        """(exit code, stdout); a failing command's stderr (where it says why) follows its stdout."""
         result = runner.invoke(cli.app, list(args))
-        return result.exit_code, result.stdout
+        return result.exit_code, result.stdout if result.exit_code == 0 else result.stdout + result.stderr
 
     yield invoke
     cli._dispose_engines()
@@ -215,6 +216,10 @@ def test_vision_and_report_commands(run) -> None:  # type: ignore[no-untyped-def
     assert "Vision exposure" in output and "Questions, last 7 days" in output
     assert run("vision", "stop", str(created["id"]))[0] == 0
     assert run("vision", "stop", str(created["id"]))[0] == 1
+    # JSON is written as it is: a name that looks like Rich markup is not eaten on the way out.
+    assert run("admin", "add-unit", "[bold]华南区[/bold]")[0] == 0
+    units = [row["unit"] for row in json.loads(run("report", "--json")[1])["vision_exposure"]]
+    assert "[bold]华南区[/bold]" in units
 
 
 def test_survey_commands(run, settings: Settings) -> None:  # type: ignore[no-untyped-def]
@@ -309,7 +314,10 @@ def test_rollout_commands(run, settings: Settings) -> None:  # type: ignore[no-u
         assert run("admin", "add-unit", name, *(["--parent", parent] if parent else []))[0] == 0
     assert run("rollout", "wave-add", "1", "--starts", "2026-09-01", "--name", "试点")[0] == 0
     assert run("rollout", "wave-add", "1", "--starts", "2026-09-01")[0] == 1  # exists
-    assert run("rollout", "wave-add", "2", "--starts", "soon")[0] == 1
+    code, output = run("rollout", "wave-add", "2", "--starts", "soon")
+    assert code == 1 and "not a date" in output
+    code, output = run("rollout", "wave-add", "2", "--starts", "2026-12-01", "--target", "80")
+    assert code == 1 and "share between 0 and 1" in output  # the real reason, not "not a date"
     assert run("rollout", "assign", "1", "A店", "B店")[0] == 0
     assert run("rollout", "assign", "1", "火星店")[0] == 1
 
