@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 from bot.answering.factory import KnowledgeCore
 from bot.config import Settings
@@ -31,6 +32,7 @@ from bot.telegram.handlers import (
     onboarding,
     surveys,
 )
+from bot.telegram.polling import TolerantBot
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +69,15 @@ def build_application(
     bot keeps its own and closes it when it stops."""
     if settings.telegram_token is None:
         raise TelegramNotConfiguredError("CHANGEBOT_TELEGRAM_TOKEN is not set")
-    builder = (
-        ApplicationBuilder()
-        .token(settings.telegram_token.get_secret_value())
-        .base_url(settings.telegram_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .post_init(_post_init)
+    bot = TolerantBot(
+        token=settings.telegram_token.get_secret_value(),
+        base_url=settings.telegram_base_url,
+        rate_limiter=AIORateLimiter(max_retries=3),
+        # As ApplicationBuilder's defaults: many requests in flight, one long poll.
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
     )
+    builder = ApplicationBuilder().bot(bot).post_init(_post_init)
     owned_jobs = jobs is None
     jobs = jobs or IngestJobs(core=core, sessions=sessions, abandon_after=settings.ingest_job_abandon_seconds)
     if owned_jobs:
