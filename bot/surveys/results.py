@@ -2,11 +2,15 @@
 
 - A group with fewer than ``min_respondents`` completed responses shows nothing but the reason.
 - Free-text comments need ``min_comment_respondents``.
-- Differencing: a shown group whose respondents minus those of its shown sub-groups would leave a
-  small group (1 to min-1 people) is hidden too, as subtracting would reveal that small group.
-  Checked bottom-up, so a group hidden for this reason counts as hidden for the one above it.
-- Overlapping audiences: two waves of one survey close in time whose invitee lists differ by 1 to
-  min-1 people are hidden altogether (comparing them would single those people out).
+- Differencing: a shown group whose respondents minus those of the shown groups below it would
+  leave a small group (1 to min-1 people) is hidden too, as subtracting would reveal that small
+  group. "Below" is every shown descendant nearest to it on each branch, through hidden levels: a
+  hidden region between a shown company and its shown stores does not stop the company minus those
+  stores from singling out the rest. Checked bottom-up, so a group hidden for this reason counts as
+  hidden for the ones above it.
+- Overlapping audiences: a group (a unit, or the whole wave) whose invitees in another wave of the
+  same survey, close in time, differ from its own by 1 to min-1 people is hidden in both (comparing
+  the two would single those people out: one store's manager invited to one wave and not the other).
 
 Bands: each dimension's mean is turned into a level of concern (the mean itself for resistance
 surveys; 6 - mean for readiness surveys, where low scores are the worry) and banded low / medium /
@@ -23,6 +27,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.people.models import Membership
 from bot.people.service import unit_tree
 from bot.surveys.definitions import Scoring, Survey
 from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave
@@ -118,37 +123,51 @@ def _summarise(group: GroupResult, responses: list[SurveyResponse], survey: Surv
 OVERLAP_WINDOW = timedelta(days=14)
 
 
-def overlapping_audience(*, session: Session, wave: SurveyWave, rules: Rules) -> str | None:
-    """Why a wave must stay hidden because of another wave of the same survey, if it must.
-
-    Two waves close in time whose audiences differ by only a few people could be compared to read
-    those few people's answers (opinions change slowly). So when the invitee lists of two such waves
-    differ by 1 to min-1 people, both stay hidden.
-    """
-    invited = set(
-        session.scalars(select(SurveyInvitation.person_id).where(SurveyInvitation.wave_id == wave.id)).all()
-    )
-    others = session.scalars(
-        select(SurveyWave).where(
-            SurveyWave.survey_id == wave.survey_id,
-            SurveyWave.id != wave.id,
-            SurveyWave.status.in_(["open", "closed"]),
-            SurveyWave.opens_at <= wave.closes_at + OVERLAP_WINDOW,
-            SurveyWave.closes_at >= wave.opens_at - OVERLAP_WINDOW,
-        )
-    ).all()
-    for other in others:
-        theirs = set(
-            session.scalars(
-                select(SurveyInvitation.person_id).where(SurveyInvitation.wave_id == other.id)
-            ).all()
-        )
-        if invited & theirs and 0 < len(invited ^ theirs) < rules.min_respondents:
-            return (
-                f"hidden: the audience differs from wave {other.id}'s by fewer than {rules.min_respondents} "
-                "people, so comparing the two could reveal their answers"
+def _overlapping_waves(*, session: Session, wave: SurveyWave) -> list[SurveyWave]:
+    """Other waves of the same survey open or closed within ``OVERLAP_WINDOW`` of this one."""
+    return list(
+        session.scalars(
+            select(SurveyWave).where(
+                SurveyWave.survey_id == wave.survey_id,
+                SurveyWave.id != wave.id,
+                SurveyWave.status.in_(["open", "closed"]),
+                SurveyWave.opens_at <= wave.closes_at + OVERLAP_WINDOW,
+                SurveyWave.closes_at >= wave.opens_at - OVERLAP_WINDOW,
             )
-    return None
+        ).all()
+    )
+
+
+def _invitees(session: Session, wave_id: int) -> set[int]:
+    return set(
+        session.scalars(select(SurveyInvitation.person_id).where(SurveyInvitation.wave_id == wave_id)).all()
+    )
+
+
+def _overlap_reasons(
+    *, session: Session, wave: SurveyWave, people_under: dict[int | None, set[int]], rules: Rules
+) -> dict[int | None, str]:
+    """Why each group must stay hidden because of another wave of the same survey, where it must.
+
+    Two waves close in time whose invitees in one group differ by only a few people could be
+    compared to read those few people's answers (opinions change slowly). Invitees, not respondents:
+    who answered is not stored (that is the anonymity), and invitees contain them.
+    """
+    others = _overlapping_waves(session=session, wave=wave)
+    if not others:
+        return {}
+    mine = _invitees(session, wave.id)
+    reasons: dict[int | None, str] = {}
+    for other in others:
+        theirs = _invitees(session, other.id)
+        for key, people in people_under.items():
+            here, there = mine & people, theirs & people
+            if key not in reasons and here & there and 0 < len(here ^ there) < rules.min_respondents:
+                reasons[key] = (
+                    f"hidden: here the audience differs from wave {other.id}'s by fewer than "
+                    f"{rules.min_respondents} people, so comparing the two could reveal their answers"
+                )
+    return reasons
 
 
 def wave_results(*, session: Session, wave: SurveyWave, survey: Survey, rules: Rules) -> list[GroupResult]:
@@ -180,6 +199,21 @@ def wave_results(*, session: Session, wave: SurveyWave, survey: Survey, rules: R
             invited_under(child) for child in children.get(unit_id, [])
         )
 
+    members_of: dict[int, set[int]] = defaultdict(set)
+    for person_id, unit_id in session.execute(select(Membership.person_id, Membership.unit_id)).all():
+        members_of[unit_id].add(person_id)
+
+    def people_below(unit_id: int) -> set[int]:
+        found = set(members_of.get(unit_id, set()))
+        for child in children.get(unit_id, []):
+            found |= people_below(child)
+        return found
+
+    people_under: dict[int | None, set[int]] = {
+        None: set().union(*members_of.values(), _invitees(session, wave.id))
+    }
+    people_under.update({unit.id: people_below(unit.id) for _, unit in tree})
+
     groups: dict[int | None, GroupResult] = {
         None: GroupResult(unit=ROOT, depth=0, invited=wave.invited, respondents=len(responses))
     }
@@ -190,21 +224,28 @@ def wave_results(*, session: Session, wave: SurveyWave, survey: Survey, rules: R
             unit=unit.name, depth=depth + 1, invited=invited_under(unit.id), respondents=len(members[unit.id])
         )
 
-    overlap = overlapping_audience(session=session, wave=wave, rules=rules)
-    for group in groups.values():
-        if overlap is not None:
-            group.suppressed = overlap
+    overlaps = _overlap_reasons(session=session, wave=wave, people_under=people_under, rules=rules)
+    for key, group in groups.items():
+        if key in overlaps:
+            group.suppressed = overlaps[key]
         elif group.respondents < rules.min_respondents:
             group.suppressed = f"fewer than {rules.min_respondents} respondents"
 
-    # Differencing, deepest groups first: what a shown group holds beyond its shown sub-groups must be
-    # either nothing or a group big enough to be shown on its own.
+    def nearest_shown(key: int | None) -> list[int]:
+        """The shown groups below ``key`` with no shown group between (looking through hidden ones)."""
+        found: list[int] = []
+        for child in children.get(key, []):
+            found += [child] if not groups[child].suppressed else nearest_shown(child)
+        return found
+
+    # Differencing, deepest groups first: what a shown group holds beyond the shown groups below it
+    # must be either nothing or a group big enough to be shown on its own.
     order = [unit.id for _, unit in sorted(tree, key=lambda item: -item[0])] + [None]
     for key in order:
         group = groups[key]
         if group.suppressed:
             continue
-        shown_below = sum(groups[c].respondents for c in children.get(key, []) if not groups[c].suppressed)
+        shown_below = sum(groups[c].respondents for c in nearest_shown(key))
         rest = group.respondents - shown_below
         if 0 < rest < rules.min_respondents and shown_below > 0:
             group.suppressed = (
