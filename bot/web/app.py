@@ -43,7 +43,11 @@ from bot.web.routes import (
     auth,
     chat_page,
     chat_surveys,
-    console,
+    console_broadcasts,
+    console_knowledge,
+    console_overview,
+    console_people,
+    console_surveys,
     health,
     telegram_webhook,
 )
@@ -153,7 +157,11 @@ def create_app(
     app.include_router(api_knowledge.router)
     app.include_router(api_stories.router)
     app.include_router(chat_surveys.router)
-    app.include_router(console.router)
+    app.include_router(console_overview.router)
+    app.include_router(console_knowledge.router)
+    app.include_router(console_broadcasts.router)
+    app.include_router(console_surveys.router)
+    app.include_router(console_people.router)
     app.include_router(ask.router)
     app.include_router(chat_page.router)
     app.include_router(telegram_webhook.router)

@@ -1,0 +1,188 @@
+"""The console's knowledge page and the gaps queue: upload, re-index jobs, documents, try a question,
+answer open questions, the learned phrasings and the team FAQ review."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request, UploadFile, status
+from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from bot.access.service import AccessDeniedError, Principal
+from bot.answering.retrieval import NO_FILTERS, SearchFilters
+from bot.errors import ChangebotError
+from bot.library.contents import chunks_of, documents
+from bot.library.faq_review import review_faq, team_faqs
+from bot.library.files import FOLDERS, add_file
+from bot.library.jobs import IngestJobs
+from bot.questions.gaps import answer_gap, faq_candidates, open_gaps_for
+from bot.questions.phrasings import PhrasingView, phrasings_for_review, set_phrasing_active
+from bot.questions.scope import principal_filters
+from bot.storage.base import utc_now
+from bot.web.routes.api_common import IdPath
+from bot.web.routes.console_common import back, checked, db, page, principal_of, settings_of, sign_in_page
+
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+
+
+def _gaps_for(session: Session, principal: Principal) -> list[Any]:
+    return open_gaps_for(session=session, principal=principal)
+
+
+@router.get("/knowledge", response_class=HTMLResponse)
+async def knowledge(
+    request: Request, q: str | None = None, job: str | None = None, source: str | None = None
+) -> Response:
+    """Upload, re-index with progress, documents, try a question, and the gaps queue."""
+    core = request.app.state.core
+
+    def load() -> tuple[Principal | None, list[Any], SearchFilters, list[PhrasingView]]:
+        with db(request) as session:
+            principal = principal_of(request, session)
+            if principal is None:
+                return None, [], NO_FILTERS, []
+            return (
+                principal,
+                _gaps_for(session, principal),
+                principal_filters(session=session, principal=principal),
+                phrasings_for_review(session=session) if principal.is_admin else [],
+            )
+
+    principal, gaps, filters, phrasings = await run_in_threadpool(load)
+    if principal is None:
+        return sign_in_page(request)
+    # "Try a question" answers as someone in the manager's units would be answered.
+    tried = (
+        await run_in_threadpool(functools.partial(core.answerer.answer, q[:2000], filters=filters))
+        if q and q.strip()
+        else None
+    )
+    # The review queue is the change team's: admins only.
+    reviews = team_faqs(knowledge_dir=settings_of(request).knowledge_dir) if principal.is_admin else []
+    return page(
+        request, "knowledge", principal,
+        {"folders": FOLDERS, "documents": documents(core), "tried": tried, "q": q or "", "job": (job or "")[:32], "gaps": gaps,
+         "source": source or "", "chunks": chunks_of(core, source[:500]) if source else [],
+         "reviews": reviews, "today": utc_now().date(), "phrasings": phrasings,
+         "faq_choices": {g.questions[0].id: faq_candidates(answerer=core.answerer, question=g.questions[0])
+                         for g in gaps[:30]}},
+    )  # fmt: skip
+
+
+@router.post("/knowledge/team-faqs/{entry_id}")
+def team_faq_review(
+    request: Request,
+    entry_id: Annotated[str, PathParam(max_length=80)],
+    csrf_token: Annotated[str, Form()],
+    action: Annotated[Literal["promote", "edit", "retire"], Form()],
+    question: Annotated[str, Form(max_length=2000)] = "",
+    answer: Annotated[str, Form(max_length=8000)] = "",
+) -> Response:
+    """Promote a team FAQ to everyone, edit it, or retire it (admins); it is re-indexed in the background."""
+    settings = settings_of(request)
+    try:
+        with db(request) as session:
+            principal = checked(request, session, csrf_token)
+        changed = review_faq(
+            principal=principal, knowledge_dir=settings.knowledge_dir, entry_id=entry_id, action=action,
+            question=question, answer=answer,
+        )  # fmt: skip
+    except ChangebotError as exc:
+        return back("/console/knowledge", str(exc))
+    jobs: IngestJobs = request.app.state.ingest_jobs
+    return RedirectResponse(
+        f"/console/knowledge?job={jobs.start([changed]).id}#reviews", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.post("/knowledge/phrasings/{phrasing_id}")
+def phrasing_review(
+    request: Request,
+    phrasing_id: IdPath,
+    csrf_token: Annotated[str, Form()],
+    action: Annotated[Literal["retire", "restore"], Form()],
+) -> Response:
+    """Retire a wording the bot learned (it stops matching at once) or restore it (admins)."""
+    try:
+        with db(request) as session:
+            principal = checked(request, session, csrf_token)
+            set_phrasing_active(
+                session=session, principal=principal, phrasing_id=phrasing_id, active=action == "restore"
+            )
+    except ChangebotError as exc:
+        return back("/console/knowledge", str(exc))
+    return RedirectResponse("/console/knowledge#phrasings", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/knowledge/upload")
+def upload(
+    request: Request, csrf_token: Annotated[str, Form()], folder: Annotated[str, Form()], file: UploadFile
+) -> Response:
+    """Add a file to the library (admins), then index it in the background."""
+    settings = settings_of(request)
+    try:
+        with db(request) as session:
+            checked(request, session, csrf_token).require_admin()
+        added = add_file(
+            knowledge_dir=settings.knowledge_dir, folder=folder, filename=file.filename or "",
+            content=file.file.read(settings.max_file_bytes + 1), max_bytes=settings.max_file_bytes,
+        )  # fmt: skip
+    except ChangebotError as exc:
+        return back("/console/knowledge", str(exc))
+    jobs: IngestJobs = request.app.state.ingest_jobs
+    job = jobs.start([added.path])
+    return RedirectResponse(
+        f"/console/knowledge?job={job.id}&msg={quote(added.source)}", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.post("/knowledge/reindex")
+def reindex(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
+    """Re-read the whole library (admins)."""
+    try:
+        with db(request) as session:
+            checked(request, session, csrf_token).require_admin()
+    except ChangebotError as exc:
+        return back("/console/knowledge", str(exc))
+    jobs: IngestJobs = request.app.state.ingest_jobs
+    return RedirectResponse(
+        f"/console/knowledge?job={jobs.start().id}", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.post("/gaps/{question_id}")
+def gap_answer_form(
+    request: Request,
+    question_id: IdPath,
+    csrf_token: Annotated[str, Form()],
+    reply: Annotated[str, Form(max_length=8000)] = "",
+    save_faq: Annotated[bool, Form()] = False,
+    faq_chunk_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Answer an open question, written or with an existing FAQ: it reaches the asker; a written
+    answer can become an FAQ at once, an FAQ used learns the asker's wording."""
+    settings = settings_of(request)
+    try:
+        with db(request) as session:
+            principal = checked(request, session, csrf_token)
+            responder = principal.person(session)
+            if responder is None:
+                raise AccessDeniedError("please sign in again")
+            _, saved = answer_gap(
+                session=session, question_id=question_id, responder=responder, reply=reply, save_as_faq=save_faq,
+                knowledge_dir=settings.knowledge_dir, answerer=request.app.state.core.answerer,
+                faq_chunk_id=faq_chunk_id,
+            )  # fmt: skip
+    except ChangebotError as exc:
+        return back("/console/knowledge", str(exc))
+    if saved is not None:
+        jobs: IngestJobs = request.app.state.ingest_jobs
+        return RedirectResponse(
+            f"/console/knowledge?job={jobs.start([saved]).id}&msg=FAQ", status_code=status.HTTP_303_SEE_OTHER
+        )
+    return back("/console/knowledge", "✓")

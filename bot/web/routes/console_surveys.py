@@ -1,0 +1,81 @@
+"""The console's surveys page: waves with response rates, launching one, a closed wave's results."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bot.access.service import may_see_audience, require_own_audience, visible_groups
+from bot.errors import ChangebotError, InvalidInputError
+from bot.runtime import survey_definitions, survey_rules
+from bot.storage.base import utc_now
+from bot.surveys.results import results_as_dict, wave_results, wave_status
+from bot.surveys.waves import get_wave, launch_wave, waves
+from bot.web.routes.api_common import MAX_ID
+from bot.web.routes.console_common import back, checked, db, page, principal_of, settings_of, sign_in_page
+
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+
+
+@router.get("/surveys", response_class=HTMLResponse)
+def surveys(request: Request, wave: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
+    """Waves with response rates, a form to launch one, and a closed wave's results."""
+    settings = settings_of(request)
+    with db(request) as session:
+        principal = principal_of(request, session)
+        if principal is None:
+            return sign_in_page(request)
+        library = survey_definitions(settings)
+        listed = []
+        for row in waves(session=session, limit=100):
+            if may_see_audience(session=session, principal=principal, selectors=row.audience):
+                listed.append(wave_status(session=session, wave=row))
+        results = None
+        if wave is not None and any(item["wave"] == wave for item in listed):
+            chosen = get_wave(session=session, wave_id=wave)
+            survey = library.get(chosen.survey_id)
+            if chosen.status == "closed" and survey is not None:
+                groups = wave_results(
+                    session=session, wave=chosen, survey=survey, rules=survey_rules(settings)
+                )
+                results = results_as_dict(visible_groups(session=session, principal=principal, groups=groups))
+        return page(
+            request,
+            "surveys",
+            principal,
+            {"library": library, "waves": listed, "results": results, "chosen": wave},
+        )
+
+
+@router.post("/surveys")
+def launch(
+    request: Request,
+    csrf_token: Annotated[str, Form()],
+    survey: Annotated[str, Form()],
+    audience: Annotated[str, Form()] = "",
+    hours: Annotated[float, Form()] = 72.0,
+) -> Response:
+    """Open a wave now (managers: to their own units)."""
+    settings = settings_of(request)
+    selectors = [line.strip() for line in audience.splitlines() if line.strip()]
+    try:
+        definition = survey_definitions(settings).get(survey)
+        if definition is None:
+            raise InvalidInputError(f"no survey {survey!r}")
+        with db(request) as session:
+            principal = checked(request, session, csrf_token)
+            require_own_audience(session=session, principal=principal, selectors=selectors)
+            now = utc_now()
+            created = launch_wave(
+                session=session, survey=definition, closes_at=now + timedelta(hours=max(1.0, min(hours, 24 * 60))),
+                selectors=selectors, now=now,
+                reminder_before_close=timedelta(hours=settings.survey_reminder_hours_before_close) or None,
+                created_by=principal.person(session),
+            )  # fmt: skip
+            done = f"#{created.id}: {created.invited}"
+    except ChangebotError as exc:
+        return back("/console/surveys", str(exc))
+    return back("/console/surveys", done)
