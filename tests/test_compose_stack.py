@@ -242,7 +242,7 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
         async with httpx.AsyncClient(base_url=compose.url("web"), timeout=60) as client:
             answer = (await client.post("/api/ask", json={"question": "培训要多久？"})).json()
             # A sign-in link's secret is in its query string: the access log must not keep it.
-            assert (await client.get("/auth/link", params={"token": SIGN_IN_SECRET})).status_code == 403
+            assert (await client.get("/auth/link", params={"token": SIGN_IN_SECRET})).status_code == 200
         assert answer["answered"], answer
         assert answer["sources"] and answer["language"] == "zh-Hans"
 

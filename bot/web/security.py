@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hmac
+import secrets
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from bot.access.service import AccessDeniedError, Principal, session_principal, token_principal
@@ -55,3 +56,41 @@ async def principal_of(request: Request) -> Principal:
             return current_principal(request, session)
 
     return await run_in_threadpool(look_up)
+
+
+# ---------------------------------------------------------------- forms before signing in
+
+FORM_COOKIE = "changebot_form"
+FORM_FIELD = "form_token"
+FORM_TOKEN_SECONDS = 3600
+
+
+def new_form_token() -> str:
+    """A token for a form shown to someone not signed in yet (joining with an invite code, using a
+    sign-in link): put it in a hidden field, and in this browser's cookie with ``remember_form_token``.
+
+    Signing in is a change too: a hostile page could otherwise post the attacker's own invite code
+    or link from the victim's browser and sign it in as the attacker (login CSRF), to read what the
+    victim then asks. The page cannot read the cookie, and a SameSite=Strict cookie is not sent with
+    its cross-site post, so the two never match there.
+    """
+    return secrets.token_urlsafe(24)
+
+
+def remember_form_token(response: Response, token: str, *, secure: bool) -> None:
+    """Set ``token`` as this browser's form cookie (see ``new_form_token``)."""
+    response.set_cookie(
+        FORM_COOKIE,
+        token,
+        max_age=FORM_TOKEN_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
+
+
+def form_token_matches(request: Request, sent: str) -> bool:
+    """Whether a posted form's token is the one its page set in this browser."""
+    expected = request.cookies.get(FORM_COOKIE, "")
+    return bool(expected and sent) and hmac.compare_digest(expected, sent)

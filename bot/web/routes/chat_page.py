@@ -19,7 +19,7 @@ from bot.people.service import redeem_invite
 from bot.questions.scope import asker_filters
 from bot.web.deps import SessionDep
 from bot.web.i18n import pick_language, ui_text
-from bot.web.security import SESSION_COOKIE
+from bot.web.security import SESSION_COOKIE, form_token_matches, new_form_token, remember_form_token
 
 router = APIRouter(tags=["pages"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
@@ -47,9 +47,13 @@ def chat_page(
     )
     settings: Settings = request.app.state.settings
     if user is None and not settings.web_chat_open:
-        return templates.TemplateResponse(
-            request, "join.html", {"lang": language, "t": ui_text(language), "error": (error or "")[:200]}
-        )
+        token = new_form_token()
+        page = templates.TemplateResponse(
+            request, "join.html",
+            {"lang": language, "t": ui_text(language), "error": (error or "")[:200], "form_token": token},
+        )  # fmt: skip
+        remember_form_token(page, token, secure=settings.cookies_secure)
+        return page
     return templates.TemplateResponse(
         request,
         "chat.html",
@@ -87,10 +91,16 @@ def join(
     session: SessionDep,
     code: Annotated[str, Form(max_length=64)],
     name: Annotated[str, Form(max_length=200)] = "",
+    form_token: Annotated[str, Form(max_length=64)] = "",
 ) -> RedirectResponse:
     """Join a unit with an invite code, in the browser; the session cookie keeps you signed in."""
     settings: Settings = request.app.state.settings
     language = pick_language(query=None, accept_language=request.headers.get("accept-language", ""))
+    if not form_token_matches(request, form_token):
+        # Not posted from our own join page in this browser (or the page is over an hour old).
+        return RedirectResponse(
+            f"/?error={quote(ui_text(language)['form_expired'])}", status_code=status.HTTP_303_SEE_OTHER
+        )
     try:
         joined = redeem_invite(
             session=session, code=code, telegram_id=None, name=name.strip() or "web", language=language

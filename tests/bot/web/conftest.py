@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -53,6 +54,23 @@ def world(settings: Settings, ingested: KnowledgeCore) -> Iterator[World]:
         yield World(client=client, sessions=sessions, ids=ids)
 
 
+def join_with_code(client: TestClient, code: str, name: str) -> httpx.Response:
+    """Join the web chat as a browser does: open the join page (which sets its form token), post it."""
+    page = client.get("/")
+    form_token = page.text.split('name="form_token" value="', 1)[1].split('"', 1)[0]
+    return client.post(
+        "/chat/join", data={"code": code, "name": name, "form_token": form_token}, follow_redirects=False
+    )
+
+
+def follow_link(client: TestClient, secret: str) -> httpx.Response:
+    """Open a sign-in link and press its button, as a browser does (the GET alone signs nobody in)."""
+    page = client.get(f"/auth/link?token={secret}")
+    assert page.status_code == 200, page.text
+    form_token = page.text.split('name="form_token" value="', 1)[1].split('"', 1)[0]
+    return client.post("/auth/link", data={"token": secret, "form_token": form_token}, follow_redirects=False)
+
+
 def sign_in(world: World, who: str) -> dict[str, str]:
     """Follow a fresh sign-in link; returns the headers a browser script would send (cookie + CSRF)."""
     with transaction(world.sessions) as session:
@@ -61,7 +79,7 @@ def sign_in(world: World, who: str) -> dict[str, str]:
         secret = create_sign_in_link(session=session, person=person)
     client = world.client
     client.cookies.clear()
-    response = client.get(f"/auth/link?token={secret}", follow_redirects=False)
+    response = follow_link(client, secret)
     assert response.status_code == 303, response.text
     cookie = response.cookies[SESSION_COOKIE]
     assert (

@@ -16,8 +16,8 @@ from bot.people.models import Person
 from bot.rollout.models import UnitWeek
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
-from bot.web.security import CSRF_HEADER
-from tests.bot.web.conftest import World, api_token, sign_in
+from bot.web.security import CSRF_HEADER, SESSION_COOKIE
+from tests.bot.web.conftest import World, api_token, follow_link, sign_in
 
 
 def test_sign_in_links_are_single_use_expiring_and_for_managers(world: World) -> None:
@@ -31,17 +31,28 @@ def test_sign_in_links_are_single_use_expiring_and_for_managers(world: World) ->
         )  # staff: the web chat, not the console
         secret = create_sign_in_link(session=session, person=region)
         stale = create_sign_in_link(session=session, person=region, now=utc_now() - timedelta(hours=1))
-    staff_landing = client.get(f"/auth/link?token={staff_secret}", follow_redirects=False)
+    staff_landing = follow_link(client, staff_secret)
     assert staff_landing.status_code == 303 and staff_landing.headers["location"] == "/"
     assert client.get("/api/me").status_code == 401  # a staff session opens no console API
     client.cookies.clear()
-    landing = client.get(f"/auth/link?token={secret}", follow_redirects=False)
+    landing = follow_link(client, secret)
     assert landing.status_code == 303 and landing.headers["location"] == "/console"
     client.cookies.clear()
-    assert client.get(f"/auth/link?token={secret}", follow_redirects=False).status_code == 403  # used
-    assert client.get(f"/auth/link?token={stale}", follow_redirects=False).status_code == 403  # expired
-    assert client.get("/auth/link?token=forged", follow_redirects=False).status_code == 403
+    assert follow_link(client, secret).status_code == 403  # used
+    assert follow_link(client, stale).status_code == 403  # expired
+    assert follow_link(client, "forged").status_code == 403
     assert client.get("/api/me").status_code == 401
+    # Opening a link signs nobody in and uses nothing up (a link preview, a scanner); pressing its
+    # button from another page (no form cookie of ours) does neither.
+    with transaction(world.sessions) as session:
+        fresh = create_sign_in_link(session=session, person=session.get(Person, world.ids["region"]))  # type: ignore[arg-type]
+    client.cookies.clear()
+    assert client.get(f"/auth/link?token={fresh}").status_code == 200 and SESSION_COOKIE not in client.cookies
+    forged = client.post("/auth/link", data={"token": fresh, "form_token": "guess"}, follow_redirects=False)
+    assert forged.status_code == 403 and SESSION_COOKIE not in forged.cookies
+    client.cookies.clear()
+    assert follow_link(client, fresh).status_code == 303  # still good for the person it was sent to
+    assert client.get("/api/me").status_code == 200
 
     headers = sign_in(world, "region")
     me = client.get("/api/me", headers=headers).json()

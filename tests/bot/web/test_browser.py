@@ -162,6 +162,8 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
 
             # A manager signs in with the link from the bot.
             page.goto(f"{base}/auth/link?token={secret}")
+            page.screenshot(path=str(SHOTS / "sign-in.png"), full_page=True)
+            page.click("#signin button")  # opening the link signs nobody in; its button does
             page.wait_for_url(f"{base}/console")
             assert "变革控制台" in page.title()
             page.wait_for_selector("#heatmap .main-svg", timeout=15000)  # plotly drew the heatmap

@@ -12,7 +12,7 @@ from bot.people.service import create_invite
 from bot.questions.models import AskedQuestion
 from bot.storage.database import transaction
 from bot.web.security import CSRF_HEADER, SESSION_COOKIE
-from tests.bot.web.conftest import World
+from tests.bot.web.conftest import World, join_with_code
 from tests.fakes.confidence import coverage_bands
 
 
@@ -24,9 +24,21 @@ def test_join_ask_rate_and_escalate(world: World) -> None:
     assert client.post("/api/ask", json={"question": "培训要多久？"}).status_code == 401
     with transaction(world.sessions) as session:
         code = create_invite(session=session, unit_name="A店", role=Role.STAFF, uses=2).code
-    bad = client.post("/chat/join", data={"code": "NOPE", "name": "x"}, follow_redirects=False)
+    form_token = page.text.split('name="form_token" value="', 1)[1].split('"', 1)[0]
+    # A post from another site (no form cookie of ours, no token) signs nobody in: login CSRF.
+    forged = client.post("/chat/join", data={"code": code, "name": "x"}, follow_redirects=False)
+    assert (
+        forged.status_code == 303
+        and "error=" in forged.headers["location"]
+        and SESSION_COOKIE not in forged.cookies
+    )
+    bad = client.post(
+        "/chat/join", data={"code": "NOPE", "name": "x", "form_token": form_token}, follow_redirects=False
+    )
     assert bad.status_code == 303 and "error=" in bad.headers["location"]
-    joined = client.post("/chat/join", data={"code": code, "name": "小王"}, follow_redirects=False)
+    joined = client.post(
+        "/chat/join", data={"code": code, "name": "小王", "form_token": form_token}, follow_redirects=False
+    )
     assert joined.status_code == 303 and SESSION_COOKIE in joined.cookies
     chat = client.get("/")
     csrf = chat.text.split('data-csrf="', 1)[1].split('"', 1)[0]
@@ -91,7 +103,7 @@ def test_a_pulse_survey_in_the_web_chat(world: World) -> None:
     client.cookies.clear()
     with transaction(world.sessions) as session:
         code = create_invite(session=session, unit_name="A店", role=Role.STAFF).code
-    client.post("/chat/join", data={"code": code, "name": "小李"})
+    join_with_code(client, code, "小李")
     csrf = client.get("/").text.split('data-csrf="', 1)[1].split('"', 1)[0]
     assert client.get("/api/chat/surveys").json() == []
     with transaction(world.sessions) as session:
@@ -138,7 +150,7 @@ def test_the_per_person_question_limit_holds_in_the_web_chat_too(world: World) -
     client.cookies.clear()
     with transaction(world.sessions) as session:
         code = create_invite(session=session, unit_name="A店", role=Role.STAFF, uses=1).code
-    client.post("/chat/join", data={"code": code, "name": "小李"}, follow_redirects=False)
+    join_with_code(client, code, "小李")
     page = client.get("/")
     csrf = page.text.split('data-csrf="', 1)[1].split('"', 1)[0]
     assert 'data-flood="问题有点多' in page.text  # what the chat shows on a 429
@@ -192,7 +204,7 @@ def _join_chat(world: World, name: str) -> dict[str, str]:
     client.cookies.clear()
     with transaction(world.sessions) as session:
         code = create_invite(session=session, unit_name="A店", role=Role.STAFF, uses=1).code
-    joined = client.post("/chat/join", data={"code": code, "name": name}, follow_redirects=False)
+    joined = join_with_code(client, code, name)
     cookie = joined.cookies[SESSION_COOKIE]
     page = client.get("/", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"})
     client.cookies.clear()
