@@ -14,8 +14,8 @@ from chromadb.api import ClientAPI
 from chromadb.errors import ChromaError
 from typer.testing import CliRunner
 
-from bot import cli
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
+from bot.cli import common as cli
 from bot.config import Settings
 from ingest.index import VectorStore, VectorStoreUnavailableError
 from tests.conftest import make_settings, write_library

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from bot import cli
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
+from bot.cli import common
 from bot.config import Settings
 from tests.fakes.embedder import FakeEmbedder
 
@@ -17,14 +18,14 @@ from tests.fakes.embedder import FakeEmbedder
 @pytest.fixture
 def run(settings: Settings, library: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Invoke the CLI with settings in tmp_path and the fake embedder."""
-    monkeypatch.setattr(cli, "_settings", lambda: settings)
+    monkeypatch.setattr(common, "_settings", lambda: settings)
     embedder = FakeEmbedder()
 
     def core(s: Settings) -> KnowledgeCore:
         return build_knowledge_core(s, embedder=embedder)
 
-    monkeypatch.setattr(cli, "_core", core)
-    monkeypatch.setattr(cli, "_ENGINES", {})  # each test its own database and engines
+    monkeypatch.setattr(common, "_core", core)
+    monkeypatch.setattr(common, "_ENGINES", {})  # each test its own database and engines
     runner = CliRunner()
 
     def invoke(*args: str) -> tuple[int, str]:
@@ -33,7 +34,7 @@ def run(settings: Settings, library: Path, monkeypatch: pytest.MonkeyPatch):  # 
         return result.exit_code, result.stdout if result.exit_code == 0 else result.stdout + result.stderr
 
     yield invoke
-    cli._dispose_engines()
+    common._dispose_engines()
 
 
 def test_ingest_then_ask_json_contract(run) -> None:  # type: ignore[no-untyped-def]

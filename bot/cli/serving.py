@@ -1,0 +1,146 @@
+"""The long-running processes: the web app, the Telegram bot, the worker and the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import typer
+
+from bot.cli import common
+from bot.cli.common import console, out
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default CHANGEBOT_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default CHANGEBOT_PORT).")] = None,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Leave the schedules to a `changebot worker` process.")
+    ] = False,
+) -> None:
+    """Start the web app (JSON API, web chat, health probes) with the scheduler, and the Telegram bot
+    and sender when a token is set."""
+    import uvicorn
+
+    from bot.web.app import create_app
+
+    settings = common._settings()
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    out.print(f"changebot is starting on http://{bind_host}:{bind_port}/ (Ctrl-C to stop)")
+    uvicorn.run(
+        create_app(settings, run_scheduler=not no_scheduler),
+        host=bind_host,
+        port=bind_port,
+        log_level=settings.log_level.lower(),
+        # uvicorn's own lines (start-up, access log) go through our handler: JSON when configured,
+        # and with secrets in query strings redacted.
+        log_config=None,
+    )
+
+
+def bot() -> None:
+    """Run the Telegram bot alone, with long polling."""
+    from bot.telegram.app import TelegramNotConfiguredError, build_application
+
+    settings = common._settings()
+    try:
+        application = build_application(
+            settings=settings, core=common._core(settings), sessions=common._sessions(settings)
+        )
+    except TelegramNotConfiguredError as exc:
+        console.print(f"[red]{exc}[/red]: get a token from @BotFather and set it in .env")
+        raise typer.Exit(2) from exc
+    out.print("changebot Telegram bot is polling (Ctrl-C to stop)")
+    application.run_polling()
+
+
+def _run_until_stopped(work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run ``work`` until SIGTERM (what `docker stop` sends) or Ctrl-C sets its stop event.
+
+    The loops finish the round they are in, so a copy being sent is recorded before the process exits
+    instead of being left for the next worker to report as uncertain.
+    """
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await work(stop)
+
+    asyncio.run(main())
+
+
+def worker(
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Only send; another process runs the schedules.")
+    ] = False,
+) -> None:
+    """Run the broadcast sender and the scheduler alone (no web app)."""
+    from telegram import Bot
+
+    from bot.broadcasts.sender import DeliveryWorker
+    from bot.runtime import build_scheduler, worker_settings
+    from bot.telegram.broadcast_sender import TelegramMessageSender
+    from bot.telegram.runner import connect_bot_when_reachable
+
+    settings = common._settings()
+    if settings.telegram_token is None:
+        console.print("[red]CHANGEBOT_TELEGRAM_TOKEN is not set[/red]: the worker delivers through Telegram")
+        raise typer.Exit(2)
+    sessions = common._sessions(settings)
+    bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url)
+    delivery = DeliveryWorker(
+        sessions=sessions, sender=TelegramMessageSender(bot), settings=worker_settings(settings)
+    )
+    scheduler = None if no_scheduler else build_scheduler(sessions=sessions, settings=settings)
+
+    async def work(stop: asyncio.Event) -> None:
+        # The schedules do not need Telegram: they run while the sender waits for it to answer.
+        jobs = [scheduler.run(stop=stop)] if scheduler else []
+        jobs.append(send_when_connected(stop))
+        await asyncio.gather(*jobs)
+
+    async def send_when_connected(stop: asyncio.Event) -> None:
+        if not await connect_bot_when_reachable(bot, stop=stop):
+            if not stop.is_set():  # the token was refused: say so with a failing exit status
+                stop.set()
+                refused.append(True)
+            return
+        try:
+            await delivery.run(stop=stop)
+        finally:
+            await bot.shutdown()
+
+    refused: list[bool] = []
+
+    out.print(
+        f"changebot worker {delivery.worker_id} running: sender"
+        + ("" if no_scheduler else " and scheduler")
+        + " (Ctrl-C to stop)"
+    )
+    _run_until_stopped(work)
+    if refused:
+        console.print("[red]Telegram refused CHANGEBOT_TELEGRAM_TOKEN[/red]: check it with @BotFather")
+        raise typer.Exit(2)
+
+
+def scheduler() -> None:
+    """Run the scheduler alone (vision series, digests, surveys, the rollout's weekly rhythm)."""
+    from bot.runtime import build_scheduler
+
+    settings = common._settings()
+    runner = build_scheduler(sessions=common._sessions(settings), settings=settings)
+    out.print("changebot scheduler running (Ctrl-C to stop)")
+    _run_until_stopped(lambda stop: runner.run(stop=stop))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the process commands: serve, bot, worker, scheduler."""
+    app.command()(serve)
+    app.command()(bot)
+    app.command()(worker)
+    app.command()(scheduler)
