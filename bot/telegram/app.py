@@ -25,12 +25,16 @@ from bot.telegram.handlers import (
     account,
     asking,
     broadcasts,
-    compose,
+    dialogues,
     errors,
     gaps,
     managers,
     onboarding,
+    scheduled,
+    stories,
+    story_review,
     surveys,
+    vision,
 )
 from bot.telegram.polling import TolerantBot
 
@@ -98,7 +102,11 @@ def build_application(
     account.register(application)
     gaps.register(application)
     broadcasts.register(application)
-    compose.register(application)
+    stories.register(application)
+    story_review.register(application)
+    vision.register(application)
+    scheduled.register(application)
+    dialogues.register(application)
     surveys.register(application)
     managers.register(application)
     asking.register(application)

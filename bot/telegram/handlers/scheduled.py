@@ -1,0 +1,116 @@
+"""/broadcasts in chat: what is scheduled that a manager may cancel (their own, their units'; admins
+all), with a cancel button for each."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.access.service import cancel_broadcast_as, principal_for, upcoming_broadcasts_for
+from bot.broadcasts.recurring import stop_vision_series, vision_schedules
+from bot.errors import ChangebotError
+from bot.scheduling.clock import zone
+from bot.storage.database import in_transaction
+from bot.telegram.context import services
+from bot.telegram.handlers.common import language_of, member
+from bot.telegram.handlers.compose import _may_broadcast
+from bot.telegram.texts import text
+from ingest.text import Language
+
+CANCEL_RE = re.compile(r"^bcx:(b|v):(\d{1,12})$")
+
+# Every database step below is a small function run by ``in_transaction`` on a worker thread; it
+# returns plain values (texts, ids, labels), never an ORM object for the coroutine to read later.
+
+
+async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """What is scheduled that one may cancel (one's own, one's units'; admins all), with cancel buttons."""
+    message = update.effective_message
+    if message is None:
+        return
+    app = services(context)
+
+    def look_up(session: Session) -> tuple[Language, bool, list[tuple[str, str, str]]]:
+        """(language, whether they may broadcast, one (label, kind, id) per scheduled item)."""
+        person = member(session, update)
+        language = language_of(update, person)
+        allowed = _may_broadcast(session, person)
+        items: list[tuple[str, str, str]] = []
+        if allowed and person is not None:
+            tz = zone(person.timezone, default=app.settings.default_timezone)
+            for broadcast in upcoming_broadcasts_for(
+                session=session, principal=principal_for(session, person)
+            ):
+                when = broadcast.send_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                preview = broadcast.text.replace("\n", " ")[:60]
+                items.append((f"#{broadcast.id} {when} [{broadcast.kind}] {preview}", "b", str(broadcast.id)))
+            for series, schedule in vision_schedules(session=session, by=person):
+                when = schedule.next_occurrence.strftime("%Y-%m-%d %H:%M")
+                items.append(
+                    (
+                        f"#V{series.id} {when} ({schedule.cron}) [vision] {series.title[:50]}",
+                        "v",
+                        str(series.id),
+                    )
+                )
+        return language, allowed, items
+
+    language, allowed, items = await in_transaction(app.sessions, look_up)
+    if not allowed:
+        await message.reply_text(text("managers_only", language))
+        return
+    if not items:
+        await message.reply_text(text("broadcasts_none", language))
+        return
+    lines = [text("broadcasts_header", language), *(label for label, _, _ in items)]
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    text("btn_cancel_item", language, id=("V" if kind == "v" else "") + ident),
+                    callback_data=f"bcx:{kind}:{ident}",
+                )
+            ]
+            for _, kind, ident in items
+        ]
+    )
+    await message.reply_text("\n".join(lines), reply_markup=keyboard)
+
+
+async def cancel_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A cancel button from /broadcasts: only the author or an admin may use it."""
+    query = update.callback_query
+    if query is None:
+        return
+    match = CANCEL_RE.match(query.data or "")
+
+    def cancel(session: Session) -> tuple[Language, bool]:
+        person = member(session, update)
+        language = language_of(update, person)
+        if match is None or person is None or not _may_broadcast(session, person):
+            return language, False
+        try:
+            with session.begin_nested():
+                if match.group(1) == "b":
+                    cancel_broadcast_as(
+                        session=session,
+                        principal=principal_for(session, person),
+                        broadcast_id=int(match.group(2)),
+                    )
+                else:
+                    stop_vision_series(session=session, series_id=int(match.group(2)), by=person)
+        except ChangebotError:
+            return language, False
+        return language, True
+
+    language, done = await in_transaction(services(context).sessions, cancel)
+    await query.answer(text("item_cancelled" if done else "stale_button", language))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add this module's handlers."""
+    application.add_handler(CommandHandler("broadcasts", broadcasts_command))
+    application.add_handler(CallbackQueryHandler(cancel_item, pattern=r"^bcx:"))

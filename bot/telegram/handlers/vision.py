@@ -1,0 +1,143 @@
+"""/vision in chat: a rotating series of wordings on a cadence. The wordings are typed one by one,
+/done (dialogues.py) asks for the cadence with the buttons built here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.orm import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.broadcasts.recurring import create_vision_series
+from bot.broadcasts.stories import story_unit
+from bot.errors import ChangebotError
+from bot.scheduling.service import known_zones
+from bot.storage.database import in_transaction
+from bot.telegram.context import services
+from bot.telegram.handlers.common import caller
+from bot.telegram.handlers.compose import _actor, _set_state, _start_dialogue, _state
+from bot.telegram.texts import text
+from ingest.text import Language
+
+CADENCE_RE = re.compile(r"^vis:(weekly|twice|weekdays)$")
+CADENCES = {"weekly": "0 9 * * mon", "twice": "0 9 * * mon,thu", "weekdays": "0 9 * * mon-fri"}
+
+# Every database step below is a small function run by ``in_transaction`` on a worker thread; it
+# returns plain values (texts, ids, labels), never an ORM object for the coroutine to read later.
+
+
+async def vision_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start a vision series (managers and admins)."""
+    await _start_dialogue(
+        update, context, state={"kind": "vision", "step": "variants", "variants": []}, prompt="vision_prompt"
+    )
+
+
+async def _vision_step(
+    message: Message,
+    context: ContextTypes.DEFAULT_TYPE,
+    state: dict[str, Any],
+    language: Language,
+    *,
+    user_id: int,
+) -> None:
+    if not message.text:
+        await message.reply_text(text("vision_prompt", language))
+        return
+    if state["step"] == "variants":
+        state["variants"].append(message.text)
+        await _set_state(context, user_id, state)
+        await message.reply_text(text("vision_variant_added", language, count=len(state["variants"])))
+        return
+    await _create_series(message, context, state, cron=message.text, language=language, user_id=user_id)
+
+
+async def _create_series(
+    message: Message,
+    context: ContextTypes.DEFAULT_TYPE,
+    state: dict[str, Any],
+    *,
+    cron: str,
+    language: Language,
+    user_id: int,
+) -> None:
+    app = services(context)
+
+    def create(session: Session) -> str | None:
+        """The reply announcing the new series; None when the person is no longer a member."""
+        person = _actor(session, user_id)
+        if person is None:
+            return None
+        unit = story_unit(session=session, author=person)
+        zones = known_zones(session=session, default_timezone=app.settings.default_timezone)
+        series, schedule = create_vision_series(
+            session=session,
+            title=state["variants"][0][:60],
+            variants=state["variants"],
+            cron=cron,
+            zones=zones,
+            selectors=[f"unit:{unit.name}"] if unit and not person.is_admin else ["all"],
+            created_by=person,
+        )
+        label = unit.name if unit and not person.is_admin else text("everyone", language)
+        return text(
+            "vision_created",
+            language,
+            id=series.id,
+            count=len(series.variants),
+            cron=schedule.cron,
+            audience=label,
+            next=schedule.next_occurrence.strftime("%Y-%m-%d %H:%M"),
+        )
+
+    try:
+        reply = await in_transaction(app.sessions, create)
+    except ChangebotError as exc:
+        await message.reply_text(text("bad_cron", language, reason=str(exc)))
+        return
+    if reply is None:
+        return
+    await _set_state(context, user_id, None)
+    await message.reply_text(reply)
+
+
+async def cadence_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A cadence button while setting up a vision series."""
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message):
+        return
+    state = await _state(context, query.from_user.id)
+    match = CADENCE_RE.match(query.data or "")
+    language = (await caller(context, update)).language
+    if match is None or state is None or state.get("kind") != "vision" or state.get("step") != "cadence":
+        await query.answer(text("stale_button", language))
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    await _create_series(
+        query.message,
+        context,
+        state,
+        cron=CADENCES[match.group(1)],
+        language=language,
+        user_id=query.from_user.id,
+    )
+
+
+def cadence_keyboard(language: Language) -> InlineKeyboardMarkup:
+    """The cadence buttons /done offers; ``cadence_chosen`` reads what they carry."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(text("btn_weekly", language), callback_data="vis:weekly")],
+            [InlineKeyboardButton(text("btn_twice_weekly", language), callback_data="vis:twice")],
+            [InlineKeyboardButton(text("btn_weekdays", language), callback_data="vis:weekdays")],
+        ]
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add this module's handlers."""
+    application.add_handler(CommandHandler("vision", vision_command))
+    application.add_handler(CallbackQueryHandler(cadence_chosen, pattern=r"^vis:"))
