@@ -16,6 +16,7 @@ from bot.broadcasts.sender import WorkerSettings
 from bot.broadcasts.service import DeliveryTiming
 from bot.config import Settings
 from bot.dialogues.service import purge_expired_dialogues
+from bot.people.guessing import forget_old_wrong_codes
 from bot.questions.flood import forget_quiet_floods
 from bot.rollout.alerts import Search
 from bot.rollout.lights import LightRules
@@ -140,6 +141,7 @@ def build_scheduler(
             partial(send_due_reminders, surveys=surveys),
             purge_expired_dialogues,
             forget_quiet_floods,
+            forget_old_wrong_codes,
         ],
     )
 

@@ -83,3 +83,15 @@ class InviteCode(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
     unit: Mapped[Unit] = relationship()
+
+
+class WrongCodeWindow(Base):
+    """Wrong invite codes tried from one place (a browser's address, a Telegram user) this minute and
+    the minute before: the window that stops guessing, shared by every process."""
+
+    __tablename__ = "wrong_code_windows"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    minute: Mapped[int] = mapped_column(Integer, index=True)
+    wrong: Mapped[int] = mapped_column(Integer, default=0)
+    previous_wrong: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInputError, NotFoundError
+from bot.people.guessing import count_wrong_code, too_many_wrong_codes
 from bot.people.models import InviteCode, Membership, Person, Role, Unit
 from bot.scheduling.clock import check_timezone
 from bot.storage.base import utc_now
@@ -22,7 +23,8 @@ MAX_UNIT_NAME = 120
 
 
 class InviteRejectedError(InvalidInputError):
-    """An invite code that cannot be used; ``reason`` is "unknown", "expired" or "used_up"."""
+    """An invite code that cannot be used; ``reason`` is "unknown", "expired", "used_up" or "too_many"
+    (too many wrong codes tried from one place)."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -139,6 +141,29 @@ class Joined:
     unit: Unit
     role: Role
     already_member: bool
+
+
+def redeem_invite_from(
+    *, session: Session, tried_from: str, code: str, telegram_id: int | None, name: str, language: str
+) -> Joined:
+    """``redeem_invite`` for someone typing a code, with a limit on wrong codes per ``tried_from``
+    (a browser's address, a Telegram user): ``bot.people.guessing``.
+
+    Raises:
+        InviteRejectedError: as ``redeem_invite``; reason "too_many" after too many wrong codes
+            within a minute (the code is then not even looked at).
+    """
+    if too_many_wrong_codes(session=session, key=tried_from):
+        raise InviteRejectedError("too_many", "too many wrong invite codes; wait a minute and try again")
+    try:
+        with session.begin_nested():  # a refused code leaves no half-joined person behind
+            return redeem_invite(
+                session=session, code=code, telegram_id=telegram_id, name=name, language=language
+            )
+    except InviteRejectedError as exc:
+        if exc.reason in ("unknown", "expired"):  # a used-up code was a real one
+            count_wrong_code(session=session, key=tried_from)
+        raise
 
 
 def redeem_invite(

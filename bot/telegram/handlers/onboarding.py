@@ -18,7 +18,7 @@ from bot.people.service import (
     home_unit,
     invite_link,
     managed_units,
-    redeem_invite,
+    redeem_invite_from,
 )
 from bot.storage.database import in_transaction
 from bot.telegram.context import services
@@ -45,6 +45,11 @@ _REASONS = {
         "zh-Hant": "邀請碼已用完",
         "en": "it has been used up",
     },
+    "too_many": {
+        "zh-Hans": "输错的次数太多了，请一分钟后再试",
+        "zh-Hant": "輸錯的次數太多了，請一分鐘後再試",
+        "en": "too many wrong codes; try again in a minute",
+    },
 }
 
 
@@ -61,15 +66,14 @@ def _start_reply(session: Session, update: Update, user: User, code: str) -> str
         unit = home_unit(known)
         return text("already_member", language, unit=unit.name if unit else "—")
     try:
-        # A savepoint: a refused code must not leave a half-joined person behind.
-        with session.begin_nested():
-            joined = redeem_invite(
-                session=session,
-                code=code,
-                telegram_id=user.id,
-                name=user.full_name,
-                language=language if known else language_from_telegram(user.language_code),
-            )
+        joined = redeem_invite_from(
+            session=session,
+            tried_from=f"telegram:{user.id}",
+            code=code,
+            telegram_id=user.id,
+            name=user.full_name,
+            language=language if known else language_from_telegram(user.language_code),
+        )
     except InviteRejectedError as exc:
         return text("bad_code", language, reason=_REASONS[exc.reason][language])
     logger.info("person %s joined unit %s as %s", joined.person.id, joined.unit.id, joined.role.value)

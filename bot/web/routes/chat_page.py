@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot.access.service import AccessDeniedError, ChatUser, chat_user, open_session
 from bot.config import Settings
-from bot.errors import InvalidInputError
 from bot.library.contents import readable_document
-from bot.people.service import redeem_invite
+from bot.people.service import InviteRejectedError, redeem_invite_from
 from bot.questions.scope import asker_filters
 from bot.web.deps import SessionDep
 from bot.web.i18n import pick_language, ui_text
@@ -101,12 +100,15 @@ def join(
         return RedirectResponse(
             f"/?error={quote(ui_text(language)['form_expired'])}", status_code=status.HTTP_303_SEE_OTHER
         )
+    where = request.client.host if request.client else "unknown"
     try:
-        joined = redeem_invite(
-            session=session, code=code, telegram_id=None, name=name.strip() or "web", language=language
-        )
-    except InvalidInputError as exc:
-        return RedirectResponse(f"/?error={quote(str(exc))}", status_code=status.HTTP_303_SEE_OTHER)
+        joined = redeem_invite_from(
+            session=session, tried_from=f"web:{where}", code=code, telegram_id=None,
+            name=name.strip() or "web", language=language,
+        )  # fmt: skip
+    except InviteRejectedError as exc:
+        said = ui_text(language).get(f"code_{exc.reason}", str(exc))
+        return RedirectResponse(f"/?error={quote(said)}", status_code=status.HTTP_303_SEE_OTHER)
     opened = open_session(session=session, person=joined.person)
     response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
 from bot.logging_setup import configure_logging
+from bot.people.guessing import WRONG_CODES_PER_MINUTE
 from bot.people.models import InviteCode, Person
 from bot.questions.models import AskedQuestion
 from bot.storage.base import utc_now
@@ -45,6 +46,21 @@ async def test_onboarding_with_valid_expired_and_missing_codes(
     assert "找不到" in await _join(fake_telegram, 6003, "NOSUCHCODE")
     with sessions() as session:
         assert session.scalars(select(Person).where(Person.telegram_id == 6002)).first() is None
+
+
+async def test_guessing_invite_codes_is_stopped_after_a_few_wrong_ones(
+    running_bot: Application,  # type: ignore[type-arg]
+    fake_telegram: FakeTelegram,
+    org: Org,
+    sessions: sessionmaker[Session],
+) -> None:
+    replies = [await _join(fake_telegram, 6010, f"GUESS{n:05d}") for n in range(WRONG_CODES_PER_MINUTE + 3)]
+    assert "找不到" in replies[0] and "输错的次数太多" in replies[-1]
+    # Now even the right code waits a minute: it is not looked at.
+    assert "输错的次数太多" in await _join(fake_telegram, 6010, org.staff_code)
+    with sessions() as session:
+        assert session.scalars(select(Person).where(Person.telegram_id == 6010)).first() is None
+    assert "华东区-12号店" in await _join(fake_telegram, 6011, org.staff_code)  # someone else is not slowed
 
 
 async def test_strangers_get_no_answers(

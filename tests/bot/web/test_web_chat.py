@@ -3,10 +3,13 @@ person; strangers get the join form and no answers."""
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from sqlalchemy import select
 
 from bot.answering.factory import KnowledgeCore
 from bot.broadcasts.models import Broadcast
+from bot.people.guessing import WRONG_CODES_PER_MINUTE
 from bot.people.models import Role
 from bot.people.service import create_invite
 from bot.questions.models import AskedQuestion
@@ -83,6 +86,20 @@ def test_join_ask_rate_and_escalate(world: World) -> None:
         ).status_code
         == 401
     )
+
+
+def test_guessing_invite_codes_in_the_browser_is_stopped(world: World) -> None:
+    client = world.client
+    client.cookies.clear()
+    with transaction(world.sessions) as session:
+        code = create_invite(session=session, unit_name="A店", role=Role.STAFF).code
+    said = [
+        unquote(join_with_code(client, f"GUESS{n:05d}", "x").headers["location"])
+        for n in range(WRONG_CODES_PER_MINUTE + 3)
+    ]
+    assert "找不到这个邀请码" in said[0] and "输错的次数太多" in said[-1]  # in the reader's language
+    refused = join_with_code(client, code, "小王")  # the right code waits a minute too
+    assert "输错的次数太多" in unquote(refused.headers["location"]) and SESSION_COOKIE not in refused.cookies
 
 
 def test_a_pulse_survey_in_the_web_chat(world: World) -> None:
