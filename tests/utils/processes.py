@@ -35,7 +35,7 @@ def changebot_command(*args: str) -> list[str]:
         script = Path(found) if found else script
     if script.exists():
         return [str(script), *args]
-    # bot/cli.py has no ``__main__`` block, so call its typer app directly.
+    # bot/cli/ has no ``__main__`` module, so call its typer app directly.
     return [sys.executable, "-c", "from bot.cli import run; run()", *args]
 
 
