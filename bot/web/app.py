@@ -31,6 +31,7 @@ from bot.storage.database import database_unavailable, make_engine, make_session
 from bot.telegram.app import build_application
 from bot.telegram.broadcast_sender import TelegramMessageSender
 from bot.telegram.runner import start_telegram_when_reachable, stop_telegram, try_start_telegram
+from bot.web.headers import SecurityHeaders, serve_docs
 from bot.web.routes import (
     api_broadcasts,
     api_common,
@@ -143,8 +144,12 @@ def create_app(
         summary="Answers staff questions about an organisational change from the change team's library.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served from our own origin: serve_docs
+        redoc_url=None,
     )
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    serve_docs(app)
     _add_error_handlers(app)
     _refuse_nul_characters(app)
     app.include_router(health.router)

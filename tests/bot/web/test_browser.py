@@ -157,7 +157,8 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             page.wait_for_selector("#pulse h2")
             assert "1/7" in page.inner_text("#pulse h2")
             page.click("#pulse .choices button >> text=4")
-            page.wait_for_function("document.querySelector('#pulse h2').textContent.includes('2/7')")
+            # A locator wait, not wait_for_function: the page's Content-Security-Policy refuses eval.
+            page.locator("#pulse h2", has_text="2/7").wait_for()
             page.screenshot(path=str(SHOTS / "web-chat-pulse.png"), full_page=True)
 
             # A manager signs in with the link from the bot.
