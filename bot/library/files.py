@@ -43,6 +43,9 @@ def safe_name(filename: str) -> str:
     return f"{cleaned}.{suffix.lower()}"
 
 
+MEBIBYTE = 1024 * 1024
+
+
 def add_file(*, knowledge_dir: Path, folder: str, filename: str, content: bytes, max_bytes: int) -> AddedFile:
     """Check ``content`` with the library's loader and, if it reads, put it in ``folder`` atomically."""
     if folder not in FOLDERS:
@@ -53,27 +56,30 @@ def add_file(*, knowledge_dir: Path, folder: str, filename: str, content: bytes,
     if not content:
         raise InvalidInputError(f"'{name}' is empty")
     if len(content) > max_bytes:
-        raise InvalidInputError(
-            f"'{name}' is {len(content) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB"
-        )
+        # The edges stop reading just past the limit, so the size known here is not the file's:
+        # say only what is sure, in the unit CHANGEBOT_MAX_FILE_MB is in (MB of 1024 x 1024 bytes).
+        raise InvalidInputError(f"'{name}' is larger than the {max_bytes / MEBIBYTE:g} MB limit")
     target_dir = knowledge_dir / folder
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / name
-    # The temporary copy keeps the real suffix (the loader picks its parser by it) and a leading dot
-    # (the ingest pipeline skips hidden files, so a half-written upload is never indexed).
-    handle, temporary = tempfile.mkstemp(dir=target_dir, prefix=".upload-", suffix=target.suffix)
+    # The upload is checked under its real name (the loader picks its parser by the suffix, and a
+    # file without a heading is titled after its name) in a hidden folder beside the target (the
+    # ingest pipeline skips hidden paths, so a half-written upload is never indexed; same file
+    # system, so the move into place is atomic).
+    staging = Path(tempfile.mkdtemp(dir=target_dir, prefix=".upload-"))
+    temporary = staging / name
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
+        temporary.write_bytes(content)
+        temporary.chmod(0o644)  # readable like the files shipped with the library, not 0600
         try:
-            document = load_file(Path(temporary), root=knowledge_dir, max_bytes=max_bytes)
+            document = load_file(temporary, root=knowledge_dir, max_bytes=max_bytes)
         except LoaderError as exc:
             raise InvalidInputError(f"'{name}' cannot be read: {exc}") from exc
         replaced = target.exists()
         os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    finally:
+        temporary.unlink(missing_ok=True)
+        staging.rmdir()
     return AddedFile(
         path=target,
         source=f"{folder}/{name}",

@@ -78,11 +78,29 @@ def test_bad_files_are_refused_and_leave_the_library_alone(world: World) -> None
     assert response.status_code == 403  # the library is the change team's (admins)
     knowledge = client.app.state.settings.knowledge_dir  # type: ignore[attr-defined]
     leftovers = [
-        p.name
-        for p in knowledge.rglob("*")
-        if p.is_file() and p.name.startswith((".upload", "bad", "broken", "big"))
+        p.name for p in knowledge.rglob("*") if p.name.startswith((".upload", "bad", "broken", "big"))
     ]
-    assert leftovers == []
+    assert leftovers == []  # no file, and no hidden staging folder either
+
+
+def test_an_upload_is_titled_from_its_text_readable_and_measured_in_one_unit(world: World) -> None:
+    client = world.client
+    admin = sign_in(world, "admin")
+    response = client.post(
+        "/api/knowledge/files", data={"folder": "playbooks"},
+        files={"file": ("早会话术.md", "没有标题的一段话：早会上先讲一个本店的例子。".encode(), "text/markdown")},
+        headers=admin,
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    title = response.json()["title"]
+    assert title == "没有标题的一段话" and ".upload" not in title  # from the text, never a temporary name
+    knowledge = client.app.state.settings.knowledge_dir  # type: ignore[attr-defined]
+    assert (knowledge / "playbooks" / "早会话术.md").stat().st_mode & 0o777 == 0o644  # as shipped files
+    too_big = client.post(
+        "/api/knowledge/files", data={"folder": "playbooks"},
+        files={"file": ("big.md", b"a" * (21 * 1024 * 1024), "text/markdown")}, headers=admin,
+    )  # fmt: skip
+    assert "'big.md' is larger than the 20 MB limit" in too_big.json()["detail"]
 
 
 def test_answering_a_gap_reaches_the_asker_and_becomes_a_faq(world: World) -> None:
