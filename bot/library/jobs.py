@@ -6,7 +6,8 @@ reads the row. One job runs at a time across processes, in the order they were q
 ``running_slot`` unique constraint admits a single runner, and a queued job only takes the slot when
 no live job was queued before it. A job whose process has shown no sign of life for ``abandon_after``
 seconds (it died, or lost the database) is failed as abandoned by whoever looks first, so it neither
-shows as running forever nor blocks the queue.
+shows as running forever nor blocks the queue, and queued again in that process (an ingest is
+incremental: running it twice does no harm), up to ``MAX_ATTEMPTS`` times.
 """
 
 from __future__ import annotations
@@ -37,6 +38,28 @@ logger = logging.getLogger(__name__)
 LIVE = ("queued", "running")
 ABANDONED = "abandoned: the process running it stopped answering"
 STOPPED = "cancelled: the process stopped before its turn came"
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Abandoned:
+    """A job failed as abandoned, to queue again."""
+
+    id: str
+    paths: list[str]
+    attempt: int
+    created_at: datetime
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host (signal 0 checks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 class Ingester(Protocol):
@@ -105,12 +128,47 @@ class IngestJobs:
                 in it and starts once it commits; nothing runs if it rolls back. Without one the job is
                 queued in a transaction of its own and starts at once.
         """
+        return self._queue(paths, session=session, attempt=1)
+
+    def recover(self) -> list[IngestJob]:
+        """Fail the jobs whose process stopped answering, and queue each again here (the next
+        attempt, up to ``MAX_ATTEMPTS``); returns the new jobs. Safe in every process at once: each
+        abandoned job is taken over by one of them."""
+        with transaction(self._sessions) as session:
+            now = self._clock()
+            abandoned = self._abandon_dead_here(session, now) + self._abandon_silent(session, now)
+        again = []
+        # In the order they were queued, each a moment after the last: the queue keeps its order.
+        for position, lost in enumerate(sorted(abandoned, key=lambda a: (a.created_at, a.id))):
+            if lost.attempt >= MAX_ATTEMPTS:
+                logger.error(
+                    "re-index job %s was abandoned %d times; not queued again", lost.id, lost.attempt
+                )
+                continue
+            job = self._queue(
+                [Path(p) for p in lost.paths], session=None, attempt=lost.attempt + 1,
+                queued_at=self._clock() + timedelta(microseconds=position),
+            )  # fmt: skip
+            logger.warning(
+                "re-index job %s was abandoned (its process stopped); queued again as %s", lost.id, job.id
+            )
+            again.append(job)
+        return again
+
+    def _queue(
+        self,
+        paths: Sequence[Path] | None,
+        *,
+        session: Session | None,
+        attempt: int,
+        queued_at: datetime | None = None,
+    ) -> IngestJob:
         job_id = uuid.uuid4().hex[:12]
-        now = self._clock()
+        now = queued_at or self._clock()
         row = IngestJobRow(
             id=job_id, state="queued", paths=[str(path) for path in paths or []], owner=self._owner,
             stage="", done=0, total=0, added=[], changed=[], removed=[], failed=[],
-            created_at=now, heartbeat_at=now,
+            created_at=now, heartbeat_at=now, attempt=attempt,
         )  # fmt: skip
         thread = threading.Thread(
             target=self._run, args=(job_id, now, list(paths or [])), name=f"ingest:{job_id}", daemon=True
@@ -185,9 +243,9 @@ class IngestJobs:
     def _wait_for_turn(self, job_id: str, queued_at: datetime) -> bool:
         """Wait (with a heartbeat) until this job holds the running slot; False if it never will."""
         while not self._stop.is_set():
+            self.recover()
             now = self._clock()
             with transaction(self._sessions) as session:
-                self._abandon_silent(session, now)
                 alive = session.execute(
                     update(IngestJobRow)
                     .where(IngestJobRow.id == job_id, IngestJobRow.state == "queued")
@@ -284,12 +342,39 @@ class IngestJobs:
 
     # ------------------------------------------------------------ bookkeeping
 
-    def _abandon_silent(self, session: Session, now: datetime) -> None:
-        session.execute(
+    def _abandon_dead_here(self, session: Session, now: datetime) -> list[_Abandoned]:
+        """Fail the live jobs of processes on this host that are gone (killed, crashed): a restart
+        takes their work over at once instead of after ``abandon_after``."""
+        host = self._owner.rpartition(":")[0]
+        dead = []
+        for owner in session.scalars(
+            select(IngestJobRow.owner)
+            .where(IngestJobRow.state.in_(LIVE), IngestJobRow.owner != self._owner)
+            .distinct()
+        ):
+            owner_host, _, pid = owner.rpartition(":")
+            if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+                dead.append(owner)
+        if not dead:
+            return []
+        rows = session.execute(
+            update(IngestJobRow)
+            .where(IngestJobRow.state.in_(LIVE), IngestJobRow.owner.in_(dead))
+            .values(state="failed", error=ABANDONED, running_slot=None, finished_at=now)
+            .returning(IngestJobRow.id, IngestJobRow.paths, IngestJobRow.attempt, IngestJobRow.created_at)
+        ).all()
+        return [_Abandoned(str(r[0]), list(r[1] or []), int(r[2] or 1), r[3]) for r in rows]
+
+    def _abandon_silent(self, session: Session, now: datetime) -> list[_Abandoned]:
+        """Fail the live jobs nobody has heard of for ``abandon_after``: (id, paths, attempt) of each
+        (one UPDATE, so of two processes looking at once only one gets a given job back)."""
+        rows = session.execute(
             update(IngestJobRow)
             .where(IngestJobRow.state.in_(LIVE), IngestJobRow.heartbeat_at < now - self._abandon_after)
             .values(state="failed", error=ABANDONED, running_slot=None, finished_at=now)
-        )
+            .returning(IngestJobRow.id, IngestJobRow.paths, IngestJobRow.attempt, IngestJobRow.created_at)
+        ).all()
+        return [_Abandoned(str(r[0]), list(r[1] or []), int(r[2] or 1), r[3]) for r in rows]
 
     def _ahead(self, session: Session, row: IngestJobRow, now: datetime) -> int:
         live = and_(IngestJobRow.state.in_(LIVE), IngestJobRow.heartbeat_at >= now - self._abandon_after)

@@ -37,3 +37,6 @@ class IngestJobRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    # 1 for a job as queued; a job whose process died is queued again with the next number, up to
+    # a limit (a file that kills the process every time must not be retried for ever).
+    attempt: Mapped[int] = mapped_column(Integer, default=1)

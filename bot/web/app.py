@@ -85,6 +85,8 @@ def create_app(
             sessions=app.state.sessions,
             abandon_after=settings.ingest_job_abandon_seconds,
         )
+        # Re-index jobs a killed process left behind (this host's at once, others' once silent).
+        await asyncio.to_thread(app.state.ingest_jobs.recover)
         if app.state.core.store.current_name() is None:
             logger.warning("the index is empty: run `changebot ingest` to load the knowledge library")
         app.state.telegram = None

@@ -210,3 +210,61 @@ def test_closing_cancels_the_jobs_still_waiting(sessions: sessionmaker[Session])
     core.release.set()  # the running one is given its time to finish
     closing.join()
     assert [j.state for j in map(jobs.get, (running.id, waiting.id)) if j] == ["done", "failed"]
+
+
+def _dead_pid() -> int:
+    """The id of a process that has exited (as one killed with -9 leaves its jobs behind)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_restart_takes_over_the_jobs_a_killed_process_left_running_and_queued(
+    sessions: sessionmaker[Session],
+) -> None:
+    import socket
+
+    recently = utc_now() - timedelta(seconds=5)  # heartbeats still fresh: only the pid says it is gone
+    owner = f"{socket.gethostname()}:{_dead_pid()}"
+    with transaction(sessions) as session:
+        for job_id, state, paths, attempt, offset in (
+            ("was-running", "running", ["playbooks/pacing.md"], 1, 0),
+            ("was-queued", "queued", ["faqs/new.csv"], 1, 1),
+            ("gave-up", "queued", ["cases/x.md"], 3, 2),  # abandoned twice before: not again
+        ):
+            session.add(
+                IngestJobRow(
+                    id=job_id, state=state, running_slot=1 if state == "running" else None, paths=paths,
+                    owner=owner, stage="", done=0, total=0, added=[], changed=[], removed=[], failed=[],
+                    created_at=recently + timedelta(milliseconds=offset), heartbeat_at=recently, attempt=attempt,
+                )
+            )  # fmt: skip
+    core = GatedIngester()
+    core.release.set()
+    jobs = _jobs(core, sessions, abandon_after=600)
+    again = jobs.recover()
+    assert len(again) == 2
+    for job in again:
+        assert (
+            _until(lambda job=job: jobs.get(job.id), lambda j: j.state in ("done", "failed")).state == "done"
+        )
+    assert core.calls == [[Path("playbooks/pacing.md")], [Path("faqs/new.csv")]]  # in their old order
+    with sessions() as session:
+        for job_id in ("was-running", "was-queued", "gave-up"):
+            row = session.get(IngestJobRow, job_id)
+            assert (
+                row is not None
+                and row.state == "failed"
+                and row.error == ABANDONED
+                and row.running_slot is None
+            )
+        attempts = sorted(
+            row.attempt
+            for row in session.query(IngestJobRow).filter(IngestJobRow.id.in_([j.id for j in again]))
+        )
+        assert attempts == [2, 2]
+    assert jobs.recover() == []  # taken over once
+    jobs.close()
