@@ -214,7 +214,8 @@ def survey_trend(
         rows = [
             {
                 "wave": wave.id,
-                "closed": wave.closes_at.isoformat(timespec="minutes"),
+                # When it did close (closed early by hand, or late by a stopped scheduler), not when it was to.
+                "closed": (wave.closed_at or wave.closes_at).isoformat(timespec="minutes"),
                 **results_as_dict([group])[0],
             }
             for wave, group in trend(session=session, survey=definition, rules=rules, unit=unit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from bot import cli
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.cli import common
 from bot.config import Settings
+from bot.storage.base import utc_now
 from tests.fakes.embedder import FakeEmbedder
 
 
@@ -297,6 +299,8 @@ def test_survey_commands(run, settings: Settings) -> None:  # type: ignore[no-un
     assert "resistance-pulse" in run("survey", "list")[1]
     trend = json.loads(run("survey", "trend", "resistance-pulse", "--unit", "12号店", "--json")[1])
     assert [row["wave"] for row in trend] == [wave] and trend[0]["respondents"] == 5
+    # Closed by hand just now, days before it was due to: the trend says when it did close.
+    assert datetime.fromisoformat(trend[0]["closed"]) <= utc_now()
     assert run("survey", "trend", "resistance-pulse")[0] == 0
     assert (
         run("survey", "schedule", "resistance-pulse", "--cron", "0 10 * * mon", "--audience", "unit:12号店")[
