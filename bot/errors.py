@@ -13,5 +13,10 @@ class InvalidInputError(ChangebotError):
     """Input was rejected before anything changed."""
 
 
+class ConflictError(InvalidInputError):
+    """The request is well formed but clashes with the thing's state: it is sent, stopped or closed
+    already, or the name is taken (HTTP 409)."""
+
+
 class KnowledgeUnavailableError(ChangebotError):
     """The index or vector store cannot be reached right now; try again later."""

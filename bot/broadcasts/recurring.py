@@ -16,7 +16,7 @@ from bot.broadcasts.audience import parse_audience, resolve_audience
 from bot.broadcasts.models import BroadcastKind, Story, StoryStatus, VisionSeries
 from bot.broadcasts.service import MAX_TEXT, check_text, create_broadcast
 from bot.broadcasts.wording import COMPANY, DIGEST_FOOTER, DIGEST_HEADER
-from bot.errors import InvalidInputError, NotFoundError
+from bot.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.people.models import Person, Unit
 from bot.scheduling.clock import check_cadence
 from bot.scheduling.models import Schedule
@@ -112,7 +112,7 @@ def stop_vision_series(*, session: Session, series_id: int, by: Person | None = 
         )
     ).all()
     if not schedules:
-        raise InvalidInputError(f"vision series {series_id} is already stopped")
+        raise ConflictError(f"vision series {series_id} is already stopped")
     for schedule in schedules:
         cancel_schedule(session=session, schedule_id=schedule.id)
     return series

@@ -20,7 +20,7 @@ from bot.broadcasts.models import (
     Story,
     StoryStatus,
 )
-from bot.errors import InvalidInputError, NotFoundError
+from bot.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.people.models import Person
 from bot.scheduling.clock import QuietHours, wall_to_instant, zone
 from bot.storage.base import utc_now
@@ -229,7 +229,7 @@ def cancel_broadcast(*, session: Session, broadcast_id: int) -> Broadcast:
     if broadcast is None:
         raise NotFoundError(f"no broadcast {broadcast_id}")
     if broadcast.status in (BroadcastStatus.SENT.value, BroadcastStatus.CANCELLED.value):
-        raise InvalidInputError(f"broadcast {broadcast_id} is already {broadcast.status}")
+        raise ConflictError(f"broadcast {broadcast_id} is already {broadcast.status}")
     broadcast.status = BroadcastStatus.CANCELLED.value
     broadcast.finished_at = utc_now()
     session.execute(

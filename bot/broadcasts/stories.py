@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.broadcasts.models import Broadcast, BroadcastKind, Story, StoryStatus
 from bot.broadcasts.service import cancel_broadcast, check_text, create_broadcast
 from bot.broadcasts.wording import COMPANY, STORY_TITLE
-from bot.errors import InvalidInputError, NotFoundError
+from bot.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import ancestors, can_manage, managed_units
 from bot.storage.base import utc_now
@@ -83,7 +83,7 @@ def _own_draft(session: Session, story_id: int, author: Person) -> Story:
     if story.author_id != author.id:
         raise InvalidInputError("that story is not yours")
     if story.status != StoryStatus.DRAFT.value:
-        raise InvalidInputError(f"story {story_id} is already {story.status}")
+        raise ConflictError(f"story {story_id} is already {story.status}")
     return story
 
 
@@ -217,7 +217,7 @@ def cancel_story(*, session: Session, story_id: int, person: Person) -> Story:
     if story.author_id != person.id and not person.is_admin:
         raise InvalidInputError("only the author or an admin can cancel a story")
     if story.status not in _OPEN:
-        raise InvalidInputError(f"story {story_id} is already {story.status}")
+        raise ConflictError(f"story {story_id} is already {story.status}")
     if story.status == StoryStatus.SCHEDULED.value and story.broadcast_id is not None:
         broadcast = session.get(Broadcast, story.broadcast_id)
         if broadcast is not None and broadcast.kind == BroadcastKind.STORY.value:

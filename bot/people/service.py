@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.errors import InvalidInputError, NotFoundError
+from bot.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.people.guessing import count_wrong_code, too_many_wrong_codes
 from bot.people.models import InviteCode, Membership, Person, Role, Unit
 from bot.scheduling.clock import check_timezone
@@ -58,7 +58,7 @@ def add_unit(*, session: Session, name: str, parent: str | None = None) -> Unit:
     if len(name) > MAX_UNIT_NAME:
         raise InvalidInputError(f"unit names are at most {MAX_UNIT_NAME} characters")
     if session.scalars(select(Unit.id).where(Unit.name == name)).first() is not None:
-        raise InvalidInputError(f"a unit named {name!r} already exists")
+        raise ConflictError(f"a unit named {name!r} already exists")
     parent_unit = get_unit(session=session, name=parent) if parent else None
     unit = Unit(name=name, parent=parent_unit)
     session.add(unit)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.errors import InvalidInputError, NotFoundError
+from bot.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.people.service import get_unit
 from bot.rollout.models import Light, RolloutWave, UnitLight, WaveUnit
 
@@ -77,7 +77,7 @@ def add_wave(
     if not 0 < target_success_rate <= 1:
         raise InvalidInputError("the target success rate is a share between 0 and 1 (e.g. 0.8)")
     if session.scalar(select(RolloutWave.id).where(RolloutWave.number == number)) is not None:
-        raise InvalidInputError(f"wave {number} exists already")
+        raise ConflictError(f"wave {number} exists already")
     wave = RolloutWave(
         number=number,
         name=name.strip() or f"Wave {number}",

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.errors import InvalidInputError, NotFoundError
+from bot.errors import ConflictError, NotFoundError
 from bot.people.models import Person
 from bot.scheduling.clock import earliest_instant, next_occurrence, validate_cron, zone
 from bot.scheduling.models import Schedule
@@ -115,7 +115,7 @@ def cancel_schedule(*, session: Session, schedule_id: int) -> Schedule:
     if schedule is None:
         raise NotFoundError(f"no schedule {schedule_id}")
     if not schedule.active:
-        raise InvalidInputError(f"schedule {schedule_id} is already stopped")
+        raise ConflictError(f"schedule {schedule_id} is already stopped")
     schedule.active = False
     session.flush()
     return schedule

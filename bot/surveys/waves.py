@@ -22,7 +22,7 @@ from bot.broadcasts.audience import parse_audience, resolve_audience
 from bot.broadcasts.models import BroadcastKind
 from bot.broadcasts.service import create_broadcast
 from bot.dialogues.service import end_subject
-from bot.errors import InvalidInputError, NotFoundError
+from bot.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.people.models import Person
 from bot.people.service import home_unit
 from bot.scheduling.models import Schedule
@@ -244,7 +244,7 @@ def comment_subject(wave_id: int) -> str:
 def close_wave(*, session: Session, wave: SurveyWave, now: datetime | None = None) -> SurveyWave:
     """Stop taking answers and erase the salt: from now on nobody can find whose answers are whose."""
     if wave.status not in (WaveStatus.OPEN.value, WaveStatus.SCHEDULED.value):
-        raise InvalidInputError(f"wave {wave.id} is already {wave.status}")
+        raise ConflictError(f"wave {wave.id} is already {wave.status}")
     wave.status = WaveStatus.CLOSED.value
     wave.salt = None
     wave.closed_at = now or utc_now()

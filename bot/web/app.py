@@ -21,7 +21,7 @@ from bot.access.service import AccessDeniedError
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.broadcasts.sender import DeliveryWorker
 from bot.config import Settings
-from bot.errors import ChangebotError, KnowledgeUnavailableError, NotFoundError
+from bot.errors import ChangebotError, ConflictError, KnowledgeUnavailableError, NotFoundError
 from bot.library.jobs import IngestJobs
 from bot.questions.flood import FloodGate
 from bot.questions.phrasings import DatabasePhrasings
@@ -204,6 +204,8 @@ def _add_error_handlers(app: FastAPI) -> None:
             code = status.HTTP_404_NOT_FOUND
         elif isinstance(exc, KnowledgeUnavailableError):
             code = status.HTTP_503_SERVICE_UNAVAILABLE
+        elif isinstance(exc, ConflictError):
+            code = status.HTTP_409_CONFLICT
         else:
             code = status.HTTP_422_UNPROCESSABLE_CONTENT
         body: dict[str, object] = {"detail": str(exc)}

@@ -18,10 +18,10 @@ from bot.broadcasts.service import (
 )
 from bot.errors import NotFoundError
 from bot.web.deps import SessionDep
-from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page
+from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page
 from bot.web.security import PrincipalDep
 
-router = APIRouter(prefix="/api", tags=["broadcasts"])
+router = APIRouter(prefix="/api", tags=["broadcasts"], responses=ERROR_RESPONSES)
 
 
 class BroadcastIn(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
@@ -11,7 +11,30 @@ from bot.web.security import PrincipalDep
 
 T = TypeVar("T")
 
-router = APIRouter(prefix="/api", tags=["me"])
+
+class ErrorOut(BaseModel):
+    """Why a request was refused: a sentence, or for malformed input the list of fields at fault."""
+
+    detail: str | list[dict[str, Any]]
+
+
+# What any JSON API route may answer besides success, declared so the OpenAPI description is true:
+# 401 (not signed in), 403 (not yours), 404 (no such thing, or not yours to see), 409 (sent,
+# stopped or closed already), 422 (bad input: a sentence, or FastAPI's list of fields), 503 (the
+# database or the vector store is not answering; Retry-After says when to try again).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": description}
+    for code, description in (
+        (401, "Not signed in, or the API token is unknown or revoked."),
+        (403, "Signed in, but not allowed to do this."),
+        (404, "No such thing, or not yours to see."),
+        (409, "It is sent, stopped or closed already, or the name is taken."),
+        (422, "The input was refused; nothing changed."),
+        (503, "The database or the vector store is not answering; try again after Retry-After seconds."),
+    )
+}
+
+router = APIRouter(prefix="/api", tags=["me"], responses=ERROR_RESPONSES)
 
 
 class Page(BaseModel, Generic[T]):

@@ -17,10 +17,10 @@ from bot.library.jobs import IngestJob, IngestJobs
 from bot.questions.gaps import answer_gap
 from bot.questions.scope import principal_filters
 from bot.web.deps import CoreDep, SessionDep
-from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
+from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep
 
-router = APIRouter(prefix="/api", tags=["knowledge"])
+router = APIRouter(prefix="/api", tags=["knowledge"], responses=ERROR_RESPONSES)
 MAX_TRY_QUESTION = 2000
 
 

@@ -17,10 +17,10 @@ from bot.rollout.figures import check_rows, last_complete_week, parse_rows, stor
 from bot.rollout.models import UnitLight
 from bot.storage.database import in_transaction
 from bot.web.deps import CoreDep, SessionDep
-from bot.web.routes.api_common import LimitQuery, OffsetQuery, Page, page
+from bot.web.routes.api_common import ERROR_RESPONSES, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep, principal_of
 
-router = APIRouter(prefix="/api", tags=["rollout"])
+router = APIRouter(prefix="/api", tags=["rollout"], responses=ERROR_RESPONSES)
 MAX_UPLOAD = 5 * 1024 * 1024
 
 

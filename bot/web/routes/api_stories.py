@@ -30,10 +30,10 @@ from bot.people.models import Person, Role, Unit
 from bot.people.service import create_invite, get_unit, invite_link
 from bot.scheduling.service import known_zones
 from bot.web.deps import SessionDep
-from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
+from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep
 
-router = APIRouter(prefix="/api", tags=["stories and vision"])
+router = APIRouter(prefix="/api", tags=["stories and vision"], responses=ERROR_RESPONSES)
 
 
 def _person(session: Session, principal: Principal) -> Person:

@@ -18,10 +18,10 @@ from bot.surveys.models import SurveyWave
 from bot.surveys.results import results_as_dict, wave_results, wave_status
 from bot.surveys.waves import get_wave, launch_wave, waves
 from bot.web.deps import SessionDep
-from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
+from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep
 
-router = APIRouter(prefix="/api/surveys", tags=["surveys"])
+router = APIRouter(prefix="/api/surveys", tags=["surveys"], responses=ERROR_RESPONSES)
 
 
 class SurveyOut(BaseModel):

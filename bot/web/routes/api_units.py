@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from bot.access.service import AccessDeniedError, api_tokens, create_api_token, revoke_api_token
 from bot.people.service import add_unit, get_unit, unit_tree
 from bot.web.deps import SessionDep
-from bot.web.routes.api_common import IdPath, LimitQuery, OffsetQuery, Page, page
+from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep
 
-router = APIRouter(prefix="/api", tags=["units"])
+router = APIRouter(prefix="/api", tags=["units"], responses=ERROR_RESPONSES)
 
 
 class UnitOut(BaseModel):

@@ -20,10 +20,10 @@ from bot.questions.gaps import pass_to_managers
 from bot.questions.service import pick_suggestion, record_feedback
 from bot.storage.database import transaction
 from bot.web.deps import CoreDep, FloodDep, SessionDep, SessionsDep
-from bot.web.routes.api_common import IdPath
+from bot.web.routes.api_common import ERROR_RESPONSES, IdPath
 from bot.web.security import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
 
-router = APIRouter(prefix="/api", tags=["answers"])
+router = APIRouter(prefix="/api", tags=["answers"], responses=ERROR_RESPONSES)
 
 # Generous: the answerer reads only the first CHANGEBOT_MAX_QUESTION_CHARS; this bound only stops abuse.
 MAX_BODY_QUESTION = 20_000

@@ -13,6 +13,7 @@ from bot.access.service import AccessDeniedError, chat_user, end_session, redeem
 from bot.config import Settings
 from bot.web.deps import SessionDep
 from bot.web.i18n import pick_language, ui_text
+from bot.web.routes.api_common import ERROR_RESPONSES
 from bot.web.security import (
     SESSION_COOKIE,
     PrincipalDep,
@@ -21,7 +22,7 @@ from bot.web.security import (
     remember_form_token,
 )
 
-router = APIRouter(tags=["sign-in"])
+router = APIRouter(tags=["sign-in"], responses=ERROR_RESPONSES)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
 

@@ -13,10 +13,10 @@ from bot.surveys.definitions import Survey
 from bot.surveys.dialogue import Step, advance
 from bot.surveys.waves import open_waves_for
 from bot.web.deps import SessionDep
-from bot.web.routes.api_common import IdPath
+from bot.web.routes.api_common import ERROR_RESPONSES, IdPath
 from bot.web.routes.ask import chat_person
 
-router = APIRouter(prefix="/api/chat/surveys", tags=["web chat"])
+router = APIRouter(prefix="/api/chat/surveys", tags=["web chat"], responses=ERROR_RESPONSES)
 
 
 def _step_out(survey: Survey, wave_id: int, step: Step, language: str) -> dict[str, Any]:

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import text
 
 from bot.web.deps import CoreDep, SessionDep
+from bot.web.routes.api_common import ERROR_RESPONSES
 from ingest.index import VectorStoreUnavailableError
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=ERROR_RESPONSES)
 
 
 @router.get("/healthz")

@@ -10,8 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from telegram import Update
 
+from bot.web.routes.api_common import ERROR_RESPONSES
+
 logger = logging.getLogger(__name__)
-router = APIRouter(tags=["telegram"])
+
+router = APIRouter(tags=["telegram"], responses=ERROR_RESPONSES)
 MAX_UPDATE_BYTES = 1_000_000
 
 

@@ -173,7 +173,7 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> None:
         ("POST", "/api/broadcasts/999999/cancel", None, 404),
         ("POST", "/api/surveys/waves", {"survey": "nope"}, 404),
         ("GET", "/api/surveys/waves/424242", None, 404),
-        ("POST", "/api/units", {"name": "A店"}, 422),  # exists
+        ("POST", "/api/units", {"name": "A店"}, 409),  # exists: a conflict, not bad input
         ("POST", "/api/units", {"name": "x", "parent": "火星"}, 404),
         ("GET", "/api/units?limit=0", None, 422),
         ("GET", "/api/rollout/lights?week=someday", None, 422),
