@@ -33,7 +33,7 @@ from bot.scheduling.clock import parse_quiet_hours
 from bot.scheduling.runner import Scheduler
 from bot.scheduling.service import ScheduleAction, ensure_named_schedule, known_zones
 from bot.storage.database import transaction
-from bot.surveys.definitions import Survey, SurveyFileError, load_surveys
+from bot.surveys.library import SurveyLibrary, survey_library
 from bot.surveys.results import Rules
 from bot.surveys.waves import SURVEY, close_due_waves, send_due_reminders, survey_action
 
@@ -146,10 +146,7 @@ def build_scheduler(
     )
 
 
-def survey_definitions(settings: Settings) -> dict[str, Survey]:
-    """The library's surveys; a broken file is logged and leaves the others working."""
-    try:
-        return load_surveys(settings.knowledge_dir / settings.surveys_dir_name)
-    except SurveyFileError as exc:
-        logger.error("surveys not loaded: %s", exc)
-        return {}
+def survey_definitions(settings: Settings) -> SurveyLibrary:
+    """The library's surveys, as their files are now (parsed again only when one changes); a broken
+    file is logged and the last good reading keeps serving."""
+    return survey_library(settings.knowledge_dir / settings.surveys_dir_name)

@@ -5,6 +5,7 @@ The chat layer only draws what this decides, so the web chat can walk the same p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -38,7 +39,7 @@ class Step:
 def advance(
     *,
     session: Session,
-    surveys: dict[str, Survey],
+    surveys: Mapping[str, Survey],
     wave_id: int,
     person: Person,
     answer: tuple[int, object] | None = None,

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -273,7 +273,7 @@ def close_due_waves(session: Session, now: datetime) -> int:
     return len(due)
 
 
-def send_due_reminders(session: Session, now: datetime, *, surveys: dict[str, Survey]) -> int:
+def send_due_reminders(session: Session, now: datetime, *, surveys: Mapping[str, Survey]) -> int:
     """One reminder per wave, to the invitees who have not finished; returns reminders queued."""
     due = session.scalars(
         select(SurveyWave.id).where(
@@ -374,7 +374,9 @@ def schedule_survey(
     )
 
 
-def survey_action(*, surveys: dict[str, Survey], reminder_before_close: timedelta | None) -> ScheduleAction:
+def survey_action(
+    *, surveys: Mapping[str, Survey], reminder_before_close: timedelta | None
+) -> ScheduleAction:
     """What a survey schedule does when it fires: open the next wave."""
 
     def fire(session: Session, schedule: Schedule, occurrence: datetime, now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +25,7 @@ class BotServices:
     core: KnowledgeCore
     sessions: sessionmaker[Session]
     flood: FloodGate
-    surveys: dict[str, Survey]  # the survey definitions, by id, loaded at start-up
+    surveys: Mapping[str, Survey]  # the survey definitions by id, as their files are now
     jobs: IngestJobs  # the re-index queue: a saved FAQ is indexed in the background
 
 

@@ -4,6 +4,7 @@ once, and a closed survey."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,9 @@ async def test_a_wave_answered_in_chat(
     sessions: sessionmaker[Session],
 ) -> None:
     fake = fake_telegram
-    running_bot.bot_data[SERVICES_KEY].surveys["resistance-pulse"] = PULSE
+    # Into the library the bot is running on: it reads surveys as their files are now, no restart.
+    shutil.copytree(SURVEYS, settings.knowledge_dir / "surveys", dirs_exist_ok=True)
+    assert running_bot.bot_data[SERVICES_KEY].surveys["resistance-pulse"] == PULSE
     for user in (ALICE, BOB, CAROL):
         await _join(fake, user, org.staff_code)
     with transaction(sessions) as session:

@@ -8,6 +8,7 @@ written across both, a reply to an escalated question, a survey comment.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,13 +36,13 @@ from bot.surveys.models import SurveyResponse
 from bot.surveys.waves import launch_wave
 from bot.telegram.app import build_application
 from bot.telegram.broadcast_sender import TelegramMessageSender
-from bot.telegram.context import SERVICES_KEY
 from tests.bot.telegram.conftest import Org
 from tests.bot.telegram.test_scenarios import _join
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
 
 STAFF, MANAGER = 9001, 9100
-PULSE = load_surveys(Path(__file__).resolve().parents[3] / "knowledge" / "surveys")["resistance-pulse"]
+SURVEYS = Path(__file__).resolve().parents[3] / "knowledge" / "surveys"
+PULSE = load_surveys(SURVEYS)["resistance-pulse"]
 
 
 @dataclass
@@ -78,7 +79,7 @@ async def _process(
             update={"telegram_token": SecretStr(fake.token), "telegram_base_url": fake.url}
         )
         application = build_application(settings=bot_settings, core=core, sessions=sessions)
-        application.bot_data[SERVICES_KEY].surveys["resistance-pulse"] = PULSE
+        shutil.copytree(SURVEYS, settings.knowledge_dir / "surveys", dirs_exist_ok=True)
         await application.initialize()
         await application.start()
         assert application.updater is not None
