@@ -48,3 +48,21 @@ def test_secrets_in_query_strings_never_reach_the_log(capsys: pytest.CaptureFixt
     assert "s3cr3t-link" not in json.dumps(lines)
     assert "/auth/link?token=[redacted]&next=/console" in lines[0]["message"]
     assert lines[1]["message"] == "plain /api/ask?lang=en"
+
+
+def test_a_repeating_error_is_logged_a_few_times_a_minute_then_counted() -> None:
+    from bot.logging_setup import RepeatLimit
+
+    now = [0.0]
+    limit = RepeatLimit(burst=3, window=60.0, clock=lambda: now[0])
+
+    def record(message: str, level: int = logging.ERROR) -> logging.LogRecord:
+        return logging.LogRecord("bot.example", level, __file__, 1, message, ("x",), None)
+
+    let_through = [limit.filter(record("polling failed: %s")) for _ in range(100)]
+    assert let_through.count(True) == 3  # the same fault a hundred times: three lines
+    assert limit.filter(record("another fault: %s"))  # a different kind is not held back
+    assert all(limit.filter(record("GET %s", logging.INFO)) for _ in range(100))  # access lines never
+    now[0] = 61.0
+    again = record("polling failed: %s")
+    assert limit.filter(again) and "97 more like this left out of the log" in again.getMessage()
