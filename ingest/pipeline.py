@@ -17,9 +17,11 @@ from pathlib import Path
 from ingest.chunk import Chunk, chunk_document
 from ingest.documents import LoaderError
 from ingest.embedding import Embedder
-from ingest.index import FileRecord, IndexSnapshot, IndexStore, Manifest, VectorStore, utc_now_iso
+from ingest.index import IndexSnapshot, IndexStore
 from ingest.loaders import load_file
+from ingest.manifest import FileRecord, Manifest, utc_now_iso
 from ingest.text import TOKENIZER_VERSION
+from ingest.vectors import VectorStore
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; stages are "read" and "embed"."""

@@ -28,8 +28,9 @@ from ingest.embedding import (
     SentenceTransformerEmbedder,
     packaged_model_path,
 )
-from ingest.index import IndexStore, VectorStore, VectorStoreUnavailableError, make_chroma_client
+from ingest.index import IndexStore
 from ingest.pipeline import IngestReport, ProgressCallback, run_ingest
+from ingest.vectors import VectorStore, VectorStoreUnavailableError, make_chroma_client
 
 logger = logging.getLogger(__name__)
 

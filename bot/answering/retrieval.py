@@ -21,8 +21,10 @@ import numpy.typing as npt
 from bot.errors import KnowledgeUnavailableError
 from ingest.chunk import Chunk
 from ingest.embedding import Embedder, EmbeddingModelError, Vectors
-from ingest.index import IndexSnapshot, IndexStore, LexicalIndex, VectorStore, VectorStoreUnavailableError
+from ingest.index import IndexSnapshot, IndexStore
+from ingest.lexical import LexicalIndex
 from ingest.text import CHINESE, Language, detect_language, intent_synonyms, is_intent_word, tokenize
+from ingest.vectors import VectorStore, VectorStoreUnavailableError
 
 if TYPE_CHECKING:
     from bot.answering.phrasings import LearnedPhrasings

@@ -15,7 +15,7 @@ from bot.answering.confidence import confidence as score_confidence
 from bot.answering.extractive import extract_answer
 from bot.answering.llm import LlmAnswerer, LlmAnswerError
 from bot.answering.retrieval import NO_FILTERS, HybridRetriever, Mode, Retrieval, SearchFilters
-from ingest.index import faq_key
+from ingest.lexical import faq_key
 from ingest.text import CHINESE, Language, detect_language, restore_cjk_punctuation, to_script
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from bot.questions.asking import ask as ask_question
 from bot.questions.gaps import group_gaps
 from bot.questions.phrasings import DatabasePhrasings
 from bot.questions.service import open_questions
-from ingest.index import VectorStoreUnavailableError
+from ingest.vectors import VectorStoreUnavailableError
 
 
 def ingest(

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.cli import common as cli
 from bot.config import Settings
-from ingest.index import VectorStore, VectorStoreUnavailableError
+from ingest.vectors import VectorStore, VectorStoreUnavailableError
 from tests.conftest import make_settings, write_library
 from tests.fakes.embedder import FakeEmbedder
 from tests.utils.chroma import ChromaServer, chroma_server

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ingest.index import LexicalIndex
+from ingest.lexical import LexicalIndex
 
 
 @pytest.fixture

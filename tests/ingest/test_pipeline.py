@@ -9,7 +9,7 @@ import pytest
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.config import Settings
-from ingest.index import VectorStore
+from ingest.vectors import VectorStore
 from tests.fakes.embedder import FakeEmbedder
 
 

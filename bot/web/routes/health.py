@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from bot.web.deps import CoreDep, SessionDep
 from bot.web.routes.api_common import ERROR_RESPONSES
-from ingest.index import VectorStoreUnavailableError
+from ingest.vectors import VectorStoreUnavailableError
 
 router = APIRouter(tags=["health"], responses=ERROR_RESPONSES)
 
