@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Response, status
 from sqlalchemy import text
 
-from bot.web.deps import CoreDep, SessionDep
+from bot.web.deps import CoreDep, SessionsDep
 from bot.web.routes.api_common import ERROR_RESPONSES
 from ingest.vectors import VectorStoreUnavailableError
 
@@ -21,22 +22,33 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+# Each check gets this long: a database that accepts connections but never answers (a hung
+# server, a half-open firewall) must give "not ready" at once, not hold the probe for the driver's
+# own timeouts. A check that is still stuck keeps its worker thread until the driver gives up.
+CHECK_TIMEOUT_S = 3.0
+
+
 @router.get("/readyz")
-def readyz(core: CoreDep, session: SessionDep, response: Response) -> dict[str, Any]:
-    """The index is loaded, the vector store and the database answer."""
+async def readyz(core: CoreDep, sessions: SessionsDep, response: Response) -> dict[str, Any]:
+    """The index is loaded, the vector store and the database answer (each within a few seconds)."""
     checks: dict[str, Any] = {}
     snapshot = core.retriever.index.snapshot()
     checks["index"] = {"ok": snapshot is not None, "generation": snapshot.name if snapshot else None}
-    try:
-        core.vectors.check()
-        checks["vectors"] = {"ok": True}
-    except VectorStoreUnavailableError as exc:
-        checks["vectors"] = {"ok": False, "error": str(exc)[:300]}
-    try:
-        session.execute(text("SELECT 1"))
-        checks["database"] = {"ok": True}
-    except Exception as exc:  # any driver error means "not ready"; the probe must answer, not crash
-        checks["database"] = {"ok": False, "error": type(exc).__name__}
+
+    def database() -> None:
+        with sessions() as session:
+            session.execute(text("SELECT 1"))
+
+    for name, check in (("vectors", core.vectors.check), ("database", database)):
+        try:
+            await asyncio.wait_for(asyncio.to_thread(check), timeout=CHECK_TIMEOUT_S)
+            checks[name] = {"ok": True}
+        except TimeoutError:
+            checks[name] = {"ok": False, "error": f"no answer within {CHECK_TIMEOUT_S:g} s"}
+        except VectorStoreUnavailableError as exc:
+            checks[name] = {"ok": False, "error": str(exc)[:300]}
+        except Exception as exc:  # any driver error means "not ready"; the probe must answer, not crash
+            checks[name] = {"ok": False, "error": type(exc).__name__}
     ready = all(check["ok"] for check in checks.values())
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE

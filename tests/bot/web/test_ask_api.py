@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -11,6 +12,7 @@ from bot.answering.factory import KnowledgeCore
 from bot.config import Settings
 from bot.questions.models import AskedQuestion
 from bot.web.app import create_app
+from bot.web.deps import get_sessions
 from tests.fakes.embedder import FakeEmbedder
 
 
@@ -75,6 +77,38 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["ready"] is True
+
+
+class _HungDatabase:
+    """A session factory whose database accepts the connection and then never answers."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def __call__(self) -> _HungDatabase:
+        return self
+
+    def __enter__(self) -> _HungDatabase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def execute(self, *_args: object) -> None:
+        self.release.wait(30)
+
+
+def test_readiness_answers_at_once_when_the_database_hangs(client: TestClient) -> None:
+    hung = _HungDatabase()
+    client.app.dependency_overrides[get_sessions] = lambda: hung  # type: ignore[attr-defined]
+    try:
+        response = client.get("/readyz")
+    finally:
+        hung.release.set()
+        client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["database"] == {"ok": False, "error": "no answer within 3 s"} and checks["index"]["ok"]
 
 
 def test_readiness_fails_without_an_index(settings: Settings, core: KnowledgeCore) -> None:
