@@ -6,6 +6,7 @@ the result around; nothing else constructs these heavy objects.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Sequence
@@ -131,6 +132,21 @@ class KnowledgeCore:
         bare ``ask``) answers from the library alone."""
         if self.retriever.phrasings is None:
             self.retriever.phrasings = LearnedPhrasings(source=source, embedder=self.embedder)
+
+    def warm_up(self) -> None:
+        """Load the embedding model and the learned phrasings before the first question (a process
+        start takes the wait, not the first person who asks). Failures are logged by the parts, and
+        the answers then come from what works."""
+        # A model that cannot load is said once by the retriever when a question needs it.
+        with contextlib.suppress(EmbeddingModelError):
+            self.embedder.embed_query("warm-up")
+        if self.retriever.phrasings is not None:
+            try:
+                self.retriever.phrasings.warm_up()
+            except (
+                Exception
+            ) as exc:  # their store (the database) cannot be read now: the first question loads them
+                logger.warning("learned phrasings not loaded at start-up: %s", exc)
 
     def close(self) -> None:
         """Release the vector store's connections (HTTP sessions to a Chroma server, SQLite handles)."""

@@ -102,6 +102,11 @@ class LearnedPhrasings:
         self._vector_of: dict[str, Vectors] = {}
         self._lock = threading.Lock()
 
+    def warm_up(self) -> int:
+        """Load and embed every active phrasing now (at start-up), so the first question after a
+        restart does not wait for all of them; returns how many there are."""
+        return len(self._current().phrasings)
+
     def _current(self) -> _Loaded:
         revision = self._source.revision()
         with self._lock:

@@ -125,4 +125,5 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     found: BotServices = application.bot_data[SERVICES_KEY]
     admins = found.settings.admin_telegram_ids
     await in_transaction(found.sessions, lambda session: ensure_admins(session=session, telegram_ids=admins))
+    await asyncio.to_thread(found.core.warm_up)  # the model and the learned wordings, before anyone asks
     await application.bot.set_my_commands(COMMANDS)

@@ -80,6 +80,9 @@ def create_app(
         app.state.sessions = make_session_factory(engine)
         app.state.flood = FloodGate(sessions=app.state.sessions, per_minute=settings.questions_per_minute)
         app.state.core.learn_from(DatabasePhrasings(sessions=app.state.sessions))
+        await asyncio.to_thread(
+            app.state.core.warm_up
+        )  # the model and the learned wordings, before anyone asks
         app.state.ingest_jobs = IngestJobs(
             core=app.state.core,
             sessions=app.state.sessions,

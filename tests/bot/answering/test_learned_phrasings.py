@@ -11,6 +11,7 @@ from bot.answering.factory import KnowledgeCore
 from bot.answering.phrasings import LearnedPhrasings, Phrasing
 from bot.answering.retrieval import SearchFilters
 from tests.fakes.confidence import coverage_bands
+from tests.fakes.embedder import FakeEmbedder
 
 # Store-floor slang for "培训要多久？" that shares no topic word with the FAQ or the playbooks.
 SLANG = "上岗前那个学本事的课得耗掉俺几个钟头"
@@ -130,3 +131,12 @@ def test_learning_a_wording_does_not_move_unrelated_questions(banded: KnowledgeC
     after = banded.answerer.answer(question)
     assert [s.chunk_id for s in after.sources] == [s.chunk_id for s in before.sources]
     assert (after.band, after.confidence) == (before.band, before.confidence)
+
+
+def test_warming_up_embeds_every_learned_wording_before_the_first_question() -> None:
+    source = ListedPhrasings([Phrasing(faq_key="faqs/a.yaml#x", text="那个培训课得耗掉几个钟头")])
+    embedder = FakeEmbedder()
+    learned = LearnedPhrasings(source=source, embedder=embedder)
+    assert learned.warm_up() == 1 and embedder.queries_embedded == 1 and source.loads == 1
+    learned.warm_up()
+    assert embedder.queries_embedded == 1 and source.loads == 1  # loaded and embedded once per process
