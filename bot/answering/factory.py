@@ -6,7 +6,6 @@ the result around; nothing else constructs these heavy objects.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 from collections.abc import Sequence
@@ -134,12 +133,14 @@ class KnowledgeCore:
             self.retriever.phrasings = LearnedPhrasings(source=source, embedder=self.embedder)
 
     def warm_up(self) -> None:
-        """Load the embedding model and the learned phrasings before the first question (a process
-        start takes the wait, not the first person who asks). Failures are logged by the parts, and
-        the answers then come from what works."""
-        # A model that cannot load is said once by the retriever when a question needs it.
-        with contextlib.suppress(EmbeddingModelError):
-            self.embedder.embed_query("warm-up")
+        """Load the embedding model and embed the learned phrasings before the first question (a
+        process start takes the wait, not the first person who asks).
+
+        Raises:
+            EmbeddingModelError: the model cannot load (a broken model path stops start-up, where
+                it is seen, rather than every question).
+        """
+        self.embedder.embed_query("warm-up")
         if self.retriever.phrasings is not None:
             try:
                 self.retriever.phrasings.warm_up()

@@ -37,6 +37,7 @@ from bot.telegram.handlers import (
     vision,
 )
 from bot.telegram.polling import TolerantBot
+from ingest.embedding import EmbeddingModelError
 
 logger = logging.getLogger(__name__)
 
@@ -125,5 +126,10 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     found: BotServices = application.bot_data[SERVICES_KEY]
     admins = found.settings.admin_telegram_ids
     await in_transaction(found.sessions, lambda session: ensure_admins(session=session, telegram_ids=admins))
-    await asyncio.to_thread(found.core.warm_up)  # the model and the learned wordings, before anyone asks
+    try:  # the model and the learned wordings, before anyone asks
+        await asyncio.to_thread(found.core.warm_up)
+    except (
+        EmbeddingModelError
+    ) as exc:  # the bot still answers, from lexical search; the retriever says so too
+        logger.error("embedding model unavailable at start-up: %s", exc)
     await application.bot.set_my_commands(COMMANDS)

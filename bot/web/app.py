@@ -80,9 +80,6 @@ def create_app(
         app.state.sessions = make_session_factory(engine)
         app.state.flood = FloodGate(sessions=app.state.sessions, per_minute=settings.questions_per_minute)
         app.state.core.learn_from(DatabasePhrasings(sessions=app.state.sessions))
-        await asyncio.to_thread(
-            app.state.core.warm_up
-        )  # the model and the learned wordings, before anyone asks
         app.state.ingest_jobs = IngestJobs(
             core=app.state.core,
             sessions=app.state.sessions,
@@ -96,9 +93,10 @@ def create_app(
         stop_background = asyncio.Event()
         background: list[asyncio.Task[None]] = []
         try:  # whatever fails from here on (a broken model, a refused token), everything started stops
-            # Load the embedding model now, not on the first question: the first person to ask would
-            # otherwise wait seconds, and a broken model path should stop start-up, not a question.
-            await asyncio.to_thread(app.state.core.embedder.embed_query, "warm-up")
+            # Load the embedding model and embed the learned wordings now, not on the first question:
+            # the first person to ask would otherwise wait seconds, and a broken model path should
+            # stop start-up, not a question.
+            await asyncio.to_thread(app.state.core.warm_up)
             if run_scheduler:
                 # Always: survey waves must close (and forget who answered) on time, with or without Telegram.
                 scheduler = build_scheduler(
