@@ -87,6 +87,21 @@ def ancestors(unit: Unit) -> list[Unit]:
     return chain
 
 
+@dataclass(frozen=True, slots=True)
+class InviteTerms:
+    """How many people a new invite code admits, and for how long."""
+
+    uses: int
+    days: float
+
+
+def default_invite_terms(role: Role) -> InviteTerms:
+    """A staff code is for a whole store's team (20 people, two weeks); a manager code gives manager
+    rights to whoever has it, so it admits one person and lapses in three days: a forwarded link
+    must not hand those rights out."""
+    return InviteTerms(uses=1, days=3) if role is Role.MANAGER else InviteTerms(uses=20, days=14)
+
+
 def create_invite(
     *,
     session: Session,

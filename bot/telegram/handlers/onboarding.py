@@ -15,6 +15,7 @@ from bot.people.models import Role
 from bot.people.service import (
     InviteRejectedError,
     create_invite,
+    default_invite_terms,
     home_unit,
     invite_link,
     managed_units,
@@ -27,8 +28,6 @@ from bot.telegram.texts import language_from_telegram, text
 
 logger = logging.getLogger(__name__)
 
-INVITE_USES = 20
-INVITE_DAYS = 14
 _REASONS = {
     "unknown": {
         "zh-Hans": "找不到这个邀请码",
@@ -105,6 +104,7 @@ def _invite_reply(session: Session, update: Update, args: list[str], bot_usernam
     if not args or args[0].lower() not in {"staff", "manager"}:
         return text("invite_usage", language)
     role = Role(args[0].lower())
+    terms = default_invite_terms(role)
     home = home_unit(person)
     unit_name = " ".join(args[1:]).strip() or (home.name if home else units[0].name)
     try:
@@ -112,8 +112,8 @@ def _invite_reply(session: Session, update: Update, args: list[str], bot_usernam
             session=session,
             unit_name=unit_name,
             role=role,
-            uses=INVITE_USES,
-            expires_days=INVITE_DAYS,
+            uses=terms.uses,
+            expires_days=terms.days,
             created_by=person,
         )
     except ChangebotError as exc:
@@ -124,8 +124,8 @@ def _invite_reply(session: Session, update: Update, args: list[str], bot_usernam
         unit=escape(created.unit.name),
         role=role.value,
         code=f"<code>{created.code}</code>",
-        uses=INVITE_USES,
-        days=INVITE_DAYS,
+        uses=terms.uses,
+        days=f"{terms.days:g}",
         link=escape(invite_link(code=created.code, bot_username=bot_username) or ""),
     )
 

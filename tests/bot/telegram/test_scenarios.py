@@ -128,9 +128,17 @@ async def test_staff_cannot_use_manager_commands_but_managers_can(
     fake_telegram.send_text(manager, "/invite staff 华东区-12号店")
     created = (await fake_telegram.reply_to(manager, count=2))[-1]
     assert "华东区-12号店" in created["text"] and "https://t.me/changebot_test_bot?start=" in created["text"]
+    assert "20 次" in created["text"] and "14 天" in created["text"]  # a store's team, two weeks
     fake_telegram.send_text(manager, "/invite staff 港湾零售")  # above their own unit
     refused = (await fake_telegram.reply_to(manager, count=3))[-1]
     assert "do not manage" in refused["text"]
+    # A manager code hands out manager rights: one person, three days, so a forwarded link cannot.
+    fake_telegram.send_text(manager, "/invite manager 华东区-12号店")
+    for_a_manager = (await fake_telegram.reply_to(manager, count=4))[-1]["text"]
+    assert "1 次" in for_a_manager and "3 天" in for_a_manager
+    code = for_a_manager.split("start=", 1)[1].split()[0]
+    assert "华东区-12号店" in await _join(fake_telegram, 5101, code)
+    assert "用完" in await _join(fake_telegram, 5102, code)
 
 
 async def test_group_answers_only_when_addressed(
