@@ -24,6 +24,16 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Welcome to {unit}! Ask me anything about the ServiceHub rollout: just type your question. "
         "Send /help to see what I can do.",
     },
+    "manager_welcome": {
+        "zh-Hans": "\n\n作为{what}，你还可以：/story 发成功故事，/web 打开控制台，/review 看本周复盘，/invite 生成邀请码。",
+        "zh-Hant": "\n\n作為{what}，你還可以：/story 發成功故事，/web 打開控制台，/review 看本週複盤，/invite 產生邀請碼。",
+        "en": "\n\nAs {what}, you can also: /story to share a success story, /web for the console, /review for this week's review, /invite for invite codes.",
+    },
+    "admin_home": {
+        "zh-Hans": "你是变革团队的管理员，不属于某个门店。直接提问，或者用 /web 打开控制台。",
+        "zh-Hant": "你是變革團隊的管理員，不屬於某個門店。直接提問，或者用 /web 打開控制台。",
+        "en": "You're an admin of the change team, not in a store. Ask away, or open the console with /web.",
+    },
     "already_member": {
         "zh-Hans": "你已经在「{unit}」了，直接提问吧。",
         "zh-Hant": "你已經在「{unit}」了，直接提問吧。",

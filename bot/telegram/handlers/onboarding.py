@@ -63,7 +63,9 @@ def _start_reply(session: Session, update: Update, user: User, code: str) -> str
         if known is None:
             return text("need_code", language)
         unit = home_unit(known)
-        return text("already_member", language, unit=unit.name if unit else "—")
+        if unit is None:  # an admin of the change team, in no unit: not "you're already in —"
+            return text("admin_home" if known.is_admin else "need_code", language)
+        return text("already_member", language, unit=unit.name)
     try:
         joined = redeem_invite_from(
             session=session,
@@ -77,7 +79,12 @@ def _start_reply(session: Session, update: Update, user: User, code: str) -> str
         return text("bad_code", language, reason=_REASONS[exc.reason][language])
     logger.info("person %s joined unit %s as %s", joined.person.id, joined.unit.id, joined.role.value)
     key = "already_member" if joined.already_member else "joined"
-    return text(key, language_of(update, joined.person), unit=joined.unit.name)
+    reply_language = language_of(update, joined.person)
+    reply = text(key, reply_language, unit=joined.unit.name)
+    if joined.role is Role.MANAGER and not joined.already_member:
+        what = {"zh-Hans": "店长", "zh-Hant": "店長", "en": "a manager"}[reply_language]
+        reply += text("manager_welcome", reply_language, what=what)
+    return reply
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

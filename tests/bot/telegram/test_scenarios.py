@@ -124,7 +124,9 @@ async def test_staff_cannot_use_manager_commands_but_managers_can(
     reply = (await fake_telegram.reply_to(STAFF, count=2))[-1]
     assert "只有店长和管理员" in reply["text"]
     manager = 5100
-    await _join(fake_telegram, manager, org.manager_code)
+    welcome = await _join(fake_telegram, manager, org.manager_code)
+    assert "/story" in welcome and "/web" in welcome and "/review" in welcome  # what a manager can do
+    assert "你是变革团队的管理员" in await _join(fake_telegram, 4242, "")  # an admin in no unit, not "in —"
     fake_telegram.send_text(manager, "/invite staff 华东区-12号店")
     created = (await fake_telegram.reply_to(manager, count=2))[-1]
     assert "华东区-12号店" in created["text"] and "https://t.me/changebot_test_bot?start=" in created["text"]
