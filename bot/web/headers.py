@@ -11,6 +11,7 @@ files may be cached.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
@@ -93,11 +94,11 @@ DOCS_PAGE: Final = """<!doctype html>
 
 
 def serve_docs(app: FastAPI) -> None:
-    """Swagger UI at ``/docs`` from the installed ``swagger-ui-bundle`` files, not a CDN: it works
-    offline, and no third-party script runs on the console's origin."""
-    from swagger_ui_bundle import swagger_ui_path
-
-    app.mount("/docs/assets", StaticFiles(directory=Path(swagger_ui_path)), name="docs-assets")
+    """Swagger UI at ``/docs`` from the installed ``fastapi-swagger`` package's files (Swagger UI 5,
+    which reads the OpenAPI 3.1 FastAPI writes), not a CDN: it works offline, and no third-party
+    script runs on the console's origin."""
+    assets = Path(str(resources.files("fastapi_swagger").joinpath("resources")))
+    app.mount("/docs/assets", StaticFiles(directory=assets), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs() -> HTMLResponse:

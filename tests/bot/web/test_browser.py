@@ -172,6 +172,11 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             assert "华东区-12号店" in page.inner_text("#heatmap")
             page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
 
+            # The API docs draw from our own files under the Content-Security-Policy (OpenAPI 3.1).
+            page.goto(f"{base}/docs")
+            page.wait_for_selector(".opblock-tag", timeout=30000)
+            assert not errors, errors
+
             # Upload a FAQ sheet, watch the index, and find its answer.
             page.goto(f"{base}/console/knowledge")
             sheet = SHOTS / "仓库安全.csv"
