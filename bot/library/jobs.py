@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import and_, delete, event, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, event, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -357,20 +357,20 @@ class IngestJobs:
                 dead.append(owner)
         if not dead:
             return []
-        rows = session.execute(
-            update(IngestJobRow)
-            .where(IngestJobRow.state.in_(LIVE), IngestJobRow.owner.in_(dead))
-            .values(state="failed", error=ABANDONED, running_slot=None, finished_at=now)
-            .returning(IngestJobRow.id, IngestJobRow.paths, IngestJobRow.attempt, IngestJobRow.created_at)
-        ).all()
-        return [_Abandoned(str(r[0]), list(r[1] or []), int(r[2] or 1), r[3]) for r in rows]
+        return self._fail_as_abandoned(session, now, IngestJobRow.owner.in_(dead))
 
     def _abandon_silent(self, session: Session, now: datetime) -> list[_Abandoned]:
-        """Fail the live jobs nobody has heard of for ``abandon_after``: (id, paths, attempt) of each
-        (one UPDATE, so of two processes looking at once only one gets a given job back)."""
+        """Fail the live jobs nobody has heard of for ``abandon_after``."""
+        return self._fail_as_abandoned(session, now, IngestJobRow.heartbeat_at < now - self._abandon_after)
+
+    def _fail_as_abandoned(
+        self, session: Session, now: datetime, which: ColumnElement[bool]
+    ) -> list[_Abandoned]:
+        """Fail the live jobs ``which`` selects as abandoned; returns them, to queue again (one
+        UPDATE, so of two processes looking at once only one gets a given job back)."""
         rows = session.execute(
             update(IngestJobRow)
-            .where(IngestJobRow.state.in_(LIVE), IngestJobRow.heartbeat_at < now - self._abandon_after)
+            .where(IngestJobRow.state.in_(LIVE), which)
             .values(state="failed", error=ABANDONED, running_slot=None, finished_at=now)
             .returning(IngestJobRow.id, IngestJobRow.paths, IngestJobRow.attempt, IngestJobRow.created_at)
         ).all()
