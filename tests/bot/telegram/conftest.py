@@ -83,15 +83,10 @@ async def polling(application: Application) -> AsyncIterator[Application]:  # ty
         await application.shutdown()
 
 
-@pytest.fixture
-async def delivering(
-    running_bot: Application,  # type: ignore[type-arg]
-    sessions: sessionmaker[Session],
-    fake_telegram: FakeTelegram,
-) -> AsyncIterator[DeliveryWorker]:
-    """The delivery worker ``serve`` runs beside the bot: what the bot queues in the outbox (an
-    escalated question for its managers, a manager's reply for the asker) arrives."""
-    async with Bot(fake_telegram.token, base_url=fake_telegram.url) as bot:
+@asynccontextmanager
+async def delivering_to(fake: FakeTelegram, sessions: sessionmaker[Session]) -> AsyncIterator[DeliveryWorker]:
+    """The delivery worker a process runs beside its bot (``serve``), sending through ``fake``."""
+    async with Bot(fake.token, base_url=fake.url) as bot:
         worker = DeliveryWorker(
             sessions=sessions,
             sender=TelegramMessageSender(bot),
@@ -104,3 +99,15 @@ async def delivering(
         finally:
             stop.set()
             await task
+
+
+@pytest.fixture
+async def delivering(
+    running_bot: Application,  # type: ignore[type-arg]
+    sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
+) -> AsyncIterator[DeliveryWorker]:
+    """The delivery worker ``serve`` runs beside the bot: what the bot queues in the outbox (an
+    escalated question for its managers, a manager's reply for the asker) arrives."""
+    async with delivering_to(fake_telegram, sessions) as worker:
+        yield worker

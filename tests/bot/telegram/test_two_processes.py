@@ -7,7 +7,6 @@ written across both, a reply to an escalated question, a survey comment.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -20,12 +19,10 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Bot
 from telegram.ext import Application
 
 from bot.answering.factory import KnowledgeCore
 from bot.broadcasts.models import Story
-from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
 from bot.config import Settings
 from bot.dialogues.models import DialogueState
 from bot.questions.models import AskedQuestion
@@ -35,8 +32,7 @@ from bot.surveys.definitions import load_surveys
 from bot.surveys.models import SurveyResponse
 from bot.surveys.waves import launch_wave
 from bot.telegram.app import build_application
-from bot.telegram.broadcast_sender import TelegramMessageSender
-from tests.bot.telegram.conftest import Org
+from tests.bot.telegram.conftest import Org, delivering_to
 from tests.bot.telegram.test_scenarios import _join
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
 
@@ -51,23 +47,6 @@ class Process:
 
     bot: Application  # type: ignore[type-arg]
     telegram: FakeTelegram
-
-
-@asynccontextmanager
-async def _delivering(fake: FakeTelegram, sessions: sessionmaker[Session]) -> AsyncIterator[None]:
-    """The delivery worker a process runs beside its bot (``serve``): what is queued in the outbox
-    goes out through this process's Bot API."""
-    async with Bot(fake.token, base_url=fake.url) as bot:
-        worker = DeliveryWorker(
-            sessions=sessions, sender=TelegramMessageSender(bot), settings=WorkerSettings(rate_per_second=200)
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(worker.run(stop=stop, idle_seconds=0.05))
-        try:
-            yield
-        finally:
-            stop.set()
-            await task
 
 
 @asynccontextmanager
@@ -163,7 +142,7 @@ async def test_a_reply_to_an_escalation_is_typed_on_the_other_process(
     to_manager = len(first.telegram.sent(chat_id=MANAGER))
     # One delivery worker, beside the first process: the outbox is shared, so one is enough and the
     # test knows which Bot API the escalation and the reply go out through.
-    async with _delivering(first.telegram, sessions):
+    async with delivering_to(first.telegram, sessions):
         assert "答不上来" in (await _say(first, STAFF, "仓库的消防演练多久一次？"))[0]["text"]
         escalation = (await first.telegram.reply_to(MANAGER, count=to_manager + 1))[-1]
         prompt = await _press(first, MANAGER, _buttons(escalation)[0], replies=1)
