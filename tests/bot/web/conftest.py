@@ -54,10 +54,15 @@ def world(settings: Settings, ingested: KnowledgeCore) -> Iterator[World]:
         yield World(client=client, sessions=sessions, ids=ids)
 
 
+def form_token_in(html: str) -> str:
+    """The form token a page before signing in carries in its hidden field."""
+    return html.split('name="form_token" value="', 1)[1].split('"', 1)[0]
+
+
 def join_with_code(client: TestClient, code: str, name: str) -> httpx.Response:
     """Join the web chat as a browser does: open the join page (which sets its form token), post it."""
     page = client.get("/")
-    form_token = page.text.split('name="form_token" value="', 1)[1].split('"', 1)[0]
+    form_token = form_token_in(page.text)
     return client.post(
         "/chat/join", data={"code": code, "name": name, "form_token": form_token}, follow_redirects=False
     )
@@ -67,7 +72,7 @@ def follow_link(client: TestClient, secret: str) -> httpx.Response:
     """Open a sign-in link and press its button, as a browser does (the GET alone signs nobody in)."""
     page = client.get(f"/auth/link?token={secret}")
     assert page.status_code == 200, page.text
-    form_token = page.text.split('name="form_token" value="', 1)[1].split('"', 1)[0]
+    form_token = form_token_in(page.text)
     return client.post("/auth/link", data={"token": secret, "form_token": form_token}, follow_redirects=False)
 
 

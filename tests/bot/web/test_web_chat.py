@@ -15,7 +15,7 @@ from bot.people.service import create_invite
 from bot.questions.models import AskedQuestion
 from bot.storage.database import transaction
 from bot.web.security import CSRF_HEADER, SESSION_COOKIE
-from tests.bot.web.conftest import World, join_with_code
+from tests.bot.web.conftest import World, form_token_in, join_with_code
 from tests.fakes.confidence import coverage_bands
 
 
@@ -27,7 +27,7 @@ def test_join_ask_rate_and_escalate(world: World) -> None:
     assert client.post("/api/ask", json={"question": "培训要多久？"}).status_code == 401
     with transaction(world.sessions) as session:
         code = create_invite(session=session, unit_name="A店", role=Role.STAFF, uses=2).code
-    form_token = page.text.split('name="form_token" value="', 1)[1].split('"', 1)[0]
+    form_token = form_token_in(page.text)
     # A post from another site (no form cookie of ours, no token) signs nobody in: login CSRF.
     forged = client.post("/chat/join", data={"code": code, "name": "x"}, follow_redirects=False)
     assert (
