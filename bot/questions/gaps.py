@@ -57,6 +57,21 @@ MAX_QUOTED_QUESTION = 1000
 FAQ_LABEL_CHARS = 40
 
 
+# An escalation's buttons are stored with it in the outbox (``Broadcast.actions``, migration 0014) as
+# the callback data the bot parses when a manager taps one. That format is defined, with every other
+# button's, in bot/telegram/callbacks.py (``GapReply``, ``GapAnswerWithFaq``); this domain may not
+# import the Telegram edge, so these two write it here, and tests/bot/telegram/test_callbacks.py
+# checks that what they write is what callbacks.py parses.
+def reply_action(question_id: int) -> str:
+    """The stored action of an escalation's Reply button."""
+    return f"gap:{question_id}:r"
+
+
+def faq_action(question_id: int, chunk_id: str) -> str:
+    """The stored action of an escalation's "answer with this FAQ" button (FAQ chunk ``chunk_id``)."""
+    return f"gap:{question_id}:q{chunk_id}"
+
+
 def pass_to_managers(
     *, session: Session, question_id: int, asker_id: int, answerer: Answerer | None = None
 ) -> int:
@@ -96,10 +111,10 @@ def pass_to_managers(
             manager.language if manager.language in QUESTION_FOR_MANAGER else "zh-Hans", []
         ).append(manager)
     for language, people in by_language.items():
-        actions = [(REPLY_BUTTON[language], f"gap:{question_id}:r")] + [
+        actions = [(REPLY_BUTTON[language], reply_action(question_id))] + [
             (
                 FAQ_BUTTON[language].format(label=faq.label[:FAQ_LABEL_CHARS]),
-                f"gap:{question_id}:q{faq.chunk_id}",
+                faq_action(question_id, faq.chunk_id),
             )
             for faq in faqs
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import httpx
@@ -15,6 +16,9 @@ from bot.broadcasts.sender import (
     RecipientBlockedError,
     TransientSendError,
 )
+from bot.telegram.callbacks import BroadcastReaction, CallbackDataError, Reaction, SurveyStart, parse
+
+logger = logging.getLogger(__name__)
 
 # The request left but no answer came back: Telegram may have delivered it. (Connect and pool
 # timeouts and connection refused mean the request never reached Telegram, and a 5xx is Telegram's
@@ -38,17 +42,44 @@ def broadcast_keyboard(
 ) -> InlineKeyboardMarkup:
     """A clap button, and for must-read items an acknowledge button; a survey invitation gets a start
     button; a message with actions of its own (an escalated question) gets those, one per row."""
-    if actions:
-        return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(label, callback_data=data)] for label, data in actions]
-        )
-    kind, _, target = (button or "").partition(":")
-    if kind == "survey" and target.isdigit():
-        return InlineKeyboardMarkup([[InlineKeyboardButton(START_SURVEY, callback_data=f"sv:{target}:go")]])
-    row = [InlineKeyboardButton(CLAP, callback_data=f"bc:{delivery_id}:c")]
+    own = _action_rows(delivery_id, actions)
+    if own:
+        return InlineKeyboardMarkup(own)
+    start = _survey_start(button)
+    if start is not None:
+        return InlineKeyboardMarkup([[InlineKeyboardButton(START_SURVEY, callback_data=start)]])
+    row = [InlineKeyboardButton(CLAP, callback_data=BroadcastReaction(delivery_id, Reaction.CLAP).data)]
     if must_read:
-        row.append(InlineKeyboardButton(ACKNOWLEDGE, callback_data=f"bc:{delivery_id}:a"))
+        row.append(
+            InlineKeyboardButton(
+                ACKNOWLEDGE, callback_data=BroadcastReaction(delivery_id, Reaction.ACKNOWLEDGE).data
+            )
+        )
     return InlineKeyboardMarkup([row])
+
+
+def _action_rows(delivery_id: int, actions: Sequence[tuple[str, str]]) -> list[list[InlineKeyboardButton]]:
+    """The stored actions as buttons: their data is callback data (bot.telegram.callbacks says so), and
+    one that does not parse is left off rather than sent as a button that could only say "stale"."""
+    rows = []
+    for label, stored in actions:
+        pressed = parse(stored)
+        if pressed is None:
+            logger.error("delivery %s: a stored action is not callback data the bot reads", delivery_id)
+            continue
+        rows.append([InlineKeyboardButton(label, callback_data=pressed.data)])
+    return rows
+
+
+def _survey_start(button: str | None) -> str | None:
+    """The start button's data for a survey invitation (``Broadcast.button`` "survey:WAVE"), else None."""
+    kind, _, target = (button or "").partition(":")
+    if kind != "survey" or not (target.isascii() and target.isdigit()):
+        return None
+    try:
+        return SurveyStart(int(target)).data
+    except CallbackDataError:  # a wave id no button can carry: no invitation rather than no message
+        return None
 
 
 class TelegramMessageSender:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -11,12 +9,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.errors import ChangebotError
 from bot.people.service import managed_units, set_timezone
 from bot.storage.database import in_transaction
+from bot.telegram.callbacks import LanguageChoice, pattern_for
 from bot.telegram.context import services
 from bot.telegram.handlers.common import caller, language_of, member
 from bot.telegram.texts import text
 from ingest.text import LANGUAGES, Language
 
-LANG_RE = re.compile(r"^lang:(zh-Hans|zh-Hant|en)$")
 LANGUAGE_LABELS = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
 
 
@@ -78,7 +76,12 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     language = (await caller(context, update)).language
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(LANGUAGE_LABELS[code], callback_data=f"lang:{code}") for code in LANGUAGES]]
+        [
+            [
+                InlineKeyboardButton(LANGUAGE_LABELS[code], callback_data=LanguageChoice(code).data)
+                for code in LANGUAGES
+            ]
+        ]
     )
     await update.effective_message.reply_text(text("lang_prompt", language), reply_markup=keyboard)
 
@@ -88,13 +91,13 @@ async def lang_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     if query is None:
         return
-    match = LANG_RE.match(query.data or "")
+    chosen = LanguageChoice.from_data(query.data)
 
     def choose(session: Session) -> tuple[Language, bool]:
         person = member(session, update)
-        if match is not None and person is not None:
-            person.language = match.group(1)
-        return language_of(update, person), match is not None and person is not None
+        if chosen is not None and person is not None:
+            person.language = chosen.language
+        return language_of(update, person), chosen is not None and person is not None
 
     language, accepted = await in_transaction(services(context).sessions, choose)
     if not accepted:
@@ -135,7 +138,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("privacy", privacy))
     application.add_handler(CommandHandler("lang", lang))
-    application.add_handler(CallbackQueryHandler(lang_chosen, pattern=r"^lang:"))
+    application.add_handler(CallbackQueryHandler(lang_chosen, pattern=pattern_for(LanguageChoice)))
     application.add_handler(CommandHandler("stop", stop))
     application.add_handler(CommandHandler("resume", resume))
     application.add_handler(CommandHandler("tz", timezone))

@@ -26,6 +26,7 @@ from bot.questions.asking import TooManyQuestionsError, ask
 from bot.questions.models import AskedQuestion
 from bot.questions.service import pick_suggestion, record_feedback, whole_passage
 from bot.storage.database import in_thread, in_transaction
+from bot.telegram.callbacks import Feedback, MorePassage, SuggestionPick, Verdict, pattern_for
 from bot.telegram.context import services
 from bot.telegram.formatting import render_answer, split_message
 from bot.telegram.handlers.common import caller, language_of, member
@@ -33,17 +34,16 @@ from bot.telegram.handlers.gaps import pass_to_person, take_reply
 from bot.telegram.texts import text
 from ingest.text import Language
 
-# Callback data is untrusted input: anything that does not match exactly is "stale".
-FEEDBACK_RE = re.compile(r"^fb:(\d{1,12}):(h|n|p)$")
-SUGGESTION_RE = re.compile(r"^sg:(\d{1,12}):([0-9])$")
-MORE_RE = re.compile(r"^mo:(\d{1,12})$")
-_VERDICTS = {"h": "helpful", "n": "not_helpful"}
+# Callback data is untrusted input: anything that does not parse (bot/telegram/callbacks.py) is "stale".
+_RECORDED: dict[Verdict, str] = {Verdict.HELPFUL: "helpful", Verdict.NOT_HELPFUL: "not_helpful"}
 # Telegram shows about this many characters of a button on a phone; the rest is cut with "…".
 _BUTTON_CHARS = 48
 
 
 def _ask_person(question_id: int, language: Language) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text("ask_person", language), callback_data=f"fb:{question_id}:p")
+    return InlineKeyboardButton(
+        text("ask_person", language), callback_data=Feedback(question_id, Verdict.ASK_PERSON).data
+    )
 
 
 def feedback_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMarkup:
@@ -52,12 +52,19 @@ def feedback_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMarkup:
     language = answer.language
     last = [_ask_person(question_id, language)]
     if answer.full_answer:
-        last.insert(0, InlineKeyboardButton(text("more", language), callback_data=f"mo:{question_id}"))
+        last.insert(
+            0, InlineKeyboardButton(text("more", language), callback_data=MorePassage(question_id).data)
+        )
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(text("helpful", language), callback_data=f"fb:{question_id}:h"),
-                InlineKeyboardButton(text("not_helpful", language), callback_data=f"fb:{question_id}:n"),
+                InlineKeyboardButton(
+                    text("helpful", language), callback_data=Feedback(question_id, Verdict.HELPFUL).data
+                ),
+                InlineKeyboardButton(
+                    text("not_helpful", language),
+                    callback_data=Feedback(question_id, Verdict.NOT_HELPFUL).data,
+                ),
             ],
             last,
         ]
@@ -67,7 +74,11 @@ def feedback_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMarkup:
 def suggestions_keyboard(question_id: int, answer: Answer) -> InlineKeyboardMarkup:
     """One button per "did you mean" candidate, then "ask a person"."""
     rows = [
-        [InlineKeyboardButton(_button_label(suggestion.label), callback_data=f"sg:{question_id}:{index}")]
+        [
+            InlineKeyboardButton(
+                _button_label(suggestion.label), callback_data=SuggestionPick(question_id, index).data
+            )
+        ]
         for index, suggestion in enumerate(answer.suggestions)
     ]
     rows.append([_ask_person(question_id, answer.language)])
@@ -164,18 +175,18 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def _apply_feedback(
-    session: Session, match: re.Match[str] | None, person: Person | None, answerer: Answerer
+    session: Session, pressed: Feedback | None, person: Person | None, answerer: Answerer
 ) -> bool:
-    if match is None or person is None:
+    if pressed is None or person is None:
         return False
-    question_id, choice = int(match.group(1)), match.group(2)
+    question_id = pressed.question_id
     try:
         # A savepoint, so a refused press leaves nothing half-written in the surrounding transaction.
         with session.begin_nested():
-            if choice in _VERDICTS:
+            if pressed.verdict in _RECORDED:
                 record_feedback(
-                    session=session, question_id=question_id, person_id=person.id, verdict=_VERDICTS[choice],
-                    answerer=answerer,
+                    session=session, question_id=question_id, person_id=person.id,
+                    verdict=_RECORDED[pressed.verdict], answerer=answerer,
                 )  # fmt: skip
             else:
                 owned = session.get(AskedQuestion, question_id)
@@ -192,7 +203,7 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or query.from_user is None:
         return
     app = services(context)
-    match = FEEDBACK_RE.match(query.data or "")
+    pressed = Feedback.from_data(query.data)
 
     def apply(session: Session) -> tuple[int | None, Language, bool]:
         """(the member pressing, the language, whether the press was accepted)."""
@@ -201,20 +212,20 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return (
             person_id,
             language_of(update, person),
-            _apply_feedback(session, match, person, app.core.answerer),
+            _apply_feedback(session, pressed, person, app.core.answerer),
         )
 
     person_id, language, accepted = await in_transaction(app.sessions, apply)
-    if match is None or person_id is None or not accepted:
+    if pressed is None or person_id is None or not accepted:
         await query.answer(text("stale_button", language))
         return
-    question_id, choice = int(match.group(1)), match.group(2)
-    if choice == "h":
+    if pressed.verdict is Verdict.HELPFUL:
         await query.answer(text("thanks", language))
     else:
         # "Not helpful" and "ask a person" both put the question in front of a person.
-        await pass_to_person(context, question_id=question_id, asker_id=person_id)
-        await query.answer(text("escalated" if choice == "p" else "not_helpful_noted", language))
+        await pass_to_person(context, question_id=pressed.question_id, asker_id=person_id)
+        asked_for_person = pressed.verdict is Verdict.ASK_PERSON
+        await query.answer(text("escalated" if asked_for_person else "not_helpful_noted", language))
     if query.message is not None:
         await query.edit_message_reply_markup(reply_markup=None)
 
@@ -227,16 +238,16 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     app = services(context)
     asker = await caller(context, update)
-    match = SUGGESTION_RE.match(query.data or "")
-    if match is None or asker.person_id is None:
+    pressed = SuggestionPick.from_data(query.data)
+    if pressed is None or asker.person_id is None:
         await query.answer(text("stale_button", asker.language))
         return
-    question_id = int(match.group(1))
+    question_id = pressed.question_id
     try:
         answer = await in_thread(
             partial(
                 pick_suggestion, sessions=app.sessions, answerer=app.core.answerer,
-                question_id=question_id, person_id=asker.person_id, index=int(match.group(2)),
+                question_id=question_id, person_id=asker.person_id, index=pressed.index,
             )
         )  # fmt: skip
     except (InvalidInputError, NotFoundError, KnowledgeUnavailableError):
@@ -256,8 +267,8 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     app = services(context)
     asker = await caller(context, update)
-    match = MORE_RE.match(query.data or "")
-    if match is None or asker.person_id is None:
+    pressed = MorePassage.from_data(query.data)
+    if pressed is None or asker.person_id is None:
         await query.answer(text("stale_button", asker.language))
         return
     try:
@@ -266,7 +277,7 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 whole_passage,
                 sessions=app.sessions,
                 answerer=app.core.answerer,
-                question_id=int(match.group(1)),
+                question_id=pressed.question_id,
             )
         )
     except (NotFoundError, KnowledgeUnavailableError):
@@ -294,9 +305,9 @@ async def _send_in_pieces(
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add this module's handlers."""
     application.add_handler(CommandHandler("ask", ask_command))
-    application.add_handler(CallbackQueryHandler(feedback, pattern=r"^fb:"))
-    application.add_handler(CallbackQueryHandler(pick, pattern=r"^sg:"))
-    application.add_handler(CallbackQueryHandler(more, pattern=r"^mo:"))
+    application.add_handler(CallbackQueryHandler(feedback, pattern=pattern_for(Feedback)))
+    application.add_handler(CallbackQueryHandler(pick, pattern=pattern_for(SuggestionPick)))
+    application.add_handler(CallbackQueryHandler(more, pattern=pattern_for(MorePassage)))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text)
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
@@ -11,12 +9,11 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 from bot.broadcasts.service import react_to_delivery
 from bot.errors import ChangebotError
 from bot.storage.database import in_transaction
+from bot.telegram.callbacks import BroadcastReaction, Reaction, pattern_for
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of, member
 from bot.telegram.texts import text
 from ingest.text import Language
-
-BROADCAST_RE = re.compile(r"^bc:(\d{1,12}):(c|a)$")
 
 
 async def reaction(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -24,20 +21,20 @@ async def reaction(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
         return
-    match = BROADCAST_RE.match(query.data or "")
+    pressed = BroadcastReaction.from_data(query.data)
 
     def react(session: Session) -> tuple[Language, bool]:
         person = member(session, update)
         language = language_of(update, person)
-        if match is None or person is None:
+        if pressed is None or person is None:
             return language, False
         try:
             with session.begin_nested():
                 react_to_delivery(
                     session=session,
-                    delivery_id=int(match.group(1)),
+                    delivery_id=pressed.delivery_id,
                     person_id=person.id,
-                    kind="acknowledge" if match.group(2) == "a" else "clap",
+                    kind="acknowledge" if pressed.reaction is Reaction.ACKNOWLEDGE else "clap",
                 )
         except ChangebotError:
             return language, False
@@ -49,4 +46,4 @@ async def reaction(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add this module's handlers."""
-    application.add_handler(CallbackQueryHandler(reaction, pattern=r"^bc:"))
+    application.add_handler(CallbackQueryHandler(reaction, pattern=pattern_for(BroadcastReaction)))

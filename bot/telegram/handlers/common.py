@@ -1,16 +1,14 @@
-"""Small helpers every handler uses: who is talking, in which language, which dialogue they are in."""
+"""Small helpers every handler uses: who is talking, in which language. (Which dialogue they are in:
+bot/telegram/dialogue_states.py.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.dialogues.service import clear_dialogue, get_dialogue, put_dialogue
 from bot.people.models import Person
 from bot.people.service import is_member, person_by_telegram_id
 from bot.storage.database import in_transaction
@@ -34,42 +32,6 @@ def member(session: Session, update: Update) -> Person | None:
         return None
     person = person_by_telegram_id(session=session, telegram_id=user.id)
     return person if person is not None and is_member(person) else None
-
-
-# Dialogue state lives in the database, not in PTB's per-process ``user_data``: behind a load balancer
-# the next message of the same person may reach another process.
-
-
-def dialogue_expiry(context: ContextTypes.DEFAULT_TYPE) -> timedelta:
-    """How long an untouched dialogue lives."""
-    return timedelta(hours=services(context).settings.dialogue_expiry_hours)
-
-
-async def load_dialogue(
-    context: ContextTypes.DEFAULT_TYPE, *, user_id: int, kind: str
-) -> dict[str, Any] | None:
-    """The dialogue ``kind`` this Telegram user is in, if any (its own short transaction)."""
-    return await in_transaction(
-        services(context).sessions,
-        lambda session: get_dialogue(session=session, telegram_user_id=user_id, kind=kind),
-    )
-
-
-async def save_dialogue(
-    context: ContextTypes.DEFAULT_TYPE, *, user_id: int, kind: str, value: dict[str, Any] | None
-) -> None:
-    """Move the dialogue on to ``value``, or end it with None (its own short transaction)."""
-    expires_after = dialogue_expiry(context)
-
-    def save(session: Session) -> None:
-        if value is None:
-            clear_dialogue(session=session, telegram_user_id=user_id, kind=kind)
-        else:
-            put_dialogue(
-                session=session, telegram_user_id=user_id, kind=kind, value=value, expires_after=expires_after
-            )
-
-    await in_transaction(services(context).sessions, save)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,13 @@
-"""Managers' broadcasting in chat, the parts its dialogues share: the compose dialogue's state, who
-may broadcast, and entering a dialogue. /story is in stories.py (its review in story_review.py),
-/vision in vision.py, /broadcasts in scheduled.py; dialogues.py routes a typed message to its step.
+"""Managers' broadcasting in chat, the parts its dialogues share: who may broadcast, and entering a
+dialogue. /story is in stories.py (its review in story_review.py), /vision in vision.py, /broadcasts
+in scheduled.py; dialogues.py routes a typed message to its step.
 
 The draft story lives in the database, and so does "which step of the dialogue is this person on"
-(bot/dialogues), so each message may reach any process. Buttons carry ids that are checked against
-the person pressing them every time.
+(``COMPOSE`` in bot/telegram/dialogue_states.py), so each message may reach any process. Buttons
+carry ids that are checked against the person pressing them every time.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
@@ -20,22 +18,13 @@ from bot.people.models import Person, Unit
 from bot.people.service import is_member, person_by_telegram_id
 from bot.storage.database import in_transaction
 from bot.telegram.context import services
-from bot.telegram.handlers.common import language_of, load_dialogue, member, save_dialogue
+from bot.telegram.dialogue_states import COMPOSE, Draft
+from bot.telegram.handlers.common import language_of, member
 from bot.telegram.texts import text
 from ingest.text import LANGUAGES, Language
 
-COMPOSE = "compose"  # dialogue kind: {"kind": "story"|"vision", "step": ..., ...}
-
 # Every database step below is a small function run by ``in_transaction`` on a worker thread; it
 # returns plain values (texts, ids, labels), never an ORM object for the coroutine to read later.
-
-
-async def _state(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> dict[str, Any] | None:
-    return await load_dialogue(context, user_id=user_id, kind=COMPOSE)
-
-
-async def _set_state(context: ContextTypes.DEFAULT_TYPE, user_id: int, state: dict[str, Any] | None) -> None:
-    await save_dialogue(context, user_id=user_id, kind=COMPOSE, value=state)
 
 
 def _unit_label(unit: Unit | None, language: Language) -> str:
@@ -57,9 +46,9 @@ def _may_broadcast(session: Session, person: Person | None) -> bool:
 
 
 async def _start_dialogue(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, *, state: dict[str, Any], prompt: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, draft: Draft, prompt: str
 ) -> None:
-    """Managers and admins only: enter the dialogue ``state`` and ask its first question."""
+    """Managers and admins only: start ``draft`` and ask its first question."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -73,5 +62,5 @@ async def _start_dialogue(
     if not allowed:
         await message.reply_text(text("managers_only", language))
         return
-    await _set_state(context, user.id, state)
+    await COMPOSE.save(context, user.id, draft)
     await message.reply_text(text(prompt, language))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 from telegram import Update
@@ -17,12 +17,12 @@ from telegram.ext import (
 )
 
 from bot.broadcasts.stories import cancel_story
-from bot.dialogues.service import clear_dialogue, clear_dialogues, get_dialogue
+from bot.dialogues.service import clear_dialogues
 from bot.errors import ChangebotError
 from bot.storage.database import in_transaction
 from bot.telegram.context import services
+from bot.telegram.dialogue_states import COMPOSE, Draft, StoryNeedsPhoto, VisionDraft, VisionStep
 from bot.telegram.handlers.common import caller, language_of, member
-from bot.telegram.handlers.compose import COMPOSE, _set_state, _state
 from bot.telegram.handlers.stories import _show_preview, _story_step
 from bot.telegram.handlers.vision import _vision_step, cadence_keyboard
 from bot.telegram.texts import text
@@ -39,21 +39,21 @@ async def compose_message(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if message is None or user is None:
         return
 
-    def look_up(session: Session) -> tuple[dict[str, Any], Language] | None:
+    def look_up(session: Session) -> tuple[Draft, Language] | None:
         """The dialogue this person is in and their language; None when they are in none."""
-        state = get_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
-        if state is None:
+        draft = COMPOSE.read(session, user.id)
+        if draft is None:
             return None
-        return state, language_of(update, member(session, update))
+        return draft, language_of(update, member(session, update))
 
     found = await in_transaction(services(context).sessions, look_up)
     if found is None:
         return
-    state, language = found
-    if state["kind"] == "story":
-        await _story_step(message, context, state, language, user_id=user.id)
+    draft, language = found
+    if isinstance(draft, VisionDraft):
+        await _vision_step(message, context, draft, language, user_id=user.id)
     else:
-        await _vision_step(message, context, state, language, user_id=user.id)
+        await _story_step(message, context, draft, language, user_id=user.id)
     raise ApplicationHandlerStop
 
 
@@ -63,15 +63,14 @@ async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     user = update.effective_user
     if message is None or user is None:
         return
-    state = await _state(context, user.id)
+    draft = await COMPOSE.load(context, user.id)
     language = (await caller(context, update)).language
-    if state is None or state.get("kind") != "vision":
+    if not isinstance(draft, VisionDraft):
         return
-    if not state["variants"]:
+    if not draft.variants:
         await message.reply_text(text("vision_need_variant", language))
         return
-    state["step"] = "cadence"
-    await _set_state(context, user.id, state)
+    await COMPOSE.save(context, user.id, replace(draft, step=VisionStep.CADENCE))
     keyboard = cadence_keyboard(language)
     await message.reply_text(text("vision_cadence", language), reply_markup=keyboard)
 
@@ -85,11 +84,11 @@ async def skip_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
     def leave_photo_step(session: Session) -> tuple[int, Language] | None:
         """The story waiting for its photo, and the language; None when no story is at that step."""
-        state = get_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
-        if state is None or state.get("kind") != "story" or state.get("step") != "photo":
+        draft = COMPOSE.read(session, user.id)
+        if not isinstance(draft, StoryNeedsPhoto):
             return None
-        clear_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
-        return int(state["id"]), language_of(update, member(session, update))
+        COMPOSE.end(session, user.id)
+        return draft.story_id, language_of(update, member(session, update))
 
     found = await in_transaction(services(context).sessions, leave_photo_step)
     if found is None:
@@ -109,19 +108,14 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
     def leave(session: Session) -> tuple[Language, bool]:
         """End every dialogue (and discard a story draft): (the language, whether any was open)."""
-        state = get_dialogue(session=session, telegram_user_id=user.id, kind=COMPOSE)
+        draft = COMPOSE.read(session, user.id)
         person = member(session, update)
         language = language_of(update, person)
-        draft = (
-            state is not None
-            and state.get("kind") == "story"
-            and "id" in state
-            and state.get("step") == "photo"
-        )
-        if person is not None and state is not None and draft:
+        # Only a story still being written is discarded; one previewed (waiting for its time) stays.
+        if person is not None and isinstance(draft, StoryNeedsPhoto):
             try:
                 with session.begin_nested():
-                    cancel_story(session=session, story_id=int(state["id"]), person=person)
+                    cancel_story(session=session, story_id=draft.story_id, person=person)
             except ChangebotError:
                 pass
         return language, bool(clear_dialogues(session=session, telegram_user_id=user.id))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +10,6 @@ from sqlalchemy.orm import Session
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bot.dialogues.service import clear_dialogue, get_dialogue, put_dialogue
 from bot.errors import ChangebotError
 from bot.people.models import Person
 from bot.questions.gaps import (
@@ -23,17 +21,14 @@ from bot.questions.gaps import (
 )
 from bot.questions.models import AskedQuestion
 from bot.storage.database import in_transaction
+from bot.telegram.callbacks import GapAnswerWithFaq, GapReply, GapSaveFaq, parse, pattern_for
 from bot.telegram.context import BotServices, services
-from bot.telegram.handlers.common import dialogue_expiry, language_of, member
+from bot.telegram.dialogue_states import REPLYING_TO, ReplyingTo, dialogue_expiry
+from bot.telegram.handlers.common import language_of, member
 from bot.telegram.texts import text
 from ingest.text import Language
 
 logger = logging.getLogger(__name__)
-
-# q<chunk id>: answer with that FAQ. The id, not a position: a re-index between the escalation and
-# the tap may drop a candidate, and a position would then name a different FAQ than the button.
-GAP_RE = re.compile(r"^gap:(\d{1,12}):(r|f|q[0-9a-f]{20}(?:-\d{1,3})?)$")
-REPLYING_TO = "replying_to"  # dialogue kind: {"question": id} while a manager types a reply
 
 
 async def pass_to_person(context: ContextTypes.DEFAULT_TYPE, *, question_id: int, asker_id: int) -> bool:
@@ -74,12 +69,13 @@ def _answer_with_faq(
 
 
 async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A manager pressed Reply (gap:ID:r), Save as FAQ (gap:ID:f) or an existing FAQ (gap:ID:qN)."""
+    """A manager pressed Reply, Save as FAQ, or one of the existing FAQs offered with the escalation."""
     query = update.callback_query
     if query is None:
         return
     app = services(context)
-    match = GAP_RE.match(query.data or "")
+    found = parse(query.data)
+    tapped = found if isinstance(found, GapReply | GapSaveFaq | GapAnswerWithFaq) else None
     expires_after = dialogue_expiry(context)
 
     def pressed(session: Session) -> tuple[Language, str | None, Path | bool | None]:
@@ -87,28 +83,24 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         True when answered with an existing FAQ)."""
         person = member(session, update)
         language = language_of(update, person)
-        question = session.get(AskedQuestion, int(match.group(1))) if match else None
-        if match is None or person is None or question is None:
+        question = session.get(AskedQuestion, tapped.question_id) if tapped else None
+        if tapped is None or person is None or question is None:
             return language, None, None
-        if match.group(2) == "r":
+        if isinstance(tapped, GapReply):
             if question.person_id == person.id or not may_answer(
                 session=session, person=person, question=question
             ):
                 return language, None, None
-            put_dialogue(
-                session=session,
-                telegram_user_id=query.from_user.id,
-                kind=REPLYING_TO,
-                value={"question": question.id},
-                expires_after=expires_after,
+            REPLYING_TO.write(
+                session, query.from_user.id, ReplyingTo(question.id), expires_after=expires_after
             )
             return language, question.text, None
-        if match.group(2).startswith("q"):
+        if isinstance(tapped, GapAnswerWithFaq):
             return (
                 language,
                 None,
                 _answer_with_faq(
-                    session, app=app, question=question, manager=person, chunk_id=match.group(2)[1:]
+                    session, app=app, question=question, manager=person, chunk_id=tapped.chunk_id
                 ),
             )
         try:
@@ -168,11 +160,11 @@ async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
 
     def store(session: Session) -> _Reply | None:
         """Store and queue the reply; None when this person is not replying to anything."""
-        state = get_dialogue(session=session, telegram_user_id=user.id, kind=REPLYING_TO)
-        if state is None:
+        replying = REPLYING_TO.read(session, user.id)
+        if replying is None:
             return None
-        clear_dialogue(session=session, telegram_user_id=user.id, kind=REPLYING_TO)
-        question_id = int(state["question"])
+        REPLYING_TO.end(session, user.id)
+        question_id = replying.question_id
         responder = member(session, update)
         language = language_of(update, responder)
         if responder is None:
@@ -194,7 +186,13 @@ async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
         await message.reply_text(reply.error)
         return True
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text("save_faq", reply.language), callback_data=f"gap:{reply.question_id}:f")]]
+        [
+            [
+                InlineKeyboardButton(
+                    text("save_faq", reply.language), callback_data=GapSaveFaq(reply.question_id).data
+                )
+            ]
+        ]
     )
     await message.reply_text(text("reply_delivered", reply.language), reply_markup=keyboard)
     return True
@@ -202,4 +200,6 @@ async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add this module's handlers."""
-    application.add_handler(CallbackQueryHandler(gap_button, pattern=r"^gap:"))
+    application.add_handler(
+        CallbackQueryHandler(gap_button, pattern=pattern_for(GapReply, GapSaveFaq, GapAnswerWithFaq))
+    )

@@ -3,7 +3,7 @@ all), with a cancel button for each."""
 
 from __future__ import annotations
 
-import re
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -14,13 +14,21 @@ from bot.broadcasts.recurring import stop_vision_series, vision_schedules
 from bot.errors import ChangebotError
 from bot.scheduling.clock import zone
 from bot.storage.database import in_transaction
+from bot.telegram.callbacks import CancelBroadcast, CancelVisionSeries, parse, pattern_for
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of, member
 from bot.telegram.handlers.compose import _may_broadcast
 from bot.telegram.texts import text
 from ingest.text import Language
 
-CANCEL_RE = re.compile(r"^bcx:(b|v):(\d{1,12})$")
+
+class _Item(NamedTuple):
+    """One scheduled thing one may cancel."""
+
+    line: str  # in the list
+    shown_id: str  # on its cancel button: "12" for a broadcast, "V3" for a vision series
+    cancel: CancelBroadcast | CancelVisionSeries
+
 
 # Every database step below is a small function run by ``in_transaction`` on a worker thread; it
 # returns plain values (texts, ids, labels), never an ORM object for the coroutine to read later.
@@ -33,12 +41,12 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     app = services(context)
 
-    def look_up(session: Session) -> tuple[Language, bool, list[tuple[str, str, str]]]:
-        """(language, whether they may broadcast, one (label, kind, id) per scheduled item)."""
+    def look_up(session: Session) -> tuple[Language, bool, list[_Item]]:
+        """(language, whether they may broadcast, the scheduled items)."""
         person = member(session, update)
         language = language_of(update, person)
         allowed = _may_broadcast(session, person)
-        items: list[tuple[str, str, str]] = []
+        items: list[_Item] = []
         if allowed and person is not None:
             tz = zone(person.timezone, default=app.settings.default_timezone)
             for broadcast in upcoming_broadcasts_for(
@@ -46,14 +54,20 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
             ):
                 when = broadcast.send_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
                 preview = broadcast.text.replace("\n", " ")[:60]
-                items.append((f"#{broadcast.id} {when} [{broadcast.kind}] {preview}", "b", str(broadcast.id)))
+                items.append(
+                    _Item(
+                        f"#{broadcast.id} {when} [{broadcast.kind}] {preview}",
+                        str(broadcast.id),
+                        CancelBroadcast(broadcast.id),
+                    )
+                )
             for series, schedule in vision_schedules(session=session, by=person):
                 when = schedule.next_occurrence.strftime("%Y-%m-%d %H:%M")
                 items.append(
-                    (
+                    _Item(
                         f"#V{series.id} {when} ({schedule.cron}) [vision] {series.title[:50]}",
-                        "v",
-                        str(series.id),
+                        f"V{series.id}",
+                        CancelVisionSeries(series.id),
                     )
                 )
         return language, allowed, items
@@ -65,16 +79,15 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if not items:
         await message.reply_text(text("broadcasts_none", language))
         return
-    lines = [text("broadcasts_header", language), *(label for label, _, _ in items)]
+    lines = [text("broadcasts_header", language), *(item.line for item in items)]
     keyboard = InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    text("btn_cancel_item", language, id=("V" if kind == "v" else "") + ident),
-                    callback_data=f"bcx:{kind}:{ident}",
+                    text("btn_cancel_item", language, id=item.shown_id), callback_data=item.cancel.data
                 )
             ]
-            for _, kind, ident in items
+            for item in items
         ]
     )
     await message.reply_text("\n".join(lines), reply_markup=keyboard)
@@ -85,23 +98,24 @@ async def cancel_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     if query is None:
         return
-    match = CANCEL_RE.match(query.data or "")
+    found = parse(query.data)
+    pressed = found if isinstance(found, CancelBroadcast | CancelVisionSeries) else None
 
     def cancel(session: Session) -> tuple[Language, bool]:
         person = member(session, update)
         language = language_of(update, person)
-        if match is None or person is None or not _may_broadcast(session, person):
+        if pressed is None or person is None or not _may_broadcast(session, person):
             return language, False
         try:
             with session.begin_nested():
-                if match.group(1) == "b":
+                if isinstance(pressed, CancelBroadcast):
                     cancel_broadcast_as(
                         session=session,
                         principal=principal_for(session, person),
-                        broadcast_id=int(match.group(2)),
+                        broadcast_id=pressed.broadcast_id,
                     )
                 else:
-                    stop_vision_series(session=session, series_id=int(match.group(2)), by=person)
+                    stop_vision_series(session=session, series_id=pressed.series_id, by=person)
         except ChangebotError:
             return language, False
         return language, True
@@ -113,4 +127,6 @@ async def cancel_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add this module's handlers."""
     application.add_handler(CommandHandler("broadcasts", broadcasts_command))
-    application.add_handler(CallbackQueryHandler(cancel_item, pattern=r"^bcx:"))
+    application.add_handler(
+        CallbackQueryHandler(cancel_item, pattern=pattern_for(CancelBroadcast, CancelVisionSeries))
+    )

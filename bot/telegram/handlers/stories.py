@@ -3,7 +3,6 @@ get it, then send it now, schedule it, submit it for review (story_review.py) or
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -14,20 +13,26 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.broadcasts.models import Story
 from bot.broadcasts.stories import attach_photo, cancel_story, may_send_directly, send_story, start_story
-from bot.dialogues.service import clear_dialogue
 from bot.errors import ChangebotError
 from bot.library.publish import publish_story
 from bot.people.models import Person, Unit
 from bot.scheduling.clock import zone
 from bot.storage.database import in_transaction
+from bot.telegram.callbacks import StoryAction, StoryChoice, pattern_for
 from bot.telegram.context import services
+from bot.telegram.dialogue_states import (
+    COMPOSE,
+    StoryDraft,
+    StoryNeedsPhoto,
+    StoryNeedsText,
+    StoryNeedsTime,
+)
 from bot.telegram.handlers.common import language_of, member
-from bot.telegram.handlers.compose import COMPOSE, _actor, _set_state, _start_dialogue, _unit_label
+from bot.telegram.handlers.compose import _actor, _start_dialogue, _unit_label
 from bot.telegram.handlers.story_review import _submit
 from bot.telegram.texts import text
 from ingest.text import Language
 
-STORY_RE = re.compile(r"^sty:(\d{1,12}):(now|sch|sub|del|t1|t2)$")
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M")
 
 # Every database step below is a small function run by ``in_transaction`` on a worker thread; it
@@ -36,7 +41,7 @@ TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M")
 
 async def story_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start a success story (managers and admins)."""
-    await _start_dialogue(update, context, state={"kind": "story", "step": "text"}, prompt="story_prompt")
+    await _start_dialogue(update, context, draft=StoryNeedsText(), prompt="story_prompt")
 
 
 def _photo_problem(message: Message, limit_mb: float) -> float | None:
@@ -83,25 +88,21 @@ async def _show_preview(
         await message.reply_photo(photo, caption=body)
     else:
         await message.reply_text(body)
-    rows = []
+    choices: list[tuple[StoryChoice, str]] = []
     if direct:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    text("btn_send_now", language, unit=label), callback_data=f"sty:{story_id}:now"
-                )
-            ]
-        )
-        rows.append(
-            [InlineKeyboardButton(text("btn_schedule", language), callback_data=f"sty:{story_id}:sch")]
-        )
-    rows.append([InlineKeyboardButton(text("btn_submit", language), callback_data=f"sty:{story_id}:sub")])
-    rows.append([InlineKeyboardButton(text("btn_discard", language), callback_data=f"sty:{story_id}:del")])
+        choices.append((StoryChoice.SEND_NOW, text("btn_send_now", language, unit=label)))
+        choices.append((StoryChoice.SCHEDULE, text("btn_schedule", language)))
+    choices.append((StoryChoice.SUBMIT, text("btn_submit", language)))
+    choices.append((StoryChoice.DISCARD, text("btn_discard", language)))
+    rows = [
+        [InlineKeyboardButton(caption, callback_data=StoryAction(story_id, choice).data)]
+        for choice, caption in choices
+    ]
     prompt = text("story_actions", language) if direct else text("story_actions_review", language, unit=label)
     await message.reply_text(prompt, reply_markup=InlineKeyboardMarkup(rows))
 
 
-class _Draft(NamedTuple):
+class _Written(NamedTuple):
     author_left: bool  # no longer a member: the dialogue has been ended
     story_id: int | None  # the story begun or given its photo; None when the message added nothing
 
@@ -109,16 +110,15 @@ class _Draft(NamedTuple):
 async def _story_step(
     message: Message,
     context: ContextTypes.DEFAULT_TYPE,
-    state: dict[str, Any],
+    draft: StoryDraft,
     language: Language,
     *,
     user_id: int,
 ) -> None:
     """A message while writing a story: its text (maybe a captioned photo), then a photo, then a time."""
     app = services(context)
-    step = state["step"]
-    if step == "when":
-        await _take_time(message, context, state, language, user_id=user_id)
+    if isinstance(draft, StoryNeedsTime):
+        await _take_time(message, context, draft.story_id, language, user_id=user_id)
         return
     photo_id = message.photo[-1].file_id if message.photo else None
     if photo_id is not None:
@@ -130,37 +130,40 @@ async def _story_step(
             return
     body = message.caption if photo_id is not None else message.text
 
-    def write(session: Session) -> _Draft:
+    def write(session: Session) -> _Written:
         person = _actor(session, user_id)
         if person is None:
-            clear_dialogue(session=session, telegram_user_id=user_id, kind=COMPOSE)
-            return _Draft(author_left=True, story_id=None)
-        if step == "text" and body:
+            COMPOSE.end(session, user_id)
+            return _Written(author_left=True, story_id=None)
+        if isinstance(draft, StoryNeedsText) and body:
             story = start_story(
                 session=session, author=person, text=body, language=language, photo_file_id=photo_id
             )
-        elif step == "photo" and photo_id is not None:
-            story = attach_photo(session=session, story_id=state["id"], author=person, photo_file_id=photo_id)
+        elif isinstance(draft, StoryNeedsPhoto) and photo_id is not None:
+            story = attach_photo(
+                session=session, story_id=draft.story_id, author=person, photo_file_id=photo_id
+            )
         else:
-            return _Draft(author_left=False, story_id=None)
-        return _Draft(author_left=False, story_id=story.id)
+            return _Written(author_left=False, story_id=None)
+        return _Written(author_left=False, story_id=story.id)
 
     try:
-        draft = await in_transaction(app.sessions, write)
+        written = await in_transaction(app.sessions, write)
     except ChangebotError as exc:
         await message.reply_text(text("compose_invalid", language, reason=str(exc)))
         return
-    if draft.author_left:
+    if written.author_left:
         return
-    story_id = draft.story_id
+    story_id = written.story_id
     if story_id is None:  # e.g. a photo without a caption as the first message
-        await message.reply_text(text("story_prompt" if step == "text" else "story_photo_prompt", language))
+        prompt = "story_prompt" if isinstance(draft, StoryNeedsText) else "story_photo_prompt"
+        await message.reply_text(text(prompt, language))
         return
-    if step == "text" and photo_id is None:
-        await _set_state(context, user_id, {"kind": "story", "step": "photo", "id": story_id})
+    if isinstance(draft, StoryNeedsText) and photo_id is None:
+        await COMPOSE.save(context, user_id, StoryNeedsPhoto(story_id))
         await message.reply_text(text("story_photo_prompt", language))
         return
-    await _set_state(context, user_id, None)
+    await COMPOSE.save(context, user_id, None)
     await _show_preview(message, context, story_id=story_id, language=language)
 
 
@@ -182,7 +185,7 @@ def _parse_local_time(raw: str, tz: Any) -> datetime | None:
 async def _take_time(
     message: Message,
     context: ContextTypes.DEFAULT_TYPE,
-    state: dict[str, Any],
+    story_id: int,
     language: Language,
     *,
     user_id: int,
@@ -198,9 +201,7 @@ async def _take_time(
     if when is None or when <= datetime.now(tz):
         await message.reply_text(text("bad_time", language))
         return
-    await _schedule_story(
-        message, context, story_id=int(state["id"]), when=when, language=language, user_id=user_id
-    )
+    await _schedule_story(message, context, story_id=story_id, when=when, language=language, user_id=user_id)
 
 
 class _Scheduled(NamedTuple):
@@ -244,12 +245,12 @@ async def _schedule_story(
     try:
         scheduled = await in_transaction(app.sessions, schedule)
     except ChangebotError as exc:
-        await _set_state(context, user_id, None)
+        await COMPOSE.save(context, user_id, None)
         await message.reply_text(text("compose_invalid", language, reason=str(exc)))
         return
     if scheduled is None:
         return
-    await _set_state(context, user_id, None)
+    await COMPOSE.save(context, user_id, None)
     if when is None:
         await message.reply_text(text("story_sending", language, unit=scheduled.unit_label))
     else:
@@ -264,52 +265,60 @@ async def story_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if query is None or query.message is None or not isinstance(query.message, Message):
         return
     app = services(context)
-    match = STORY_RE.match(query.data or "")
+    pressed = StoryAction.from_data(query.data)
 
     def look_up(session: Session) -> tuple[Language, bool, ZoneInfo]:
         """(language, whether the story is the presser's own, their time zone)."""
         person = member(session, update)
-        story = session.get(Story, int(match.group(1))) if match else None
+        story = session.get(Story, pressed.story_id) if pressed else None
         mine = story is not None and person is not None and story.author_id == person.id
         tz = zone(person.timezone if person else None, default=app.settings.default_timezone)
         return language_of(update, person), mine, tz
 
     language, mine, tz = await in_transaction(app.sessions, look_up)
-    if match is None or not mine:
+    if pressed is None or not mine:
         await query.answer(text("stale_button", language))
         return
     user_id = query.from_user.id
-    story_id, action = int(match.group(1)), match.group(2)
+    story_id, choice = pressed.story_id, pressed.choice
     await query.answer()
     await query.edit_message_reply_markup(None)  # one choice per preview
     message = query.message
-    if action == "now":
+    if choice is StoryChoice.SEND_NOW:
         await _schedule_story(
             message, context, story_id=story_id, when=None, language=language, user_id=user_id
         )
-    elif action in ("t1", "t2"):
+    elif choice in (StoryChoice.TOMORROW_9, StoryChoice.MONDAY_9):
         today = datetime.now(tz).replace(hour=9, minute=0, second=0, microsecond=0)
-        when = today + timedelta(days=1) if action == "t1" else today + timedelta(days=7 - today.weekday())
+        when = (
+            today + timedelta(days=1)
+            if choice is StoryChoice.TOMORROW_9
+            else today + timedelta(days=7 - today.weekday())
+        )
         await _schedule_story(
             message, context, story_id=story_id, when=when, language=language, user_id=user_id
         )
-    elif action == "sch":
-        await _set_state(context, user_id, {"kind": "story", "step": "when", "id": story_id})
+    elif choice is StoryChoice.SCHEDULE:
+        await COMPOSE.save(context, user_id, StoryNeedsTime(story_id))
         example = (datetime.now(tz) + timedelta(days=1)).strftime("%Y-%m-%d 09:00")
         keyboard = InlineKeyboardMarkup(
             [
                 [
                     InlineKeyboardButton(
-                        text("btn_tomorrow_9", language), callback_data=f"sty:{story_id}:t1"
+                        text("btn_tomorrow_9", language),
+                        callback_data=StoryAction(story_id, StoryChoice.TOMORROW_9).data,
                     ),
-                    InlineKeyboardButton(text("btn_monday_9", language), callback_data=f"sty:{story_id}:t2"),
+                    InlineKeyboardButton(
+                        text("btn_monday_9", language),
+                        callback_data=StoryAction(story_id, StoryChoice.MONDAY_9).data,
+                    ),
                 ]
             ]
         )
         await message.reply_text(
             text("story_when", language, tz=str(tz), example=example), reply_markup=keyboard
         )
-    elif action == "sub":
+    elif choice is StoryChoice.SUBMIT:
         await _submit(message, context, story_id=story_id, language=language, user_id=user_id)
     else:
 
@@ -323,11 +332,11 @@ async def story_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         except ChangebotError as exc:
             await message.reply_text(text("compose_invalid", language, reason=str(exc)))
             return
-        await _set_state(context, user_id, None)
+        await COMPOSE.save(context, user_id, None)
         await message.reply_text(text("story_discarded", language))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add this module's handlers."""
     application.add_handler(CommandHandler("story", story_command))
-    application.add_handler(CallbackQueryHandler(story_action, pattern=r"^sty:"))
+    application.add_handler(CallbackQueryHandler(story_action, pattern=pattern_for(StoryAction)))

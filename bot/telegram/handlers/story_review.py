@@ -4,7 +4,6 @@ approve and reject buttons, and their decision goes back to its author."""
 from __future__ import annotations
 
 import logging
-import re
 from typing import NamedTuple
 
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from bot.errors import ChangebotError
 from bot.library.publish import publish_story
 from bot.people.models import Person, Unit
 from bot.storage.database import in_transaction
+from bot.telegram.callbacks import StoryReview, pattern_for
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of, member
 from bot.telegram.handlers.compose import _actor, _language, _unit_label
@@ -24,8 +24,6 @@ from bot.telegram.texts import text
 from ingest.text import Language
 
 logger = logging.getLogger(__name__)
-
-REVIEW_RE = re.compile(r"^stv:(\d{1,12}):(ok|no)$")
 
 # Every database step below is a small function run by ``in_transaction`` on a worker thread; it
 # returns plain values (texts, ids, labels), never an ORM object for the coroutine to read later.
@@ -81,10 +79,12 @@ async def _submit(
             [
                 [
                     InlineKeyboardButton(
-                        text("btn_approve", reviewer_language), callback_data=f"stv:{story_id}:ok"
+                        text("btn_approve", reviewer_language),
+                        callback_data=StoryReview(story_id, approve=True).data,
                     ),
                     InlineKeyboardButton(
-                        text("btn_reject", reviewer_language), callback_data=f"stv:{story_id}:no"
+                        text("btn_reject", reviewer_language),
+                        callback_data=StoryReview(story_id, approve=False).data,
                     ),
                 ]
             ]
@@ -115,15 +115,15 @@ async def review_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if query is None:
         return
     app = services(context)
-    match = REVIEW_RE.match(query.data or "")
+    pressed = StoryReview.from_data(query.data)
 
     def decide(session: Session) -> _Reviewed:
         person = member(session, update)
         language = language_of(update, person)
-        if match is None or person is None:
+        if pressed is None or person is None:
             raise ChangebotError("stale")
-        approve = match.group(2) == "ok"
-        story = review_story(session=session, story_id=int(match.group(1)), reviewer=person, approve=approve)
+        approve = pressed.approve
+        story = review_story(session=session, story_id=pressed.story_id, reviewer=person, approve=approve)
         if approve:
             publish_story(
                 session=session, story_id=story.id, knowledge_dir=app.settings.knowledge_dir, jobs=app.jobs
@@ -154,4 +154,4 @@ async def review_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add this module's handlers."""
-    application.add_handler(CallbackQueryHandler(review_action, pattern=r"^stv:"))
+    application.add_handler(CallbackQueryHandler(review_action, pattern=pattern_for(StoryReview)))

@@ -1,14 +1,12 @@
 """Answering a pulse survey in chat: one question at a time with buttons, progress shown, stop and
 resume with the Start button, change answers until the wave closes.
 
-Callback data: ``sv:WAVE:go`` (start or resume), ``sv:WAVE:re`` (go through again to change),
-``sv:WAVE:Q:V`` (question index Q answered with V: 1-5, ``oN`` for option N, ``s`` to skip).
-Everything in it is checked again: the wave must be open and the person invited.
+The buttons (``SurveyStart``, ``SurveyRestart``, ``SurveyAnswer`` in bot/telegram/callbacks.py) carry
+the wave and the question; everything they carry is checked again: the wave must be open and the
+person invited.
 """
 
 from __future__ import annotations
-
-import re
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -21,23 +19,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.dialogues.service import clear_dialogue, get_dialogue, put_dialogue
 from bot.errors import ChangebotError
 from bot.storage.database import in_transaction
 from bot.surveys.definitions import Survey
 from bot.surveys.dialogue import NotInvitedError, Step, advance, option_value
-from bot.surveys.waves import SurveyClosedError, comment_subject, get_wave
+from bot.surveys.waves import SurveyClosedError, get_wave
+from bot.telegram.callbacks import SurveyAnswer, SurveyRestart, SurveyStart, parse, pattern_for
 from bot.telegram.context import services
-from bot.telegram.handlers.common import dialogue_expiry, language_of, member
+from bot.telegram.dialogue_states import SURVEY_COMMENT, SurveyComment, dialogue_expiry
+from bot.telegram.handlers.common import language_of, member
 from bot.telegram.texts import text
 from ingest.text import Language
-
-SURVEY_RE = re.compile(r"^sv:(\d{1,12}):(?:(go|re)|(\d{1,2}):([1-5]|o\d{1,2}|s))$")
-# Dialogue kind while a comment is being typed: {"wave": id, "question": index} and nothing else (no
-# text, no answers). The row is the only link between the person and the wave outside the anonymous
-# response, so it goes when the comment is stored, when another button is pressed, and when the wave
-# closes (close_wave ends its subject).
-TYPING = "survey_typing"
 
 _View = tuple[str, InlineKeyboardMarkup | None]  # a message's text and its buttons
 
@@ -64,7 +56,8 @@ def _question_view(
         rows.append(
             [
                 InlineKeyboardButton(
-                    f"• {n} •" if current == n else str(n), callback_data=f"sv:{wave_id}:{index}:{n}"
+                    f"• {n} •" if current == n else str(n),
+                    callback_data=SurveyAnswer.rating(wave_id, index, n).data,
                 )
                 for n in range(1, 6)
             ]
@@ -76,7 +69,7 @@ def _question_view(
                 [
                     InlineKeyboardButton(
                         f"• {label}" if current == option.id else label,
-                        callback_data=f"sv:{wave_id}:{index}:o{n}",
+                        callback_data=SurveyAnswer.option(wave_id, index, n).data,
                     )
                 ]
             )
@@ -84,7 +77,11 @@ def _question_view(
         lines += ["", text("survey_type_comment", language)]
     if question.optional:
         rows.append(
-            [InlineKeyboardButton(text("survey_skip", language), callback_data=f"sv:{wave_id}:{index}:s")]
+            [
+                InlineKeyboardButton(
+                    text("survey_skip", language), callback_data=SurveyAnswer.skip(wave_id, index).data
+                )
+            ]
         )
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
@@ -95,40 +92,40 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if query is None:
         return
     app = services(context)
-    match = SURVEY_RE.match(query.data or "")
+    found = parse(query.data)
+    pressed = found if isinstance(found, SurveyStart | SurveyRestart | SurveyAnswer) else None
     expires_after = dialogue_expiry(context)
 
     def press(session: Session) -> tuple[str | None, _View | None]:
         """(the notice on the button, what the message shows now: None leaves it as it is)."""
         notice: str | None = None
         reply: _View | None = None
-        typing: tuple[int, int] | None = None
+        typing: SurveyComment | None = None  # a comment question is showing
         person = member(session, update)
         language = language_of(update, person)
-        if match is None or person is None:
+        if pressed is None or person is None:
             notice = text("stale_button", language)
         else:
-            wave_id = int(match.group(1))
+            wave_id = pressed.wave_id
             try:
                 with session.begin_nested():
                     answer = None
-                    if match.group(3) is not None:
-                        index = int(match.group(3))
+                    if isinstance(pressed, SurveyAnswer):
                         wave_survey = app.surveys.get(get_wave(session=session, wave_id=wave_id).survey_id)
                         if wave_survey is None:
                             raise SurveyClosedError("survey gone")
-                        answer = (index, option_value(wave_survey, index, match.group(4)))
+                        answer = (pressed.index, option_value(wave_survey, pressed.index, pressed.value))
                     survey, step = advance(
                         session=session,
                         surveys=app.surveys,
                         wave_id=wave_id,
                         person=person,
                         answer=answer,
-                        restart=match.group(2) == "re",
+                        restart=isinstance(pressed, SurveyRestart),
                     )
                 reply = _step_view(survey, wave_id, step, language)
                 if step.index is not None and survey.questions[step.index].type == "text":
-                    typing = (wave_id, step.index)
+                    typing = SurveyComment(wave_id, step.index)
             except SurveyClosedError:
                 notice = text("survey_closed", language)
                 reply = (notice, None)
@@ -137,16 +134,9 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             except ChangebotError:
                 notice = text("stale_button", language)
         if typing is not None:
-            put_dialogue(
-                session=session,
-                telegram_user_id=query.from_user.id,
-                kind=TYPING,
-                value={"wave": typing[0], "question": typing[1]},
-                subject=comment_subject(typing[0]),
-                expires_after=expires_after,
-            )
+            SURVEY_COMMENT.write(session, query.from_user.id, typing, expires_after=expires_after)
         else:
-            clear_dialogue(session=session, telegram_user_id=query.from_user.id, kind=TYPING)
+            SURVEY_COMMENT.end(session, query.from_user.id)
         return notice, reply
 
     notice, reply = await in_transaction(app.sessions, press)
@@ -160,7 +150,9 @@ def _step_view(survey: Survey, wave_id: int, step: Step, language: Language) -> 
     if step.index is not None:
         return _question_view(survey, wave_id, step.index, language, step.current)
     if step.already_done:
-        change = InlineKeyboardButton(text("survey_change", language), callback_data=f"sv:{wave_id}:re")
+        change = InlineKeyboardButton(
+            text("survey_change", language), callback_data=SurveyRestart(wave_id).data
+        )
         return text("survey_already_done", language), InlineKeyboardMarkup([[change]])
     return text("survey_done", language), None
 
@@ -176,12 +168,12 @@ async def typed_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
     def store(session: Session) -> _View | None:
         """Store the comment; the next step to show, or None when no comment was being typed."""
-        state = get_dialogue(session=session, telegram_user_id=user.id, kind=TYPING)
-        if state is None:
+        typing = SURVEY_COMMENT.read(session, user.id)
+        if typing is None:
             return None
         # Gone in the same transaction that stores the comment: no trace of who was typing stays.
-        clear_dialogue(session=session, telegram_user_id=user.id, kind=TYPING)
-        wave_id, index = int(state["wave"]), int(state["question"])
+        SURVEY_COMMENT.end(session, user.id)
+        wave_id, index = typing.wave_id, typing.index
         person = member(session, update)
         language = language_of(update, person)
         if person is None:
@@ -209,7 +201,9 @@ async def typed_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add this module's handlers; a typed comment is taken before anything else reads the message."""
-    application.add_handler(CallbackQueryHandler(survey_button, pattern=r"^sv:"))
+    application.add_handler(
+        CallbackQueryHandler(survey_button, pattern=pattern_for(SurveyStart, SurveyRestart, SurveyAnswer))
+    )
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, typed_comment), group=-2
     )

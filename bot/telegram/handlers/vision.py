@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -15,14 +15,19 @@ from bot.broadcasts.stories import story_unit
 from bot.errors import ChangebotError
 from bot.scheduling.service import known_zones
 from bot.storage.database import in_transaction
+from bot.telegram.callbacks import Cadence, VisionCadence, pattern_for
 from bot.telegram.context import services
+from bot.telegram.dialogue_states import COMPOSE, VisionDraft, VisionStep
 from bot.telegram.handlers.common import caller
-from bot.telegram.handlers.compose import _actor, _set_state, _start_dialogue, _state
+from bot.telegram.handlers.compose import _actor, _start_dialogue
 from bot.telegram.texts import text
 from ingest.text import Language
 
-CADENCE_RE = re.compile(r"^vis:(weekly|twice|weekdays)$")
-CADENCES = {"weekly": "0 9 * * mon", "twice": "0 9 * * mon,thu", "weekdays": "0 9 * * mon-fri"}
+CRON_OF: dict[Cadence, str] = {
+    Cadence.WEEKLY: "0 9 * * mon",
+    Cadence.TWICE_WEEKLY: "0 9 * * mon,thu",
+    Cadence.WEEKDAYS: "0 9 * * mon-fri",
+}
 
 # Every database step below is a small function run by ``in_transaction`` on a worker thread; it
 # returns plain values (texts, ids, labels), never an ORM object for the coroutine to read later.
@@ -30,34 +35,35 @@ CADENCES = {"weekly": "0 9 * * mon", "twice": "0 9 * * mon,thu", "weekdays": "0 
 
 async def vision_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start a vision series (managers and admins)."""
-    await _start_dialogue(
-        update, context, state={"kind": "vision", "step": "variants", "variants": []}, prompt="vision_prompt"
-    )
+    await _start_dialogue(update, context, draft=VisionDraft(VisionStep.VARIANTS), prompt="vision_prompt")
 
 
 async def _vision_step(
     message: Message,
     context: ContextTypes.DEFAULT_TYPE,
-    state: dict[str, Any],
+    draft: VisionDraft,
     language: Language,
     *,
     user_id: int,
 ) -> None:
+    """A message while setting up a vision series: one more wording, or (after /done) a cron line."""
     if not message.text:
         await message.reply_text(text("vision_prompt", language))
         return
-    if state["step"] == "variants":
-        state["variants"].append(message.text)
-        await _set_state(context, user_id, state)
-        await message.reply_text(text("vision_variant_added", language, count=len(state["variants"])))
+    if draft.step is VisionStep.VARIANTS:
+        draft = replace(draft, variants=(*draft.variants, message.text))
+        await COMPOSE.save(context, user_id, draft)
+        await message.reply_text(text("vision_variant_added", language, count=len(draft.variants)))
         return
-    await _create_series(message, context, state, cron=message.text, language=language, user_id=user_id)
+    await _create_series(
+        message, context, draft.variants, cron=message.text, language=language, user_id=user_id
+    )
 
 
 async def _create_series(
     message: Message,
     context: ContextTypes.DEFAULT_TYPE,
-    state: dict[str, Any],
+    variants: Sequence[str],
     *,
     cron: str,
     language: Language,
@@ -74,8 +80,8 @@ async def _create_series(
         zones = known_zones(session=session, default_timezone=app.settings.default_timezone)
         series, schedule = create_vision_series(
             session=session,
-            title=state["variants"][0][:60],
-            variants=state["variants"],
+            title=variants[0][:60],
+            variants=variants,
             cron=cron,
             zones=zones,
             selectors=[f"unit:{unit.name}"] if unit and not person.is_admin else ["all"],
@@ -99,7 +105,7 @@ async def _create_series(
         return
     if reply is None:
         return
-    await _set_state(context, user_id, None)
+    await COMPOSE.save(context, user_id, None)
     await message.reply_text(reply)
 
 
@@ -108,10 +114,10 @@ async def cadence_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query = update.callback_query
     if query is None or not isinstance(query.message, Message):
         return
-    state = await _state(context, query.from_user.id)
-    match = CADENCE_RE.match(query.data or "")
+    draft = await COMPOSE.load(context, query.from_user.id)
+    pressed = VisionCadence.from_data(query.data)
     language = (await caller(context, update)).language
-    if match is None or state is None or state.get("kind") != "vision" or state.get("step") != "cadence":
+    if pressed is None or not isinstance(draft, VisionDraft) or draft.step is not VisionStep.CADENCE:
         await query.answer(text("stale_button", language))
         return
     await query.answer()
@@ -119,8 +125,8 @@ async def cadence_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _create_series(
         query.message,
         context,
-        state,
-        cron=CADENCES[match.group(1)],
+        draft.variants,
+        cron=CRON_OF[pressed.cadence],
         language=language,
         user_id=query.from_user.id,
     )
@@ -130,9 +136,12 @@ def cadence_keyboard(language: Language) -> InlineKeyboardMarkup:
     """The cadence buttons /done offers; ``cadence_chosen`` reads what they carry."""
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(text("btn_weekly", language), callback_data="vis:weekly")],
-            [InlineKeyboardButton(text("btn_twice_weekly", language), callback_data="vis:twice")],
-            [InlineKeyboardButton(text("btn_weekdays", language), callback_data="vis:weekdays")],
+            [InlineKeyboardButton(text(label, language), callback_data=VisionCadence(cadence).data)]
+            for cadence, label in (
+                (Cadence.WEEKLY, "btn_weekly"),
+                (Cadence.TWICE_WEEKLY, "btn_twice_weekly"),
+                (Cadence.WEEKDAYS, "btn_weekdays"),
+            )
         ]
     )
 
@@ -140,4 +149,4 @@ def cadence_keyboard(language: Language) -> InlineKeyboardMarkup:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add this module's handlers."""
     application.add_handler(CommandHandler("vision", vision_command))
-    application.add_handler(CallbackQueryHandler(cadence_chosen, pattern=r"^vis:"))
+    application.add_handler(CallbackQueryHandler(cadence_chosen, pattern=pattern_for(VisionCadence)))
