@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -150,9 +150,11 @@ def test_an_escalation_goes_to_each_manager_through_the_outbox_in_their_language
         assert faq[0] == "📖 用这条回答：培训要多久？" and faq[1].startswith(f"gap:{qid}:q")
         assert all(len(data.encode()) <= 64 for _, data in chinese.actions + in_english.actions)
         # Quiet hours hold for escalations as for every message: queued for the morning, not sent at night.
-        night = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+        # 23:00 in Shanghai on the day after the escalation was queued (which used the real clock).
+        night = datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(15, 0), tzinfo=UTC)
+        morning = datetime.combine(night.date() + timedelta(days=1), time(0, 0), tzinfo=UTC)  # 08:00 there
         timing = DeliveryTiming(quiet_hours=QuietHours(start=time(22, 0), end=time(8, 0)))
         assert enqueue_due(session=session, now=night, timing=timing) == 2
         due = {row.person_id: row.next_attempt_at for row in session.scalars(select(Delivery))}
         assert set(due) == {people["east"], amy} and paused.id not in due
-        assert all(at.astimezone(UTC) == datetime(2026, 12, 4, 0, 0, tzinfo=UTC) for at in due.values())
+        assert all(at.astimezone(UTC) == morning for at in due.values())
