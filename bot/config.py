@@ -17,7 +17,11 @@ from ingest.text import LANGUAGES
 class Settings(BaseSettings):
     """changebot's settings; every field maps to ``CHANGEBOT_<FIELD>``."""
 
-    model_config = SettingsConfigDict(env_prefix="CHANGEBOT_", env_file=".env", extra="ignore")
+    # Errors name the setting and what is wrong, never the value given: that may be a secret (a
+    # CHANGEBOT_SURVEY_KEY too short), and configuration errors are printed and logged.
+    model_config = SettingsConfigDict(
+        env_prefix="CHANGEBOT_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     # --- where things live
     data_dir: Path = Field(
@@ -234,6 +238,14 @@ class Settings(BaseSettings):
         ge=0,
         description="One reminder this long before a wave closes to those who haven't answered; 0 = none.",
     )
+    survey_key: SecretStr | None = Field(
+        None,
+        description="Server secret (32+ characters) in every respondent key while a wave is open, so a copy "
+        "of the database alone cannot tell whose answers are whose; keep it out of the database's "
+        "backups. Unset = a key generated once in DATA_DIR/survey.key, shared by the processes of one "
+        "machine; several hosts (or containers without a shared data dir) must all set the same value. "
+        "Changing or losing it while a wave is open makes people who answered start again, counted twice.",
+    )
 
     # --- rollout tracker
     light_green_above: float = Field(0.80, ge=0, le=1, description="Green: usage above this share.")
@@ -337,6 +349,17 @@ class Settings(BaseSettings):
             parse_quiet_hours(value)
         return value.strip()
 
+    @field_validator("survey_key")
+    @classmethod
+    def _long_survey_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 32:
+            # Said without the value: the message may end up in a log.
+            raise ValueError(
+                "CHANGEBOT_SURVEY_KEY must be at least 32 characters, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
+        return value
+
     @model_validator(mode="after")
     def _lights_in_order(self) -> Settings:
         if not self.light_orange_from < self.light_yellow_from < self.light_green_above:
@@ -370,6 +393,11 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Index generations (manifest, chunks, lexical index)."""
         return self.data_dir / "index"
+
+    @cached_property
+    def survey_key_file(self) -> Path:
+        """Where the survey key is generated when ``survey_key`` is unset."""
+        return self.data_dir / "survey.key"
 
     @cached_property
     def chroma_dir(self) -> Path:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.errors import InvalidInputError
 from bot.people.models import Person
 from bot.surveys.definitions import Survey
+from bot.surveys.pairing import PairingKey
 from bot.surveys.waves import (
     SurveyClosedError,
     current_response,
@@ -44,11 +45,13 @@ def advance(
     person: Person,
     answer: tuple[int, object] | None = None,
     restart: bool = False,
+    key: PairingKey | None = None,
 ) -> tuple[Survey, Step]:
     """Record ``answer`` (question index, value) if given, and decide the next step.
 
-    Raises ``SurveyClosedError`` when the wave has closed, ``NotInvitedError`` for people it was not
-    sent to, and ``InvalidInputError`` for answers that do not fit the question.
+    ``key`` is the server survey key (None = this process's). Raises ``SurveyClosedError`` when the
+    wave has closed, ``NotInvitedError`` for people it was not sent to, and ``InvalidInputError``
+    for answers that do not fit the question.
     """
     wave = get_wave(session=session, wave_id=wave_id)
     survey = surveys.get(wave.survey_id)
@@ -67,8 +70,9 @@ def advance(
             person=person,
             question_id=survey.questions[index].id,
             value=value,
+            key=key,
         )
-    response = current_response(session=session, wave_id=wave_id, person=person)
+    response = current_response(session=session, wave_id=wave_id, person=person, key=key)
     answers = response.answers if response is not None else {}
     if restart:
         following: int | None = 0

@@ -1,8 +1,11 @@
 """Survey waves and responses.
 
-Anonymity lives in the schema: a response row has no person column (in anonymous waves) and no
-timestamp, its id is random (so row order says nothing), and it is found again only through a
-keyed hash of the wave and the person whose key (the wave's salt) is erased when the wave closes.
+Anonymity lives in the schema: a response row has no person column (in anonymous waves), no
+timestamp and no language, and its id is random. While the wave is open it is found again only
+through a keyed hash whose key is half in the database (the wave's salt) and half outside it (the
+server key, see ``bot.surveys.pairing``); at close the salt is erased and the rows are written
+again with random keys in random order, so neither a key nor the storage order (SQLite's rowid,
+PostgreSQL's heap) says anything about who answered or when (see ``waves.close_wave``).
 """
 
 from __future__ import annotations
@@ -44,8 +47,12 @@ class SurveyWave(Base):
     closes_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     remind_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reminded: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The key of the respondent hashes; erased at close so nobody can recompute who answered what.
+    # Half of the key of the respondent hashes (the other half is the server key, outside the
+    # database); erased at close so nobody can recompute who answered what.
     salt: Mapped[str | None] = mapped_column(String(64))
+    # Waves already open when migration 0017 brought the server key keep the keys they were
+    # launched with, HMAC(salt) alone, until they close (see the migration's docstring).
+    salt_only_keys: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     invited: Mapped[int] = mapped_column(Integer, default=0)
     invited_by_unit: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # unit id -> people invited
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
@@ -86,7 +93,6 @@ class SurveyResponse(Base):
         ForeignKey("people.id", ondelete="SET NULL")
     )  # named waves only
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
-    language: Mapped[str] = mapped_column(String(10), default="zh-Hans")
     answers: Mapped[dict[str, object]] = mapped_column(
         JSON, default=dict
     )  # question id -> 1..5, option id, text, None

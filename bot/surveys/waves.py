@@ -1,21 +1,34 @@
 """Survey waves: launch to an audience, take answers one at a time, remind once, close for good.
 
 Anonymous waves (the default) find a person's answers again only through
-``HMAC(wave salt, wave id : person id)``; the salt is erased when the wave closes, after which no
-stored row can be joined back to anyone. The unit is kept, for per-unit results.
+``HMAC(server key, wave salt : wave id : person id)`` (``bot.surveys.pairing``): the salt is in the
+database, the server key never is, so a copy of the database taken while a wave is open links no
+answer to anyone. The unit is kept, for per-unit results; nothing else about the person is.
+
+Closing a wave erases the salt and writes the wave's answers again, in one transaction: the
+half-finished ones are dropped, the others are inserted afresh with new random ids and keys, in a
+random order. Without that, a closed wave's keys would still be the open period's (matching any
+copy taken then) and the storage order would be the answer order: SQLite's rowid and PostgreSQL's
+heap keep the order rows were inserted in, and the first to answer is often someone one can guess.
+On SQLite the rewrite runs with ``secure_delete`` so the old rows' bytes are zeroed, not left in
+free pages; PostgreSQL leaves the old row versions to VACUUM, and a SQLite WAL file holds earlier
+page images until SQLite reuses it. A copy of those files taken with the server key could still
+link the open period's rows, one more reason the key is never backed up with the database.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import secrets
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.audience import parse_audience, resolve_audience
@@ -30,6 +43,7 @@ from bot.scheduling.service import ScheduleAction, create_schedule
 from bot.storage.base import utc_now
 from bot.surveys.definitions import Question, Survey
 from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave, WaveStatus
+from bot.surveys.pairing import PairingKey, process_pairing_key
 from bot.surveys.scoring import score
 from ingest.text import LANGUAGES
 
@@ -45,9 +59,17 @@ class SurveyClosedError(InvalidInputError):
     """The wave no longer takes answers."""
 
 
-def respondent_key(*, salt: str, wave_id: int, person_id: int) -> str:
-    """The keyed hash that finds a person's answers while the wave is open, and never after."""
-    return hmac.new(salt.encode(), f"{wave_id}:{person_id}".encode(), hashlib.sha256).hexdigest()
+_SYSTEM_RANDOM = secrets.SystemRandom()
+
+
+def respondent_key(*, key: PairingKey, wave: SurveyWave, person_id: int) -> str:
+    """The keyed hash that finds a person's answers while ``wave`` is open, and never after."""
+    if wave.salt is None:
+        raise SurveyClosedError("this survey has closed; thank you")
+    if wave.salt_only_keys:
+        # Launched before the server key existed (migration 0017): its rows were keyed this way.
+        return hmac.new(wave.salt.encode(), f"{wave.id}:{person_id}".encode(), hashlib.sha256).hexdigest()
+    return key.respondent_key(salt=wave.salt, wave_id=wave.id, person_id=person_id)
 
 
 def get_wave(*, session: Session, wave_id: int) -> SurveyWave:
@@ -143,20 +165,22 @@ def is_invited(*, session: Session, wave_id: int, person_id: int) -> bool:
     )
 
 
-def _response(session: Session, wave: SurveyWave, person: Person, *, create: bool) -> SurveyResponse | None:
-    assert wave.salt is not None  # noqa: S101  (open waves have one)
-    key = respondent_key(salt=wave.salt, wave_id=wave.id, person_id=person.id)
+def _response(
+    session: Session, wave: SurveyWave, person: Person, *, create: bool, key: PairingKey | None
+) -> SurveyResponse | None:
+    found_by = respondent_key(key=key or process_pairing_key(), wave=wave, person_id=person.id)
     found = session.scalar(
-        select(SurveyResponse).where(SurveyResponse.wave_id == wave.id, SurveyResponse.respondent_key == key)
+        select(SurveyResponse).where(
+            SurveyResponse.wave_id == wave.id, SurveyResponse.respondent_key == found_by
+        )
     )
     if found is None and create:
         unit = home_unit(person)
         found = SurveyResponse(
             wave_id=wave.id,
-            respondent_key=key,
+            respondent_key=found_by,
             person_id=None if wave.anonymous else person.id,
             unit_id=unit.id if unit else None,
-            language=person.language,
             answers={},
             scores={},
             completed=False,
@@ -166,12 +190,21 @@ def _response(session: Session, wave: SurveyWave, person: Person, *, create: boo
 
 
 def current_response(
-    *, session: Session, wave_id: int, person: Person, now: datetime | None = None
+    *,
+    session: Session,
+    wave_id: int,
+    person: Person,
+    now: datetime | None = None,
+    key: PairingKey | None = None,
 ) -> SurveyResponse | None:
-    """The person's answers so far in an open wave (None if they have not started)."""
+    """The person's answers so far in an open wave (None if they have not started).
+
+    Args:
+        key: the server survey key; None = this process's (``pairing.process_pairing_key``).
+    """
     wave = get_wave(session=session, wave_id=wave_id)
     _ensure_open(session, wave, now or utc_now())
-    return _response(session, wave, person, create=False)
+    return _response(session, wave, person, create=False, key=key)
 
 
 def _checked_value(question: Question, value: object) -> object:
@@ -201,8 +234,13 @@ def record_answer(
     question_id: str,
     value: object,
     now: datetime | None = None,
+    key: PairingKey | None = None,
 ) -> SurveyResponse:
-    """Store (or change) one answer while the wave is open; ``None`` skips an optional question."""
+    """Store (or change) one answer while the wave is open; ``None`` skips an optional question.
+
+    Args:
+        key: the server survey key; None = this process's (``pairing.process_pairing_key``).
+    """
     wave = get_wave(session=session, wave_id=wave_id)
     _ensure_open(session, wave, now or utc_now())
     if wave.survey_id != survey.id:
@@ -211,7 +249,7 @@ def record_answer(
         raise InvalidInputError("this survey was not sent to you")
     question = survey.question(question_id)
     checked = _checked_value(question, value)
-    response = _response(session, wave, person, create=True)
+    response = _response(session, wave, person, create=True, key=key)
     assert response is not None  # noqa: S101  (created above)
     response.answers = {**response.answers, question.id: checked}  # a new dict: JSON columns track assignment
     ratings = {
@@ -241,22 +279,79 @@ def comment_subject(wave_id: int) -> str:
     return f"survey_wave:{wave_id}"
 
 
-def close_wave(*, session: Session, wave: SurveyWave, now: datetime | None = None) -> SurveyWave:
-    """Stop taking answers and erase the salt: from now on nobody can find whose answers are whose."""
+def close_wave(
+    *,
+    session: Session,
+    wave: SurveyWave,
+    now: datetime | None = None,
+    rng: random.Random = _SYSTEM_RANDOM,
+) -> SurveyWave:
+    """Stop taking answers, erase the salt and write the answers again: from now on nobody can find
+    whose answers are whose, nor in which order they came (see the module docstring).
+
+    All of it happens in the caller's transaction: a process that dies half-way leaves the wave
+    open, with its rows as they were, for the next close.
+
+    Args:
+        rng: orders the rewritten rows; tests pass a seeded one to know the order.
+    """
     if wave.status not in (WaveStatus.OPEN.value, WaveStatus.SCHEDULED.value):
         raise ConflictError(f"wave {wave.id} is already {wave.status}")
-    wave.status = WaveStatus.CLOSED.value
-    wave.salt = None
-    wave.closed_at = now or utc_now()
-    # Half-finished answers are dropped rather than kept: they would count in no result anyway.
-    for response in session.scalars(
-        select(SurveyResponse).where(SurveyResponse.wave_id == wave.id, SurveyResponse.completed.is_(False))
-    ):
-        session.delete(response)
-    # Anyone still typing a comment is cut off too: that dialogue row links a person to the wave.
-    end_subject(session=session, subject=comment_subject(wave.id))
-    session.flush()
+    with _zeroing_deleted_rows(session):
+        wave.status = WaveStatus.CLOSED.value
+        wave.salt = None
+        wave.salt_only_keys = False
+        wave.closed_at = now or utc_now()
+        session.flush()
+        _rewrite_answers(session, wave.id, rng)
+        # Anyone still typing a comment is cut off too: that dialogue row links a person to the wave.
+        end_subject(session=session, subject=comment_subject(wave.id))
+        session.flush()
     return wave
+
+
+# Every column of a response but the two that are made afresh: a column added later is carried over
+# without anyone remembering to list it here.
+_CARRIED = tuple(
+    attribute.key
+    for attribute in inspect(SurveyResponse).column_attrs
+    if attribute.key not in ("id", "respondent_key")
+)
+
+
+def _rewrite_answers(session: Session, wave_id: int, rng: random.Random) -> None:
+    # Half-finished answers are dropped rather than kept: they would count in no result anyway.
+    kept = [
+        {name: getattr(response, name) for name in _CARRIED}
+        for response in session.scalars(
+            select(SurveyResponse)
+            .where(SurveyResponse.wave_id == wave_id, SurveyResponse.completed.is_(True))
+            .order_by(SurveyResponse.id)  # a known order for the shuffle to start from (the tests')
+        )
+    ]
+    session.execute(delete(SurveyResponse).where(SurveyResponse.wave_id == wave_id))
+    rng.shuffle(kept)
+    if kept:
+        # Inserted in the order of this list, which is the order they are stored in.
+        session.execute(
+            insert(SurveyResponse),
+            [{**row, "id": secrets.token_hex(16), "respondent_key": secrets.token_hex(32)} for row in kept],
+        )
+
+
+@contextmanager
+def _zeroing_deleted_rows(session: Session) -> Iterator[None]:
+    """On SQLite, deleted and overwritten rows are zeroed in the file instead of left in free space."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = int(connection.exec_driver_sql("PRAGMA secure_delete").scalar() or 0)
+    connection.exec_driver_sql("PRAGMA secure_delete = ON")
+    yield
+    # Not in a ``finally``: after an error the connection may not take statements until rolled
+    # back, and a connection left zeroing its deletes is only a little slower.
+    connection.exec_driver_sql(f"PRAGMA secure_delete = {before}")
 
 
 def close_due_waves(session: Session, now: datetime) -> int:
@@ -273,8 +368,14 @@ def close_due_waves(session: Session, now: datetime) -> int:
     return len(due)
 
 
-def send_due_reminders(session: Session, now: datetime, *, surveys: Mapping[str, Survey]) -> int:
-    """One reminder per wave, to the invitees who have not finished; returns reminders queued."""
+def send_due_reminders(
+    session: Session, now: datetime, *, surveys: Mapping[str, Survey], key: PairingKey | None = None
+) -> int:
+    """One reminder per wave, to the invitees who have not finished; returns reminders queued.
+
+    Args:
+        key: the server survey key; None = this process's (``pairing.process_pairing_key``).
+    """
     due = session.scalars(
         select(SurveyWave.id).where(
             SurveyWave.status == WaveStatus.OPEN.value,
@@ -310,10 +411,11 @@ def send_due_reminders(session: Session, now: datetime, *, surveys: Mapping[str,
         invitees = session.scalars(
             select(SurveyInvitation.person_id).where(SurveyInvitation.wave_id == wave.id)
         ).all()
+        key = key or process_pairing_key()
         pending = [
             person_id
             for person_id in invitees
-            if respondent_key(salt=wave.salt, wave_id=wave.id, person_id=person_id) not in finished
+            if respondent_key(key=key, wave=wave, person_id=person_id) not in finished
         ]
         if not pending:
             continue
