@@ -4,10 +4,15 @@ Incremental by content hash: an unchanged file is neither read nor re-chunked, a
 chunks replace its old ones, a deleted file's chunks go. Only chunks without a vector are
 embedded, so editing one paragraph re-embeds one or two chunks. A file that fails to load is
 reported and, if an earlier version was indexed, that version keeps serving.
+
+With ``rebuild`` (``changebot ingest --rebuild``) every vector is embedded again into a new, empty
+store that replaces the old one only once it is complete (``VectorStore.rebuilding``). A plain run
+first checks that the store answers a real query, and rebuilds a damaged local store by itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -21,7 +26,7 @@ from ingest.index import IndexSnapshot, IndexStore
 from ingest.loaders import load_file
 from ingest.manifest import FileRecord, Manifest, utc_now_iso
 from ingest.text import TOKENIZER_VERSION
-from ingest.vectors import VectorStore
+from ingest.vectors import VectorStore, VectorStoreDamagedError
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; stages are "read" and "embed"."""
@@ -53,6 +58,10 @@ class IngestReport:
     chunks_total: int = 0
     chunks_embedded: int = 0
     vectors_removed: int = 0
+    vectors_restored: int = 0
+    """Vectors of the live generation the store had lost (and this run embedded again)."""
+    rebuilt: str | None = None
+    """Why every vector was embedded again into a new store ("asked for", or what was damaged), or None."""
     seconds: float = 0.0
 
     @property
@@ -156,6 +165,7 @@ def run_ingest(
     chunk_overlap: int = 100,
     max_file_bytes: int = 20 * 1024 * 1024,
     progress: ProgressCallback | None = None,
+    rebuild: bool = False,
 ) -> IngestReport:
     """Bring the index in line with the files under ``paths``.
 
@@ -169,6 +179,12 @@ def run_ingest(
         chunk_overlap: characters of whole sentences repeated between neighbouring chunks.
         max_file_bytes: larger files are rejected with a message.
         progress: optional progress callback.
+        rebuild: throw the vectors away and embed every chunk again, into a store that replaces
+            the old one once it is complete.
+
+    Raises:
+        VectorStoreUnavailableError: the Chroma server does not answer; the live index is untouched.
+        VectorStoreDamagedError: a Chroma server's collection is damaged (a local store is rebuilt).
     """
     started = time.perf_counter()
     report = IngestReport()
@@ -214,19 +230,27 @@ def run_ingest(
         chunks = [chunk for source in sorted(chunks_by_source) for chunk in chunks_by_source[source]]
         report.chunks_total = len(chunks)
 
-        # Vectors first, manifest second: until the new generation is live, readers ignore ids
-        # they do not know, so extra vectors are harmless and a crash here loses nothing.
-        existing = vectors.ids()
-        missing = [chunk for chunk in chunks if chunk.id not in existing]
-        for start in range(0, len(missing), EMBED_BATCH):
-            batch = missing[start : start + EMBED_BATCH]
-            vectors.upsert(
-                chunks=batch, vectors=embedder.embed_documents([chunk.search_text for chunk in batch])
-            )
-            report.chunks_embedded += len(batch)
-            notify("embed", report.chunks_embedded, len(missing))
-
+        report.rebuilt = "asked for" if rebuild else _damage(vectors)
         model_changed = old_manifest.model_fingerprint != embedder.fingerprint
+
+        # Vectors first, manifest second: until the new generation is live, readers ignore ids
+        # they do not know, so extra vectors are harmless and a crash here loses nothing. A rebuilt
+        # store holds this generation's vectors only: a reader still on the previous one finds no
+        # vector for the chunks this run replaced until it loads the new one, a moment later.
+        with vectors.rebuilding() if report.rebuilt else contextlib.nullcontext(vectors) as target:
+            existing = target.ids()
+            missing = [chunk for chunk in chunks if chunk.id not in existing]
+            if previous is not None and not report.rebuilt and not model_changed:
+                # Said, not just mended: vectors of the live generation do not go missing by themselves.
+                report.vectors_restored = sum(chunk.id in previous.by_id for chunk in missing)
+            for start in range(0, len(missing), EMBED_BATCH):
+                batch = missing[start : start + EMBED_BATCH]
+                target.upsert(
+                    chunks=batch, vectors=embedder.embed_documents([chunk.search_text for chunk in batch])
+                )
+                report.chunks_embedded += len(batch)
+                notify("embed", report.chunks_embedded, len(missing))
+
         tokenizer_changed = old_manifest.tokenizer != TOKENIZER_VERSION
         if previous is None or report.files_changed or model_changed or tokenizer_changed:
             manifest = Manifest(
@@ -244,8 +268,30 @@ def run_ingest(
             vectors.delete(stale)
         report.vectors_removed = len(stale)
         vectors.drop_other_models()
+        if not report.rebuilt:
+            # The store a rebuild replaced stayed one run for readers that were mid-question.
+            vectors.prune_replaced()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _damage(vectors: VectorStore) -> str | None:
+    """What is wrong with a local store that calls for a rebuild, or None to reconcile as usual.
+
+    A damaged local store is rebuilt by the ingest itself rather than by telling someone to run
+    ``--rebuild``: the change team re-indexes from the console, where there is no command to run,
+    and the store holds nothing the library does not (a rebuild costs embedding time, never data;
+    the old store serves until the new one is complete). A Chroma server's collection is not
+    dropped unasked: it raises, and the message says to run ``changebot ingest --rebuild``.
+    Missing vectors alone are no damage: reconciling embeds them, as it always has.
+    """
+    try:
+        vectors.verify()
+    except VectorStoreDamagedError as exc:
+        if vectors.local is None:
+            raise
+        return str(exc)
+    return None
 
 
 def _ingest_file(

@@ -1,11 +1,31 @@
-"""The vector side of the index: the Chroma store, and how it rides out a server that is away."""
+"""The vector side of the index: the Chroma store, how it rides out a server that is away, and how
+a damaged local store is found and rebuilt.
+
+A local store (no ``CHANGEBOT_CHROMA_URL``) lives under ``<data_dir>/chroma``::
+
+    chroma.sqlite3, <uuid>/   the first store, written straight into the folder
+    CURRENT                   once a store has been rebuilt: the name of the live one ("store-000002")
+    store-000002/             a rebuilt store, a whole Chroma folder of its own
+
+A rebuild fills a new ``store-*`` folder that nothing reads and only then swaps ``CURRENT`` to it,
+as index generations are swapped: a crash mid-rebuild leaves the old store live and a folder no
+pointer names, which the next ingest removes. Every call reads ``CURRENT`` (one small file), so
+processes that are serving move to the new store on their next question, without a restart. The
+store a rebuild replaced stays until the next ingest, for readers that were mid-question.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import os
+import re
+import shutil
+import struct
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +47,129 @@ class VectorStoreUnavailableError(Exception):
     """The Chroma server did not answer (down, restarting, too slow); the next call tries again."""
 
 
+class VectorStoreDamagedError(VectorStoreUnavailableError):
+    """The store answers, but wrongly: a local store cannot read its own files, or a collection holds
+    fewer vectors than the index expects, or answers a query with nothing. Waiting does not help;
+    rebuilding the vectors from the library does."""
+
+
+_DETAIL_CHARS = 160  # of Chroma's own message: enough to tell which file, short enough to read
+STORE_POINTER = "CURRENT"
+_HNSW_PERSISTED = "index_metadata.pickle"
+# hnswlib's header.bin as Chroma 1.x writes it (version 1): version, offset of level 0, capacity,
+# element count, bytes per element, then fields this check does not read.
+_HNSW_HEADER = struct.Struct("<iQQQQQQiIQQQdQ")
+_STORE_NAME = re.compile(r"store-(\d{6})")
+
+
+class LocalStores:
+    """The local Chroma folder: which store in it is live, and new ones built beside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def live(self) -> Path:
+        """The folder of the live store (the Chroma folder itself until the first rebuild)."""
+        try:
+            name = (self.root / STORE_POINTER).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return self.root
+        return self.root / name if _STORE_NAME.fullmatch(name) else self.root
+
+    def problem(self, store: Path) -> str | None:
+        """What is wrong with the index files of a store, as far as can be told without opening it.
+
+        Chroma's index library trusts ``header.bin``: with ``data_level0.bin`` emptied or cut short
+        it reads memory that was never filled, and then fails, answers rubbish or crashes the
+        process (all three seen). So the sizes are compared before Chroma is let near the files.
+        """
+        if not store.is_dir():
+            return None
+        for segment in sorted(store.iterdir()):
+            if not (_is_uuid(segment.name) and (segment / _HNSW_PERSISTED).exists()):
+                continue  # not written out yet: Chroma rebuilds it from its database on opening
+            try:
+                header = (segment / "header.bin").read_bytes()
+                data = (segment / "data_level0.bin").stat().st_size
+            except FileNotFoundError as exc:
+                return f"{segment.name}/{Path(str(exc.filename)).name} is missing"
+            if len(header) != _HNSW_HEADER.size:
+                continue  # emptied or another format: Chroma itself says so when it opens the file
+            version, _, _, elements, element_size, *_ = _HNSW_HEADER.unpack(header)
+            if version == 1 and data < elements * element_size:
+                return (
+                    f"{segment.name}/data_level0.bin holds {data} bytes of the "
+                    f"{elements * element_size} its header.bin gives"
+                )
+        return None
+
+    def create(self) -> Path:
+        """A new, empty store folder that nothing reads until ``commit``."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        numbers = [int(match[1]) for p in self.root.iterdir() if (match := _STORE_NAME.fullmatch(p.name))]
+        path = self.root / f"store-{max(numbers, default=0) + 1:06d}"
+        path.mkdir()
+        return path
+
+    def commit(self, path: Path) -> None:
+        """Make the store in ``path`` live; the one it replaces stays until the next ``prune``."""
+        previous = self.live()
+        for folder, _, files in os.walk(path):
+            for name in files:
+                _fsync(Path(folder) / name)
+            _fsync(Path(folder))
+        pointer = self.root / f".{STORE_POINTER}.tmp"
+        pointer.write_text(path.name, encoding="utf-8")
+        _fsync(pointer)
+        os.replace(pointer, self.root / STORE_POINTER)
+        _fsync(self.root)
+        self.prune(keep=previous)
+
+    def prune(self, *, keep: Path | None = None) -> list[Path]:
+        """Remove every store but the live one (and ``keep``); returns the folders removed.
+
+        Only under the ingest's writer lock: a store being filled is not live yet either.
+        """
+        live = self.live()
+        survivors = {live, keep}
+        removed: list[Path] = []
+        if not self.root.is_dir():
+            return removed
+        for path in sorted(self.root.iterdir()):
+            if _STORE_NAME.fullmatch(path.name) and path.is_dir() and path not in survivors:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        if self.root not in survivors and (self.root / "chroma.sqlite3").exists():
+            # The first store, written into the folder itself: its database and its segment
+            # folders (named by uuid), never the rebuilt stores beside them.
+            for path in sorted(self.root.iterdir()):
+                if path.name.startswith("chroma.sqlite3"):
+                    path.unlink(missing_ok=True)
+                elif path.is_dir() and _is_uuid(path.name):
+                    shutil.rmtree(path, ignore_errors=True)
+            removed.append(self.root)
+        return removed
+
+
+def _is_uuid(name: str) -> bool:
+    try:
+        uuid.UUID(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def make_chroma_client(*, path: Path, url: str | None, timeout_s: float = 15.0) -> ClientAPI:
-    """A Chroma client: HTTP when a server URL is configured, otherwise a local persistent store.
+    """A Chroma client: HTTP when a server URL is configured, otherwise the live local store in
+    the Chroma folder ``path`` (see ``LocalStores``).
 
     Raises:
         VectorStoreUnavailableError: the server does not answer within ``timeout_s``.
@@ -62,8 +203,16 @@ def make_chroma_client(*, path: Path, url: str | None, timeout_s: float = 15.0) 
             # each question's worker thread for good.
             session.timeout = httpx.Timeout(timeout_s)
         return client
+    return open_local_store(LocalStores(path).live())
+
+
+def open_local_store(path: Path) -> ClientAPI:
+    """A client on the local Chroma store in the folder ``path`` (an empty one if there is none)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
 
 
 def close_chroma_client(client: ClientAPI) -> None:
@@ -106,6 +255,7 @@ def _is_missing(exc: Exception) -> bool:
 class _Connection:
     client: ClientAPI
     collection: Collection
+    store: Path | None  # the local store it is open on; None on a server
 
 
 class VectorStore:
@@ -114,7 +264,10 @@ class VectorStore:
     The client is made on first use, not at start-up, so the web app starts while a Chroma server
     is down. A call that fails because the server is away drops the connection and raises
     ``VectorStoreUnavailableError``; the next call after ``retry_after_s`` connects again, and
-    calls in between fail at once instead of each waiting for a timeout.
+    calls in between fail at once instead of each waiting for a timeout. A local store (``local``)
+    has no server to be away: a failing call means it cannot read its own files, and raises
+    ``VectorStoreDamagedError``. The failure is logged once, and "answers again" once a call has
+    succeeded (not merely connected: a damaged store opens fine and then fails every query).
     """
 
     def __init__(
@@ -124,23 +277,45 @@ class VectorStore:
         prefix: str,
         fingerprint: str,
         retry_after_s: float = 5.0,
+        local: LocalStores | None = None,
     ) -> None:
+        """``connect`` makes a client; with ``local`` (the Chroma folder it opens the live store
+        of), every call first checks that store is still the live one."""
         self._connect = connect
         self.prefix = prefix
         self.fingerprint = fingerprint
         self.name = _collection_name(prefix, fingerprint)
         self.retry_after_s = retry_after_s
+        self.local = local
         self._connection: _Connection | None = None
         self._failure: str | None = None
+        self._failure_store: Path | None = None
+        self._damaged = False
         self._retry_at = 0.0
+        self._problem: str | None = None  # what ``verify`` last found wrong, to log it once
         self._lock = threading.Lock()
 
     def _connected(self) -> _Connection:
         with self._lock:
+            store = self.local.live() if self.local is not None else None
             if self._connection is not None:
-                return self._connection
-            if self._failure is not None and time.monotonic() < self._retry_at:
-                raise VectorStoreUnavailableError(self._failure)
+                if self._connection.store == store:
+                    return self._connection
+                # A rebuild (here or in another process) made another store live: move to it.
+                close_chroma_client(self._connection.client)
+                self._connection = None
+            if (
+                self._failure is not None
+                and time.monotonic() < self._retry_at
+                and self._failure_store == store  # a store made live since is tried at once
+            ):
+                raise self._error()
+            problem = self.local.problem(store) if self.local is not None and store is not None else None
+            if problem is not None:
+                self._failed(
+                    f"the local vector store in {store} cannot be read ({problem})", store=store, damaged=True
+                )
+                raise self._error()
             try:
                 client = self._connect()
                 try:
@@ -154,28 +329,41 @@ class VectorStore:
                     close_chroma_client(client)
                     raise
             except VectorStoreUnavailableError as exc:
-                self._failed(str(exc))
+                self._failed(str(exc), store=store)
                 raise
             except Exception as exc:
                 if not _is_unavailable(exc):
                     raise
-                self._failed(f"the vector store does not answer ({exc})")
-                raise VectorStoreUnavailableError(self._failure or "") from exc
-            if self._failure is not None:
-                logger.warning("vector store answers again")
-            self._connection = _Connection(client=client, collection=collection)
-            self._failure = None
+                self._failed(self._reason(exc, store), store=store, damaged=store is not None)
+                raise self._error() from exc
+            self._connection = _Connection(client=client, collection=collection, store=store)
             return self._connection
 
-    def _failed(self, reason: str, *, pause: bool = True) -> None:
+    def _reason(self, exc: Exception, store: Path | None) -> str:
+        if store is None:
+            return f"the vector store does not answer ({exc})"
+        detail = " ".join(str(exc).split())
+        if len(detail) > _DETAIL_CHARS:  # Chroma chains its causes: the last one names the file
+            detail = "…" + detail[1 - _DETAIL_CHARS :]
+        return f"the local vector store in {store} cannot be read ({detail})"
+
+    def _error(self) -> VectorStoreUnavailableError:
+        return (VectorStoreDamagedError if self._damaged else VectorStoreUnavailableError)(
+            self._failure or ""
+        )
+
+    def _failed(self, reason: str, *, store: Path | None, pause: bool = True, damaged: bool = False) -> None:
         if self._failure is None:
-            logger.warning("vector store unavailable: %s", reason)
+            logger.warning("vector store %s: %s", "damaged" if damaged else "unavailable", reason)
         self._failure = reason
+        self._failure_store = store
+        self._damaged = damaged
         self._retry_at = time.monotonic() + (self.retry_after_s if pause else 0.0)
 
     @contextlib.contextmanager
     def _calling(self) -> Iterator[_Connection]:
-        """The live connection; a failure because the server is away drops it."""
+        """The live connection; a failure because the server is away (or the local store cannot
+        read its files) drops it."""
         connection = self._connected()
         try:
             yield connection
@@ -189,10 +377,24 @@ class VectorStore:
                 if not stale:
                     self._connection = None
                     # A vanished collection is not an outage: the very next call re-creates it.
-                    self._failed(f"the vector store does not answer ({exc})", pause=not _is_missing(exc))
+                    missing = _is_missing(exc)
+                    damaged = connection.store is not None and not missing
+                    self._failed(
+                        self._reason(exc, None if missing else connection.store),
+                        store=connection.store,
+                        pause=not missing,
+                        damaged=damaged,
+                    )
                     close_chroma_client(connection.client)
-                reason = self._failure or f"the vector store does not answer ({exc})"
-            raise VectorStoreUnavailableError(reason) from exc
+                error = (
+                    self._error() if self._failure else VectorStoreUnavailableError(self._reason(exc, None))
+                )
+            raise error from exc
+        if self._failure is not None:
+            with self._lock:
+                if self._failure is not None and self._connection is connection:
+                    logger.warning("vector store answers again")
+                    self._failure = None
 
     @property
     def client(self) -> ClientAPI:
@@ -209,12 +411,100 @@ class VectorStore:
         with self._calling() as connection:
             connection.client.heartbeat()
 
+    def verify(self, *, expected: int = 0) -> None:
+        """Check the collection answers a real query and holds at least ``expected`` vectors.
+
+        A heartbeat is not enough: a store whose index files are damaged answers it and then fails
+        every query, and one that lost its database answers every query with nothing. So this
+        counts, reads one stored vector back and queries with it, as a question would. (That the
+        query finds that very vector is not asked: the index is approximate, and on some data
+        misses a point's own nearest neighbour.) More vectors than expected are fine: an ingest
+        writes vectors before it makes the new generation live, and removes the ones it no longer
+        needs only after.
+
+        Raises:
+            VectorStoreUnavailableError: the server does not answer.
+            VectorStoreDamagedError: the store cannot read its files, holds fewer vectors than
+                ``expected``, or answers a query with nothing although it holds vectors.
+        """
+        with self._calling() as connection:
+            collection = connection.collection
+            count = collection.count()
+            problem = None
+            if count < expected:
+                problem = f"the vector store holds {count} vectors of the {expected} the live index has"
+            elif count > 0:
+                sample = collection.get(limit=1, include=["embeddings"])
+                embeddings = sample.get("embeddings")
+                if embeddings is None or len(embeddings) == 0:
+                    problem = "the vector store lists vectors it cannot read back"
+                else:
+                    probe: list[Sequence[float]] = [[float(x) for x in embeddings[0]]]
+                    found = collection.query(
+                        query_embeddings=probe,
+                        n_results=1,
+                        include=["distances"],
+                    )
+                    if not found["ids"] or not found["ids"][0]:
+                        problem = f"the vector store holds {count} vectors and a query finds none"
+        self._noted(problem)
+        if problem is not None:
+            raise VectorStoreDamagedError(problem)
+
+    def _noted(self, problem: str | None) -> None:
+        # Said once when it starts and once when it ends, however often readiness is probed.
+        with self._lock:
+            previous, self._problem = self._problem, problem
+        if problem is not None and problem != previous:
+            logger.warning("vector store damaged: %s", problem)
+        elif problem is None and previous is not None:
+            logger.warning("vector store holds the vectors the index expects again")
+
     def close(self) -> None:
         """Release the connection; the next call connects again."""
         with self._lock:
             connection, self._connection = self._connection, None
         if connection is not None:
             close_chroma_client(connection.client)
+
+    @contextlib.contextmanager
+    def rebuilding(self) -> Iterator[VectorStore]:
+        """An empty store for this model to put every vector in, live once the block ends.
+
+        Local: a new store folder beside the live one, swapped in only when the block finishes, so
+        an error or a crash leaves the old store live. The old store is never opened: it may not
+        open at all. On a Chroma server only this product's collection for this model is dropped
+        (nothing else there is touched) and filled again in place; questions meanwhile get fewer
+        dense matches, and if the rebuild stops half-way the next ingest embeds what is missing.
+        """
+        if self.local is None:
+            from chromadb.errors import NotFoundError
+
+            with self._calling() as connection, contextlib.suppress(NotFoundError):  # gone is dropped
+                connection.client.delete_collection(self.name)
+            self.close()
+            yield self
+            return
+        path = self.local.create()
+        fresh = VectorStore(
+            connect=functools.partial(open_local_store, path),
+            prefix=self.prefix,
+            fingerprint=self.fingerprint,
+            retry_after_s=self.retry_after_s,
+        )
+        try:
+            yield fresh
+        except BaseException:
+            fresh.close()
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        fresh.close()
+        self.local.commit(path)
+        self.close()
+
+    def prune_replaced(self) -> list[Path]:
+        """Remove local stores a rebuild replaced (and leftovers of one that stopped half-way)."""
+        return self.local.prune() if self.local is not None else []
 
     def ids(self) -> set[str]:
         """Every chunk id that has a vector."""

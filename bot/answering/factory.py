@@ -30,7 +30,13 @@ from ingest.embedding import (
 )
 from ingest.index import IndexStore
 from ingest.pipeline import IngestReport, ProgressCallback, run_ingest
-from ingest.vectors import VectorStore, VectorStoreUnavailableError, make_chroma_client
+from ingest.vectors import (
+    LocalStores,
+    VectorStore,
+    VectorStoreDamagedError,
+    VectorStoreUnavailableError,
+    make_chroma_client,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -154,12 +160,18 @@ class KnowledgeCore:
         self.vectors.close()
 
     def ingest(
-        self, paths: Sequence[Path] | None = None, *, progress: ProgressCallback | None = None
+        self,
+        paths: Sequence[Path] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        rebuild: bool = False,
     ) -> IngestReport:
-        """Ingest ``paths`` (default: the whole knowledge library) into the index.
+        """Ingest ``paths`` (default: the whole knowledge library) into the index; ``rebuild``
+        embeds every vector again into a new store (a damaged local store is rebuilt anyway).
 
         Raises:
-            KnowledgeUnavailableError: the Chroma server stopped answering; the live index is untouched.
+            KnowledgeUnavailableError: the Chroma server stopped answering, or its collection is
+                damaged; the live index is untouched.
         """
         try:
             return run_ingest(
@@ -172,7 +184,13 @@ class KnowledgeCore:
                 chunk_overlap=self.settings.chunk_overlap,
                 max_file_bytes=self.settings.max_file_bytes,
                 progress=progress,
+                rebuild=rebuild,
             )
+        except VectorStoreDamagedError as exc:
+            raise KnowledgeUnavailableError(
+                f"ingest stopped: {exc}. The index that was live keeps serving; "
+                "run `changebot ingest --rebuild` to embed the vectors again from the library."
+            ) from exc
         except VectorStoreUnavailableError as exc:
             raise KnowledgeUnavailableError(
                 f"ingest stopped: {exc}. The index that was live keeps serving; "
@@ -203,6 +221,7 @@ def build_knowledge_core(
         prefix=settings.chroma_collection_prefix,
         fingerprint=embedder.fingerprint,
         retry_after_s=settings.chroma_retry_s,
+        local=None if settings.chroma_url else LocalStores(settings.chroma_dir),
     )
     retriever = HybridRetriever(
         index=LiveIndex(store=store),

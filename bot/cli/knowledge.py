@@ -28,6 +28,14 @@ def ingest(
         list[Path] | None, typer.Argument(help="Files or folders (default: the knowledge library).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Embed every vector again into a new vector store that replaces the old one once "
+            "complete (a damaged store; only this product's collection on a Chroma server).",
+        ),
+    ] = False,
 ) -> None:
     """Index the knowledge library (incremental: unchanged files are skipped)."""
     settings = common._settings()
@@ -54,7 +62,7 @@ def ingest(
             bar.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
 
         with common._refusing():  # a Chroma server that does not answer: say so, the live index stays
-            report = core.ingest(paths, progress=progress)
+            report = core.ingest(paths, progress=progress, rebuild=rebuild)
     if as_json:
         print_json(
             {
@@ -66,10 +74,17 @@ def ingest(
                 "failed": [{"source": p.source, "error": p.message} for p in report.failed],
                 "chunks": report.chunks_total,
                 "embedded": report.chunks_embedded,
+                "vectors_rebuilt": report.rebuilt,
+                "vectors_restored": report.vectors_restored,
                 "seconds": round(report.seconds, 3),
             }
         )
     else:
+        if report.rebuilt:  # why this run embedded everything again (and took longer)
+            why = "." if rebuild else f": {report.rebuilt}."
+            out.print(f"Rebuilt the vector store from the library{why}", markup=False)
+        elif report.vectors_restored:
+            out.print(f"The vector store had lost {report.vectors_restored} vectors: embedded them again.")
         out.print(
             f"Indexed {report.chunks_total} chunks ({report.generation}): "
             f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "

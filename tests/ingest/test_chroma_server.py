@@ -192,3 +192,20 @@ def test_reconnects_are_spaced_out_while_the_server_is_down() -> None:
     with pytest.raises(VectorStoreUnavailableError):
         store.check()
     assert connect.attempts == 2
+
+
+def test_rebuild_on_a_server_replaces_only_this_products_collection(
+    tmp_path: Path, server: ChromaServer
+) -> None:
+    settings = _settings(tmp_path, server)
+    write_library(settings.knowledge_dir)
+    core = _core(settings)
+    core.ingest()
+    theirs = core.vectors.client.get_or_create_collection("another-product", embedding_function=None)
+    theirs.add(ids=["theirs"], embeddings=[[0.1, 0.2, 0.3]])
+    report = core.ingest(rebuild=True)
+    assert report.rebuilt == "asked for" and report.chunks_embedded == report.chunks_total > 0
+    core.vectors.verify(expected=report.chunks_total)
+    assert core.vectors.client.get_collection("another-product").get()["ids"] == ["theirs"]
+    assert not settings.chroma_dir.exists()  # nothing local made up for the occasion
+    core.close()

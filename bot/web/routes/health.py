@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 from sqlalchemy import text
 
+from bot.answering.factory import KnowledgeCore
 from bot.web.deps import CoreDep, SessionsDep
 from bot.web.routes.api_common import ERROR_RESPONSES
-from ingest.vectors import VectorStoreUnavailableError
+from ingest.index import IndexSnapshot
+from ingest.vectors import VectorStoreDamagedError, VectorStoreUnavailableError
 
 router = APIRouter(tags=["health"], responses=ERROR_RESPONSES)
 
@@ -28,9 +30,23 @@ async def healthz() -> dict[str, str]:
 CHECK_TIMEOUT_S = 3.0
 
 
+def _vectors_check(core: KnowledgeCore, snapshot: IndexSnapshot | None) -> None:
+    """The live generation's collection answers a real query and holds its vectors."""
+    try:
+        core.vectors.verify(expected=len(snapshot.chunks) if snapshot else 0)
+    except VectorStoreDamagedError:
+        # An ingest may have made a smaller generation live, and removed the vectors it dropped,
+        # between loading the generation above and counting: count again against the one live now.
+        latest = core.retriever.index.snapshot()
+        if latest is snapshot or latest is None:
+            raise
+        core.vectors.verify(expected=len(latest.chunks))
+
+
 @router.get("/readyz")
 async def readyz(core: CoreDep, sessions: SessionsDep, response: Response) -> dict[str, Any]:
-    """The index is loaded, the vector store and the database answer (each within a few seconds)."""
+    """The index is loaded, the vector store answers a query with the live generation's vectors,
+    and the database answers (each within a few seconds)."""
     checks: dict[str, Any] = {}
     snapshot = core.retriever.index.snapshot()
     checks["index"] = {"ok": snapshot is not None, "generation": snapshot.name if snapshot else None}
@@ -39,12 +55,18 @@ async def readyz(core: CoreDep, sessions: SessionsDep, response: Response) -> di
         with sessions() as session:
             session.execute(text("SELECT 1"))
 
-    for name, check in (("vectors", core.vectors.check), ("database", database)):
+    def vectors() -> None:
+        _vectors_check(core, snapshot)
+
+    for name, check in (("vectors", vectors), ("database", database)):
         try:
             await asyncio.wait_for(asyncio.to_thread(check), timeout=CHECK_TIMEOUT_S)
             checks[name] = {"ok": True}
         except TimeoutError:
             checks[name] = {"ok": False, "error": f"no answer within {CHECK_TIMEOUT_S:g} s"}
+        except VectorStoreDamagedError as exc:
+            # Waiting will not mend it: say what will.
+            checks[name] = {"ok": False, "error": f"{str(exc)[:240]}; repair: changebot ingest --rebuild"}
         except VectorStoreUnavailableError as exc:
             checks[name] = {"ok": False, "error": str(exc)[:300]}
         except Exception as exc:  # any driver error means "not ready"; the probe must answer, not crash
