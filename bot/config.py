@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         description="English questions: weight of a second dense list over Chinese passages only, "
         "as a share of dense_weight (fitted on the tuning half of the sample eval set).",
     )
+    translated_weight: float = Field(
+        1.0,
+        ge=0,
+        description="English questions: fusion weight of BM25 over the question's words translated "
+        "into the library's Chinese words by CC-CEDICT (fitted on the tuning half of the sample eval set).",
+    )
     lexical_weight: float = Field(1.0, ge=0)
     faq_question_weight: float = Field(
         0.3, ge=0, description="Extra fusion weight for matches on FAQ questions."

@@ -7,6 +7,7 @@ Layout under ``<data_dir>/index``::
     gen-000007/chunks.jsonl   every chunk, display text and metadata
     gen-000007/lexical.npz    BM25 weights over jieba tokens of folded text (+ lexical.json vocabulary)
     gen-000007/faq.npz        BM25 over FAQ questions and their alternative phrasings only
+    gen-000007/translations.json  English word -> the library's Chinese words for it
 
 Vectors live in Chroma, one collection per embedding-model fingerprint, keyed by chunk id. A
 generation directory is complete before ``CURRENT`` points at it, so a crash mid-ingest leaves the
@@ -30,11 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunk import Chunk
+from ingest.crosslingual import cedict
 from ingest.lexical import LexicalIndex, faq_key, faq_question_text
 from ingest.manifest import IndexFormatError, Manifest
 from ingest.text import tokenize
 
 CURRENT_FILE = "CURRENT"
+TRANSLATIONS_FILE = "translations.json"
 
 
 def faq_rows(chunks: Sequence[Chunk]) -> list[int]:
@@ -51,6 +54,8 @@ class IndexSnapshot:
     lexical: LexicalIndex
     faq_lexical: LexicalIndex
     name: str
+    translations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """English word -> the library's Chinese words for it (``ingest.crosslingual``)."""
     faq_rows: list[int] = field(init=False)
     """Rows of the FAQ chunks, in the order of ``faq_lexical``'s documents."""
     by_id: dict[str, int] = field(init=False)
@@ -79,7 +84,10 @@ class IndexSnapshot:
         faq_lexical = LexicalIndex.build(
             [tokenize(faq_question_text(chunks[row])) for row in faq_rows(chunks)]
         )
-        return cls(manifest=manifest, chunks=chunks, lexical=lexical, faq_lexical=faq_lexical, name=name)
+        return cls(
+            manifest=manifest, chunks=chunks, lexical=lexical, faq_lexical=faq_lexical, name=name,
+            translations=cedict().translations(lexical.vocabulary),
+        )  # fmt: skip
 
 
 class IndexStore:
@@ -122,11 +130,13 @@ class IndexStore:
                 chunks = [Chunk.from_json(json.loads(line)) for line in handle if line.strip()]
             lexical = LexicalIndex.load(folder / "lexical")
             faq_lexical = LexicalIndex.load(folder / "faq")
+            translations = _read_translations(folder / TRANSLATIONS_FILE)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(f"index generation {name} is unreadable: {exc}") from exc
         return IndexSnapshot(
-            manifest=manifest, chunks=chunks, lexical=lexical, faq_lexical=faq_lexical, name=name
-        )
+            manifest=manifest, chunks=chunks, lexical=lexical, faq_lexical=faq_lexical, name=name,
+            translations=translations,
+        )  # fmt: skip
 
     def commit(self, snapshot: IndexSnapshot) -> str:
         """Write a snapshot as the next generation and make it live; returns its name."""
@@ -140,6 +150,9 @@ class IndexStore:
                 handle.write(json.dumps(chunk.to_json(), ensure_ascii=False) + "\n")
         snapshot.lexical.save(staging / "lexical")
         snapshot.faq_lexical.save(staging / "faq")
+        (staging / TRANSLATIONS_FILE).write_text(
+            json.dumps(snapshot.translations, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+        )
         (staging / "manifest.json").write_text(
             json.dumps(snapshot.manifest.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
         )
@@ -175,6 +188,16 @@ class IndexStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read_translations(path: Path) -> dict[str, tuple[str, ...]]:
+    # A generation written before translations were kept has none: English questions then rank
+    # Chinese passages by meaning alone until the next ingest (which rebuilds: the tokenizer
+    # version names the translations).
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {str(english): tuple(str(word) for word in chinese) for english, chinese in data.items()}
 
 
 def _fsync_dir(path: Path) -> None:

@@ -209,6 +209,14 @@ _EN_STOPWORDS: Final = frozenset(
         "thank",
         "ok",
         "okay",
+        # What is left of a contraction once the apostrophe splits it ("what's", "we're", "don't").
+        "s",
+        "re",
+        "ll",
+        "ve",
+        "d",
+        "t",
+        "m",
     ]
 )
 
@@ -228,6 +236,7 @@ TOKENIZER_VERSION: Final = hashlib.sha256(
             "|",
             jieba.__version__,
             "intent words whole",
+            "translations from cc-cedict",
         ]
     ).encode()
 ).hexdigest()[:12]
@@ -311,7 +320,7 @@ def detect_language(text: str, *, default: Language = "zh-Hans") -> Language:
     return default if default != "en" else "zh-Hans"
 
 
-def _light_stem(word: str) -> str:
+def light_stem(word: str) -> str:
     # Plural folding only: enough for "stores"/"store", "lights"/"light" without a stemmer dependency.
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -346,7 +355,7 @@ def _tokenize_cached(folded: str) -> tuple[str, ...]:
         if token in _ZH_STOPWORDS or token in _EN_STOPWORDS:
             continue
         if token.isascii() and token.isalpha():
-            token = _light_stem(token)
+            token = light_stem(token)
         tokens.append(token)
     return tuple(tokens)
 

@@ -233,6 +233,7 @@ def build_knowledge_core(
             dense=settings.dense_weight,
             dense_unserved=settings.dense_weight_unserved,
             dense_crosslingual=settings.dense_crosslingual_weight,
+            translated=settings.translated_weight,
             rrf_k=settings.rrf_k,
         ),
         candidates=settings.candidates,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Final, Literal
 
-from ingest.text import fold
+from ingest.text import fold, light_stem
 
 Want = Literal["duration", "amount", "date"]
 
@@ -62,7 +62,44 @@ def holds(passage: str, want: Want) -> bool:
     return _HAS[want].search(fold(passage).lower()) is not None
 
 
+# "几家店" counts stores: a passage that holds a number, but no number of stores ("约1小时"),
+# does not say how many. The counter is a Chinese measure word after 几/多少, or the English noun
+# after "how many".
+_COUNTED_ZH: Final = re.compile(r"(?:几|多少)(家|次|人|位|名|批|款|条|项|张|份|个人|个店|个门店)")
+_COUNTED_EN: Final = re.compile(r"\bhow many ([a-z]+)")
+_EN_COUNT_SKIP: Final = frozenset({"of", "more", "people", "times"})
+_EN_NUMBER: Final = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred)"
+
+
+def counted(question: str) -> str | None:
+    """What an amount question counts, when it says: "家" for "几家店", "store" for "how many stores"."""
+    text = fold(question).lower()
+    found = _COUNTED_ZH.search(text)
+    if found:
+        return found.group(1)[-1] if found.group(1).startswith("个") else found.group(1)
+    found = _COUNTED_EN.search(text)
+    if found and found.group(1) not in _EN_COUNT_SKIP:
+        return light_stem(found.group(1))
+    return None
+
+
+def counts(passage: str, counter: str) -> bool:
+    """Whether ``passage`` gives a number of ``counter`` ("5家", "five pilot stores")."""
+    text = fold(passage).lower()
+    if counter.isascii():
+        # The noun may follow a word or two after the number: "5 pilot stores".
+        pattern = rf"\b{_EN_NUMBER}\s+(?:[a-z-]+\s+){{0,2}}{re.escape(counter)}"
+        return re.search(pattern, text) is not None
+    return re.search(rf"{_NUMBER}\s*(?:个)?{re.escape(counter)}", text) is not None
+
+
 def unmet(question: str, passage: str) -> bool:
-    """True when the question asks for a duration, amount or date and the passage has none."""
+    """True when the question asks for a duration, amount or date and the passage has none (for
+    an amount that names what it counts, none of that)."""
     want = wanted(question)
-    return want is not None and not holds(passage, want)
+    if want is None:
+        return False
+    counter = counted(question) if want == "amount" else None
+    if counter is not None:
+        return not counts(passage, counter)
+    return not holds(passage, want)

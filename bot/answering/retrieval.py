@@ -96,6 +96,9 @@ class FusionWeights:
     # above "培训算不算上班时间" for "培训要多久", too little to let prose that happens to say
     # 怎么 or 哪 outrank a better topic match: 0.1 to 0.2 keep the sample eval set as it was.
     intent: float = 0.15
+    # English questions: weight of a BM25 list over the question's words translated into Chinese
+    # by a dictionary (``ingest.crosslingual``), so a Chinese passage is found by its words too.
+    translated: float = 0.0
 
 
 @dataclass(slots=True)
@@ -109,6 +112,7 @@ class Hit:
     faq_rank: int | None = None
     dense_rank: int | None = None
     dense_similarity: float | None = None
+    translated_rank: int | None = None
     learned_coverage: float = 0.0
     """How much of the question a learned phrasing of this FAQ covers (``phrasings``)."""
     same_wording: bool = False
@@ -214,6 +218,7 @@ class HybridRetriever:
                 hits[row] = Hit(chunk=snapshot.chunks[row], row=row)
             return hits[row]
 
+        best_match = 0.0  # the most of the question any passage covers in the question's own words
         if mode in ("hybrid", "lexical"):
             lexical_scores = self._lexical_scores(snapshot.lexical, tokens)
             for rank, row in enumerate(self._top(lexical_scores, mask), start=1):
@@ -222,6 +227,7 @@ class HybridRetriever:
                 # Rank alone forgets whether a passage matched one word of the question or all of
                 # them; half of the vote depends on how much of the question it covers.
                 match = snapshot.lexical.coverage(tokens, row)
+                best_match = max(best_match, match)
                 entry.score += self._weights.lexical * (0.5 + 0.5 * match) / (rrf_k + rank)
             if snapshot.faq_rows and mode == "hybrid":
                 faq_scores = self._lexical_scores(snapshot.faq_lexical, tokens)
@@ -233,6 +239,17 @@ class HybridRetriever:
                     # FAQ that mentions "培训" must not outrank a passage that matches the question.
                     match = snapshot.faq_lexical.coverage(tokens, faq_row)
                     entry.score += self._weights.faq_question * match / (rrf_k + rank)
+        if mode == "hybrid" and language == "en" and self._weights.translated > 0:
+            translated = _translated_scores(snapshot, tokens)
+            # A stand-in for the words the question's own language cannot match: where an English
+            # passage already covers the question, translated Chinese matches must not push it down.
+            weight = self._weights.translated * (1.0 - best_match)
+            if translated is not None and weight > 0:
+                scores, share = translated
+                for rank, row in enumerate(self._top(scores, mask), start=1):
+                    entry = hit(row)
+                    entry.translated_rank = rank
+                    entry.score += weight * (0.5 + 0.5 * share[row]) / (rrf_k + rank)
         vector = self._query_vector(question) if dense_weight > 0 else None
         if vector is None and mode == "hybrid":
             dense_weight = 0.0
@@ -382,6 +399,31 @@ class HybridRetriever:
             if row is not None and filters.allows(snapshot.chunks[row]):
                 results.append((row, similarity))
         return results
+
+
+def _translated_scores(
+    snapshot: IndexSnapshot, tokens: list[str]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+    """BM25 of each passage for an English question's topic words in Chinese, each word counting
+    as its best translation (``snapshot.translations``), and the share of the translatable words
+    each passage holds; None when no word has a translation the library uses."""
+    index = snapshot.lexical
+    columns = [
+        ids
+        for token in dict.fromkeys(t for t in tokens if not is_intent_word(t))
+        if (ids := index.term_ids(snapshot.translations.get(token, ())))
+    ]
+    if not columns or not index.size:
+        return None
+    scores = np.zeros(index.size, dtype=np.float64)
+    held = np.zeros(index.size, dtype=np.float64)
+    for ids in columns:
+        # Max, not sum: "store" has a dozen Chinese words; a passage saying 门店 and 店铺 is not
+        # twice about stores.
+        best = index.weights[:, ids].max(axis=1).toarray().ravel()
+        scores += best
+        held += best > 0
+    return scores, held / len(columns)
 
 
 def _chinese_only(filters: SearchFilters) -> SearchFilters | None:

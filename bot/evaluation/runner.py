@@ -35,6 +35,7 @@ class EvalResult:
             "answerable": self.question.answerable,
             "answered": self.answer.answered,
             "band": self.answer.band,
+            "answer_kind": self.answer.kind,
             "answer": self.answer.answer,
             "confidence": self.answer.confidence,
             "rank": self.rank,

@@ -67,3 +67,12 @@ def test_every_intent_word_survives_tokenize() -> None:
     for word in words:
         assert is_intent_word(word), word
         assert any(is_intent_word(token) for token in tokenize(word)), word
+
+
+def test_contractions_leave_no_one_letter_words() -> None:
+    assert tokenize("what's the wifi password? we're at the store, I'll wait") == [
+        "wifi",
+        "password",
+        "store",
+        "wait",
+    ]

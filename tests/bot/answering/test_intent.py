@@ -38,3 +38,26 @@ def test_a_passage_must_hold_what_was_asked() -> None:
     assert not unmet("遇到问题找谁", "先问关键用户。")  # not checked: nothing to see
     assert holds("The review runs for 90 minutes.", "duration")
     assert not holds("The review happens every week.", "amount")
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "is_unmet"),
+    [
+        # A number, but not of what was counted: "about an hour a week" does not say how many stores.
+        (
+            "How many stores are in the pilot?",
+            "the pilot stores had cut scheduling to about an hour a week",
+            True,
+        ),
+        ("How many stores are in the pilot?", "Wave 1: 5 pilot stores, run for 8 weeks.", False),
+        ("How many stores are in the pilot?", "Five pilot stores went first.", False),
+        ("试点有几家店", "试点店长把排班从3小时降到1小时", True),
+        ("试点有几家店", "第一批5家试点门店用了8周", False),
+        ("一共要推多少次", "每批推广2次", False),
+        # What is counted is not said: any number will do, as before.
+        ("服务中台之星奖多少钱", "每人奖励500元", False),
+        ("how many ways can staff send feedback", "there are 3 ways to send feedback", False),
+    ],
+)
+def test_an_amount_must_count_what_was_asked_about(question: str, passage: str, is_unmet: bool) -> None:
+    assert unmet(question, passage) is is_unmet

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from bot.answering.confidence import confidence
-from bot.answering.factory import KnowledgeCore
+from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.answering.retrieval import SearchFilters
+from bot.config import Settings
 from tests.fakes.embedder import FakeEmbedder
 
 # Shares its topic with the library's "培训要多久？" and says 培训 more often in fewer words, so the
@@ -135,3 +136,37 @@ def test_a_model_that_stops_working_leaves_lexical_answers(
     assert retrieval.dense_weight == 0.0 and all(hit.dense_rank is None for hit in retrieval.hits)
     failures = [r for r in caplog.records if "lexical search only" in r.getMessage()]
     assert len(failures) == 1 and "went missing" in failures[0].getMessage()  # said once, not per question
+
+
+PILOT_MD = textwrap.dedent(
+    """\
+    # 试点门店怎么选
+
+    试点门店由区域经理挑选：选有代表性的门店，不选最好的门店。
+    """
+)
+
+
+def test_english_question_finds_a_chinese_passage_by_its_translated_words(
+    settings: Settings, library: Path, fake_embedder: FakeEmbedder
+) -> None:
+    (library / "playbooks" / "pilot.md").write_text(PILOT_MD, encoding="utf-8")
+    question = "which pilot shops get selected"
+    ranks = {}
+    for weight in (0.0, 1.0):
+        core = build_knowledge_core(
+            settings.model_copy(update={"translated_weight": weight}), embedder=fake_embedder
+        )
+        assert not core.ingest().failed
+        hits = core.answerer.retrieve(question, language="en").hits
+        ranks[weight] = next(
+            (rank for rank, hit in enumerate(hits, 1) if hit.chunk.source == "playbooks/pilot.md"), None
+        )
+        if weight:
+            assert hits[0].translated_rank == 1
+    # The fake model reads no Chinese, so without the dictionary nothing links the two.
+    assert ranks == {0.0: None, 1.0: 1}
+
+
+def test_chinese_questions_get_no_translated_list(ingested: KnowledgeCore) -> None:
+    assert all(hit.translated_rank is None for hit in ingested.answerer.retrieve("试点门店怎么选").hits)
