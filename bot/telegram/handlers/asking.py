@@ -132,7 +132,9 @@ async def _answer(
         return
     answer, question_id = asked.answer, asked.question_id
     keyboard = keyboard_for(question_id, answer) if question_id is not None else None
-    await _send_in_pieces(message.reply_text, render_answer(answer), keyboard)
+    await _send_in_pieces(
+        message.reply_text, render_answer(answer, documents_at=app.settings.public_url), keyboard
+    )
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -257,7 +259,11 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query.message is not None:
         await query.edit_message_reply_markup(reply_markup=None)
     send = partial(context.bot.send_message, _chat_of(query))
-    await _send_in_pieces(send, render_answer(answer), feedback_keyboard(question_id, answer))
+    await _send_in_pieces(
+        send,
+        render_answer(answer, documents_at=app.settings.public_url),
+        feedback_keyboard(question_id, answer),
+    )
 
 
 async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
