@@ -66,10 +66,19 @@ def parse_audience(selectors: Sequence[str]) -> Audience:
     )
 
 
-def resolve_audience(*, session: Session, audience: Audience, telegram_only: bool = True) -> list[Person]:
+def resolve_audience(
+    *, session: Session, audience: Audience, telegram_only: bool = True, include_paused: bool = False
+) -> list[Person]:
     """Everyone the audience reaches who can receive pushes: active, not paused, and on Telegram
-    (``telegram_only=False`` adds people who use only the web chat, e.g. for surveys)."""
-    query = select(Person).where(Person.active.is_(True), Person.pushes_enabled.is_(True))
+    (``telegram_only=False`` adds people who use only the web chat, e.g. for surveys).
+
+    ``include_paused`` adds people who paused pushes with /stop: a pause covers stories, vision
+    messages and announcements, not must-reads (the change team needs everyone to read them) nor
+    surveys (a resistance measure taken only from those willing to hear more would flatter it).
+    """
+    query = select(Person).where(Person.active.is_(True))
+    if not include_paused:
+        query = query.where(Person.pushes_enabled.is_(True))
     if telegram_only:
         query = query.where(Person.telegram_id.is_not(None))
     if audience.languages:

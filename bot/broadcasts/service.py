@@ -169,6 +169,12 @@ def _first_attempt(
     return due
 
 
+def reaches_paused(broadcast: Broadcast) -> bool:
+    """Whether ``broadcast`` also goes to people who paused pushes: must-reads and survey
+    invitations do (see ``audience.resolve_audience``)."""
+    return broadcast.must_read or broadcast.kind == BroadcastKind.SURVEY.value
+
+
 def enqueue_due(
     *, session: Session, now: datetime | None = None, timing: DeliveryTiming = DeliveryTiming()
 ) -> int:
@@ -196,7 +202,10 @@ def enqueue_due(
         broadcast = session.get(Broadcast, broadcast_id)
         assert broadcast is not None  # noqa: S101  (just updated it)
         try:
-            people = resolve_audience(session=session, audience=parse_audience(broadcast.audience))
+            people = resolve_audience(
+                session=session, audience=parse_audience(broadcast.audience),
+                include_paused=reaches_paused(broadcast),
+            )  # fmt: skip
         except InvalidInputError as exc:  # e.g. the unit was renamed after it was scheduled
             broadcast.status = BroadcastStatus.CANCELLED.value
             broadcast.finished_at = now

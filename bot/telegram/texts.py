@@ -51,13 +51,14 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     "privacy": {
         "zh-Hans": "我们保存：你的 Telegram 编号、名字、所属门店和语言，用来回答问题和发送通知；你问过的问题和回答，"
         "用来改进知识库（答不上的问题会转给同事）。脉搏调查默认匿名，存储里也无法对应到个人。"
-        "发送 /stop 可以暂停推送。",
+        "发送 /stop 可以暂停推送（“必读”通知和调查除外）。",
         "zh-Hant": "我們保存：你的 Telegram 編號、名字、所屬門店和語言，用來回答問題和發送通知；你問過的問題和回答，"
         "用來改進知識庫（答不上的問題會轉給同事）。脈搏調查預設匿名，儲存裡也無法對應到個人。"
-        "發送 /stop 可以暫停推送。",
+        "發送 /stop 可以暫停推送（「必讀」通知和調查除外）。",
         "en": "We store your Telegram id, name, unit and language, to answer you and send updates; and the questions "
         "you ask with their answers, to improve the library (ones I can't answer go to a colleague). Pulse surveys "
-        "are anonymous by default, and in storage too. Send /stop to pause pushed messages.",
+        "are anonymous by default, and in storage too. Send /stop to pause pushed messages (must-read notices and "
+        "surveys excepted).",
     },
     "lang_prompt": {"zh-Hans": "请选择语言：", "zh-Hant": "請選擇語言：", "en": "Choose your language:"},
     "lang_set": {
@@ -66,9 +67,11 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "OK, I'll reply in English.",
     },
     "stopped": {
-        "zh-Hans": "已暂停推送。你仍然可以随时提问；发送 /resume 恢复。",
-        "zh-Hant": "已暫停推送。你仍然可以隨時提問；發送 /resume 恢復。",
-        "en": "Pushed messages paused. You can still ask anything; send /resume to turn them back on.",
+        "zh-Hans": "已暂停推送：成功故事、愿景和一般通知不再发给你。“必读”通知和脉搏调查仍会送到，因为变革团队需要每个人都看到、都发声。你仍然可以随时提问；发送 /resume 恢复。",
+        "zh-Hant": "已暫停推送：成功故事、願景和一般通知不再發給你。「必讀」通知和脈搏調查仍會送到，因為變革團隊需要每個人都看到、都發聲。你仍然可以隨時提問；發送 /resume 恢復。",
+        "en": "Pushed messages paused: no more success stories, vision messages or general updates. Must-read notices and "
+        "pulse surveys still reach you, because the change team needs everyone to see them and be heard. You can "
+        "still ask anything; send /resume to turn them back on.",
     },
     "resumed": {"zh-Hans": "已恢复推送。", "zh-Hant": "已恢復推送。", "en": "Pushed messages are back on."},
     "flood": {

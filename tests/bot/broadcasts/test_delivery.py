@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.broadcasts.audience import parse_audience, resolve_audience
-from bot.broadcasts.models import Delivery, DeliveryState
+from bot.broadcasts.models import BroadcastKind, Delivery, DeliveryState
 from bot.broadcasts.sender import (
     DeliveryWorker,
     PermanentSendError,
@@ -215,6 +215,34 @@ def test_paused_people_get_no_pushes(sessions: sessionmaker[Session], staff: lis
         assert enqueue_due(session=session) == 0  # a broadcast is materialised once
         states = session.scalars(select(Delivery.state)).all()
     assert set(states) == {DeliveryState.QUEUED.value}
+
+
+@pytest.mark.parametrize(
+    ("kind", "must_read", "reaches_the_paused"),
+    [
+        (BroadcastKind.MESSAGE, False, False),
+        (BroadcastKind.STORY, False, False),
+        (BroadcastKind.VISION, False, False),
+        (BroadcastKind.MESSAGE, True, True),  # must-read means must-read
+        (BroadcastKind.SURVEY, False, True),  # a resistance measure of the willing only would flatter
+    ],
+)
+def test_a_pause_covers_stories_and_updates_not_must_reads_or_surveys(
+    sessions: sessionmaker[Session],
+    staff: list[int],
+    kind: BroadcastKind,
+    must_read: bool,
+    reaches_the_paused: bool,
+) -> None:
+    with transaction(sessions) as session:
+        session.execute(update(Person).where(Person.telegram_id == 1000).values(pushes_enabled=False))
+        paused = session.scalar(select(Person.id).where(Person.telegram_id == 1000))
+        create_broadcast(
+            session=session, text="通知", selectors=["unit:华东区-12号店"], kind=kind, must_read=must_read
+        )
+        assert enqueue_due(session=session) == (20 if reaches_the_paused else 19)
+        reached = set(session.scalars(select(Delivery.person_id)).all())
+    assert (paused in reached) is reaches_the_paused
 
 
 async def test_rows_cancelled_after_being_claimed_are_not_sent(
