@@ -1,9 +1,12 @@
 """Wiring of the background work from ``Settings``: the sender's policy, the scheduler with every
-action and chore, the survey library. Used by `serve`, `changebot worker` and the bot."""
+action and chore, the survey library and the survey key. Used by `serve`, `changebot worker` and
+the bot."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -34,6 +37,7 @@ from bot.scheduling.runner import Scheduler
 from bot.scheduling.service import ScheduleAction, ensure_named_schedule, known_zones
 from bot.storage.database import transaction
 from bot.surveys.library import SurveyLibrary, survey_library
+from bot.surveys.pairing import PairingKey, pairing_key
 from bot.surveys.results import Rules
 from bot.surveys.waves import SURVEY, close_due_waves, send_due_reminders, survey_action
 
@@ -104,6 +108,7 @@ def build_scheduler(
         ):
             ensure_named_schedule(session=session, name=name, kind=name, cron=cron, zones=zones)
     surveys = survey_definitions(settings)
+    key = survey_pairing_key(settings)  # now: a damaged key file stops the start, not the first tick
     reminder = timedelta(hours=settings.survey_reminder_hours_before_close) or None
     built: list[KnowledgeCore] = []
 
@@ -138,7 +143,7 @@ def build_scheduler(
         poll_seconds=settings.scheduler_poll_seconds,
         ticks=[
             close_due_waves,
-            partial(send_due_reminders, surveys=surveys),
+            partial(send_due_reminders, surveys=surveys, key=key),
             purge_expired_dialogues,
             forget_quiet_floods,
             forget_old_wrong_codes,
@@ -150,3 +155,28 @@ def survey_definitions(settings: Settings) -> SurveyLibrary:
     """The library's surveys, as their files are now (parsed again only when one changes); a broken
     file is logged and the last good reading keeps serving."""
     return survey_library(settings.knowledge_dir / settings.surveys_dir_name)
+
+
+_PAIRING_KEYS: dict[tuple[str, str], PairingKey] = {}
+_PAIRING_KEYS_LOCK = threading.Lock()
+
+
+def survey_pairing_key(settings: Settings) -> PairingKey:
+    """The survey key ``settings`` name: read (or made) once per process and source, then the same
+    object to every caller (scheduler, bot, web app, CLI).
+
+    Raises:
+        SurveyKeyError: the key file is damaged, or cannot be read or created (not cached: the next
+            call tries again).
+    """
+    if settings.survey_key is not None:
+        # A digest, not the secret, in the cache's key: a repr of the cache shows nothing to use.
+        digest = hashlib.sha256(settings.survey_key.get_secret_value().strip().encode()).hexdigest()
+        source = ("secret", digest)
+    else:
+        source = ("file", str(settings.survey_key_file.resolve()))
+    with _PAIRING_KEYS_LOCK:
+        found = _PAIRING_KEYS.get(source)
+        if found is None:
+            found = _PAIRING_KEYS[source] = pairing_key(settings)
+        return found

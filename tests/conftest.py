@@ -17,6 +17,7 @@ from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.config import Settings
 from bot.storage import database
 from bot.storage.database import make_engine, make_session_factory, upgrade_database
+from bot.surveys.pairing import PairingKey
 from tests.fakes.embedder import FakeEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,11 +89,14 @@ def write_library(root: Path) -> Path:
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings isolated in ``tmp_path``, ignoring any developer ``.env``."""
     # No quiet hours and no digest unless a test asks: tests run at any hour and must not wait for 08:00.
+    # No CHANGEBOT_SURVEY_KEY from the environment either: the survey key is the file in the test's
+    # own data dir (made on first use), unless a test passes ``survey_key``.
     values: dict[str, object] = {
         "data_dir": tmp_path / "data",
         "knowledge_dir": tmp_path / "knowledge",
         "quiet_hours": "",
         "story_digest_cron": "",
+        "survey_key": None,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -140,6 +144,12 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(tmp_path, database_url=database_url)
+
+
+@pytest.fixture
+def survey_key() -> PairingKey:
+    """A server survey key for tests that call the wave services themselves, with no entry point."""
+    return PairingKey(b"a test survey key, not a secret, 32 bytes or more")
 
 
 @pytest.fixture

@@ -24,9 +24,12 @@ def serve(
     and sender when a token is set."""
     import uvicorn
 
+    from bot.runtime import survey_pairing_key
     from bot.web.app import create_app
 
     settings = common._settings()
+    with common._refusing():  # a damaged survey key file is said in one line, before anything starts
+        survey_pairing_key(settings)  # the app's lifespan gets this same object
     bind_host = host or settings.host
     bind_port = port or settings.port
     out.print(f"changebot is starting on http://{bind_host}:{bind_port}/ (Ctrl-C to stop)")
@@ -47,9 +50,10 @@ def bot() -> None:
 
     settings = common._settings()
     try:
-        application = build_application(
-            settings=settings, core=common._core(settings), sessions=common._sessions(settings)
-        )
+        with common._refusing():  # e.g. a damaged survey key file
+            application = build_application(
+                settings=settings, core=common._core(settings), sessions=common._sessions(settings)
+            )
     except TelegramNotConfiguredError as exc:
         console.print(f"[red]{exc}[/red]: get a token from @BotFather and set it in .env")
         raise typer.Exit(2) from exc
@@ -96,7 +100,8 @@ def worker(
     delivery = DeliveryWorker(
         sessions=sessions, sender=TelegramMessageSender(bot), settings=worker_settings(settings)
     )
-    scheduler = None if no_scheduler else build_scheduler(sessions=sessions, settings=settings)
+    with common._refusing():  # e.g. a damaged survey key file
+        scheduler = None if no_scheduler else build_scheduler(sessions=sessions, settings=settings)
 
     async def work(stop: asyncio.Event) -> None:
         # The schedules do not need Telegram: they run while the sender waits for it to answer.
@@ -133,7 +138,8 @@ def scheduler() -> None:
     from bot.runtime import build_scheduler
 
     settings = common._settings()
-    runner = build_scheduler(sessions=common._sessions(settings), settings=settings)
+    with common._refusing():  # e.g. a damaged survey key file
+        runner = build_scheduler(sessions=common._sessions(settings), settings=settings)
     out.print("changebot scheduler running (Ctrl-C to stop)")
     _run_until_stopped(lambda stop: runner.run(stop=stop))
 

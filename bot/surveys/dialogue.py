@@ -43,15 +43,15 @@ def advance(
     surveys: Mapping[str, Survey],
     wave_id: int,
     person: Person,
+    key: PairingKey,
     answer: tuple[int, object] | None = None,
     restart: bool = False,
-    key: PairingKey | None = None,
 ) -> tuple[Survey, Step]:
     """Record ``answer`` (question index, value) if given, and decide the next step.
 
-    ``key`` is the server survey key (None = this process's). Raises ``SurveyClosedError`` when the
-    wave has closed, ``NotInvitedError`` for people it was not sent to, and ``InvalidInputError``
-    for answers that do not fit the question.
+    ``key`` is the server survey key (``bot.runtime.survey_pairing_key``). Raises
+    ``SurveyClosedError`` when the wave has closed, ``NotInvitedError`` for people it was not sent
+    to, and ``InvalidInputError`` for answers that do not fit the question.
     """
     wave = get_wave(session=session, wave_id=wave_id)
     survey = surveys.get(wave.survey_id)

@@ -21,14 +21,15 @@ name, then hard-linked into place, which fails when another process got there fi
 starting together agree on one key. A damaged file is an error, never a reason to make a new key:
 a new key orphans the progress of every open wave, and people answering again would count twice.
 
-The wave services take the key as ``key=``; left out, they use ``process_pairing_key()``: read once
-per process from the same settings (environment, ``.env``) every entry point starts from.
+The wave services that find a person's row take the key as a required ``key=``: the domain never
+reads settings of its own. Each entry point reads it once, from the ``Settings`` it was started with,
+through ``bot.runtime.survey_pairing_key`` (the same object to every caller of a process), so a
+process started with other settings than the environment's (tests, the CLI) uses its own key.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import hmac
 import logging
@@ -94,14 +95,9 @@ def load_pairing_key(*, secret: SecretStr | None, key_file: Path) -> PairingKey:
 
 
 def pairing_key(settings: Settings) -> PairingKey:
-    """The survey key ``settings`` name."""
+    """The survey key ``settings`` name, read (or made) now; entry points use the cached
+    ``bot.runtime.survey_pairing_key`` instead."""
     return load_pairing_key(secret=settings.survey_key, key_file=settings.survey_key_file)
-
-
-@functools.cache
-def process_pairing_key() -> PairingKey:
-    """The survey key of this process, from the settings every entry point reads (once)."""
-    return pairing_key(Settings())
 
 
 def _read(path: Path) -> bytes:

@@ -43,7 +43,7 @@ from bot.scheduling.service import ScheduleAction, create_schedule
 from bot.storage.base import utc_now
 from bot.surveys.definitions import Question, Survey
 from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave, WaveStatus
-from bot.surveys.pairing import PairingKey, process_pairing_key
+from bot.surveys.pairing import PairingKey
 from bot.surveys.scoring import score
 from ingest.text import LANGUAGES
 
@@ -101,10 +101,10 @@ def launch_wave(
         raise InvalidInputError("a wave must stay open for at least 10 minutes")
     audience = parse_audience(selectors)
     # Web-chat-only staff are invited too: they answer in the browser; Telegram users also get a push.
-    people = resolve_audience(session=session, audience=audience, telegram_only=False)
+    people = resolve_audience(session=session, audience=audience, telegram_only=False, include_paused=True)
     if not people:
         raise InvalidInputError(
-            "nobody in that audience can receive surveys (joined on Telegram, not paused)"
+            "nobody in that audience can receive surveys (no active member who has joined)"
         )
     remind_at = closes_at - reminder_before_close if reminder_before_close else None
     wave = SurveyWave(
@@ -166,9 +166,9 @@ def is_invited(*, session: Session, wave_id: int, person_id: int) -> bool:
 
 
 def _response(
-    session: Session, wave: SurveyWave, person: Person, *, create: bool, key: PairingKey | None
+    session: Session, wave: SurveyWave, person: Person, *, create: bool, key: PairingKey
 ) -> SurveyResponse | None:
-    found_by = respondent_key(key=key or process_pairing_key(), wave=wave, person_id=person.id)
+    found_by = respondent_key(key=key, wave=wave, person_id=person.id)
     found = session.scalar(
         select(SurveyResponse).where(
             SurveyResponse.wave_id == wave.id, SurveyResponse.respondent_key == found_by
@@ -194,13 +194,13 @@ def current_response(
     session: Session,
     wave_id: int,
     person: Person,
+    key: PairingKey,
     now: datetime | None = None,
-    key: PairingKey | None = None,
 ) -> SurveyResponse | None:
     """The person's answers so far in an open wave (None if they have not started).
 
     Args:
-        key: the server survey key; None = this process's (``pairing.process_pairing_key``).
+        key: the server survey key (``bot.runtime.survey_pairing_key``).
     """
     wave = get_wave(session=session, wave_id=wave_id)
     _ensure_open(session, wave, now or utc_now())
@@ -233,13 +233,13 @@ def record_answer(
     person: Person,
     question_id: str,
     value: object,
+    key: PairingKey,
     now: datetime | None = None,
-    key: PairingKey | None = None,
 ) -> SurveyResponse:
     """Store (or change) one answer while the wave is open; ``None`` skips an optional question.
 
     Args:
-        key: the server survey key; None = this process's (``pairing.process_pairing_key``).
+        key: the server survey key (``bot.runtime.survey_pairing_key``).
     """
     wave = get_wave(session=session, wave_id=wave_id)
     _ensure_open(session, wave, now or utc_now())
@@ -369,12 +369,12 @@ def close_due_waves(session: Session, now: datetime) -> int:
 
 
 def send_due_reminders(
-    session: Session, now: datetime, *, surveys: Mapping[str, Survey], key: PairingKey | None = None
+    session: Session, now: datetime, *, surveys: Mapping[str, Survey], key: PairingKey
 ) -> int:
     """One reminder per wave, to the invitees who have not finished; returns reminders queued.
 
     Args:
-        key: the server survey key; None = this process's (``pairing.process_pairing_key``).
+        key: the server survey key (``bot.runtime.survey_pairing_key``).
     """
     due = session.scalars(
         select(SurveyWave.id).where(
@@ -411,7 +411,6 @@ def send_due_reminders(
         invitees = session.scalars(
             select(SurveyInvitation.person_id).where(SurveyInvitation.wave_id == wave.id)
         ).all()
-        key = key or process_pairing_key()
         pending = [
             person_id
             for person_id in invitees

@@ -18,7 +18,7 @@ from bot.library.jobs import IngestJobs
 from bot.people.service import ensure_admins
 from bot.questions.flood import FloodGate
 from bot.questions.phrasings import DatabasePhrasings
-from bot.runtime import survey_definitions
+from bot.runtime import survey_definitions, survey_pairing_key
 from bot.storage.database import in_transaction
 from bot.telegram.context import SERVICES_KEY, BotServices
 from bot.telegram.handlers import (
@@ -71,9 +71,16 @@ def build_application(
     """The PTB application; with ``webhook`` it has no updater and the web app feeds it updates.
 
     ``jobs`` is the re-index queue (the web app's, when both run in one process); without one the
-    bot keeps its own and closes it when it stops."""
+    bot keeps its own and closes it when it stops.
+
+    Raises:
+        TelegramNotConfiguredError: no bot token is set.
+        SurveyKeyError: the survey key file is damaged or unreadable (said now, not at the first
+            survey button).
+    """
     if settings.telegram_token is None:
         raise TelegramNotConfiguredError("CHANGEBOT_TELEGRAM_TOKEN is not set")
+    survey_key = survey_pairing_key(settings)
     bot = TolerantBot(
         token=settings.telegram_token.get_secret_value(),
         base_url=settings.telegram_base_url,
@@ -97,6 +104,7 @@ def build_application(
         sessions=sessions,
         flood=FloodGate(sessions=sessions, per_minute=settings.questions_per_minute),
         surveys=survey_definitions(settings),
+        survey_key=survey_key,
         jobs=jobs,
     )
     onboarding.register(application)

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.library.jobs import IngestJobs
 from bot.questions.flood import FloodGate
 from bot.surveys.definitions import Survey
+from bot.surveys.pairing import PairingKey
 
 SERVICES_KEY = "changebot"
 
@@ -26,6 +27,7 @@ class BotServices:
     sessions: sessionmaker[Session]
     flood: FloodGate
     surveys: Mapping[str, Survey]  # the survey definitions by id, as their files are now
+    survey_key: PairingKey  # the server key of respondent keys, read once at start-up
     jobs: IngestJobs  # the re-index queue: a saved FAQ is indexed in the background
 
 

@@ -26,7 +26,7 @@ from bot.library.jobs import IngestJobs
 from bot.questions.flood import FloodGate
 from bot.questions.phrasings import DatabasePhrasings
 from bot.rollout.figures import FiguresImportError
-from bot.runtime import build_scheduler, worker_settings
+from bot.runtime import build_scheduler, survey_pairing_key, worker_settings
 from bot.storage.database import database_unavailable, make_engine, make_session_factory, upgrade_database
 from bot.telegram.app import build_application
 from bot.telegram.broadcast_sender import TelegramMessageSender
@@ -72,6 +72,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # First: a damaged survey key file stops the start with its message, before anything runs.
+        app.state.survey_key = await asyncio.to_thread(survey_pairing_key, settings)
         engine = make_engine(settings.database)
         await asyncio.to_thread(upgrade_database, engine)
         app.state.settings = settings

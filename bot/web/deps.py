@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answering.factory import KnowledgeCore
 from bot.questions.flood import FloodGate
 from bot.storage.database import DEFERRED_BEGIN
+from bot.surveys.pairing import PairingKey
 
 
 def get_core(request: Request) -> KnowledgeCore:
@@ -45,7 +46,14 @@ def get_flood(request: Request) -> FloodGate:
     return flood
 
 
+def get_survey_key(request: Request) -> PairingKey:
+    """The survey key read at start-up (``bot.runtime.survey_pairing_key``)."""
+    key: PairingKey = request.app.state.survey_key
+    return key
+
+
 CoreDep = Annotated[KnowledgeCore, Depends(get_core)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 FloodDep = Annotated[FloodGate, Depends(get_flood)]
+SurveyKeyDep = Annotated[PairingKey, Depends(get_survey_key)]

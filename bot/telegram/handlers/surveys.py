@@ -120,6 +120,7 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                         surveys=app.surveys,
                         wave_id=wave_id,
                         person=person,
+                        key=app.survey_key,
                         answer=answer,
                         restart=isinstance(pressed, SurveyRestart),
                     )
@@ -185,6 +186,7 @@ async def typed_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                     surveys=app.surveys,
                     wave_id=wave_id,
                     person=person,
+                    key=app.survey_key,
                     answer=(index, comment),
                 )
             return _step_view(survey, wave_id, step, language)

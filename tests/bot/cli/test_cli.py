@@ -14,6 +14,7 @@ from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.cli import common
 from bot.config import Settings
 from bot.storage.base import utc_now
+from bot.surveys.pairing import PairingKey
 from tests.fakes.embedder import FakeEmbedder
 
 
@@ -159,6 +160,32 @@ def test_bot_without_a_token_explains_and_exits(run) -> None:  # type: ignore[no
     assert code == 2
 
 
+def test_a_damaged_survey_key_file_stops_every_process_at_start(  # type: ignore[no-untyped-def]
+    run, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import SecretStr
+    from telegram.ext import Application
+
+    from bot.cli import serving
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise SystemExit(99)  # it started, with a damaged survey key
+
+    monkeypatch.setattr("uvicorn.run", never)
+    monkeypatch.setattr(serving, "_run_until_stopped", never)
+    monkeypatch.setattr(Application, "run_polling", never)
+    with_token = settings.model_copy(update={"telegram_token": SecretStr("123456:not-a-real-token")})
+    monkeypatch.setattr(common, "_settings", lambda: with_token)
+    settings.survey_key_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.survey_key_file.write_text("not a key at all\n")
+    for command in ("serve", "bot", "worker", "scheduler"):
+        code, output = run(command)
+        said = " ".join(output.split())  # as Rich wrapped it
+        assert code == 1, (command, output)
+        assert "is damaged" in said and "restore it from where it was kept" in said, (command, output)
+    assert settings.survey_key_file.read_text() == "not a key at all\n"
+
+
 def test_gaps_lists_open_questions_by_topic(run) -> None:  # type: ignore[no-untyped-def]
     run("ingest")
     code, output = run("gaps")
@@ -225,7 +252,7 @@ def test_vision_and_report_commands(run) -> None:  # type: ignore[no-untyped-def
     assert "[bold]华南区[/bold]" in units
 
 
-def test_survey_commands(run, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_survey_commands(run, settings: Settings, survey_key: PairingKey) -> None:  # type: ignore[no-untyped-def]
     import csv
     import shutil
 
@@ -275,6 +302,7 @@ def test_survey_commands(run, settings: Settings) -> None:  # type: ignore[no-un
                     person=person,
                     question_id=question.id,
                     value=value,
+                    key=survey_key,
                 )
     engine.dispose()
     assert run("survey", "close", str(wave))[0] == 0

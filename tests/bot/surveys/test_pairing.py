@@ -17,11 +17,6 @@ from tests.conftest import make_settings
 SECRET = "configured-survey-key-0123456789abcdef"
 
 
-@pytest.fixture(autouse=True)
-def no_key_in_the_environment(process_survey_key: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CHANGEBOT_SURVEY_KEY")  # these tests say where the key comes from themselves
-
-
 def _key_of(key: PairingKey) -> str:
     return key.respondent_key(salt="ab" * 32, wave_id=1, person_id=2)
 

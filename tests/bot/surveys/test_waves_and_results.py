@@ -20,10 +20,12 @@ from bot.people.service import add_unit
 from bot.storage.database import transaction
 from bot.surveys.definitions import Survey, load_surveys
 from bot.surveys.models import SurveyResponse, SurveyWave
+from bot.surveys.pairing import PairingKey
 from bot.surveys.results import Band, Rules, wave_results
 from bot.surveys.waves import (
     SurveyClosedError,
     close_due_waves,
+    is_invited,
     launch_wave,
     next_question,
     record_answer,
@@ -71,7 +73,14 @@ def _person(session: Session, person_id: int) -> Person:
 
 
 def _answer_all(
-    session: Session, survey: Survey, wave_id: int, person_id: int, rating: int, **extra: object
+    session: Session,
+    survey: Survey,
+    wave_id: int,
+    person_id: int,
+    rating: int,
+    *,
+    key: PairingKey,
+    **extra: object,
 ) -> None:
     person = _person(session, person_id)
     for question in survey.questions:
@@ -80,6 +89,7 @@ def _answer_all(
             value = question.options[0].id
         record_answer(
             session=session,
+            key=key,
             survey=survey,
             wave_id=wave_id,
             person=person,
@@ -112,8 +122,21 @@ def test_launch_invites_the_audience_with_a_start_button(
             launch_wave(session=session, survey=PULSE, closes_at=NOW + timedelta(minutes=5), now=NOW)
 
 
-def test_answers_one_at_a_time_changed_skipped_and_validated(
+def test_people_who_paused_pushes_are_invited_and_reached_too(
     sessions: sessionmaker[Session], org: dict[str, list[int]]
+) -> None:
+    # A resistance measure taken only from those willing to hear more would flatter the rollout.
+    paused_id = org["东区-B店"][0]
+    with transaction(sessions) as session:
+        _person(session, paused_id).pushes_enabled = False
+        wave = _launch(session)
+        assert wave.invited == 16 and is_invited(session=session, wave_id=wave.id, person_id=paused_id)
+        enqueue_due(session=session, now=NOW)
+        assert session.scalar(select(Delivery.id).where(Delivery.person_id == paused_id)) is not None
+
+
+def test_answers_one_at_a_time_changed_skipped_and_validated(
+    sessions: sessionmaker[Session], org: dict[str, list[int]], survey_key: PairingKey
 ) -> None:
     with transaction(sessions) as session:
         wave = _launch(session)
@@ -121,6 +144,7 @@ def test_answers_one_at_a_time_changed_skipped_and_validated(
         first = PULSE.questions[0]
         record_answer(
             session=session,
+            key=survey_key,
             survey=PULSE,
             wave_id=wave.id,
             person=person,
@@ -130,6 +154,7 @@ def test_answers_one_at_a_time_changed_skipped_and_validated(
         )
         record_answer(
             session=session,
+            key=survey_key,
             survey=PULSE,
             wave_id=wave.id,
             person=person,
@@ -144,6 +169,7 @@ def test_answers_one_at_a_time_changed_skipped_and_validated(
             with pytest.raises(InvalidInputError):
                 record_answer(
                     session=session,
+                    key=survey_key,
                     survey=PULSE,
                     wave_id=wave.id,
                     person=person,
@@ -154,6 +180,7 @@ def test_answers_one_at_a_time_changed_skipped_and_validated(
         with pytest.raises(InvalidInputError, match="no question"):
             record_answer(
                 session=session,
+                key=survey_key,
                 survey=PULSE,
                 wave_id=wave.id,
                 person=person,
@@ -164,9 +191,9 @@ def test_answers_one_at_a_time_changed_skipped_and_validated(
         with pytest.raises(InvalidInputError, match="not sent to you"):
             record_answer(
                 session=session, survey=PULSE, wave_id=wave.id, person=_person(session, org["outsider"][0]),
-                question_id=first.id, value=3, now=NOW,
+                question_id=first.id, value=3, now=NOW, key=survey_key,
             )  # fmt: skip
-        _answer_all(session, PULSE, wave.id, person.id, 3)  # the comment is optional: skipped
+        _answer_all(session, PULSE, wave.id, person.id, 3, key=survey_key)  # the comment is optional: skipped
         response = session.scalars(select(SurveyResponse)).one()
         assert (
             response.completed
@@ -177,14 +204,15 @@ def test_answers_one_at_a_time_changed_skipped_and_validated(
 
 
 def test_closing_erases_the_key_and_no_row_names_anyone(
-    sessions: sessionmaker[Session], org: dict[str, list[int]]
+    sessions: sessionmaker[Session], org: dict[str, list[int]], survey_key: PairingKey
 ) -> None:
     with transaction(sessions) as session:
         wave = _launch(session)
         for person_id in org["东区-A店"][:5]:
-            _answer_all(session, PULSE, wave.id, person_id, 4)
+            _answer_all(session, PULSE, wave.id, person_id, 4, key=survey_key)
         record_answer(
             session=session,
+            key=survey_key,
             survey=PULSE,
             wave_id=wave.id,
             person=_person(session, org["南区"][0]),
@@ -195,7 +223,7 @@ def test_closing_erases_the_key_and_no_row_names_anyone(
         assert close_due_waves(session, CLOSES + timedelta(seconds=1)) == 1
         assert wave.salt is None and wave.status == "closed"
         with pytest.raises(SurveyClosedError):
-            _answer_all(session, PULSE, wave.id, org["东区-A店"][5], 4)
+            _answer_all(session, PULSE, wave.id, org["东区-A店"][5], 4, key=survey_key)
     # Straight from the database: responses carry no person, no time, and a random id.
     with sessions() as session:
         columns = {c["name"] for c in inspect(session.get_bind()).get_columns("survey_responses")}
@@ -220,15 +248,16 @@ def test_closing_erases_the_key_and_no_row_names_anyone(
 
 
 def test_one_reminder_to_those_who_have_not_finished(
-    sessions: sessionmaker[Session], org: dict[str, list[int]]
+    sessions: sessionmaker[Session], org: dict[str, list[int]], survey_key: PairingKey
 ) -> None:
     with transaction(sessions) as session:
         wave = _launch(session, selectors=("unit:东区-B店",))
-        _answer_all(session, PULSE, wave.id, org["东区-B店"][0], 2)
-        assert send_due_reminders(session, NOW + timedelta(hours=1), surveys=SURVEYS) == 0  # not yet
-        remind_time = CLOSES - timedelta(hours=23)
-        assert send_due_reminders(session, remind_time, surveys=SURVEYS) == 2
-        assert send_due_reminders(session, remind_time + timedelta(hours=1), surveys=SURVEYS) == 0  # once
+        _answer_all(session, PULSE, wave.id, org["东区-B店"][0], 2, key=survey_key)
+        not_yet, remind_time = NOW + timedelta(hours=1), CLOSES - timedelta(hours=23)
+        assert send_due_reminders(session, not_yet, surveys=SURVEYS, key=survey_key) == 0  # not yet
+        assert send_due_reminders(session, remind_time, surveys=SURVEYS, key=survey_key) == 2
+        later = remind_time + timedelta(hours=1)
+        assert send_due_reminders(session, later, surveys=SURVEYS, key=survey_key) == 0  # once
         reminder = session.scalars(select(Broadcast).order_by(Broadcast.id.desc())).first()
         assert reminder is not None and reminder.button == f"survey:{wave.id}"
         enqueue_due(session=session, now=remind_time)
@@ -239,16 +268,16 @@ def test_one_reminder_to_those_who_have_not_finished(
 
 
 def test_threshold_differencing_comments_and_bands(
-    sessions: sessionmaker[Session], org: dict[str, list[int]]
+    sessions: sessionmaker[Session], org: dict[str, list[int]], survey_key: PairingKey
 ) -> None:
     with transaction(sessions) as session:
         wave = _launch(session)
         for person_id in org["东区-A店"][:6]:
-            _answer_all(session, PULSE, wave.id, person_id, 5, comment="培训太赶了")
+            _answer_all(session, PULSE, wave.id, person_id, 5, comment="培训太赶了", key=survey_key)
         for person_id in org["东区-B店"][:2]:
-            _answer_all(session, PULSE, wave.id, person_id, 1)
+            _answer_all(session, PULSE, wave.id, person_id, 1, key=survey_key)
         for person_id in org["南区"][:5]:
-            _answer_all(session, PULSE, wave.id, person_id, 3, comment="还行")
+            _answer_all(session, PULSE, wave.id, person_id, 3, comment="还行", key=survey_key)
         close_due_waves(session, CLOSES)
         results = {g.unit: g for g in wave_results(session=session, wave=wave, survey=PULSE, rules=Rules())}
     store_a, store_b, east, south, everyone = (
@@ -283,7 +312,7 @@ def test_threshold_differencing_comments_and_bands(
 
 
 def test_adkar_barriers_and_readiness_bands(
-    sessions: sessionmaker[Session], org: dict[str, list[int]]
+    sessions: sessionmaker[Session], org: dict[str, list[int]], survey_key: PairingKey
 ) -> None:
     ids = [q.id for q in ADKAR.scored]
     with transaction(sessions) as session:
@@ -294,6 +323,7 @@ def test_adkar_barriers_and_readiness_bands(
             for question_id, rating in zip(ids, ratings, strict=True):
                 record_answer(
                     session=session,
+                    key=survey_key,
                     survey=ADKAR,
                     wave_id=wave.id,
                     person=person,
@@ -303,6 +333,7 @@ def test_adkar_barriers_and_readiness_bands(
                 )
             record_answer(
                 session=session,
+                key=survey_key,
                 survey=ADKAR,
                 wave_id=wave.id,
                 person=person,
@@ -318,7 +349,7 @@ def test_adkar_barriers_and_readiness_bands(
 
 
 def test_two_waves_whose_audiences_differ_by_a_few_people_stay_hidden(
-    sessions: sessionmaker[Session], org: dict[str, list[int]]
+    sessions: sessionmaker[Session], org: dict[str, list[int]], survey_key: PairingKey
 ) -> None:
     with transaction(sessions) as session:
         everyone = _launch(session)  # 16 people
@@ -333,7 +364,7 @@ def test_two_waves_whose_audiences_differ_by_a_few_people_stay_hidden(
         }
         for wave_id, people in answering.items():
             for person_id in people:
-                _answer_all(session, PULSE, wave_id, person_id, 3)
+                _answer_all(session, PULSE, wave_id, person_id, 3, key=survey_key)
         close_due_waves(session, CLOSES)
         rules = Rules()
 
@@ -346,7 +377,9 @@ def test_two_waves_whose_audiences_differ_by_a_few_people_stay_hidden(
         assert reason is not None and f"wave {south_and_b.id}" in reason
 
 
-def test_trend_across_waves(sessions: sessionmaker[Session], org: dict[str, list[int]]) -> None:
+def test_trend_across_waves(
+    sessions: sessionmaker[Session], org: dict[str, list[int]], survey_key: PairingKey
+) -> None:
     from bot.surveys.results import trend
 
     with transaction(sessions) as session:
@@ -364,7 +397,7 @@ def test_trend_across_waves(sessions: sessionmaker[Session], org: dict[str, list
                 for question in PULSE.questions:
                     record_answer(
                         session=session, survey=PULSE, wave_id=wave.id, person=person, question_id=question.id,
-                        value=rating if question.type == "likert" else None, now=opens,
+                        value=rating if question.type == "likert" else None, now=opens, key=survey_key,
                     )  # fmt: skip
             close_due_waves(session, opens + timedelta(days=4))
         rows = trend(session=session, survey=PULSE, rules=Rules(), unit="南区")
@@ -414,7 +447,7 @@ def test_recurring_waves_open_and_close_from_the_scheduler(
 
 
 def test_a_store_whose_invitees_differ_by_one_between_two_waves_is_hidden_in_both(
-    sessions: sessionmaker[Session], org: dict[str, list[int]]
+    sessions: sessionmaker[Session], org: dict[str, list[int]], survey_key: PairingKey
 ) -> None:
     # A店's manager is invited to the first wave (all of 总部) but not to the second (A店's staff):
     # 17 against 7 invitees is no small difference, but at A店 it is one person, and comparing the
@@ -428,9 +461,11 @@ def test_a_store_whose_invitees_differ_by_one_between_two_waves_is_hidden_in_bot
         everyone = _launch(session)
         staff_of_a = _launch(session, selectors=("unit:东区-A店", "role:staff"))
         for person_id in [*org["东区-A店"], manager.id, *org["南区"]]:
-            _answer_all(session, PULSE, everyone.id, person_id, 4 if person_id == manager.id else 2)
+            _answer_all(
+                session, PULSE, everyone.id, person_id, 4 if person_id == manager.id else 2, key=survey_key
+            )
         for person_id in org["东区-A店"]:
-            _answer_all(session, PULSE, staff_of_a.id, person_id, 2)
+            _answer_all(session, PULSE, staff_of_a.id, person_id, 2, key=survey_key)
         close_due_waves(session, CLOSES)
         first = {g.unit: g for g in wave_results(session=session, wave=everyone, survey=PULSE, rules=Rules())}
         second = {

@@ -120,9 +120,10 @@ async def test_a_wave_answered_in_chat(
     with transaction(sessions) as session:
         session.execute(update(SurveyWave).values(remind_at=utc_now() - timedelta(minutes=1)))
     surveys = {"resistance-pulse": PULSE}
+    key = running_bot.bot_data[SERVICES_KEY].survey_key  # the bot's, which keyed Alice's answers
     with transaction(sessions) as session:
-        assert send_due_reminders(session, utc_now(), surveys=surveys) == 2
-        assert send_due_reminders(session, utc_now(), surveys=surveys) == 0  # once
+        assert send_due_reminders(session, utc_now(), surveys=surveys, key=key) == 2
+        assert send_due_reminders(session, utc_now(), surveys=surveys, key=key) == 0  # once
     await _deliver(running_bot, sessions)
     assert any("提醒" in m.get("text", "") for m in fake.sent(chat_id=BOB))
     assert not any("提醒" in m.get("text", "") for m in fake.sent(chat_id=ALICE))

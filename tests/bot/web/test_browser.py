@@ -97,6 +97,7 @@ def _seed(app: object) -> tuple[str, str]:
                     question_id=question.id,
                     value=value,
                     now=now,
+                    key=app.state.survey_key,  # type: ignore[attr-defined]
                 )
         close_wave(session=session, wave=wave)
         admin = Person(telegram_id=1, name="变革办", is_admin=True)
