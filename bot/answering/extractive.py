@@ -14,7 +14,8 @@ from ingest.text import tokenize
 # Indexing flattens list items into one line ("问题集中在五处: 1.太快:… 2.一刀切:…"); in an answer
 # they read better one per line again. A marker counts after a sentence end, a colon or a space.
 _LIST_ITEM_RE: Final = re.compile(
-    r"(?<=[。；;：:！？!?])\s*(?=(?:\d{1,2}[.、)](?!\d)|[•·▪]\s?|-\s))|\s+(?=\d{1,2}[.、](?!\d)\S)"
+    # A colon after a digit is a time ("23:00)"), not the end of a list's introduction.
+    r"(?:(?<=[。；;！？!?])|(?<=\D[：:]))\s*(?=(?:\d{1,2}[.、)](?!\d)|[•·▪]\s?|-\s))|\s+(?=\d{1,2}[.、](?!\d)\S)"
 )
 # Where a sentence too long to show whole may be cut: after a clause.
 _CLAUSE_END_RE: Final = re.compile(r"(?<=[，、；：,;:])")

@@ -38,6 +38,7 @@ def test_list_items_go_back_on_their_own_lines() -> None:
     assert lines[0].endswith("问题集中在五处:")
     assert [line[:2] for line in lines[1:]] == ["1.", "2.", "3.", "4.", "5."]
     assert as_lines("价格是3.5元，版本1.2。") == "价格是3.5元，版本1.2。"  # decimals are no list
+    assert as_lines("打服务台热线(每天7:00–23:00)。") == "打服务台热线(每天7:00–23:00)。"  # nor times
 
 
 def test_a_long_passage_answer_is_short_and_keeps_the_whole_passage(ingested) -> None:  # type: ignore[no-untyped-def]
