@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,7 @@ from bot.broadcasts.service import DeliveryTiming
 from bot.config import Settings
 from bot.dialogues.service import purge_expired_dialogues
 from bot.people.guessing import forget_old_wrong_codes
+from bot.people.service import known_zones
 from bot.questions.flood import forget_quiet_floods
 from bot.rollout.alerts import Search
 from bot.rollout.lights import LightRules
@@ -34,7 +36,7 @@ from bot.rollout.schedules import (
 from bot.rollout.service import knowledge_search
 from bot.scheduling.clock import parse_quiet_hours
 from bot.scheduling.runner import Scheduler
-from bot.scheduling.service import ScheduleAction, ensure_named_schedule, known_zones
+from bot.scheduling.service import ScheduleAction, ensure_named_schedule
 from bot.storage.database import transaction
 from bot.surveys.library import SurveyLibrary, survey_library
 from bot.surveys.pairing import PairingKey, pairing_key
@@ -139,7 +141,7 @@ def build_scheduler(
             USAGE_REMINDER_KIND: usage_reminder_action,
             **(extra_actions or {}),
         },
-        default_timezone=settings.default_timezone,
+        zones=partial(_zones_of, default_timezone=settings.default_timezone),
         poll_seconds=settings.scheduler_poll_seconds,
         ticks=[
             close_due_waves,
@@ -149,6 +151,10 @@ def build_scheduler(
             forget_old_wrong_codes,
         ],
     )
+
+
+def _zones_of(session: Session, *, default_timezone: str) -> list[ZoneInfo]:
+    return known_zones(session=session, default_timezone=default_timezone)
 
 
 def survey_definitions(settings: Settings) -> SurveyLibrary:

@@ -77,7 +77,7 @@ def create_vision_series(
         zones=zones,
         audience=audience.selectors,
         target_id=series.id,
-        created_by=created_by,
+        created_by_id=created_by.id if created_by else None,
         now=now,
     )
     return series, schedule

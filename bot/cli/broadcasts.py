@@ -125,7 +125,7 @@ def vision_add(
 ) -> None:
     """Start a vision series; each person gets the next wording in turn."""
     from bot.broadcasts.recurring import create_vision_series
-    from bot.scheduling.service import known_zones
+    from bot.people.service import known_zones
 
     settings = common._settings()
     with common._refusing(), transaction(common._sessions(settings)) as session:

@@ -281,7 +281,7 @@ def survey_schedule(
     ] = None,
 ) -> None:
     """Recurring waves: a new wave at every cron occurrence."""
-    from bot.scheduling.service import known_zones
+    from bot.people.service import known_zones
     from bot.surveys.waves import schedule_survey
 
     settings = common._settings()

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.people.guessing import count_wrong_code, too_many_wrong_codes
 from bot.people.models import InviteCode, Membership, Person, Role, Unit
-from bot.scheduling.clock import check_timezone
+from bot.scheduling.clock import check_timezone, zone
 from bot.storage.base import utc_now
 
 # Unambiguous letters and digits only: codes are read aloud and typed on phones.
@@ -320,3 +321,11 @@ def set_timezone(*, session: Session, person: Person, name: str) -> Person:
     person.timezone = check_timezone(name.strip())
     session.flush()
     return person
+
+
+def known_zones(*, session: Session, default_timezone: str) -> list[ZoneInfo]:
+    """Every time zone someone lives in, and the default: where schedules must be on time."""
+    names = set(session.scalars(select(Person.timezone).where(Person.timezone.is_not(None))).all())
+    zones = {zone(name, default=default_timezone) for name in names}
+    zones.add(zone(default_timezone, default="UTC"))
+    return sorted(zones, key=str)

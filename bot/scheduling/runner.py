@@ -7,15 +7,18 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.scheduling.service import ScheduleAction, fire_due, known_zones
+from bot.scheduling.service import ScheduleAction, fire_due
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
 
 logger = logging.getLogger(__name__)
 
+Zones = Callable[[Session], Sequence[ZoneInfo]]
+"""The time zones schedules must be on time in (``people.service.known_zones``, bound to the default)."""
 Tick = Callable[[Session, datetime], object]
 """A chore run every round after the schedules (closing due survey waves, sending reminders)."""
 
@@ -28,22 +31,21 @@ class Scheduler:
         *,
         sessions: sessionmaker[Session],
         actions: Mapping[str, ScheduleAction],
-        default_timezone: str,
+        zones: Zones,
         poll_seconds: float = 15.0,
         ticks: Sequence[Tick] = (),
     ) -> None:
         self._sessions = sessions
         self._actions = dict(actions)
         self._ticks = list(ticks)
-        self._default_timezone = default_timezone
+        self._zones = zones
         self._poll_seconds = poll_seconds
 
     def run_once(self, *, now: datetime | None = None) -> int:
         """Fire everything due now, then run the ticks; returns how many occurrences ran."""
         now = now or utc_now()
         with transaction(self._sessions) as session:
-            zones = known_zones(session=session, default_timezone=self._default_timezone)
-            fired = len(fire_due(session=session, actions=self._actions, zones=zones, now=now))
+            fired = len(fire_due(session=session, actions=self._actions, zones=self._zones(session), now=now))
         for tick in self._ticks:
             try:
                 with transaction(self._sessions) as session:

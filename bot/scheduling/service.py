@@ -17,8 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import ConflictError, NotFoundError
-from bot.people.models import Person
-from bot.scheduling.clock import earliest_instant, next_occurrence, validate_cron, zone
+from bot.scheduling.clock import earliest_instant, next_occurrence, validate_cron
 from bot.scheduling.models import Schedule
 from bot.storage.base import utc_now
 
@@ -26,14 +25,6 @@ logger = logging.getLogger(__name__)
 
 ScheduleAction = Callable[[Session, Schedule, datetime, datetime], None]
 """What runs when a schedule fires: ``(session, schedule, occurrence wall-clock time, now)``."""
-
-
-def known_zones(*, session: Session, default_timezone: str) -> list[ZoneInfo]:
-    """Every time zone someone lives in, and the default."""
-    names = set(session.scalars(select(Person.timezone).where(Person.timezone.is_not(None))).all())
-    zones = {zone(name, default=default_timezone) for name in names}
-    zones.add(zone(default_timezone, default="UTC"))
-    return sorted(zones, key=str)
 
 
 def _latest_wall_clock(now: datetime, zones: Sequence[ZoneInfo]) -> datetime:
@@ -50,7 +41,7 @@ def create_schedule(
     target_id: int | None = None,
     name: str | None = None,
     payload: dict[str, object] | None = None,
-    created_by: Person | None = None,
+    created_by_id: int | None = None,
     now: datetime | None = None,
 ) -> Schedule:
     """Add a schedule whose first run is the cron's next occurrence on anyone's clock."""
@@ -65,7 +56,7 @@ def create_schedule(
         payload=dict(payload or {}),
         next_occurrence=occurrence,
         next_run_at=earliest_instant(occurrence, zones),
-        created_by_id=created_by.id if created_by else None,
+        created_by_id=created_by_id,
         active=True,
     )
     session.add(schedule)

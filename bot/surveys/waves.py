@@ -470,7 +470,7 @@ def schedule_survey(
         zones=zones,
         audience=audience.selectors,
         payload={"survey": survey.id, "open_hours": open_hours},
-        created_by=created_by,
+        created_by_id=created_by.id if created_by else None,
         now=now,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import bot.storage.models  # noqa: F401  (registers every model on the metadata)
+import bot.schema  # noqa: F401  (every model on the metadata; this script composes the schema)
 from bot.storage.base import Base
 
 config = context.config

@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.broadcasts.recurring import create_vision_series
 from bot.broadcasts.stories import story_unit
 from bot.errors import ChangebotError
-from bot.scheduling.service import known_zones
+from bot.people.service import known_zones
 from bot.storage.database import in_transaction
 from bot.telegram.callbacks import Cadence, VisionCadence, pattern_for
 from bot.telegram.context import services

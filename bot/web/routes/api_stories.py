@@ -27,8 +27,7 @@ from bot.errors import NotFoundError
 from bot.library.jobs import IngestJobs
 from bot.library.publish import publish_story
 from bot.people.models import Person, Role, Unit
-from bot.people.service import create_invite, get_unit, invite_link
-from bot.scheduling.service import known_zones
+from bot.people.service import create_invite, get_unit, invite_link, known_zones
 from bot.web.deps import SessionDep
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep

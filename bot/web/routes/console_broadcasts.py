@@ -33,7 +33,7 @@ from bot.errors import ChangebotError, InvalidInputError
 from bot.library.jobs import IngestJobs
 from bot.library.publish import publish_story
 from bot.people.models import Person, Unit
-from bot.scheduling.service import known_zones
+from bot.people.service import known_zones
 from bot.web.routes.api_common import IdPath
 from bot.web.routes.console_common import back, checked, db, page, principal_of, settings_of, sign_in_page
 

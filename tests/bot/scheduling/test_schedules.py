@@ -58,8 +58,8 @@ def test_two_schedulers_fire_each_occurrence_once(sessions: sessionmaker[Session
     fired, actions = _recorder()
     with transaction(sessions) as session:
         create_schedule(session=session, kind="test", cron="0 9 * * *", zones=[SHANGHAI], now=SUNDAY_NOON)
-    first = Scheduler(sessions=sessions, actions=actions, default_timezone="Asia/Shanghai")  # type: ignore[arg-type]
-    second = Scheduler(sessions=sessions, actions=actions, default_timezone="Asia/Shanghai")  # type: ignore[arg-type]
+    first = Scheduler(sessions=sessions, actions=actions, zones=lambda _: [ZoneInfo("Asia/Shanghai")])  # type: ignore[arg-type]
+    second = Scheduler(sessions=sessions, actions=actions, zones=lambda _: [ZoneInfo("Asia/Shanghai")])  # type: ignore[arg-type]
     monday_ten = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     assert first.run_once(now=monday_ten) + second.run_once(now=monday_ten) == 1
     assert fired == [datetime(2026, 11, 23, 9, 0)]

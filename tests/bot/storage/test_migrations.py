@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
 
-import bot.storage.models  # noqa: F401  (registers every model)
+import bot.schema  # noqa: F401  (registers every model)
 from bot.storage.base import Base
 from bot.storage.database import make_engine, upgrade_database
 from tests.conftest import POSTGRES

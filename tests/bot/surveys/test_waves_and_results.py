@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -411,7 +412,6 @@ def test_trend_across_waves(
 def test_recurring_waves_open_and_close_from_the_scheduler(
     sessions: sessionmaker[Session], org: dict[str, list[int]]
 ) -> None:
-    from zoneinfo import ZoneInfo
 
     from bot.scheduling.runner import Scheduler
     from bot.surveys.waves import SURVEY, schedule_survey, survey_action
@@ -429,7 +429,7 @@ def test_recurring_waves_open_and_close_from_the_scheduler(
     scheduler = Scheduler(
         sessions=sessions,
         actions={SURVEY: survey_action(surveys=SURVEYS, reminder_before_close=timedelta(hours=24))},
-        default_timezone="Asia/Shanghai",
+        zones=lambda _: [ZoneInfo("Asia/Shanghai")],
         ticks=[close_due_waves],
     )
     monday_ten = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

@@ -4,6 +4,7 @@ a unit; staff cannot; the weekly review pack arrives from the scheduler and show
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -87,7 +88,7 @@ async def test_usage_actions_mute_and_the_weekly_pack(
     scheduler = Scheduler(
         sessions=sessions,
         actions={REVIEW: review_action(survey_rules=Rules(), surveys={}, vision_target=10)},
-        default_timezone="Asia/Shanghai",
+        zones=lambda _: [ZoneInfo("Asia/Shanghai")],
     )
     assert scheduler.run_once() == 1
     worker = DeliveryWorker(

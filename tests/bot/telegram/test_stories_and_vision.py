@@ -7,6 +7,7 @@ import itertools
 import time
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -151,7 +152,9 @@ async def test_story_from_draft_through_review_into_the_weekly_digest(
                 next_occurrence=(utc_now() - timedelta(minutes=1)).astimezone(shanghai).replace(tzinfo=None),
             )
         )
-    scheduler = Scheduler(sessions=sessions, actions=SCHEDULE_ACTIONS, default_timezone="Asia/Shanghai")
+    scheduler = Scheduler(
+        sessions=sessions, actions=SCHEDULE_ACTIONS, zones=lambda _: [ZoneInfo("Asia/Shanghai")]
+    )
     assert scheduler.run_once() == 1
     assert scheduler.run_once() == 0  # fired once
     worker = DeliveryWorker(

@@ -1,4 +1,5 @@
-"""Imports every model module so Alembic and ``create_all`` see the whole schema."""
+"""Every domain's models, imported in one place above the domains, so Alembic (``storage/migrations/env.py``)
+sees the whole schema; ``bot.storage`` itself knows no domain."""
 
 from bot.access.models import ApiToken, SignInLink, WebSession
 from bot.broadcasts.models import Broadcast, Delivery, SenderWorker, Story, VisionSeries
