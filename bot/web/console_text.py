@@ -1,8 +1,15 @@
-"""The console's words in Chinese and English (Traditional readers get the Simplified wording for now)."""
+"""The console's words in Simplified Chinese, Traditional Chinese and English.
+
+The Traditional wording is the Simplified one converted with OpenCC's Taiwan phrases (s2twp:
+文件, 資料, 使用者), then corrected where that conversion picks the wrong sense for a console
+("审核" is a review here, not an audit); one source of wording keeps the two from drifting.
+"""
 
 from __future__ import annotations
 
 from typing import Final
+
+import opencc
 
 CONSOLE: Final[dict[str, dict[str, str]]] = {
     "zh-Hans": {
@@ -37,6 +44,10 @@ CONSOLE: Final[dict[str, dict[str, str]]] = {
         "write_story": "写好了，预览", "send_now": "现在发给本单位", "schedule": "定时发送", "submit_review": "提交审核（进入每周精选）",
         "discard": "放弃", "pending_review": "待审核的故事", "approve": "通过", "reject": "退回", "vision_series": "愿景系列",
         "variants": "几种说法（每种之间空一行）", "cadence": "频率（cron，当地时间）", "stop": "停止", "next": "下一次",
+        "broadcast": "推送详情", "unread": "未读", "unread_by_unit": "各单位未读人数", "unread_people": "还没确认阅读的人",
+        "all_read": "收到的人都已确认阅读。", "name": "姓名", "copy_state": "送达情况", "no_unit": "（无单位）",
+        "back_to_list": "返回推送列表", "state_sent": "已送达", "state_queued": "待发送", "state_claimed": "待发送",
+        "state_sending": "发送中", "state_failed": "发送失败", "state_blocked": "已屏蔽机器人", "state_uncertain": "不确定是否送达",
     },
     "en": {
         "console": "Change console", "overview": "Overview", "knowledge": "Knowledge", "broadcasts": "Broadcasts",
@@ -75,10 +86,67 @@ CONSOLE: Final[dict[str, dict[str, str]]] = {
         "discard": "Discard", "pending_review": "Stories waiting for review", "approve": "Approve", "reject": "Reject",
         "vision_series": "Vision series", "variants": "Wordings (a blank line between them)", "cadence": "Cadence (cron, local time)",
         "stop": "Stop", "next": "Next",
+        "broadcast": "Broadcast", "unread": "Not read", "unread_by_unit": "Not read yet, per unit",
+        "unread_people": "Who has not read it yet", "all_read": "Everyone it reached has marked it read.", "name": "Name",
+        "copy_state": "Their copy", "no_unit": "(no unit)", "back_to_list": "Back to broadcasts",
+        "state_sent": "delivered", "state_queued": "waiting to go", "state_claimed": "waiting to go", "state_sending": "going out",
+        "state_failed": "failed", "state_blocked": "blocked the bot", "state_uncertain": "may not have arrived",
     },
 }  # fmt: skip
 
 
+# Stored values a page shows (statuses, lights, bands, survey dimensions), by language: a page
+# shows ``value_label(t, value)``, the value itself only for one it does not know (a dimension a
+# change team named in its own survey file).
+_VALUES: Final[dict[str, dict[str, str]]] = {
+    "zh-Hans": {
+        "scheduled": "待发送", "sending": "发送中", "sent": "已发送", "cancelled": "已取消",
+        "open": "进行中", "closed": "已结束",
+        "green": "绿灯", "yellow": "黄灯", "orange": "橙灯", "red": "红灯",
+        "low": "低", "medium": "中", "high": "高",
+        "cognitive": "认知", "emotional": "情绪", "behavioural": "行为",
+        "awareness": "知晓", "desire": "意愿", "knowledge": "知识", "ability": "能力", "reinforcement": "巩固",
+    },
+    "en": {
+        "scheduled": "scheduled", "sending": "sending", "sent": "sent", "cancelled": "cancelled",
+        "open": "open", "closed": "closed",
+        "green": "green", "yellow": "yellow", "orange": "orange", "red": "red",
+        "low": "low", "medium": "medium", "high": "high",
+        "cognitive": "cognitive", "emotional": "emotional", "behavioural": "behavioural",
+        "awareness": "awareness", "desire": "desire", "knowledge": "knowledge", "ability": "ability",
+        "reinforcement": "reinforcement",
+    },
+}  # fmt: skip
+for _language, _values in _VALUES.items():
+    CONSOLE[_language].update({f"v_{value}": label for value, label in _values.items()})
+
+# Where s2twp's Taiwan phrase is the wrong word in a console.
+_TRADITIONAL_FIXES: Final = (
+    ("稽核", "審核"),  # a review of an FAQ or a story, not an audit
+    ("型別", "類型"),  # a document's type, not a programming type
+    ("點贊", "按讚"),
+    ("遮蔽", "封鎖"),  # a person who blocked the bot
+    ("“", "「"),
+    ("”", "」"),
+)
+
+
+def _traditional(text: str) -> str:
+    converted = str(_S2TWP.convert(text))
+    for wrong, right in _TRADITIONAL_FIXES:
+        converted = converted.replace(wrong, right)
+    return converted
+
+
+_S2TWP: Final = opencc.OpenCC("s2twp")
+CONSOLE["zh-Hant"] = {key: _traditional(value) for key, value in CONSOLE["zh-Hans"].items()}
+
+
+def value_label(words: dict[str, str], value: str) -> str:
+    """A stored value (a status, a light, a band, a dimension) in the page's words."""
+    return words.get(f"v_{value}", value)
+
+
 def console_text(language: str) -> dict[str, str]:
-    """The console words for ``language`` (Traditional Chinese shows the Simplified wording)."""
-    return CONSOLE["en" if language == "en" else "zh-Hans"]
+    """The console words for ``language`` (Simplified Chinese for a language it does not know)."""
+    return CONSOLE.get(language, CONSOLE["zh-Hans"])

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from bot.access.service import AccessDeniedError, Principal, session_principal
 from bot.config import Settings
 from bot.storage.database import transaction
-from bot.web.console_text import console_text
+from bot.web.console_text import console_text, value_label
 from bot.web.i18n import pick_language
 from bot.web.security import SESSION_COOKIE
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+templates.env.filters["label"] = lambda value, words: value_label(words, str(value))
 
 
 def settings_of(request: Request) -> Settings:

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from bot.reporting.overview import build_overview
 from bot.runtime import survey_definitions, survey_rules
-from bot.web.console_text import console_text
+from bot.web.console_text import console_text, value_label
 from bot.web.routes.console_common import db, language_of, page, principal_of, settings_of, sign_in_page
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -45,8 +45,9 @@ def overview(request: Request) -> Response:
     if data.heatmap_units:
         figure = go.Figure(
             go.Heatmap(
-                z=data.heatmap_means, x=data.heatmap_dimensions, y=data.heatmap_units, zmin=1, zmax=5,
-                colorscale=[[0, "#2e9e44"], [0.5, "#e8b500"], [1, "#d62828"]], colorbar={"title": {"text": t["mean"]}},
+                z=data.heatmap_means, x=[value_label(t, d) for d in data.heatmap_dimensions], y=data.heatmap_units,
+                zmin=1, zmax=5, colorscale=[[0, "#2e9e44"], [0.5, "#e8b500"], [1, "#d62828"]],
+                colorbar={"title": {"text": t["mean"]}}, texttemplate="%{z:.1f}",  # the number in each cell
                 hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>",
             )
         )  # fmt: skip
@@ -56,7 +57,9 @@ def overview(request: Request) -> Response:
         heatmap = figure.to_json()
     trend = go.Figure()
     for colour, counts in data.trend_lights.items():
-        trend.add_bar(x=data.trend_weeks, y=counts, name=colour, marker_color=LIGHT_COLOURS[colour])
+        trend.add_bar(
+            x=data.trend_weeks, y=counts, name=value_label(t, colour), marker_color=LIGHT_COLOURS[colour]
+        )
     trend.add_scatter(
         x=data.trend_weeks,
         y=data.trend_questions,

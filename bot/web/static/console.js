@@ -3,7 +3,8 @@
   document.querySelectorAll(".chart[data-figure]").forEach(function (node) {
     if (!window.Plotly) { return; }
     var figure = JSON.parse(node.dataset.figure);
-    window.Plotly.newPlot(node, figure.data, figure.layout, { displaylogo: false, responsive: true });
+    // No mode bar: its buttons sat over the chart, and nobody zooms a weekly heatmap.
+    window.Plotly.newPlot(node, figure.data, figure.layout, { displayModeBar: false, responsive: true });
   });
 
   var signout = document.getElementById("signout");

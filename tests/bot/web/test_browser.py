@@ -228,7 +228,7 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             page.goto(f"{base}/console/surveys")
             page.click("#waves a")
             page.wait_for_selector("#results")
-            assert "cognitive" in page.inner_text("#results")
+            assert "认知" in page.inner_text("#results") and "cognitive" not in page.inner_text("#results")
             page.screenshot(path=str(SHOTS / "surveys.png"), full_page=True)
         finally:
             browser.close()

@@ -50,6 +50,20 @@ def test_every_page_renders_for_a_manager(world: World) -> None:
     assert "Change console" in world.client.get("/console?lang=en").text
 
 
+def test_every_page_speaks_traditional_chinese_to_a_traditional_reader(world: World) -> None:
+    _browser_cookie(world, "region")
+    for path, words in (
+        ("/console?lang=zh-Hant", ("總覽", "知識庫", "脈搏調查")),
+        ("/console/knowledge", ("試問一個問題", "待解答的問題")),  # the cookie keeps the language
+        ("/console/broadcasts", ("新建推送", "需要確認已讀")),
+        ("/console/surveys", ("發起調查",)),
+        ("/console/people", ("人員與單位",)),
+    ):
+        page = world.client.get(path).text
+        assert [word for word in words if word not in page] == [], path
+        assert "总览" not in page and "知识库" not in page and "稽核" not in page, path
+
+
 def test_forms_act_only_with_the_csrf_token(world: World) -> None:
     csrf = _browser_cookie(world, "store")
     client = world.client
