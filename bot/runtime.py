@@ -38,10 +38,11 @@ from bot.scheduling.clock import parse_quiet_hours
 from bot.scheduling.runner import Scheduler
 from bot.scheduling.service import ScheduleAction, ensure_named_schedule
 from bot.storage.database import transaction
+from bot.surveys.answers import send_due_reminders
 from bot.surveys.library import SurveyLibrary, survey_library
 from bot.surveys.pairing import PairingKey, pairing_key
 from bot.surveys.results import Rules
-from bot.surveys.waves import SURVEY, close_due_waves, send_due_reminders, survey_action
+from bot.surveys.waves import SURVEY, close_due_waves, survey_action
 
 logger = logging.getLogger(__name__)
 

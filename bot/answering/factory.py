@@ -29,9 +29,9 @@ from ingest.embedding import (
     packaged_model_path,
 )
 from ingest.index import IndexStore
+from ingest.local_store import LocalStores
 from ingest.pipeline import IngestReport, ProgressCallback, run_ingest
 from ingest.vectors import (
-    LocalStores,
     VectorStore,
     VectorStoreDamagedError,
     VectorStoreUnavailableError,

@@ -12,16 +12,10 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInputError
 from bot.people.models import Person
+from bot.surveys.answers import current_response, next_question, record_answer
 from bot.surveys.definitions import Survey
 from bot.surveys.pairing import PairingKey
-from bot.surveys.waves import (
-    SurveyClosedError,
-    current_response,
-    get_wave,
-    is_invited,
-    next_question,
-    record_answer,
-)
+from bot.surveys.waves import SurveyClosedError, get_wave, is_invited
 
 
 class NotInvitedError(InvalidInputError):

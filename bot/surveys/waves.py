@@ -1,25 +1,20 @@
-"""Survey waves: launch to an audience, take answers one at a time, remind once, close for good.
+"""Survey waves: launch to an audience, close for good (by hand or when due), recur on a schedule.
 
-Anonymous waves (the default) find a person's answers again only through
-``HMAC(server key, wave salt : wave id : person id)`` (``bot.surveys.pairing``): the salt is in the
-database, the server key never is, so a copy of the database taken while a wave is open links no
-answer to anyone. The unit is kept, for per-unit results; nothing else about the person is.
-
-Closing a wave erases the salt and writes the wave's answers again, in one transaction: the
-half-finished ones are dropped, the others are inserted afresh with new random ids and keys, in a
-random order. Without that, a closed wave's keys would still be the open period's (matching any
-copy taken then) and the storage order would be the answer order: SQLite's rowid and PostgreSQL's
-heap keep the order rows were inserted in, and the first to answer is often someone one can guess.
-On SQLite the rewrite runs with ``secure_delete`` so the old rows' bytes are zeroed, not left in
-free pages; PostgreSQL leaves the old row versions to VACUUM, and a SQLite WAL file holds earlier
-page images until SQLite reuses it. A copy of those files taken with the server key could still
-link the open period's rows, one more reason the key is never backed up with the database.
+While a wave is open, a person's answers are found again only through a keyed hash with the wave's
+salt (``bot.surveys.answers``). Closing a wave erases the salt and writes the wave's answers again,
+in one transaction: the half-finished ones are dropped, the others are inserted afresh with new
+random ids and keys, in a random order. Without that, a closed wave's keys would still be the open
+period's (matching any copy taken then) and the storage order would be the answer order: SQLite's
+rowid and PostgreSQL's heap keep the order rows were inserted in, and the first to answer is often
+someone one can guess. On SQLite the rewrite runs with ``secure_delete`` so the old rows' bytes are
+zeroed, not left in free pages; PostgreSQL leaves the old row versions to VACUUM, and a SQLite WAL
+file holds earlier page images until SQLite reuses it. A copy of those files taken with the server
+key could still link the open period's rows, one more reason the key is never backed up with the
+database.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import random
 import secrets
 from collections import Counter
@@ -28,7 +23,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, inspect, select, update
+from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.audience import parse_audience, resolve_audience
@@ -41,18 +36,9 @@ from bot.people.service import home_unit
 from bot.scheduling.models import Schedule
 from bot.scheduling.service import ScheduleAction, create_schedule
 from bot.storage.base import utc_now
-from bot.surveys.definitions import Question, Survey
+from bot.surveys.definitions import Survey
 from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave, WaveStatus
-from bot.surveys.pairing import PairingKey
-from bot.surveys.scoring import score
 from ingest.text import LANGUAGES
-
-MAX_TEXT_ANSWER = 1000
-REMINDER: dict[str, str] = {
-    "zh-Hans": "⏰ 提醒：「{title}」还没填完，{closes} 截止。匿名，一分钟就好。",
-    "zh-Hant": "⏰ 提醒：「{title}」還沒填完，{closes} 截止。匿名，一分鐘就好。",
-    "en": "⏰ Reminder: “{title}” closes {closes}. It's anonymous and takes a minute.",
-}
 
 
 class SurveyClosedError(InvalidInputError):
@@ -60,16 +46,6 @@ class SurveyClosedError(InvalidInputError):
 
 
 _SYSTEM_RANDOM = secrets.SystemRandom()
-
-
-def respondent_key(*, key: PairingKey, wave: SurveyWave, person_id: int) -> str:
-    """The keyed hash that finds a person's answers while ``wave`` is open, and never after."""
-    if wave.salt is None:
-        raise SurveyClosedError("this survey has closed; thank you")
-    if wave.salt_only_keys:
-        # Launched before the server key existed (migration 0017): its rows were keyed this way.
-        return hmac.new(wave.salt.encode(), f"{wave.id}:{person_id}".encode(), hashlib.sha256).hexdigest()
-    return key.respondent_key(salt=wave.salt, wave_id=wave.id, person_id=person_id)
 
 
 def get_wave(*, session: Session, wave_id: int) -> SurveyWave:
@@ -146,7 +122,8 @@ def launch_wave(
     return wave
 
 
-def _ensure_open(session: Session, wave: SurveyWave, now: datetime) -> None:
+def ensure_open(*, session: Session, wave: SurveyWave, now: datetime) -> None:
+    """Raise ``SurveyClosedError`` unless ``wave`` takes answers at ``now`` (closing it if it is due)."""
     if wave.status == WaveStatus.OPEN.value and wave.closes_at <= now:
         close_wave(session=session, wave=wave, now=now)
     if wave.status != WaveStatus.OPEN.value or wave.salt is None:
@@ -163,115 +140,6 @@ def is_invited(*, session: Session, wave_id: int, person_id: int) -> bool:
         )
         is not None
     )
-
-
-def _response(
-    session: Session, wave: SurveyWave, person: Person, *, create: bool, key: PairingKey
-) -> SurveyResponse | None:
-    found_by = respondent_key(key=key, wave=wave, person_id=person.id)
-    found = session.scalar(
-        select(SurveyResponse).where(
-            SurveyResponse.wave_id == wave.id, SurveyResponse.respondent_key == found_by
-        )
-    )
-    if found is None and create:
-        unit = home_unit(person)
-        found = SurveyResponse(
-            wave_id=wave.id,
-            respondent_key=found_by,
-            person_id=None if wave.anonymous else person.id,
-            unit_id=unit.id if unit else None,
-            answers={},
-            scores={},
-            completed=False,
-        )
-        session.add(found)
-    return found
-
-
-def current_response(
-    *,
-    session: Session,
-    wave_id: int,
-    person: Person,
-    key: PairingKey,
-    now: datetime | None = None,
-) -> SurveyResponse | None:
-    """The person's answers so far in an open wave (None if they have not started).
-
-    Args:
-        key: the server survey key (``bot.runtime.survey_pairing_key``).
-    """
-    wave = get_wave(session=session, wave_id=wave_id)
-    _ensure_open(session, wave, now or utc_now())
-    return _response(session, wave, person, create=False, key=key)
-
-
-def _checked_value(question: Question, value: object) -> object:
-    if value is None:
-        if not question.optional:
-            raise InvalidInputError(f"question {question.id!r} needs an answer")
-        return None
-    if question.type == "likert":
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
-            raise InvalidInputError("a rating is a whole number from 1 to 5")
-        return value
-    if question.type == "choice":
-        if not isinstance(value, str) or value not in {option.id for option in question.options}:
-            raise InvalidInputError(f"not an option of question {question.id!r}")
-        return value
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError("an empty comment; skip the question instead")
-    return value.strip()[:MAX_TEXT_ANSWER]
-
-
-def record_answer(
-    *,
-    session: Session,
-    survey: Survey,
-    wave_id: int,
-    person: Person,
-    question_id: str,
-    value: object,
-    key: PairingKey,
-    now: datetime | None = None,
-) -> SurveyResponse:
-    """Store (or change) one answer while the wave is open; ``None`` skips an optional question.
-
-    Args:
-        key: the server survey key (``bot.runtime.survey_pairing_key``).
-    """
-    wave = get_wave(session=session, wave_id=wave_id)
-    _ensure_open(session, wave, now or utc_now())
-    if wave.survey_id != survey.id:
-        raise InvalidInputError("that survey does not belong to this wave")
-    if not is_invited(session=session, wave_id=wave.id, person_id=person.id):
-        raise InvalidInputError("this survey was not sent to you")
-    question = survey.question(question_id)
-    checked = _checked_value(question, value)
-    response = _response(session, wave, person, create=True, key=key)
-    assert response is not None  # noqa: S101  (created above)
-    response.answers = {**response.answers, question.id: checked}  # a new dict: JSON columns track assignment
-    ratings = {
-        qid: v
-        for qid, v in response.answers.items()
-        if isinstance(v, int) and survey.question(qid).type == "likert"
-    }
-    scored = score(survey, ratings)
-    response.scores = scored.dimensions
-    response.barrier = scored.barrier
-    response.completed = all(q.id in response.answers for q in survey.questions if not q.optional)
-    session.flush()
-    return response
-
-
-def next_question(survey: Survey, response: SurveyResponse | None) -> int | None:
-    """Index of the first question not yet answered or skipped (None: all done)."""
-    answered = response.answers if response is not None else {}
-    for index, question in enumerate(survey.questions):
-        if question.id not in answered:
-            return index
-    return None
 
 
 def comment_subject(wave_id: int) -> str:
@@ -366,74 +234,6 @@ def close_due_waves(session: Session, now: datetime) -> int:
     for wave in due:
         close_wave(session=session, wave=wave, now=now)
     return len(due)
-
-
-def send_due_reminders(
-    session: Session, now: datetime, *, surveys: Mapping[str, Survey], key: PairingKey
-) -> int:
-    """One reminder per wave, to the invitees who have not finished; returns reminders queued.
-
-    Args:
-        key: the server survey key (``bot.runtime.survey_pairing_key``).
-    """
-    due = session.scalars(
-        select(SurveyWave.id).where(
-            SurveyWave.status == WaveStatus.OPEN.value,
-            SurveyWave.reminded.is_(False),
-            SurveyWave.remind_at.is_not(None),
-            SurveyWave.remind_at <= now,
-            SurveyWave.closes_at > now,
-        )
-    ).all()
-    queued = 0
-    for wave_id in due:
-        # Compare-and-set: with several schedulers only one sends the reminder.
-        claimed = session.execute(
-            update(SurveyWave)
-            .where(SurveyWave.id == wave_id, SurveyWave.reminded.is_(False))
-            .values(reminded=True)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount == 0:  # type: ignore[attr-defined]
-            continue
-        wave = get_wave(session=session, wave_id=wave_id)
-        session.refresh(wave)
-        survey = surveys.get(wave.survey_id)
-        if survey is None or wave.salt is None:
-            continue
-        finished = set(
-            session.scalars(
-                select(SurveyResponse.respondent_key).where(
-                    SurveyResponse.wave_id == wave.id, SurveyResponse.completed.is_(True)
-                )
-            ).all()
-        )
-        invitees = session.scalars(
-            select(SurveyInvitation.person_id).where(SurveyInvitation.wave_id == wave.id)
-        ).all()
-        pending = [
-            person_id
-            for person_id in invitees
-            if respondent_key(key=key, wave=wave, person_id=person_id) not in finished
-        ]
-        if not pending:
-            continue
-        closes = wave.closes_at.strftime("%m-%d %H:%M UTC")
-        texts: dict[str, str] = {
-            lang: REMINDER[lang].format(title=survey.title.get(lang), closes=closes) for lang in LANGUAGES
-        }
-        reminder = create_broadcast(
-            session=session,
-            kind=BroadcastKind.SURVEY,
-            text=texts["zh-Hans"],
-            texts=texts,
-            selectors=[f"person:{person_id}" for person_id in pending],
-            send_at=now,
-        )
-        reminder.button = f"survey:{wave.id}"
-        queued += len(pending)
-    session.flush()
-    return queued
 
 
 def waves(*, session: Session, survey_id: str | None = None, limit: int = 50) -> Sequence[SurveyWave]:

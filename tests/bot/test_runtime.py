@@ -22,9 +22,10 @@ from bot.people.service import add_unit
 from bot.runtime import build_scheduler, survey_pairing_key
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
+from bot.surveys.answers import record_answer
 from bot.surveys.definitions import load_surveys
 from bot.surveys.pairing import SurveyKeyError
-from bot.surveys.waves import launch_wave, record_answer
+from bot.surveys.waves import launch_wave
 from bot.telegram.app import build_application
 from bot.telegram.context import SERVICES_KEY
 from bot.web.app import create_app

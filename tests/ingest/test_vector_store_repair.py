@@ -15,7 +15,8 @@ from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.cli import common
 from bot.config import Settings
 from ingest.embedding import Vectors
-from ingest.vectors import LocalStores, VectorStoreDamagedError
+from ingest.local_store import LocalStores
+from ingest.vectors import VectorStoreDamagedError
 from tests.conftest import make_settings
 from tests.fakes.embedder import FakeEmbedder
 from tests.utils.damaged_chroma import DAMAGES, QUESTION, damage, forget_chroma_clients, ingest_large_library

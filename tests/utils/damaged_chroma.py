@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.answering.factory import build_knowledge_core
 from bot.config import Settings
-from ingest.vectors import LocalStores
+from ingest.local_store import LocalStores
 from tests.conftest import write_library
 from tests.fakes.embedder import FakeEmbedder
 

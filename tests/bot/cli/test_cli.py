@@ -259,8 +259,8 @@ def test_survey_commands(run, settings: Settings, survey_key: PairingKey) -> Non
     from bot.people.models import Membership, Person
     from bot.people.service import add_unit
     from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
+    from bot.surveys.answers import record_answer
     from bot.surveys.definitions import load_surveys
-    from bot.surveys.waves import record_answer
 
     shutil.copytree(
         Path(__file__).resolve().parents[3] / "knowledge" / "surveys", settings.knowledge_dir / "surveys"

@@ -22,8 +22,7 @@ from bot.people.models import Membership, Person, Role, Unit
 from bot.scheduling.models import Schedule
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
-from bot.surveys.models import SurveyWave
-from bot.surveys.waves import WaveStatus
+from bot.surveys.models import SurveyWave, WaveStatus
 from tests.conftest import REPO
 from tests.utils.processes import changebot_env, running_changebot
 

@@ -19,19 +19,12 @@ from bot.errors import InvalidInputError
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import add_unit
 from bot.storage.database import transaction
+from bot.surveys.answers import next_question, record_answer, send_due_reminders
 from bot.surveys.definitions import Survey, load_surveys
 from bot.surveys.models import SurveyResponse, SurveyWave
 from bot.surveys.pairing import PairingKey
 from bot.surveys.results import Band, Rules, wave_results
-from bot.surveys.waves import (
-    SurveyClosedError,
-    close_due_waves,
-    is_invited,
-    launch_wave,
-    next_question,
-    record_answer,
-    send_due_reminders,
-)
+from bot.surveys.waves import SurveyClosedError, close_due_waves, is_invited, launch_wave
 
 SURVEYS = load_surveys(Path(__file__).resolve().parents[3] / "knowledge" / "surveys")
 PULSE, ADKAR = SURVEYS["resistance-pulse"], SURVEYS["adkar-check"]

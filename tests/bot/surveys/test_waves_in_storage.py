@@ -24,18 +24,11 @@ from bot.broadcasts.service import enqueue_due
 from bot.people.models import Membership, Person, Role
 from bot.people.service import add_unit
 from bot.storage.database import MIGRATIONS, transaction
+from bot.surveys.answers import current_response, next_question, record_answer, send_due_reminders
 from bot.surveys.definitions import load_surveys
 from bot.surveys.models import SurveyResponse, SurveyWave
 from bot.surveys.pairing import PairingKey
-from bot.surveys.waves import (
-    close_wave,
-    current_response,
-    get_wave,
-    launch_wave,
-    next_question,
-    record_answer,
-    send_due_reminders,
-)
+from bot.surveys.waves import close_wave, get_wave, launch_wave
 
 SURVEYS = load_surveys(Path(__file__).resolve().parents[3] / "knowledge" / "surveys")
 PULSE = SURVEYS["resistance-pulse"]

@@ -17,9 +17,10 @@ from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
 from bot.config import Settings
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
+from bot.surveys.answers import send_due_reminders
 from bot.surveys.definitions import load_surveys
 from bot.surveys.models import SurveyResponse, SurveyWave
-from bot.surveys.waves import close_due_waves, launch_wave, send_due_reminders
+from bot.surveys.waves import close_due_waves, launch_wave
 from bot.telegram.broadcast_sender import TelegramMessageSender
 from bot.telegram.context import SERVICES_KEY
 from tests.bot.telegram.conftest import Org

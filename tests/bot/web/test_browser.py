@@ -27,7 +27,8 @@ from bot.people.service import add_unit, create_invite
 from bot.questions.models import AskedQuestion, LearnedPhrasing
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
-from bot.surveys.waves import close_wave, launch_wave, record_answer
+from bot.surveys.answers import record_answer
+from bot.surveys.waves import close_wave, launch_wave
 from bot.web.app import create_app
 from tests.bot.surveys.test_waves_and_results import ADKAR, PULSE
 
