@@ -211,6 +211,13 @@ class Settings(BaseSettings):
         description="When the weekly digest of approved stories goes out (cron, each person's local time); "
         "empty = no digest.",
     )
+    must_read_reminder_hours: float = Field(
+        24.0,
+        ge=0,
+        le=24 * 7,
+        description="One reminder this long after a must-read arrived to those who haven't marked it read; "
+        "0 = none.",
+    )
     stories_need_approval_for_own_unit: bool = Field(
         False, description="Managers need approval even for stories to their own unit."
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.broadcasts.recurring import SCHEDULE_ACTIONS, ensure_digest_schedule
+from bot.broadcasts.reminders import send_must_read_reminders
 from bot.broadcasts.sender import WorkerSettings
 from bot.broadcasts.service import DeliveryTiming
 from bot.config import Settings
@@ -147,6 +148,7 @@ def build_scheduler(
         ticks=[
             close_due_waves,
             partial(send_due_reminders, surveys=surveys, key=key),
+            partial(send_must_read_reminders, after=timedelta(hours=settings.must_read_reminder_hours)),
             purge_expired_dialogues,
             forget_quiet_floods,
             forget_old_wrong_codes,

@@ -50,13 +50,18 @@ class DeliveryState(StrEnum):
 
 
 class BroadcastKind(StrEnum):
-    """What a broadcast carries; vision messages count toward each person's exposure."""
+    """What a broadcast carries, and so how each copy looks (``bot.broadcasts.look``); vision
+    messages count toward each person's exposure."""
 
-    MESSAGE = "message"
+    MESSAGE = "message"  # an announcement
     STORY = "story"
     DIGEST = "digest"
     VISION = "vision"
     SURVEY = "survey"
+    ALERT = "alert"  # a rollout warning to managers
+    ESCALATION = "escalation"  # a question passed to a manager, with its Reply buttons
+    NOTICE = "notice"  # the bot to one person: the answer to their question, their review pack
+    REMINDER = "reminder"  # a must-read not yet read, again (``Broadcast.reminder_of_id``)
 
 
 class Broadcast(Base):
@@ -91,6 +96,9 @@ class Broadcast(Base):
     actions: Mapped[list[list[str]] | None] = mapped_column(JSON)
     audience: Mapped[list[str]] = mapped_column(JSON, default=list)
     must_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A reminder: the must-read it reminds of. Not a foreign key: SQLite adds one only by rebuilding
+    # this table, and the rebuild would cascade-delete every delivery row (migration 0018).
+    reminder_of_id: Mapped[int | None] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(20), default=BroadcastStatus.SCHEDULED.value, index=True)
     send_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
@@ -112,6 +120,9 @@ class Delivery(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str | None] = mapped_column(Text)  # this person's wording, when it differs
+    # The language the copy is worded in (its text and its buttons), fixed when the row is made so
+    # that both agree even if the person changes /lang before it goes; None on rows made before 0018.
+    language: Mapped[str | None] = mapped_column(String(10))
     variant: Mapped[int | None] = mapped_column(Integer)  # which vision wording they got
     state: Mapped[str] = mapped_column(String(20), default=DeliveryState.QUEUED.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -123,6 +134,9 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reacted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # A must-read copy not read in time was handed to a reminder: set by a compare-and-set, so one
+    # reminder at most, whichever scheduler gets there first (``bot.broadcasts.reminders``).
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class StoryStatus(StrEnum):

@@ -6,6 +6,10 @@ after. When a worker dies, its lease runs out: reserved rows go back to the queu
 row it was sending is marked ``uncertain`` rather than sent again (Telegram has no idempotency key,
 and a second copy is the worse failure).
 
+Everything a copy needs is read with the claim: its text and its language (chosen when the row was
+made), its kind and buttons. Drawing it (``bot.broadcasts.look``, the sender's labels) reads nothing
+more, so nothing stands between the 'sending' commit and the request but the request itself.
+
 Every worker on the database shares one send rate (``bot.broadcasts.budget``). If the database goes
 away, no copy is sent (each needs its 'sending' commit first) and the outcomes of those already
 under way are written once it is back; the worker waits and carries on by itself.
@@ -30,7 +34,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.broadcasts.budget import SharedBudget
-from bot.broadcasts.models import Broadcast, Delivery, DeliveryState
+from bot.broadcasts.look import reader_language
+from bot.broadcasts.models import Broadcast, BroadcastKind, Delivery, DeliveryState
 from bot.broadcasts.service import DeliveryTiming, enqueue_due, finish_completed
 from bot.people.service import mark_blocked
 from bot.storage.base import utc_now
@@ -81,10 +86,13 @@ class MessageSender(Protocol):
         photo_file_id: str | None = None,
         button: str | None = None,
         actions: Sequence[tuple[str, str]] = (),
+        kind: str = BroadcastKind.MESSAGE.value,
+        language: str = "zh-Hans",
     ) -> int:
-        """Send one message (a photo with ``text`` as caption when given; ``button`` such as
-        "survey:12" adds that action; ``actions``, (label, callback data) pairs, replace the
-        clap); return its message id or raise one of the errors above."""
+        """Send one copy as ``bot.broadcasts.look`` says it looks (its ``kind``, ``must_read``,
+        ``button`` such as "survey:12", its own ``actions`` as (label, callback data) pairs), worded
+        in ``language``; a photo with ``text`` as caption when given. Return its message id or raise
+        one of the errors above."""
         ...
 
 
@@ -117,6 +125,8 @@ class ClaimedCopy:
     photo_file_id: str | None = None
     button: str | None = None
     actions: tuple[tuple[str, str], ...] = ()
+    kind: str = BroadcastKind.MESSAGE.value
+    language: str = "zh-Hans"  # the reader's, chosen with the text when the row was made
 
 
 class ChatLimits:
@@ -246,6 +256,8 @@ class DeliveryWorker:
                     Broadcast.photo_file_id,
                     Broadcast.button,
                     Broadcast.actions,
+                    Broadcast.kind,
+                    Delivery.language,
                 )
                 .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
                 .where(Delivery.worker == self.worker_id, Delivery.state == DeliveryState.CLAIMED.value)
@@ -261,6 +273,8 @@ class DeliveryWorker:
                 photo_file_id=row[5],
                 button=row[6],
                 actions=tuple((str(label), str(data)) for label, data in row[7] or ()),
+                kind=row[8],
+                language=reader_language(row[9]),
             )
             for row in rows
         ]
@@ -432,6 +446,8 @@ class DeliveryWorker:
                 photo_file_id=copy.photo_file_id,
                 button=copy.button,
                 actions=copy.actions,
+                kind=copy.kind,
+                language=copy.language,
             )
         except RateLimitedError as exc:
             logger.warning("Telegram rate limit: every worker pauses %.1f s", exc.retry_after)

@@ -6,11 +6,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.audience import parse_audience, resolve_audience
+from bot.broadcasts.look import Control, controls_for, reader_language
 from bot.broadcasts.models import (
     Broadcast,
     BroadcastKind,
@@ -20,8 +22,9 @@ from bot.broadcasts.models import (
     Story,
     StoryStatus,
 )
+from bot.broadcasts.wording import REMINDER_NOTE
 from bot.errors import ConflictError, InvalidInputError, NotFoundError
-from bot.people.models import Person
+from bot.people.models import Membership, Person, Unit
 from bot.scheduling.clock import QuietHours, wall_to_instant, zone
 from bot.storage.base import utc_now
 
@@ -48,12 +51,13 @@ class DeliveryTiming:
     quiet_hours: QuietHours | None = None
 
 
-def check_text(text: str, *, photo: bool = False) -> str:
-    """The text stripped, or ``InvalidInputError`` when it is empty or too long to send."""
+def check_text(text: str, *, photo: bool = False, room: int = 0) -> str:
+    """The text stripped, or ``InvalidInputError`` when it is empty or too long to send (with
+    ``room`` characters left for what will head it)."""
     text = text.strip()
     if not text:
         raise InvalidInputError("a broadcast needs text")
-    limit = MAX_CAPTION if photo else MAX_TEXT
+    limit = (MAX_CAPTION if photo else MAX_TEXT) - room
     if len(text) > limit:
         raise InvalidInputError(
             f"a {'photo caption' if photo else 'broadcast'} is at most {limit} characters (this has {len(text)})"
@@ -146,14 +150,34 @@ def _series_counts(session: Session, series_id: int) -> dict[int, int]:
 
 
 def _copy_for(
-    broadcast: Broadcast, person: Person, *, series_counts: Mapping[int, int]
+    broadcast: Broadcast,
+    person: Person,
+    *,
+    series_counts: Mapping[int, int],
+    reminded: Mapping[int, str] | None = None,
 ) -> tuple[str | None, int | None]:
-    """This person's wording (None = the broadcast's text) and, for a vision series, which variant."""
+    """This person's wording (None = the broadcast's text) and, for a vision series, which variant.
+
+    ``reminded``: for a reminder, what each person's copy of the must-read said; they get it again
+    under the reminder's note, in their language.
+    """
+    if reminded is not None and person.id in reminded:
+        return f"{REMINDER_NOTE[reader_language(person.language)]}\n\n{reminded[person.id]}", None
     if broadcast.variants:
         variant = series_counts.get(person.id, 0) % len(broadcast.variants)
         return broadcast.variants[variant], variant
     localised = broadcast.texts.get(person.language)
     return (localised if localised and localised != broadcast.text else None), None
+
+
+def _original_copies(session: Session, broadcast_id: int) -> dict[int, str]:
+    """Person id -> the text of their copy of broadcast ``broadcast_id``."""
+    rows = session.execute(
+        select(Delivery.person_id, func.coalesce(Delivery.text, Broadcast.text))
+        .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+        .where(Delivery.broadcast_id == broadcast_id)
+    ).all()
+    return {person_id: text for person_id, text in rows}
 
 
 def _first_attempt(
@@ -212,16 +236,19 @@ def enqueue_due(
             logger.error("broadcast %s cancelled: %s", broadcast_id, exc)
             continue
         series_counts = _series_counts(session, broadcast.series_id) if broadcast.series_id else {}
+        reminded = _original_copies(session, broadcast.reminder_of_id) if broadcast.reminder_of_id else None
         for person in people:
             if person.telegram_id is None:
                 continue
-            text, variant = _copy_for(broadcast, person, series_counts=series_counts)
+            text, variant = _copy_for(broadcast, person, series_counts=series_counts, reminded=reminded)
             session.add(
                 Delivery(
                     broadcast_id=broadcast_id,
                     person_id=person.id,
                     chat_id=person.telegram_id,
                     text=text,
+                    # Its buttons are drawn in the language its text was chosen in, here, once.
+                    language=reader_language(person.language),
                     variant=variant,
                     next_attempt_at=_first_attempt(broadcast, person, now=now, timing=timing),
                 )
@@ -323,7 +350,75 @@ def broadcast_status(*, session: Session, broadcast_id: int) -> dict[str, int | 
         "cancelled": counts.get(DeliveryState.CANCELLED.value, 0),
         "reactions": int(reactions or 0),
         "acknowledged": int(acknowledged or 0),
+        "unread": _unread_count(session, broadcast) if broadcast.must_read else 0,
     }
+
+
+# A must-read copy not yet marked read: everyone it went to or is going to, whether Telegram took it
+# or not (a blocked person has not read it either); only a cancelled copy was never meant to arrive.
+def _unread(broadcast_id: int) -> list[ColumnElement[bool]]:
+    return [
+        Delivery.broadcast_id == broadcast_id,
+        Delivery.acknowledged_at.is_(None),
+        Delivery.state != DeliveryState.CANCELLED.value,
+    ]
+
+
+def _unread_count(session: Session, broadcast: Broadcast) -> int:
+    return int(session.scalar(select(func.count()).where(*_unread(broadcast.id))) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadReader:
+    """Someone who has not marked a must-read as read."""
+
+    name: str
+    unit: str | None  # their home unit (None: an admin outside the tree)
+    state: str  # their copy's ``DeliveryState``: sent, or why it has not reached them (yet)
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadReport:
+    """Who has not read a must-read yet, unit by unit (the units with most unread first)."""
+
+    must_read: bool
+    by_unit: list[tuple[str | None, int]]
+    readers: list[UnreadReader]
+
+
+def unread_report(*, session: Session, broadcast_id: int) -> UnreadReport:
+    """Who has not marked must-read ``broadcast_id`` as read (with ✅ under it or under its reminder),
+    counted per home unit; empty for a broadcast that is not a must-read.
+
+    Raises:
+        NotFoundError: no such broadcast.
+    """
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise NotFoundError(f"no broadcast {broadcast_id}")
+    if not broadcast.must_read:
+        return UnreadReport(must_read=False, by_unit=[], readers=[])
+    # The home unit, as ``people.service.home_unit`` has it: the first membership.
+    first = (
+        select(Membership.person_id, func.min(Membership.id).label("membership_id"))
+        .group_by(Membership.person_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Person.name, Unit.name, Delivery.state)
+        .join(Person, Person.id == Delivery.person_id)
+        .outerjoin(first, first.c.person_id == Person.id)
+        .outerjoin(Membership, Membership.id == first.c.membership_id)
+        .outerjoin(Unit, Unit.id == Membership.unit_id)
+        .where(*_unread(broadcast_id))
+        .order_by(Unit.name, Person.name, Person.id)
+    ).all()
+    readers = [UnreadReader(name=name or "—", unit=unit, state=state) for name, unit, state in rows]
+    counts: dict[str | None, int] = {}
+    for reader in readers:
+        counts[reader.unit] = counts.get(reader.unit, 0) + 1
+    by_unit = sorted(counts.items(), key=lambda item: (-item[1], item[0] or ""))
+    return UnreadReport(must_read=True, by_unit=by_unit, readers=readers)
 
 
 def list_broadcasts(*, session: Session, limit: int = 50) -> Sequence[Broadcast]:
@@ -339,17 +434,98 @@ def upcoming_broadcasts(*, session: Session, limit: int = 20) -> Sequence[Broadc
     return session.scalars(query.order_by(Broadcast.send_at, Broadcast.id).limit(limit)).all()
 
 
-def react_to_delivery(*, session: Session, delivery_id: int, person_id: int, kind: str) -> Delivery:
-    """Record a clap or an acknowledgement on a person's own copy of a broadcast."""
+def _language_of(session: Session, person_id: int) -> str | None:
+    person = session.get(Person, person_id)
+    return person.language if person else None
+
+
+class ReactionKind(StrEnum):
+    """What a press under a copy records."""
+
+    CLAP = "clap"
+    ACKNOWLEDGE = "acknowledge"  # "I've read it", on a must-read
+
+
+_CONTROL_OF = {ReactionKind.CLAP: Control.CLAP, ReactionKind.ACKNOWLEDGE: Control.READ}
+
+
+@dataclass(frozen=True, slots=True)
+class Reacted:
+    """A reaction recorded, and the copy as it should now be drawn."""
+
+    delivery_id: int
+    kind: str
+    must_read: bool
+    language: str
+    button: str | None
+    actions: tuple[tuple[str, str], ...]
+    claps: int  # people who clapped for this broadcast so far
+    read: bool  # this copy is marked read
+
+
+def react_to_delivery(*, session: Session, delivery_id: int, person_id: int, kind: str) -> Reacted:
+    """Record a clap or an "I've read it" on a person's own copy of a broadcast.
+
+    Only with the button the copy carries: no clap for an alert or an escalation, no read mark for
+    what is not a must-read. Read under a reminder marks the must-read it reminds of read too.
+
+    Raises:
+        InvalidInputError: not their copy, or not a button it has.
+    """
     delivery = session.get(Delivery, delivery_id)
     if delivery is None or delivery.person_id != person_id:
         raise InvalidInputError("that message is not yours to react to")
+    broadcast = session.get(Broadcast, delivery.broadcast_id)
+    try:
+        reaction = ReactionKind(kind)
+    except ValueError:
+        raise InvalidInputError(f"unknown reaction {kind!r}") from None
+    actions = tuple((str(label), str(data)) for label, data in (broadcast.actions or ())) if broadcast else ()
+    if broadcast is None or _CONTROL_OF[reaction] not in controls_for(
+        kind=broadcast.kind, must_read=broadcast.must_read, button=broadcast.button, has_actions=bool(actions)
+    ):
+        raise InvalidInputError("that message has no such button")
     now = utc_now()
-    if kind == "clap":
+    if reaction is ReactionKind.CLAP:
         delivery.reacted_at = delivery.reacted_at or now
-    elif kind == "acknowledge":
-        delivery.acknowledged_at = delivery.acknowledged_at or now
     else:
-        raise InvalidInputError(f"unknown reaction {kind!r}")
+        delivery.acknowledged_at = delivery.acknowledged_at or now
+        # Read now: a reminder still waiting to go (quiet hours) has nothing left to remind of.
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.broadcast_id.in_(
+                    select(Broadcast.id).where(Broadcast.reminder_of_id == broadcast.id)
+                ),
+                Delivery.person_id == person_id,
+                Delivery.state.in_([DeliveryState.QUEUED.value, DeliveryState.CLAIMED.value]),
+            )
+            .values(state=DeliveryState.CANCELLED.value)
+            .execution_options(synchronize_session=False)
+        )
+        if broadcast.reminder_of_id is not None:
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.broadcast_id == broadcast.reminder_of_id,
+                    Delivery.person_id == person_id,
+                    Delivery.acknowledged_at.is_(None),
+                )
+                .values(acknowledged_at=now)
+                .execution_options(synchronize_session=False)
+            )
     session.flush()
-    return delivery
+    claps = session.scalar(
+        select(func.count()).where(Delivery.broadcast_id == broadcast.id, Delivery.reacted_at.is_not(None))
+    )
+    return Reacted(
+        delivery_id=delivery.id,
+        kind=broadcast.kind,
+        must_read=broadcast.must_read,
+        # A copy queued before migration 0018 has no language of its own: its reader's, then.
+        language=reader_language(delivery.language or _language_of(session, person_id)),
+        button=broadcast.button,
+        actions=actions,
+        claps=int(claps or 0),
+        read=delivery.acknowledged_at is not None,
+    )

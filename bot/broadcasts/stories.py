@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from bot.broadcasts.models import Broadcast, BroadcastKind, Story, StoryStatus
 from bot.broadcasts.service import cancel_broadcast, check_text, create_broadcast
-from bot.broadcasts.wording import COMPANY, STORY_TITLE
+from bot.broadcasts.wording import COMPANY, STORY_BYLINE, STORY_HEADER, STORY_TITLE
 from bot.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import ancestors, can_manage, managed_units
 from bot.storage.base import utc_now
+from ingest.text import LANGUAGES
 
 STORIES_FOLDER = Path("cases") / "stories"
 _OPEN = (
@@ -32,6 +33,29 @@ _OPEN = (
     StoryStatus.APPROVED.value,
     StoryStatus.SCHEDULED.value,
 )
+
+
+# What a story's header (``story_copy``) takes at most: its text leaves this much of Telegram's limit free.
+STORY_HEADER_ROOM = 80
+_AUTHOR_CHARS, _UNIT_CHARS = 20, 30
+
+
+def story_copy(*, text: str, author: str | None, unit: str | None, language: str) -> str:
+    """A story as staff get it: a "Success story" header, who tells it and from which unit, then the
+    story as its author wrote it (the preview shows exactly this)."""
+    language = language if language in STORY_HEADER else "zh-Hans"
+    lines = [STORY_HEADER[language]]
+    name = _clip(author or "", _AUTHOR_CHARS)
+    if name and unit:
+        lines.append(STORY_BYLINE[language].format(author=name, unit=_clip(unit, _UNIT_CHARS)))
+    elif name or unit:
+        lines.append(name or _clip(unit or "", _UNIT_CHARS))
+    return "\n".join(lines) + "\n\n" + text.strip()
+
+
+def _clip(value: str, limit: int) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def story_unit(*, session: Session, author: Person) -> Unit | None:
@@ -59,7 +83,7 @@ def start_story(
     story = Story(
         author_id=author.id,
         unit_id=unit.id if unit else None,
-        text=check_text(text, photo=photo_file_id is not None),
+        text=check_text(text, photo=photo_file_id is not None, room=STORY_HEADER_ROOM),
         language=language,
         photo_file_id=photo_file_id,
         status=StoryStatus.DRAFT.value,
@@ -72,7 +96,7 @@ def start_story(
 def attach_photo(*, session: Session, story_id: int, author: Person, photo_file_id: str | None) -> Story:
     """Add (or with None remove) the draft's photo; the text must then fit a caption."""
     story = _own_draft(session, story_id, author)
-    check_text(story.text, photo=photo_file_id is not None)
+    check_text(story.text, photo=photo_file_id is not None, room=STORY_HEADER_ROOM)
     story.photo_file_id = photo_file_id
     session.flush()
     return story
@@ -116,10 +140,18 @@ def send_story(
         session=session, story=story, author=author, approval_for_own_unit=approval_for_own_unit
     ):
         raise InvalidInputError("this story needs approval first: submit it for review")
+    unit = session.get(Unit, story.unit_id) if story.unit_id else None
+    texts: dict[str, str] = {
+        language: story_copy(
+            text=story.text, author=author.name, unit=unit.name if unit else None, language=language
+        )
+        for language in LANGUAGES
+    }
     broadcast = create_broadcast(
         session=session,
         kind=BroadcastKind.STORY,
-        text=story.text,
+        text=texts["zh-Hans"],
+        texts=texts,
         photo_file_id=story.photo_file_id,
         selectors=_audience(session, story),
         send_at=send_at,

@@ -13,6 +13,7 @@ from bot.broadcasts.service import (
     cancel_broadcast,
     create_broadcast,
     list_broadcasts,
+    unread_report,
 )
 from bot.cli import common
 from bot.cli.common import out, print_json
@@ -92,15 +93,37 @@ def broadcast_status_command(
     broadcast_id: Annotated[int, typer.Argument(help="Broadcast id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the delivery figures as JSON.")] = False,
 ) -> None:
-    """Delivery figures for one broadcast."""
+    """Delivery figures for one broadcast; for a must-read, who has not read it yet, per unit."""
     with common._refusing(), common._sessions(common._settings())() as session:
         figures = broadcast_status(session=session, broadcast_id=broadcast_id)
+        unread = unread_report(session=session, broadcast_id=broadcast_id)
     if as_json:
         keys = ("recipients", "delivered", "failed", "blocked", "reactions", "acknowledged")
-        print_json({key: figures[key] for key in keys})
+        result: dict[str, object] = {key: figures[key] for key in keys}
+        if unread.must_read:
+            result["unread"] = len(unread.readers)
+            result["unread_by_unit"] = [{"unit": unit, "unread": count} for unit, count in unread.by_unit]
+            result["unread_people"] = [
+                {"name": reader.name, "unit": reader.unit, "state": reader.state} for reader in unread.readers
+            ]
+        print_json(result)
         return
     for key, value in figures.items():
-        out.print(f"{key:>13}: {value}")
+        if key != "unread" or unread.must_read:
+            out.print(f"{key:>13}: {value}")
+    if not unread.must_read:
+        return
+    if not unread.readers:
+        out.print("Everyone it reached has marked it read.")
+        return
+    units = Table("unit", "not read", title="Not read yet, per unit")
+    for unit, count in unread.by_unit:
+        units.add_row(unit or "(no unit)", str(count))
+    out.print(units)
+    people = Table("name", "unit", "copy", title="Not read yet")
+    for reader in unread.readers:
+        people.add_row(reader.name, reader.unit or "(no unit)", reader.state)
+    out.print(people)
 
 
 vision = typer.Typer(

@@ -86,7 +86,8 @@ def pass_to_managers(
     Raises:
         InvalidInputError: not the asker's question to pass on.
     """
-    from bot.broadcasts.service import create_broadcast  # broadcasts sit above questions
+    from bot.broadcasts.models import BroadcastKind  # broadcasts sit above questions
+    from bot.broadcasts.service import create_broadcast
 
     before = session.get(AskedQuestion, question_id)
     passed_on_already = before is not None and before.escalated_at is not None
@@ -125,6 +126,7 @@ def pass_to_managers(
                 question=question.text[:MAX_QUOTED_QUESTION],
             ),
             selectors=[f"person:{person.id}" for person in people],
+            kind=BroadcastKind.ESCALATION,  # its Reply buttons, and never a clap
             actions=actions,
         )  # fmt: skip
     return len(reachable)
@@ -317,7 +319,8 @@ def answer_gap(
             an FAQ the asker may not be answered from.
         NotFoundError: no such question, or the FAQ left the library since.
     """
-    from bot.broadcasts.service import create_broadcast  # broadcasts sit above questions
+    from bot.broadcasts.models import BroadcastKind  # broadcasts sit above questions
+    from bot.broadcasts.service import create_broadcast
 
     if faq_chunk_id:
         if answerer is None:
@@ -336,6 +339,7 @@ def answer_gap(
                 question=question.text[:200], name=responder.name or "", reply=question.reply
             ),
             selectors=[f"person:{asker.id}"],
+            kind=BroadcastKind.NOTICE,  # the answer to their own question: nothing to clap for
             created_by=responder,
         )
     if faq_chunk_id and answerer is not None:

@@ -17,18 +17,26 @@ from sqlalchemy.orm import Session
 
 from bot.people.models import Person, Unit
 from bot.people.service import managers_of
-from bot.rollout.lights import LightRules, previous_light, red_streak
+from bot.rollout.lights import LightRules, flags_of, previous_light, red_streak
 from bot.rollout.models import Light, RolloutAlert, UnitLight, UnitMute
 from bot.rollout.wording import (
+    CLAUSE_SEPARATOR,
     DOMINANT,
     ESCALATION,
+    FULL_STOP,
     LEVEL_NAMES,
     LIGHT_ALERT,
     LIGHT_NAMES,
+    LINE_NAMES,
+    LIST_SEPARATOR,
     NONE_YET,
     RESISTANCE_ALERT,
+    RESISTANCE_FLAG,
     SOURCE,
     SUGGESTIONS,
+    UNANSWERED_FLAG,
+    USAGE_BELOW,
+    USAGE_ONLY,
 )
 from bot.storage.base import utc_now
 from ingest.text import LANGUAGES
@@ -50,7 +58,7 @@ class Suggestion:
 
     title: str
     source: str
-    excerpt: str
+    excerpt: str  # whole sentences of the passage, as the alert quotes them
 
 
 Search = Callable[[str], Sequence[Suggestion]]
@@ -79,6 +87,32 @@ def _suggestions_text(search: Search, situation: str, language: str) -> tuple[st
         )
         lines.append(f"   {SOURCE[language]}: {item.source}")
     return "\n".join(lines), [item.source for item in found]
+
+
+def reason_sentence(row: UnitLight, rules: LightRules, language: str) -> str:
+    """Why ``row``'s light is what it is, as a sentence in ``language``: "使用率 45%，低于橙灯线 60%。"
+    and what made it a level worse, from the figures and flags the evaluation kept."""
+    usage = Light(row.usage_light or row.light)
+    rate = f"{row.usage_rate:.0%}"
+    thresholds = {Light.ORANGE: rules.yellow_from, Light.RED: rules.orange_from}
+    if usage in thresholds:
+        clauses = [
+            USAGE_BELOW[language].format(
+                rate=rate, line=LINE_NAMES[language][usage.value], threshold=f"{thresholds[usage]:.0%}"
+            )
+        ]
+    else:
+        clauses = [USAGE_ONLY[language].format(rate=rate, light=LIGHT_NAMES[language][usage.value])]
+    flags = flags_of(row)
+    if flags.high_resistance:
+        levels = LIST_SEPARATOR[language].join(
+            LEVEL_NAMES[language].get(level, level) for level in flags.high_resistance
+        )
+        clauses.append(RESISTANCE_FLAG[language].format(levels=levels))
+    if flags.unanswered_rising and row.unanswered_rate is not None:
+        clauses.append(UNANSWERED_FLAG[language].format(rate=f"{row.unanswered_rate:.0%}"))
+    sentence = CLAUSE_SEPARATOR[language].join(clauses) + FULL_STOP[language]
+    return sentence[:1].upper() + sentence[1:]
 
 
 def _muted(session: Session, unit_id: int, now: datetime) -> set[int]:
@@ -149,7 +183,7 @@ def check_alerts(
                         unit=unit.name,
                         light=LIGHT_NAMES[lang][light.value],
                         before=LIGHT_NAMES[lang][before.value] if before else NONE_YET[lang],
-                        reasons="; ".join(row.reasons),
+                        reasons=reason_sentence(row, rules, lang),
                     )
                     + (f"\n{DOMINANT[lang].format(level=LEVEL_NAMES[lang][dominant])}" if dominant else "")
                     for lang in LANGUAGES
@@ -186,11 +220,19 @@ def check_alerts(
         if streak == rules.region_after_red_weeks and unit.parent is not None:
             region = [p for p in managers_of(session=session, unit=unit.parent) if p.id not in muted]
             notices += _escalate(
-                session, unit, week, "escalation-region", streak, region or _admins(session), row, search
+                session,
+                unit,
+                week,
+                "escalation-region",
+                streak,
+                region or _admins(session),
+                row,
+                search,
+                rules,
             )
         elif streak == rules.admins_after_red_weeks:
             notices += _escalate(
-                session, unit, week, "escalation-admins", streak, _admins(session), row, search
+                session, unit, week, "escalation-admins", streak, _admins(session), row, search, rules
             )
     session.flush()
     return notices
@@ -238,9 +280,10 @@ def _escalate(
     people: Sequence[Person],
     row: UnitLight,
     search: Search,
+    rules: LightRules,
 ) -> list[Notice]:
     headlines: dict[str, str] = {
-        lang: ESCALATION[lang].format(unit=unit.name, weeks=streak, reasons="; ".join(row.reasons))
+        lang: ESCALATION[lang].format(unit=unit.name, weeks=streak, reasons=reason_sentence(row, rules, lang))
         for lang in LANGUAGES
     }
     return _alert(session, unit, week, kind, f"red x{streak}", people, search, "red", headlines)

@@ -35,6 +35,32 @@ class LightRules:
             raise ValueError("light thresholds must rise: orange < yellow < green, within 0-100%")
 
 
+# The reasons ``evaluate_week`` keeps with each light, in the history's own (English) words; the
+# alerts word them for their readers from ``flags_of``, which reads them back.
+_RESISTANCE_REASON = "high resistance in the latest pulse: "
+_UNANSWERED_REASON = "unanswered questions rising to "
+
+
+@dataclass(frozen=True, slots=True)
+class Flags:
+    """What made a light one level worse than its usage alone."""
+
+    high_resistance: tuple[str, ...] = ()  # the dimensions banded high in the latest pulse
+    unanswered_rising: bool = False
+
+
+def flags_of(row: UnitLight) -> Flags:
+    """The flags ``evaluate_week`` recorded in ``row.reasons``."""
+    high: tuple[str, ...] = ()
+    rising = False
+    for reason in row.reasons:
+        if reason.startswith(_RESISTANCE_REASON):
+            high = tuple(part.strip() for part in reason.removeprefix(_RESISTANCE_REASON).split(","))
+        elif reason.startswith(_UNANSWERED_REASON):
+            rising = True
+    return Flags(high_resistance=tuple(part for part in high if part), unanswered_rising=rising)
+
+
 def usage_light(rate: float, rules: LightRules) -> Light:
     """The light a usage rate alone earns (boundaries belong to the better colour, except green's)."""
     if rate > rules.green_above:
@@ -111,9 +137,7 @@ def evaluate_week(
         flagged = False
         if high_resistance.get(figures.unit_id):
             flagged = True
-            reasons.append(
-                "high resistance in the latest pulse: " + ", ".join(high_resistance[figures.unit_id])
-            )
+            reasons.append(_RESISTANCE_REASON + ", ".join(high_resistance[figures.unit_id]))
         now, before = activity.get(figures.unit_id), previous_activity.get(figures.unit_id)
         if (
             now is not None
@@ -127,7 +151,7 @@ def evaluate_week(
             )
         ):
             flagged = True
-            reasons.append(f"unanswered questions rising to {now.unanswered_rate:.0%}")
+            reasons.append(f"{_UNANSWERED_REASON}{now.unanswered_rate:.0%}")
         light = base.worse() if flagged else base
         row = session.scalar(
             select(UnitLight).where(UnitLight.unit_id == figures.unit_id, UnitLight.week == week)

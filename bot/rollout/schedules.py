@@ -73,7 +73,7 @@ def review_action(
             )
             create_broadcast(
                 session=session,
-                kind=BroadcastKind.MESSAGE,
+                kind=BroadcastKind.NOTICE,
                 text=pack.text[:3900],
                 selectors=[f"person:{manager.id}"],
             )
@@ -104,7 +104,7 @@ def usage_reminder_action(session: Session, schedule: Schedule, occurrence: date
     if people:
         create_broadcast(
             session=session,
-            kind=BroadcastKind.MESSAGE,
+            kind=BroadcastKind.NOTICE,
             text=USAGE_REMINDER["zh-Hans"],
             texts=dict(USAGE_REMINDER),
             selectors=[f"person:{person.id}" for person in people],

@@ -27,11 +27,12 @@ from bot.storage.base import utc_now
 from bot.surveys.definitions import Scoring, Survey
 from bot.surveys.models import SurveyWave, WaveStatus
 from bot.surveys.results import Rules, wave_results
+from ingest.chunk import join_sentences, split_sentences
 
 logger = logging.getLogger(__name__)
 
 ADVICE_FILTERS = SearchFilters(doc_types=frozenset({"playbook", "case"}))
-EXCERPT_CHARS = 120
+EXCERPT_CHARS = 160
 RECENT_WAVES = 20
 
 
@@ -46,14 +47,24 @@ def knowledge_search(core: KnowledgeCore) -> Search:
             # than failing the week's evaluation while the vector store is away.
             logger.warning("alert advice left out, the library is unavailable: %s", exc)
             return []
-        found = []
-        for hit in retrieval.hits:
-            text = " ".join(hit.chunk.text.split())
-            excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
-            found.append(Suggestion(title=hit.chunk.title, source=hit.chunk.source, excerpt=excerpt))
-        return found
+        return [
+            Suggestion(title=hit.chunk.title, source=hit.chunk.source, excerpt=advice_excerpt(hit.chunk.text))
+            for hit in retrieval.hits
+        ]
 
     return search
+
+
+def advice_excerpt(passage: str, *, budget: int = EXCERPT_CHARS) -> str:
+    """The passage's first whole sentences within ``budget`` characters (the first one always, however
+    long): advice a manager reads as sentences, never a passage cut off in mid-word."""
+    sentences = [" ".join(sentence.split()) for sentence in split_sentences(passage)]
+    kept: list[str] = []
+    for sentence in filter(None, sentences):
+        if kept and len(join_sentences([*kept, sentence])) > budget:
+            break
+        kept.append(sentence)
+    return join_sentences(kept)
 
 
 def latest_resistance(
@@ -117,7 +128,7 @@ def evaluate_and_alert(
             continue
         broadcast = create_broadcast(
             session=session,
-            kind=BroadcastKind.MESSAGE,
+            kind=BroadcastKind.ALERT,  # a warning: no clap under it
             text=notice.text[:3900],
             selectors=[f"person:{person_id}" for person_id in notice.person_ids],
         )

@@ -31,10 +31,40 @@ DOMINANT: Final = {
     "en": "Main resistance: {level}",
 }
 ESCALATION: Final = {
-    "zh-Hans": "🚨 {unit} 已连续 {weeks} 周红灯，按预警规则升级到你这里。{reasons}",
-    "zh-Hant": "🚨 {unit} 已連續 {weeks} 週紅燈，依預警規則升級到你這裡。{reasons}",
-    "en": "🚨 {unit} has been red for {weeks} weeks in a row; the warning rules escalate it to you. {reasons}",
+    "zh-Hans": "🚨 {unit} 已连续 {weeks} 周红灯，按预警规则升级到你这里。\n原因：{reasons}",
+    "zh-Hant": "🚨 {unit} 已連續 {weeks} 週紅燈，依預警規則升級到你這裡。\n原因：{reasons}",
+    "en": "🚨 {unit} has been red for {weeks} weeks in a row; the warning rules escalate it to you.\nWhy: {reasons}",
 }
+# What changed, in plain words (``alerts.reason_sentence``): the line a usage rate fell below is the
+# threshold of the light it fell into.
+LINE_NAMES: Final = {
+    "zh-Hans": {"orange": "橙灯", "red": "红灯"},
+    "zh-Hant": {"orange": "橙燈", "red": "紅燈"},
+    "en": {"orange": "orange", "red": "red"},
+}
+USAGE_BELOW: Final = {
+    "zh-Hans": "使用率 {rate}，低于{line}线 {threshold}",
+    "zh-Hant": "使用率 {rate}，低於{line}線 {threshold}",
+    "en": "usage is {rate}, below the {line} line of {threshold}",
+}
+USAGE_ONLY: Final = {
+    "zh-Hans": "使用率 {rate}（单看使用率是{light}）",
+    "zh-Hant": "使用率 {rate}（單看使用率是{light}）",
+    "en": "usage is {rate} (on usage alone: {light})",
+}
+RESISTANCE_FLAG: Final = {
+    "zh-Hans": "最近一次脉搏调查显示{levels}抵触偏高，灯色降一级",
+    "zh-Hant": "最近一次脈搏調查顯示{levels}抵觸偏高，燈色降一級",
+    "en": "the latest pulse shows high {levels} resistance, which makes the light one level worse",
+}
+UNANSWERED_FLAG: Final = {
+    "zh-Hans": "答不上的问题升到 {rate}，灯色降一级",
+    "zh-Hant": "答不上的問題升到 {rate}，燈色降一級",
+    "en": "unanswered questions are up to {rate}, which makes the light one level worse",
+}
+LIST_SEPARATOR: Final = {"zh-Hans": "、", "zh-Hant": "、", "en": " and "}
+CLAUSE_SEPARATOR: Final = {"zh-Hans": "；", "zh-Hant": "；", "en": "; "}
+FULL_STOP: Final = {"zh-Hans": "。", "zh-Hant": "。", "en": "."}
 SUGGESTIONS: Final = {"zh-Hans": "建议做法：", "zh-Hant": "建議做法：", "en": "Suggested responses:"}
 SOURCE: Final = {"zh-Hans": "来源", "zh-Hant": "來源", "en": "Source"}
 NONE_YET: Final = {"zh-Hans": "无", "zh-Hant": "無", "en": "none"}

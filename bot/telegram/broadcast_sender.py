@@ -1,4 +1,5 @@
-"""The delivery worker's Telegram side: send one broadcast copy with its buttons, map errors."""
+"""The delivery worker's Telegram side: draw one broadcast copy as ``bot.broadcasts.look`` says it
+looks, in its reader's language, send it, map errors."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.broadcasts.look import Control, controls_for, copy_text
+from bot.broadcasts.models import BroadcastKind
 from bot.broadcasts.sender import (
     AmbiguousSendError,
     PermanentSendError,
@@ -16,7 +19,9 @@ from bot.broadcasts.sender import (
     RecipientBlockedError,
     TransientSendError,
 )
+from bot.telegram import texts
 from bot.telegram.callbacks import BroadcastReaction, CallbackDataError, Reaction, SurveyStart, parse
+from ingest.text import LANGUAGES, Language
 
 logger = logging.getLogger(__name__)
 
@@ -33,29 +38,46 @@ _MAYBE_ARRIVED = (
 )
 
 CLAP = "👏"
-START_SURVEY = "▶️ 开始 / 開始 / Start"
-ACKNOWLEDGE = "✅ 已读 / Read"
+_LANGUAGES: dict[str, Language] = {code: code for code in LANGUAGES}
 
 
 def broadcast_keyboard(
-    delivery_id: int, *, must_read: bool, button: str | None = None, actions: Sequence[tuple[str, str]] = ()
-) -> InlineKeyboardMarkup:
-    """A clap button, and for must-read items an acknowledge button; a survey invitation gets a start
-    button; a message with actions of its own (an escalated question) gets those, one per row."""
-    own = _action_rows(delivery_id, actions)
-    if own:
-        return InlineKeyboardMarkup(own)
-    start = _survey_start(button)
-    if start is not None:
-        return InlineKeyboardMarkup([[InlineKeyboardButton(START_SURVEY, callback_data=start)]])
-    row = [InlineKeyboardButton(CLAP, callback_data=BroadcastReaction(delivery_id, Reaction.CLAP).data)]
-    if must_read:
-        row.append(
-            InlineKeyboardButton(
-                ACKNOWLEDGE, callback_data=BroadcastReaction(delivery_id, Reaction.ACKNOWLEDGE).data
+    delivery_id: int,
+    *,
+    must_read: bool,
+    button: str | None = None,
+    actions: Sequence[tuple[str, str]] = (),
+    kind: str = BroadcastKind.MESSAGE.value,
+    language: str = "zh-Hans",
+    claps: int = 0,
+    read: bool = False,
+) -> InlineKeyboardMarkup | None:
+    """The buttons ``bot.broadcasts.look`` gives this copy, labelled in ``language``: 👏 (with the
+    count once anyone has clapped), ✅ "I've read it" (done once pressed), a survey's Start, or the
+    broadcast's own actions (an escalated question's Reply). None when it has no buttons."""
+    labels = _LANGUAGES.get(language, "zh-Hans")
+    row: list[InlineKeyboardButton] = []
+    for control in controls_for(kind=kind, must_read=must_read, button=button, has_actions=bool(actions)):
+        if control is Control.ACTIONS:
+            return InlineKeyboardMarkup(own) if (own := _action_rows(delivery_id, actions)) else None
+        if control is Control.START_SURVEY:
+            start = _survey_start(button)
+            if start is None:
+                logger.error("delivery %s: a survey invitation whose button names no wave", delivery_id)
+                return None
+            return InlineKeyboardMarkup(
+                [[InlineKeyboardButton(texts.text("btn_start_survey", labels), callback_data=start)]]
             )
-        )
-    return InlineKeyboardMarkup([row])
+        if control is Control.CLAP:
+            label = f"{CLAP} {claps}" if claps else CLAP
+            row.append(
+                InlineKeyboardButton(label, callback_data=BroadcastReaction(delivery_id, Reaction.CLAP).data)
+            )
+        elif control is Control.READ:
+            label = texts.text("btn_read_done" if read else "btn_read", labels)
+            reaction = BroadcastReaction(delivery_id, Reaction.ACKNOWLEDGE)
+            row.append(InlineKeyboardButton(label, callback_data=reaction.data))
+    return InlineKeyboardMarkup([row]) if row else None
 
 
 def _action_rows(delivery_id: int, actions: Sequence[tuple[str, str]]) -> list[list[InlineKeyboardButton]]:
@@ -98,16 +120,21 @@ class TelegramMessageSender:
         photo_file_id: str | None = None,
         button: str | None = None,
         actions: Sequence[tuple[str, str]] = (),
+        kind: str = BroadcastKind.MESSAGE.value,
+        language: str = "zh-Hans",
     ) -> int:
         """Send one copy; see ``MessageSender``."""
-        keyboard = broadcast_keyboard(delivery_id, must_read=must_read, button=button, actions=actions)
+        keyboard = broadcast_keyboard(
+            delivery_id, must_read=must_read, button=button, actions=actions, kind=kind, language=language
+        )
+        body = copy_text(text=text, must_read=must_read, language=language)
         try:
             if photo_file_id is not None:
                 message = await self._bot.send_photo(
-                    chat_id, photo_file_id, caption=text, reply_markup=keyboard
+                    chat_id, photo_file_id, caption=body, reply_markup=keyboard
                 )
             else:
-                message = await self._bot.send_message(chat_id, text, reply_markup=keyboard)
+                message = await self._bot.send_message(chat_id, body, reply_markup=keyboard)
         except RetryAfter as exc:
             seconds = exc.retry_after
             raise RateLimitedError(

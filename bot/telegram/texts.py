@@ -83,6 +83,16 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     "helpful": {"zh-Hans": "👍 有帮助", "zh-Hant": "👍 有幫助", "en": "👍 Helpful"},
     "not_helpful": {"zh-Hans": "👎 没帮助", "zh-Hant": "👎 沒幫助", "en": "👎 Not helpful"},
     "thanks": {"zh-Hans": "谢谢反馈！", "zh-Hant": "謝謝回饋！", "en": "Thanks for the feedback!"},
+    # Under pushed copies (bot/telegram/broadcast_sender.py): the reader's language only.
+    "btn_read": {"zh-Hans": "✅ 我已阅读", "zh-Hant": "✅ 我已閱讀", "en": "✅ I've read it"},
+    "btn_read_done": {"zh-Hans": "☑️ 已阅读", "zh-Hant": "☑️ 已閱讀", "en": "☑️ Read"},
+    "btn_start_survey": {"zh-Hans": "▶️ 开始", "zh-Hant": "▶️ 開始", "en": "▶️ Start"},
+    "read_thanks": {
+        "zh-Hans": "已确认阅读，谢谢",
+        "zh-Hant": "已確認閱讀，謝謝",
+        "en": "Marked as read, thank you",
+    },
+    "clapped": {"zh-Hans": "👏 已为它鼓掌", "zh-Hant": "👏 已為它鼓掌", "en": "👏 Clapped"},
     "not_helpful_noted": {
         "zh-Hans": "收到，我会把这个问题转给变革团队的同事。",
         "zh-Hant": "收到，我會把這個問題轉給變革團隊的同事。",

@@ -12,7 +12,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.broadcasts.models import Story
-from bot.broadcasts.stories import attach_photo, cancel_story, may_send_directly, send_story, start_story
+from bot.broadcasts.stories import (
+    attach_photo,
+    cancel_story,
+    may_send_directly,
+    send_story,
+    start_story,
+    story_copy,
+)
 from bot.errors import ChangebotError
 from bot.library.publish import publish_story
 from bot.people.models import Person, Unit
@@ -77,7 +84,11 @@ async def _show_preview(
             author=author,
             approval_for_own_unit=app.settings.stories_need_approval_for_own_unit,
         )
-        return _Preview(story.text, story.photo_file_id, _unit_label(unit, language), direct)
+        body = story_copy(
+            text=story.text, author=author.name if author else None, unit=unit.name if unit else None,
+            language=language,
+        )  # fmt: skip
+        return _Preview(body, story.photo_file_id, _unit_label(unit, language), direct)
 
     preview = await in_transaction(app.sessions, look_up)
     if preview is None:

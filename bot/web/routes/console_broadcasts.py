@@ -17,9 +17,9 @@ from bot.access.service import (
     may_see_broadcast,
     require_own_audience,
 )
-from bot.broadcasts.models import Story, StoryStatus
+from bot.broadcasts.models import Broadcast, Story, StoryStatus
 from bot.broadcasts.recurring import create_vision_series, stop_vision_series, vision_schedules
-from bot.broadcasts.service import broadcast_status, create_broadcast, list_broadcasts
+from bot.broadcasts.service import broadcast_status, create_broadcast, list_broadcasts, unread_report
 from bot.broadcasts.stories import (
     cancel_story,
     may_review,
@@ -27,6 +27,7 @@ from bot.broadcasts.stories import (
     review_story,
     send_story,
     start_story,
+    story_copy,
     submit_story,
 )
 from bot.errors import ChangebotError, InvalidInputError
@@ -61,6 +62,24 @@ def broadcasts(request: Request) -> Response:
         ]
         series = vision_schedules(session=session, by=None if principal.is_admin else person)
         return page(request, "broadcasts", principal, {"rows": rows, "pending": pending, "series": series})
+
+
+@router.get("/broadcasts/{broadcast_id}", response_class=HTMLResponse)
+def broadcast_detail(request: Request, broadcast_id: IdPath) -> Response:
+    """One broadcast's figures and, for a must-read, who has not read it yet, per unit."""
+    with db(request) as session:
+        principal = principal_of(request, session)
+        if principal is None:
+            return sign_in_page(request)
+        broadcast = session.get(Broadcast, broadcast_id)
+        # Not theirs to see reads the same as not there.
+        if broadcast is None or not may_see_broadcast(
+            session=session, principal=principal, broadcast=broadcast
+        ):
+            return back("/console/broadcasts", f"no broadcast {broadcast_id}")
+        figures = broadcast_status(session=session, broadcast_id=broadcast_id)
+        unread = unread_report(session=session, broadcast_id=broadcast_id)
+        return page(request, "broadcast", principal, {"b": broadcast, "f": figures, "unread": unread})
 
 
 @router.post("/stories")
@@ -103,7 +122,12 @@ def story_preview(request: Request, story_id: IdPath) -> Response:
             author=author,
             approval_for_own_unit=settings.stories_need_approval_for_own_unit,
         )
-        return page(request, "story", principal, {"story": story, "unit": unit, "direct": direct})
+        copy = story_copy(
+            text=story.text, author=author.name, unit=unit.name if unit else None, language=author.language
+        )
+        return page(
+            request, "story", principal, {"story": story, "unit": unit, "direct": direct, "copy": copy}
+        )
 
 
 @router.post("/stories/{story_id}")

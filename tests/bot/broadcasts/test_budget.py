@@ -209,6 +209,8 @@ class TimedSender:
         photo_file_id: str | None = None,
         button: str | None = None,
         actions: Sequence[tuple[str, str]] = (),
+        kind: str = "message",
+        language: str = "zh-Hans",
     ) -> int:
         await asyncio.sleep(0.005)
         self.sent.append((self._clock(), chat_id))

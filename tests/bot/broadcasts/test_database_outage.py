@@ -60,6 +60,8 @@ class OutageSender:
         photo_file_id: str | None = None,
         button: str | None = None,
         actions: Sequence[tuple[str, str]] = (),
+        kind: str = "message",
+        language: str = "zh-Hans",
     ) -> int:
         if self.database.down:
             self.sent_while_down += 1

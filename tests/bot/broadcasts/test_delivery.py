@@ -52,6 +52,8 @@ class FakeSender:
         photo_file_id: str | None = None,
         button: str | None = None,
         actions: Sequence[tuple[str, str]] = (),
+        kind: str = "message",
+        language: str = "zh-Hans",
     ) -> int:
         script = self.failures.get(chat_id)
         if script:

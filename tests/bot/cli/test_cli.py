@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from bot import cli
@@ -14,6 +15,7 @@ from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.cli import common
 from bot.config import Settings
 from bot.storage.base import utc_now
+from bot.storage.database import transaction
 from bot.surveys.pairing import PairingKey
 from tests.fakes.embedder import FakeEmbedder
 
@@ -403,3 +405,42 @@ def test_an_unreachable_database_is_one_clear_message_not_a_traceback(tmp_path: 
     assert done.returncode == 1
     assert "Cannot reach the database" in output and "CHANGEBOT_DATABASE_URL" in output
     assert "Traceback" not in output and "secret" not in output  # and the password stays out of it
+
+
+def test_broadcast_status_lists_who_has_not_read_a_must_read_per_unit(  # type: ignore[no-untyped-def]
+    run, sessions: sessionmaker[Session]
+) -> None:
+    from sqlalchemy import select, update
+
+    from bot.broadcasts.models import Delivery, DeliveryState
+    from bot.broadcasts.service import create_broadcast, enqueue_due, react_to_delivery
+    from bot.people.models import Membership, Person, Role
+    from bot.people.service import add_unit
+
+    with transaction(sessions) as session:
+        add_unit(session=session, name="华东区")
+        unit = add_unit(session=session, name="A店", parent="华东区")
+        for telegram_id, name in ((31, "小王"), (32, "小李")):
+            person = Person(telegram_id=telegram_id, name=name)
+            session.add(person)
+            session.flush()
+            session.add(Membership(person_id=person.id, unit_id=unit.id, role=Role.STAFF.value))
+        broadcast_id = create_broadcast(
+            session=session, text="周五前完成培训", selectors=["unit:A店"], must_read=True
+        ).id
+        enqueue_due(session=session)
+        session.execute(update(Delivery).values(state=DeliveryState.SENT.value, sent_at=utc_now()))
+        reader = session.scalars(
+            select(Delivery).join(Person, Person.id == Delivery.person_id).where(Person.name == "小王")
+        ).one()
+        react_to_delivery(
+            session=session, delivery_id=reader.id, person_id=reader.person_id, kind="acknowledge"
+        )
+    code, output = run("broadcast", "status", str(broadcast_id), "--json")
+    assert code == 0, output
+    figures = json.loads(output)
+    assert figures["acknowledged"] == 1 and figures["unread"] == 1
+    assert figures["unread_by_unit"] == [{"unit": "A店", "unread": 1}]
+    assert figures["unread_people"] == [{"name": "小李", "unit": "A店", "state": "sent"}]
+    code, output = run("broadcast", "status", str(broadcast_id))
+    assert code == 0 and "Not read yet, per unit" in output and "小李" in output and "小王" not in output

@@ -14,10 +14,10 @@ from bot.broadcasts.models import Broadcast
 from bot.config import Settings
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import add_unit
-from bot.rollout.alerts import check_alerts, mute_unit
+from bot.rollout.alerts import check_alerts, mute_unit, reason_sentence
 from bot.rollout.lights import LightRules, evaluate_week
 from bot.rollout.models import RolloutAlert, UnitWeek
-from bot.rollout.service import evaluate_and_alert, knowledge_search
+from bot.rollout.service import advice_excerpt, evaluate_and_alert, knowledge_search
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
 from bot.surveys.results import Rules
@@ -89,7 +89,10 @@ def test_alerts_cite_the_playbook_once_per_change_and_escalate(
         notices = check_alerts(session=session, week=WEEK, rules=RULES, search=search)
         assert [n.person_ids for n in notices] == [(ids["store"],)]
         text = notices[0].text
-        assert "A店 本周 🟠 橙灯" in text and "usage 50%" in text and "建议做法" in text
+        assert (
+            "A店 本周 🟠 橙灯" in text and "原因：使用率 50%，低于橙灯线 60%。" in text and "建议做法" in text
+        )
+        assert "usage" not in text and "…" not in text  # plain words, whole sentences
         assert "playbooks/responses.md" in text and "改进计划" in text
         assert check_alerts(session=session, week=WEEK, rules=RULES, search=search) == []  # decided already
 
@@ -164,3 +167,50 @@ def test_high_resistance_alerts_with_the_matching_advice_and_delivery(
         assert len(evaluation.broadcast_ids) == 1  # queued through the sender, to B店's manager
         broadcast = session.get(Broadcast, evaluation.broadcast_ids[0])
         assert broadcast is not None and broadcast.audience == [f"person:{ids['storeB']}"]
+
+
+LONG_SECTION = """---
+title: 橙灯改进手册
+lang: zh-Hans
+---
+# 橙灯改进手册
+
+## 橙灯改进计划
+橙灯说明使用率在40%到60%之间，需要教练介入。第一天，教练到店观察一整天的收银和排班，记下每一个卡住的地方。第二天，和店长一起把问题排个先后，挑出最影响顾客的三件事。第三天，定出两周改进计划，写清每件事的负责人和完成日期。之后每周复盘一次，直到连续两周回到黄灯以上。复盘时看三个数字：使用率、排队时长和顾客投诉，每个数字都要和上周比。如果两周后仍是橙灯，请区域经理到店一起复盘，必要时调整计划。
+"""
+
+
+def test_what_changed_is_said_in_a_sentence_and_the_advice_in_whole_sentences(
+    settings: Settings, ingested: KnowledgeCore, sessions: sessionmaker[Session]
+) -> None:
+    folder = settings.knowledge_dir / "playbooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "orange.md").write_text(LONG_SECTION, encoding="utf-8")
+    ingested.ingest()
+    found = knowledge_search(ingested)("橙灯 改进计划 教练介入")
+    long = next(item for item in found if item.source == "playbooks/orange.md")
+    assert long.excerpt.startswith("橙灯说明使用率在40%到60%之间") and long.excerpt.endswith("。")
+    assert "…" not in long.excerpt and 100 < len(long.excerpt) <= 160  # cut after a sentence, not in one
+    assert "区域经理" not in long.excerpt
+    # The first sentence is kept whole however long; English is cut after a sentence too.
+    assert advice_excerpt("一二三四五六七八九十。下一句。", budget=5) == "一二三四五六七八九十。"
+    assert advice_excerpt("Coach the store. Then review it weekly.", budget=30) == "Coach the store."
+
+    ids = _org(sessions)
+    with transaction(sessions) as session:
+        session.add(UnitWeek(unit_id=ids["A店"], week=WEEK, usage_rate=0.65))
+        session.add(UnitWeek(unit_id=ids["B店"], week=WEEK, usage_rate=0.3))
+        session.flush()
+        rows = {
+            row.unit_id: row
+            for row in evaluate_week(
+                session=session, week=WEEK, rules=RULES, high_resistance={ids["A店"]: ["emotional"]}
+            )
+        }
+        flagged, red = rows[ids["A店"]], rows[ids["B店"]]
+        assert reason_sentence(red, RULES, "zh-Hant") == "使用率 30%，低於紅燈線 40%。"
+        assert reason_sentence(red, RULES, "en") == "Usage is 30%, below the red line of 40%."
+        assert reason_sentence(flagged, RULES, "zh-Hans") == (
+            "使用率 65%（单看使用率是🟡 黄灯）；最近一次脉搏调查显示情绪层（不喜欢、担心）抵触偏高，灯色降一级。"
+        )
+        assert flagged.reasons[0] == "usage 65%"  # the history keeps its own words

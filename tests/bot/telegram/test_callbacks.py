@@ -235,8 +235,12 @@ def test_the_escalation_actions_the_domain_stores_are_the_callback_data_the_bot_
             assert len(stored.encode()) <= MAX_DATA_BYTES
 
 
-def _callback_data(keyboard: InlineKeyboardMarkup) -> list[object]:
-    return [button.callback_data for row in keyboard.inline_keyboard for button in row]
+def _callback_data(keyboard: InlineKeyboardMarkup | None) -> list[object]:
+    return [button.callback_data for row in keyboard.inline_keyboard for button in row] if keyboard else []
+
+
+def _labels(keyboard: InlineKeyboardMarkup | None) -> list[str]:
+    return [button.text for row in keyboard.inline_keyboard for button in row] if keyboard else []
 
 
 def test_the_sender_puts_stored_actions_under_the_copy_only_when_they_parse() -> None:
@@ -245,15 +249,34 @@ def test_the_sender_puts_stored_actions_under_the_copy_only_when_they_parse() ->
         "gap:41:r",
         f"gap:41:q{CHUNK}",
     ]
-    # None of them readable: the copy still goes, with the clap.
-    assert _callback_data(broadcast_keyboard(9, must_read=False, actions=[("x", "nonsense")])) == ["bc:9:c"]
+    # None of them readable: the copy still goes, without buttons (never a clap in their place).
+    assert broadcast_keyboard(9, must_read=False, actions=[("x", "nonsense")]) is None
 
 
 def test_the_sender_builds_the_clap_acknowledge_and_survey_start_buttons() -> None:
     assert _callback_data(broadcast_keyboard(9, must_read=True)) == ["bc:9:c", "bc:9:a"]
     assert _callback_data(broadcast_keyboard(9, must_read=False, button="survey:12")) == ["sv:12:go"]
     for odd in ("survey:0", "survey:x", "survey:١٢", f"survey:{MAX_ID + 1}", "quiz:12"):
-        assert _callback_data(broadcast_keyboard(9, must_read=False, button=odd)) == ["bc:9:c"]
+        assert broadcast_keyboard(9, must_read=False, button=odd) is None  # no Start, and no clap instead
+
+
+def test_each_kind_gets_its_own_buttons_labelled_in_the_readers_language_only() -> None:
+    assert _labels(broadcast_keyboard(9, must_read=True, language="en")) == ["👏", "✅ I've read it"]
+    pressed = broadcast_keyboard(9, must_read=True, language="zh-Hant", claps=12, read=True)
+    assert _labels(pressed) == ["👏 12", "☑️ 已閱讀"] and _callback_data(pressed) == ["bc:9:c", "bc:9:a"]
+    assert _labels(broadcast_keyboard(9, must_read=False, kind="story", claps=3)) == ["👏 3"]
+    assert _labels(
+        broadcast_keyboard(9, must_read=False, kind="survey", button="survey:12", language="en")
+    ) == ["▶️ Start"]
+    assert _labels(broadcast_keyboard(9, must_read=True, kind="reminder", language="zh-Hans")) == [
+        "✅ 我已阅读"
+    ]
+    for quiet in ("alert", "notice", "escalation"):  # nothing to clap for
+        assert broadcast_keyboard(9, must_read=False, kind=quiet) is None
+    escalation = broadcast_keyboard(
+        9, must_read=False, kind="escalation", actions=[("回复", reply_action(41))]
+    )
+    assert _labels(escalation) == ["回复"]
 
 
 def test_pattern_for_takes_one_prefix() -> None:

@@ -125,7 +125,7 @@ async def test_a_story_started_on_one_process_is_finished_on_the_other(
     story = "华东区用新排班以后，每周省下两个小时。"
     assert "/skip" in (await _say(second, MANAGER, story))[0]["text"]  # a story, not a question
     preview = await _say(first, MANAGER, "/skip", replies=3)
-    assert preview[1]["text"] == story
+    assert preview[1]["text"] == f"🌟 成功故事\nUser（华东区）\n\n{story}"  # as staff will get it
     actions = _buttons(preview[2])
     assert actions[0].endswith(":now")
     sending = await _press(second, MANAGER, actions[0], replies=1)
