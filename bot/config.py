@@ -155,6 +155,13 @@ class Settings(BaseSettings):
         None, description="Secret token Telegram sends with webhooks."
     )
     questions_per_minute: int = Field(20, ge=1, le=1000, description="Per-person flood limit for questions.")
+    escalation_reply_days: int = Field(
+        1,
+        ge=1,
+        le=20,
+        description="What an asker whose question went to a person is told to expect: an answer within "
+        "about this many working days.",
+    )
     dialogue_expiry_hours: float = Field(
         6.0,
         gt=0,

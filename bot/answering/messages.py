@@ -7,10 +7,12 @@ from typing import Final
 from ingest.text import Language
 
 DONT_KNOW: Final[dict[Language, str]] = {
-    "zh-Hans": "这个问题我暂时还答不上来。我已经把它记下来转给变革团队，会有同事尽快回复你。",
-    "zh-Hant": "這個問題我暫時還答不上來。我已經把它記下來轉給變革團隊，會有同事盡快回覆你。",
-    "en": "I don't know the answer to that yet. I've noted your question and passed it to the change team; "
-    "a colleague will get back to you.",
+    # Who it went to is not the answerer's to know (the asker's manager, or the change team): the
+    # chat says that beside this, from the escalation itself.
+    "zh-Hans": "这个问题我暂时还答不上来。我已经把它记下来，转给了能回答的同事，会有人尽快回复你。",
+    "zh-Hant": "這個問題我暫時還答不上來。我已經把它記下來，轉給了能回答的同事，會有人盡快回覆你。",
+    "en": "I don't know the answer to that yet. I've noted your question and passed it on to a colleague "
+    "who can answer it; you'll hear back soon.",
 }
 
 DID_YOU_MEAN: Final[dict[Language, str]] = {

@@ -248,8 +248,17 @@ def can_manage(*, session: Session, person: Person, unit: Unit) -> bool:
 
 def managers_of(*, session: Session, unit: Unit) -> Sequence[Person]:
     """The nearest managers for ``unit``: its own, else those of the closest unit above that has any."""
+    found = nearest_managers(session=session, unit=unit)
+    return found[1] if found is not None else []
+
+
+def nearest_managers(
+    *, session: Session, unit: Unit, excluding: int | None = None
+) -> tuple[Unit, Sequence[Person]] | None:
+    """The closest unit from ``unit`` upwards with active managers (other than person ``excluding``),
+    and those managers; None when no unit on the way up has any."""
     for candidate in [unit, *ancestors(unit)]:
-        managers = session.scalars(
+        query = (
             select(Person)
             .join(Membership, Membership.person_id == Person.id)
             .where(
@@ -257,10 +266,13 @@ def managers_of(*, session: Session, unit: Unit) -> Sequence[Person]:
                 Membership.role == Role.MANAGER.value,
                 Person.active.is_(True),
             )
-        ).all()
+        )
+        if excluding is not None:
+            query = query.where(Person.id != excluding)
+        managers = session.scalars(query).all()
         if managers:
-            return managers
-    return []
+            return candidate, managers
+    return None
 
 
 def unit_tree(*, session: Session) -> list[tuple[int, Unit]]:

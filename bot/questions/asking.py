@@ -24,12 +24,13 @@ class TooManyQuestionsError(ChangebotError):
 
 @dataclass(frozen=True, slots=True)
 class Asked:
-    """The answer, the stored question it belongs to (None for an empty question), and how many
-    managers the question went to (a gap, asked by a member)."""
+    """The answer, the stored question it belongs to (None for an empty question), whether it was
+    passed to a person (a gap, asked by a member), and how many managers will hear of it at once."""
 
     answer: Answer
     question_id: int | None
     managers_told: int = 0
+    escalated: bool = False
 
 
 def ask(
@@ -65,10 +66,11 @@ def ask(
         return Asked(answer=answer, question_id=None)
     with transaction(sessions) as session:
         row = record_question(session=session, answer=answer, channel=channel, person_id=person_id)
-        told = 0
+        told, escalated = 0, False
         if answer.is_gap and person_id is not None:
             # "I don't know yet, I've passed it on" is what the asker reads: make it true.
             told = pass_to_managers(
                 session=session, question_id=row.id, asker_id=person_id, answerer=answerer
             )
-        return Asked(answer=answer, question_id=row.id, managers_told=told)
+            escalated = True
+        return Asked(answer=answer, question_id=row.id, managers_told=told, escalated=escalated)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from bot.access.service import Principal
 from bot.answering.service import MAX_SUGGESTIONS, Answerer, Suggestion
 from bot.errors import InvalidInputError, NotFoundError
-from bot.people.models import Membership, Person
-from bot.people.service import ancestors, can_manage, home_unit, managed_units, managers_of
+from bot.people.models import Membership, Person, Unit
+from bot.people.service import ancestors, can_manage, home_unit, managed_units, nearest_managers
 from bot.questions.models import AskedQuestion
 from bot.questions.phrasings import learn_phrasing
 from bot.questions.scope import asker_filters
@@ -29,6 +29,26 @@ TEAM_FAQ_FILE = Path("faqs") / "answered-by-the-team.yaml"
 REVIEW_AFTER = timedelta(days=90)
 
 
+@dataclass(frozen=True, slots=True)
+class Holders:
+    """Who has an asker's escalated questions: the managers of ``unit``, the nearest unit from the
+    asker's own upwards that has managers besides the asker; with ``unit`` None, the admins (the
+    change team)."""
+
+    unit: Unit | None
+    people: list[Person]
+
+
+def question_holders(*, session: Session, asker: Person) -> Holders:
+    """Who an escalated question of ``asker`` goes to: what ``escalate`` does and what the asker is told."""
+    unit = home_unit(asker)
+    found = nearest_managers(session=session, unit=unit, excluding=asker.id) if unit else None
+    if found is not None:
+        return Holders(unit=found[0], people=list(found[1]))
+    admins = select(Person).where(Person.is_admin.is_(True), Person.active.is_(True), Person.id != asker.id)
+    return Holders(unit=None, people=list(session.scalars(admins).all()))
+
+
 def escalate(*, session: Session, question_id: int, asker_id: int) -> list[Person]:
     """Send an asker's question to the nearest managers of their unit (admins if none); returns them.
 
@@ -38,19 +58,13 @@ def escalate(*, session: Session, question_id: int, asker_id: int) -> list[Perso
         asker_id: who is asking for a person; only the asker can escalate their own question.
     """
     question = session.get(AskedQuestion, question_id)
-    if question is None or question.person_id != asker_id:
-        raise InvalidInputError("that question is not yours to pass on")
     asker = session.get(Person, asker_id)
-    unit = home_unit(asker) if asker else None
-    people = list(managers_of(session=session, unit=unit)) if unit else []
-    if not people:
-        people = list(
-            session.scalars(select(Person).where(Person.is_admin.is_(True), Person.active.is_(True))).all()
-        )
+    if question is None or asker is None or question.person_id != asker_id:
+        raise InvalidInputError("that question is not yours to pass on")
     question.status = "open"
     question.escalated_at = utc_now()
     session.flush()
-    return [person for person in people if person.id != asker_id]
+    return question_holders(session=session, asker=asker).people
 
 
 MAX_QUOTED_QUESTION = 1000
@@ -121,12 +135,12 @@ def pass_to_managers(
         ]
         create_broadcast(
             session=session,
+            kind=BroadcastKind.ESCALATION,  # its Reply buttons, and never a clap
             text=QUESTION_FOR_MANAGER[language].format(
                 name=asker.name or "—", unit=unit.name if unit else "—",
                 question=question.text[:MAX_QUOTED_QUESTION],
             ),
             selectors=[f"person:{person.id}" for person in people],
-            kind=BroadcastKind.ESCALATION,  # its Reply buttons, and never a clap
             actions=actions,
         )  # fmt: skip
     return len(reachable)
@@ -166,6 +180,49 @@ def reply_to_question(*, session: Session, question_id: int, responder: Person, 
     question.status = "answered"
     session.flush()
     return question
+
+
+def reply_channels(asker: Person) -> tuple[str, ...]:
+    """Where ``asker`` reads a person's reply: always the web chat's inbox (the reply is stored with
+    the question, so any device they sign in on shows it), and Telegram too once they joined there."""
+    return ("web", "telegram") if asker.telegram_id is not None else ("web",)
+
+
+def deliver_reply(*, session: Session, question: AskedQuestion, responder: Person) -> tuple[str, ...]:
+    """Bring the reply recorded on ``question`` to its asker wherever they read (``reply_channels``);
+    returns those channels (none for a question nobody known asked). The one place that decides, for
+    every edge a reply comes from: the console, the API, a manager's reply in Telegram.
+
+    The web chat's inbox is the question row itself: the reply is unread there until the asker sees
+    it (``bot.questions.conversation``). Telegram goes through the outbox like every other message,
+    so quiet hours, ``/stop`` and the send rate hold and a crash loses nothing.
+
+    Args:
+        session: an open session; the caller commits.
+        question: a question with its ``reply`` recorded (``reply_to_question``).
+        responder: who replied; named to the asker.
+    """
+    from bot.broadcasts.models import BroadcastKind  # broadcasts sit above questions
+    from bot.broadcasts.service import create_broadcast
+
+    asker = session.get(Person, question.person_id) if question.person_id else None
+    if asker is None or question.reply is None:
+        return ()
+    channels = reply_channels(asker)
+    question.reply_read_at = None  # a new reply (or a second one) waits in the inbox
+    if "telegram" in channels:
+        language = asker.language if asker.language in REPLY_FOR_ASKER else "zh-Hans"
+        create_broadcast(
+            session=session,
+            kind=BroadcastKind.NOTICE,  # the answer to their own question: nothing to clap for
+            text=REPLY_FOR_ASKER[language].format(
+                question=question.text[:200], name=responder.name or "", reply=question.reply
+            ),
+            selectors=[f"person:{asker.id}"],
+            created_by=responder,
+        )
+    session.flush()
+    return channels
 
 
 def save_reply_as_faq(*, session: Session, question_id: int, responder: Person, knowledge_dir: Path) -> Path:
@@ -307,8 +364,9 @@ def answer_gap(
     answerer: Answerer | None = None,
     faq_chunk_id: str = "",
 ) -> tuple[AskedQuestion, Path | None]:
-    """Answer an open question from the console or the API: the answer is queued to the asker through
-    the sender, and with ``save_as_faq`` written to the team FAQ file (returned, to be indexed).
+    """Answer an open question from the console, the API or Telegram: the answer reaches the asker
+    (``deliver_reply``: their web chat inbox, and Telegram through the sender when they joined
+    there), and with ``save_as_faq`` is written to the team FAQ file (returned, to be indexed).
 
     With ``faq_chunk_id`` the manager answers with an existing FAQ instead of writing: the asker
     gets that FAQ's answer, and the FAQ learns the asker's wording (``phrasings``), so the library
@@ -319,9 +377,6 @@ def answer_gap(
             an FAQ the asker may not be answered from.
         NotFoundError: no such question, or the FAQ left the library since.
     """
-    from bot.broadcasts.models import BroadcastKind  # broadcasts sit above questions
-    from bot.broadcasts.service import create_broadcast
-
     if faq_chunk_id:
         if answerer is None:
             raise InvalidInputError("answering with an FAQ needs the library")
@@ -330,18 +385,7 @@ def answer_gap(
             False,
         )
     question = reply_to_question(session=session, question_id=question_id, responder=responder, reply=reply)
-    asker = session.get(Person, question.person_id) if question.person_id else None
-    if asker is not None and asker.telegram_id is not None:
-        language = asker.language if asker.language in REPLY_FOR_ASKER else "zh-Hans"
-        create_broadcast(
-            session=session,
-            text=REPLY_FOR_ASKER[language].format(
-                question=question.text[:200], name=responder.name or "", reply=question.reply
-            ),
-            selectors=[f"person:{asker.id}"],
-            kind=BroadcastKind.NOTICE,  # the answer to their own question: nothing to clap for
-            created_by=responder,
-        )
+    deliver_reply(session=session, question=question, responder=responder)
     if faq_chunk_id and answerer is not None:
         learn_phrasing(
             session=session, answerer=answerer, question=question, chunk_id=faq_chunk_id, origin="manager"

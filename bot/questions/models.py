@@ -37,6 +37,8 @@ class AskedQuestion(Base):
     reply: Mapped[str | None] = mapped_column(Text)  # a person's answer, delivered to the asker
     replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When the asker saw ``reply`` in the web chat; None while it is unread there (bot.questions.conversation)
+    reply_read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     faq_id: Mapped[str | None] = mapped_column(String(64))  # set once the reply was saved as an FAQ
 
 

@@ -70,6 +70,7 @@ class AnswerPublic(BaseModel):
     language: str
     note: str = ""
     question_id: int | None = None
+    escalated: bool = False  # passed to a person (a gap): the chat shows who has it, from the conversation
 
 
 def chat_person(request: Request, session: Session, *, changing: bool) -> ChatUser | None:
@@ -119,15 +120,14 @@ def ask(
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc), headers={"Retry-After": str(retry)}
         ) from exc
-    answer, question_id = asked.answer, asked.question_id
-    return _public(answer, question_id)
+    return _public(asked.answer, asked.question_id, escalated=asked.escalated)
 
 
-def _public(answer: Answer, question_id: int | None) -> dict[str, Any]:
+def _public(answer: Answer, question_id: int | None, *, escalated: bool = False) -> dict[str, Any]:
     """``AnswerPublic``: the ``ask --json`` object, with what the chat needs to draw it."""
     return {
         **answer.to_json(), "kind": answer.kind, "language": answer.language, "note": answer.note,
-        "question_id": question_id,
+        "question_id": question_id, "escalated": escalated,
     }  # fmt: skip
 
 

@@ -18,9 +18,14 @@ from bot.people.service import InviteRejectedError, redeem_invite_from
 from bot.questions.scope import asker_filters
 from bot.web.deps import SessionDep
 from bot.web.i18n import pick_language, ui_text
+from bot.web.routes import chat_inbox
 from bot.web.security import SESSION_COOKIE, form_token_matches, new_form_token, remember_form_token
 
-router = APIRouter(tags=["pages"])
+# No router-wide tags: the pages are left out of the schema, and the conversation's JSON routes
+# below keep their own ("web chat").
+router = APIRouter()
+# The page's own conversation and inbox routes come with it (bot/web/routes/chat_inbox.py).
+router.include_router(chat_inbox.router)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
 
