@@ -76,7 +76,8 @@ class Settings(BaseSettings):
     ingest_job_abandon_seconds: float = Field(
         120.0,
         ge=10,
-        description="A re-index whose process has shown no sign of life for this long is reported as failed.",
+        description="A re-index whose process has shown no sign of life for this long is reported as failed; "
+        "a worker that has not reported in for this long no longer counts as running re-index jobs.",
     )
 
     # --- retrieval and answering

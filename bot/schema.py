@@ -4,7 +4,7 @@ sees the whole schema; ``bot.storage`` itself knows no domain."""
 from bot.access.models import ApiToken, SignInLink, WebSession
 from bot.broadcasts.models import Broadcast, Delivery, SenderWorker, Story, VisionSeries
 from bot.dialogues.models import DialogueState
-from bot.library.models import IngestJobRow
+from bot.library.models import IngestJobRow, IngestRunnerRow
 from bot.people.models import InviteCode, Membership, Person, Unit
 from bot.questions.models import AskedQuestion, LearnedPhrasing, QuestionFlood
 from bot.rollout.models import (
@@ -26,6 +26,7 @@ __all__ = [
     "Delivery",
     "DialogueState",
     "IngestJobRow",
+    "IngestRunnerRow",
     "LearnedPhrasing",
     "InviteCode",
     "Membership",

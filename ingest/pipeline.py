@@ -115,6 +115,58 @@ def discover(paths: Iterable[Path], *, root: Path) -> list[SourceFile]:
     return [found[name] for name in sorted(found)]
 
 
+def chunks_to_embed(
+    paths: Sequence[Path],
+    *,
+    root: Path,
+    manifest: Manifest | None,
+    fingerprint: str,
+    chunk_size: int = 500,
+    chunk_overlap: int = 100,
+) -> int:
+    """About how many chunks a run over ``paths`` would embed, guessed without reading any file (for
+    how long a queued re-index will take).
+
+    A file the live index holds at the same size is taken as unchanged (the run checks its digest);
+    any other is sized at the chunks per byte of the indexed files of its kind (a PDF holds far
+    fewer than a Markdown file), or of the whole library, or of plain text when nothing is indexed
+    yet. Everything counts when the index is of another embedding model.
+
+    Args:
+        paths: files or folders, as ``run_ingest`` takes them.
+        root: the knowledge library root.
+        manifest: the live index's manifest (None before the first ingest).
+        fingerprint: the embedding model's, to tell whether the index's vectors are still of use.
+        chunk_size: most characters of body text per chunk.
+        chunk_overlap: characters repeated between neighbouring chunks.
+
+    Raises:
+        FileNotFoundError: a path outside ``root`` does not exist.
+    """
+    indexed = manifest.files if manifest is not None else {}
+    known = indexed if manifest is not None and manifest.model_fingerprint == fingerprint else {}
+    sizes: dict[str, list[int]] = {}  # suffix -> [chunks, bytes]; "" for the whole library
+    for source, indexed_file in indexed.items():
+        for key in (Path(source).suffix.lower(), ""):
+            counts = sizes.setdefault(key, [0, 0])
+            counts[0] += len(indexed_file.chunk_ids)
+            counts[1] += indexed_file.size
+    plain = 1 / max(chunk_size - chunk_overlap, 1)
+    whole = sizes[""][0] / sizes[""][1] if sizes.get("", [0, 0])[1] else plain
+    total = 0
+    for found in discover(paths, root=root):
+        try:
+            size = found.path.stat().st_size
+        except OSError:  # gone since: nothing to embed
+            continue
+        record = known.get(found.source)
+        if record is not None and record.size == size:
+            continue
+        chunks, octets = sizes.get(found.path.suffix.lower(), [0, 0])
+        total += max(1, round(size * (chunks / octets if octets else whole)))
+    return total
+
+
 def _skipped(path: Path, *, root: Path) -> bool:
     try:
         parts = path.relative_to(root).parts

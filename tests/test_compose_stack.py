@@ -8,8 +8,8 @@ on the other process from the one before.
 
 Then it uses the stack the way a company would: the one-off ingest service loads the library into the
 Chroma server; staff ask over HTTP and in Telegram; a question nobody can answer goes to the
-manager, whose reply reaches the asker and becomes an FAQ that the other web process answers from
-next; a broadcast goes out through the two sender workers (and the web processes' own senders); a
+manager, whose reply reaches the asker and becomes an FAQ, indexed by a worker (the web processes
+only queue re-index jobs), that the other web process answers from next; a broadcast goes out through the two sender workers (and the web processes' own senders); a
 vision series fires from the scheduler. Everybody gets each message exactly once, every process
 logs JSON, and SIGTERM (what `docker stop` sends) stops each one cleanly.
 """
@@ -281,7 +281,11 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
             return "done" in states and not {"queued", "running"} & set(states)
 
         _wait("the saved FAQ to be indexed", indexed, processes, timeout=120)
-        # The FAQ was indexed by one web process; the next question goes to the other, which answers it.
+        # Queued by a web process (`serve --no-jobs`), run by a worker: no web process's threads.
+        with jobs_engine.connect() as connection:
+            owners = set(connection.execute(select(IngestJobRow.owner)).scalars())
+        assert {owner.rpartition(":")[2] for owner in owners} <= {str(w.pid) for w in workers}, owners
+        # The next question goes to either web process, and both answer from the new index.
         third = FIRST_CHAT + 2
         fake.send_text(third, "店里空调坏了该找谁修")
         reply = (await fake.reply_to(third, timeout=60))[-1]

@@ -68,6 +68,8 @@ def test_every_variable_is_a_setting_and_the_web_port_matches() -> None:
         "scheduler",
     ]
     assert _services()["worker"]["deploy"]["replicas"] >= 2
+    # Re-index jobs run in the workers, never on the web processes' threads.
+    assert "--no-jobs" in web["command"] and "--no-jobs" not in _services()["worker"]["command"]
     for name in ("web", "postgres", "chroma"):
         assert "healthcheck" in _services()[name], f"{name} has no health check"
     assert set(COMPOSE["volumes"]) == {"database", "index", "knowledge"}

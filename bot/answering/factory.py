@@ -30,7 +30,8 @@ from ingest.embedding import (
 )
 from ingest.index import IndexStore
 from ingest.local_store import LocalStores
-from ingest.pipeline import IngestReport, ProgressCallback, run_ingest
+from ingest.manifest import IndexFormatError
+from ingest.pipeline import IngestReport, ProgressCallback, chunks_to_embed, run_ingest
 from ingest.vectors import (
     VectorStore,
     VectorStoreDamagedError,
@@ -158,6 +159,25 @@ class KnowledgeCore:
     def close(self) -> None:
         """Release the vector store's connections (HTTP sessions to a Chroma server, SQLite handles)."""
         self.vectors.close()
+
+    def chunks_to_embed(self, paths: Sequence[Path] | None = None) -> int:
+        """About how many chunks ``ingest(paths)`` would embed (how long a queued re-index will take).
+
+        Raises:
+            FileNotFoundError: a path outside the library does not exist.
+        """
+        try:
+            manifest = self.store.read_manifest()
+        except IndexFormatError:  # an index of another format: all of it is embedded again
+            manifest = None
+        return chunks_to_embed(
+            list(paths) if paths else [self.settings.knowledge_dir],
+            root=self.settings.knowledge_dir,
+            manifest=manifest,
+            fingerprint=self.embedder.fingerprint,
+            chunk_size=self.settings.chunk_size,
+            chunk_overlap=self.settings.chunk_overlap,
+        )
 
     def ingest(
         self,

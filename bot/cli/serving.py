@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli import common
 from bot.cli.common import console, out
+
+if TYPE_CHECKING:
+    from bot.answering.factory import KnowledgeCore
+    from ingest.pipeline import IngestReport, ProgressCallback
 
 
 def serve(
@@ -19,9 +25,16 @@ def serve(
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Leave the schedules to a `changebot worker` process.")
     ] = False,
+    no_jobs: Annotated[
+        bool,
+        typer.Option(
+            "--no-jobs",
+            help="Only queue re-index jobs; `changebot worker` processes run them (several web processes).",
+        ),
+    ] = False,
 ) -> None:
-    """Start the web app (JSON API, web chat, health probes) with the scheduler, and the Telegram bot
-    and sender when a token is set."""
+    """Start the web app (JSON API, web chat, health probes) with the scheduler and the re-index jobs,
+    and the Telegram bot and sender when a token is set."""
     import uvicorn
 
     from bot.runtime import survey_pairing_key
@@ -34,7 +47,7 @@ def serve(
     bind_port = port or settings.port
     out.print(f"changebot is starting on http://{bind_host}:{bind_port}/ (Ctrl-C to stop)")
     uvicorn.run(
-        create_app(settings, run_scheduler=not no_scheduler),
+        create_app(settings, run_scheduler=not no_scheduler, run_jobs=not no_jobs),
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level.lower(),
@@ -82,11 +95,15 @@ def worker(
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Only send; another process runs the schedules.")
     ] = False,
+    no_jobs: Annotated[
+        bool, typer.Option("--no-jobs", help="Leave re-index jobs to other processes.")
+    ] = False,
 ) -> None:
-    """Run the broadcast sender and the scheduler alone (no web app)."""
+    """Run the broadcast sender, the scheduler and the re-index jobs (no web app)."""
     from telegram import Bot
 
     from bot.broadcasts.sender import DeliveryWorker
+    from bot.library.jobs import IngestJobs
     from bot.runtime import build_scheduler, worker_settings
     from bot.telegram.broadcast_sender import TelegramMessageSender
     from bot.telegram.runner import connect_bot_when_reachable
@@ -102,12 +119,27 @@ def worker(
     )
     with common._refusing():  # e.g. a damaged survey key file
         scheduler = None if no_scheduler else build_scheduler(sessions=sessions, settings=settings)
+    core = _CoreOnFirstJob(lambda: common._core(settings))
+    jobs = None if no_jobs else IngestJobs(
+        core=core, sessions=sessions, abandon_after=settings.ingest_job_abandon_seconds
+    )  # fmt: skip
 
     async def work(stop: asyncio.Event) -> None:
-        # The schedules do not need Telegram: they run while the sender waits for it to answer.
-        jobs = [scheduler.run(stop=stop)] if scheduler else []
-        jobs.append(send_when_connected(stop))
-        await asyncio.gather(*jobs)
+        # The schedules and the re-index jobs do not need Telegram: they run while the sender waits
+        # for it to answer.
+        tasks = [scheduler.run(stop=stop)] if scheduler else []
+        if jobs is not None:
+            tasks.append(run_jobs(jobs, stop))
+        tasks.append(send_when_connected(stop))
+        await asyncio.gather(*tasks)
+
+    async def run_jobs(jobs: IngestJobs, stop: asyncio.Event) -> None:
+        jobs.run_in_background()
+        try:
+            await stop.wait()
+        finally:  # a job running is given its time to finish; queued ones wait for the next runner
+            await asyncio.to_thread(jobs.close)
+            await asyncio.to_thread(core.close)
 
     async def send_when_connected(stop: asyncio.Event) -> None:
         if not await connect_bot_when_reachable(bot, stop=stop):
@@ -122,15 +154,37 @@ def worker(
 
     refused: list[bool] = []
 
-    out.print(
-        f"changebot worker {delivery.worker_id} running: sender"
-        + ("" if no_scheduler else " and scheduler")
-        + " (Ctrl-C to stop)"
-    )
+    duties = ["sender"] + ([] if no_scheduler else ["scheduler"]) + ([] if no_jobs else ["re-index jobs"])
+    said = duties[0] if len(duties) == 1 else ", ".join(duties[:-1]) + " and " + duties[-1]
+    out.print(f"changebot worker {delivery.worker_id} running: {said} (Ctrl-C to stop)")
     _run_until_stopped(work)
     if refused:
         console.print("[red]Telegram refused CHANGEBOT_TELEGRAM_TOKEN[/red]: check it with @BotFather")
         raise typer.Exit(2)
+
+
+class _CoreOnFirstJob:
+    """The knowledge core of a worker, built when it runs its first re-index job: a worker that never
+    runs one never loads the embedding model."""
+
+    def __init__(self, build: Callable[[], KnowledgeCore]) -> None:
+        self._build = build
+        self._core: KnowledgeCore | None = None
+        self._lock = threading.Lock()
+
+    def ingest(
+        self, paths: Sequence[Path] | None = None, *, progress: ProgressCallback | None = None
+    ) -> IngestReport:
+        """Build the core if this is the first job, then ingest ``paths``."""
+        with self._lock:
+            if self._core is None:
+                self._core = self._build()
+        return self._core.ingest(paths, progress=progress)
+
+    def close(self) -> None:
+        """Close the core's connections, if it was built."""
+        if self._core is not None:
+            self._core.close()
 
 
 def scheduler() -> None:

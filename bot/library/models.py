@@ -1,4 +1,5 @@
-"""Re-index jobs, shared by every web process: any of them can report any job's progress."""
+"""Re-index jobs and the processes that run them, shared by every process: any of them can report
+any job's progress, and say when no process is running jobs at all."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ class IngestJobRow(Base):
 
     ``running_slot`` is 1 while the job runs and NULL otherwise; its unique constraint is what lets only
     one re-index run at a time across processes (NULLs never collide). ``heartbeat_at`` is refreshed by
-    the process that owns the job, so a job whose process died is recognised as abandoned.
+    the process running the job, so a job whose process died is recognised as abandoned; a queued
+    job needs no heartbeat (it waits for whichever process runs jobs).
     """
 
     __tablename__ = "ingest_jobs"
@@ -23,7 +25,8 @@ class IngestJobRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     paths: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: the whole library
-    owner: Mapped[str] = mapped_column(String(120))  # host and pid, for people reading the logs
+    # Host and pid, for people reading the logs: the process that queued it, then the one running it.
+    owner: Mapped[str] = mapped_column(String(120))
     running_slot: Mapped[int | None] = mapped_column(Integer, unique=True)
     stage: Mapped[str] = mapped_column(String(40), default="")
     done: Mapped[int] = mapped_column(Integer, default=0)
@@ -40,3 +43,19 @@ class IngestJobRow(Base):
     # 1 for a job as queued; a job whose process died is queued again with the next number, up to
     # a limit (a file that kills the process every time must not be retried for ever).
     attempt: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class IngestRunnerRow(Base):
+    """A process that runs re-index jobs (`changebot worker`, `serve` unless ``--no-jobs``), reporting in.
+
+    Its process rewrites ``seen_at`` every quarter of ``CHANGEBOT_INGEST_JOB_ABANDON_SECONDS``, waiting
+    or running a job, and deletes the row when it stops. While no row has been seen for that long, a
+    queued job says that no process is running re-index jobs instead of a silent "queued".
+    """
+
+    __tablename__ = "ingest_runners"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(120))  # host and pid: a killed process is seen at once
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)

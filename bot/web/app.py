@@ -63,11 +63,13 @@ def create_app(
     core: KnowledgeCore | None = None,
     run_telegram: bool = True,
     run_scheduler: bool = True,
+    run_jobs: bool = True,
 ) -> FastAPI:
-    """The web app with the scheduler, and the Telegram bot and sender when a token is set.
+    """The web app with the scheduler and the re-index jobs, and the Telegram bot and sender when a
+    token is set.
 
-    Tests pass a fake-embedder core; ``run_scheduler=False`` leaves the schedules to another process
-    (`changebot worker`).
+    Tests pass a fake-embedder core; ``run_scheduler=False`` leaves the schedules, and
+    ``run_jobs=False`` the re-index jobs this process queues, to another process (`changebot worker`).
     """
 
     @asynccontextmanager
@@ -85,6 +87,8 @@ def create_app(
         app.state.ingest_jobs = IngestJobs(
             core=app.state.core,
             sessions=app.state.sessions,
+            runs=run_jobs,
+            estimate=app.state.core.chunks_to_embed,
             abandon_after=settings.ingest_job_abandon_seconds,
         )
         # Re-index jobs a killed process left behind (this host's at once, others' once silent).
@@ -99,6 +103,8 @@ def create_app(
             # the first person to ask would otherwise wait seconds, and a broken model path should
             # stop start-up, not a question.
             await asyncio.to_thread(app.state.core.warm_up)
+            if run_jobs:  # else only queued here: the embedding runs in a worker, not on the web threads
+                app.state.ingest_jobs.run_in_background()
             if run_scheduler:
                 # Always: survey waves must close (and forget who answered) on time, with or without Telegram.
                 scheduler = build_scheduler(

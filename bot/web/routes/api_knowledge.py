@@ -17,7 +17,9 @@ from bot.library.jobs import IngestJob, IngestJobs
 from bot.questions.gaps import answer_gap
 from bot.questions.scope import principal_filters
 from bot.web.deps import CoreDep, SessionDep
+from bot.web.job_text import job_summary
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
+from bot.web.routes.console_common import language_of
 from bot.web.security import PrincipalDep
 
 router = APIRouter(prefix="/api", tags=["knowledge"], responses=ERROR_RESPONSES)
@@ -29,11 +31,13 @@ def _jobs(request: Request) -> IngestJobs:
     return jobs
 
 
-def _job_out(job: IngestJob) -> dict[str, Any]:
+def _job_out(job: IngestJob, request: Request) -> dict[str, Any]:
     return {
         "id": job.id, "state": job.state, "stage": job.stage, "done": job.done, "total": job.total,
         "percent": job.percent, "added": job.added, "changed": job.changed, "removed": job.removed,
-        "failed": job.failed, "error": job.error, "ahead": job.ahead,
+        "failed": job.failed, "error": job.error, "ahead": job.ahead, "no_runner": job.no_runner,
+        "seconds_left": job.seconds_left, "minutes_left": job.minutes_left,
+        "summary": job_summary(job, language_of(request)),
     }  # fmt: skip
 
 
@@ -57,7 +61,7 @@ def upload(
     job = _jobs(request).start([added.path], session=session)  # starts once the request commits
     return {
         "source": added.source, "replaced": added.replaced, "title": added.title, "doc_type": added.doc_type,
-        "entries": added.entries, "job": _job_out(job),
+        "entries": added.entries, "job": _job_out(job, request),
     }  # fmt: skip
 
 
@@ -65,16 +69,17 @@ def upload(
 def reindex(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """Re-read the whole library (only changed files are embedded again)."""
     principal.require_admin()
-    return _job_out(_jobs(request).start(session=session))
+    return _job_out(_jobs(request).start(session=session), request)
 
 
 @router.get("/knowledge/jobs/{job_id}")
 def job_status(job_id: str, request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
-    """How a re-index is going (queued behind how many, stage, done of total) and what changed."""
+    """How a re-index is going (queued behind how many, stage, done of total, about how long, whether
+    any process is running re-index jobs) and what changed."""
     job = _jobs(request).get(job_id[:32], session=session)
     if job is None:
         raise NotFoundError(f"no re-index job {job_id[:32]!r}")
-    return _job_out(job)
+    return _job_out(job, request)
 
 
 @router.get("/knowledge/documents")
@@ -163,5 +168,5 @@ def post_gap_answer(
     question, saved = _answer_gap(session, core, principal, question_id, body)
     result: dict[str, Any] = {"question_id": question.id, "status": question.status, "faq": question.faq_id}
     if saved is not None:
-        result["job"] = _job_out(_jobs(request).start([saved], session=session))
+        result["job"] = _job_out(_jobs(request).start([saved], session=session), request)
     return result

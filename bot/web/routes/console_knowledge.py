@@ -19,13 +19,23 @@ from bot.errors import ChangebotError
 from bot.library.contents import chunks_of, documents
 from bot.library.faq_review import review_faq, team_faqs
 from bot.library.files import FOLDERS, add_file
-from bot.library.jobs import IngestJobs
+from bot.library.jobs import IngestJob, IngestJobs
 from bot.questions.gaps import answer_gap, faq_candidates, open_gaps_for
 from bot.questions.phrasings import PhrasingView, phrasings_for_review, set_phrasing_active
 from bot.questions.scope import principal_filters
 from bot.storage.base import utc_now
+from bot.web.job_text import job_summary
 from bot.web.routes.api_common import IdPath
-from bot.web.routes.console_common import back, checked, db, page, principal_of, settings_of, sign_in_page
+from bot.web.routes.console_common import (
+    back,
+    checked,
+    db,
+    language_of,
+    page,
+    principal_of,
+    settings_of,
+    sign_in_page,
+)
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
@@ -38,22 +48,25 @@ def _gaps_for(session: Session, principal: Principal) -> list[Any]:
 async def knowledge(
     request: Request, q: str | None = None, job: str | None = None, source: str | None = None
 ) -> Response:
-    """Upload, re-index with progress, documents, try a question, and the gaps queue."""
+    """Upload, re-index with progress (and how long, or that no worker runs it), documents, try a
+    question, and the gaps queue."""
     core = request.app.state.core
+    jobs: IngestJobs = request.app.state.ingest_jobs
 
-    def load() -> tuple[Principal | None, list[Any], SearchFilters, list[PhrasingView]]:
+    def load() -> tuple[Principal | None, list[Any], SearchFilters, list[PhrasingView], IngestJob | None]:
         with db(request) as session:
             principal = principal_of(request, session)
             if principal is None:
-                return None, [], NO_FILTERS, []
+                return None, [], NO_FILTERS, [], None
             return (
                 principal,
                 _gaps_for(session, principal),
                 principal_filters(session=session, principal=principal),
                 phrasings_for_review(session=session) if principal.is_admin else [],
+                jobs.get(job[:32], session=session) if job else None,
             )
 
-    principal, gaps, filters, phrasings = await run_in_threadpool(load)
+    principal, gaps, filters, phrasings, job_now = await run_in_threadpool(load)
     if principal is None:
         return sign_in_page(request)
     # "Try a question" answers as someone in the manager's units would be answered.
@@ -67,6 +80,7 @@ async def knowledge(
     return page(
         request, "knowledge", principal,
         {"folders": FOLDERS, "documents": documents(core), "tried": tried, "q": q or "", "job": (job or "")[:32], "gaps": gaps,
+         "job_now": job_now, "job_summary": job_summary(job_now, language_of(request)) if job_now else "",
          "source": source or "", "chunks": chunks_of(core, source[:500]) if source else [],
          "reviews": reviews, "today": utc_now().date(), "phrasings": phrasings,
          "faq_choices": {g.questions[0].id: faq_candidates(answerer=core.answerer, question=g.questions[0])

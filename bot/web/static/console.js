@@ -25,10 +25,11 @@
       }).then(function (job) {
         if (!job) { text.textContent = "?"; return; }
         bar.value = job.state === "done" ? 100 : job.percent;
-        text.textContent = job.state + (job.ahead ? " · " + job.ahead + " ahead" : "") +
-          (job.stage ? " · " + job.stage + " " + job.done + "/" + job.total : "") +
-          (job.failed && job.failed.length ? " · " + job.failed.join("; ") : "") + (job.error ? " · " + job.error : "");
+        // The server words the line (state, place in the queue, progress, about how long, or that no
+        // worker is running re-index jobs), in the page's language.
+        text.textContent = job.summary;
         box.dataset.state = job.state;
+        if (job.no_runner) { box.dataset.noRunner = ""; } else { delete box.dataset.noRunner; }
         if (job.state === "queued" || job.state === "running") { setTimeout(poll, 500); }
       });
     };

@@ -1,21 +1,26 @@
-"""Re-index jobs live in the database: a job started by one process is reported, progress and final
-report, by another; one job runs at a time across processes with the queue visible behind it; a job
-whose process died shows as failed; progress writes are throttled; stopping cancels waiting jobs."""
+"""Re-index jobs live in the database: a job queued by one process is run by whichever process runs
+jobs and reported, progress and final report, by another; a process that does not run jobs leaves
+them queued and says nobody runs them; one job runs at a time across processes, in the order
+queued, each by one runner only; a job whose process died shows as failed; how long a job will take
+comes from the rate recent jobs embedded at; progress writes are throttled; stopping leaves waiting
+jobs for the next runner."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.library.jobs import ABANDONED, STOPPED, IngestJob, IngestJobs
-from bot.library.models import IngestJobRow
+from bot.library.jobs import ABANDONED, IngestJob, IngestJobs
+from bot.library.models import IngestJobRow, IngestRunnerRow
 from bot.storage.base import utc_now
 from bot.storage.database import make_engine, make_session_factory, transaction
 from ingest.pipeline import FileProblem, IngestReport, ProgressCallback
@@ -65,8 +70,11 @@ def other_process(database_url: str, sessions: sessionmaker[Session]) -> Iterato
     engine.dispose()
 
 
-def _jobs(core: GatedIngester, sessions: sessionmaker[Session], **options: float) -> IngestJobs:
-    return IngestJobs(core=core, sessions=sessions, poll_every=0.05, **options)  # type: ignore[arg-type]
+def _jobs(
+    core: GatedIngester, sessions: sessionmaker[Session], *, runs: bool = True, **options: Any
+) -> IngestJobs:
+    options.setdefault("poll_every", 0.05)
+    return IngestJobs(core=core, sessions=sessions, runs=runs, **options)
 
 
 def _until(read: Callable[[], IngestJob | None], done: Callable[[IngestJob], bool]) -> IngestJob:
@@ -83,7 +91,7 @@ def test_a_job_started_on_one_process_is_reported_by_another(
     sessions: sessionmaker[Session], other_process: sessionmaker[Session]
 ) -> None:
     core = GatedIngester()
-    here, there = _jobs(core, sessions), _jobs(GatedIngester(), other_process)
+    here, there = _jobs(core, sessions), _jobs(GatedIngester(), other_process, runs=False)
     job = here.start([Path("knowledge/faqs/new.csv")])
     running = _until(lambda: there.get(job.id), lambda j: j.state == "running" and j.stage == "embedding")
     assert (running.done, running.total, running.percent) == (1, 4, 25)
@@ -96,29 +104,122 @@ def test_a_job_started_on_one_process_is_reported_by_another(
     here.close()
 
 
+def test_a_process_that_does_not_run_jobs_leaves_them_queued_for_a_worker(
+    sessions: sessionmaker[Session], other_process: sessionmaker[Session]
+) -> None:
+    core = GatedIngester()
+    core.release.set()
+    web = _jobs(core, sessions, runs=False)  # `serve --no-jobs`
+    job = web.start([Path("knowledge/playbooks/big.pdf")])
+    assert (job.state, job.no_runner) == ("queued", True)  # said at once, in the upload's answer
+    with pytest.raises(RuntimeError):
+        web.run_in_background()
+    assert web.get(job.id) == IngestJob(id=job.id, state="queued", no_runner=True)
+    assert core.calls == []
+
+    worker = _jobs(core, other_process)  # `changebot worker`, on its own connection
+    worker.run_in_background()
+    assert _until(lambda: web.get(job.id), lambda j: j.state == "done").no_runner is False
+    assert core.calls == [[Path("knowledge/playbooks/big.pdf")]]
+    later = web.start()
+    assert _until(lambda: web.get(later.id), lambda j: j.state == "done").error is None
+    with sessions() as session:
+        runners = session.scalars(select(IngestRunnerRow)).all()
+        assert len(runners) == 1 and runners[0].owner.endswith(f":{os.getpid()}")
+    worker.close()
+    with sessions() as session:  # a worker that stops says so at once
+        assert session.scalars(select(IngestRunnerRow)).all() == []
+    waiting = web.start()
+    assert waiting.no_runner is True
+
+
 def test_one_job_runs_at_a_time_across_processes_in_the_order_queued(
     sessions: sessionmaker[Session], other_process: sessionmaker[Session]
 ) -> None:
-    first_core, second_core = GatedIngester(), GatedIngester()
-    here, there = _jobs(first_core, sessions), _jobs(second_core, other_process)
-    first = here.start()
-    assert first_core.started.wait(10)
-    second = there.start()
-    third = here.start()
-    queued = _until(lambda: here.get(second.id), lambda j: j.state == "queued" and j.ahead == 1)
-    assert queued.percent == 0
-    assert _until(lambda: there.get(third.id), lambda j: j.ahead == 2).state == "queued"
-    time.sleep(0.3)  # several polls: neither waiting job may start while the first runs
-    assert not second_core.started.is_set() and len(first_core.calls) == 1
-    first_core.release.set()
-    assert second_core.started.wait(10)  # the other process's job was queued first
-    assert here.get(third.id) == IngestJob(id=third.id, state="queued", ahead=1)
-    second_core.release.set()
-    _until(lambda: there.get(third.id), lambda j: j.state == "done")
-    assert first_core.most_at_once == 1 and second_core.most_at_once == 1
-    assert [job.state for job in map(there.get, (first.id, second.id))] == ["done", "done"]
+    core = GatedIngester()  # one record of the calls of both runners
+    here, there = _jobs(core, sessions), _jobs(core, other_process)
+    here.run_in_background()
+    there.run_in_background()
+    web = _jobs(GatedIngester(), sessions, runs=False)
+    first = web.start([Path("first")])
+    assert core.started.wait(10)
+    second = web.start([Path("second")])
+    third = web.start([Path("third")])
+    queued = _until(lambda: web.get(second.id), lambda j: j.state == "queued" and j.ahead == 1)
+    assert queued.percent == 0 and queued.no_runner is False
+    assert _until(lambda: web.get(third.id), lambda j: j.ahead == 2).state == "queued"
+    time.sleep(0.3)  # several polls of both runners: neither waiting job may start while the first runs
+    assert len(core.calls) == 1
+    core.release.set()
+    _until(lambda: web.get(third.id), lambda j: j.state == "done")
+    assert core.calls == [[Path("first")], [Path("second")], [Path("third")]]
+    assert core.most_at_once == 1
+    assert [job.state for job in map(web.get, (first.id, second.id))] == ["done", "done"]
     here.close()
     there.close()
+
+
+def test_two_runners_never_run_one_job_twice(database_url: str, sessions: sessionmaker[Session]) -> None:
+    core = GatedIngester()
+    core.release.set()
+    engines = [make_engine(database_url) for _ in range(3)]
+    runners = [_jobs(core, make_session_factory(engine), poll_every=0.005) for engine in engines]
+    for runner in runners:
+        runner.run_in_background()
+    web = _jobs(GatedIngester(), sessions, runs=False)
+    jobs = [web.start([Path(f"file-{n}.md")]) for n in range(24)]
+    for job in jobs:
+        assert (
+            _until(lambda job=job: web.get(job.id), lambda j: j.state in ("done", "failed")).state == "done"
+        )
+    assert sorted(map(str, (path for call in core.calls for path in call or []))) == sorted(
+        f"file-{n}.md" for n in range(24)
+    )
+    assert len(core.calls) == 24 and core.most_at_once == 1
+    for runner in runners:
+        runner.close()
+    for engine in engines:
+        engine.dispose()
+
+
+def test_how_long_a_job_will_take_comes_from_the_rate_of_recent_jobs(
+    sessions: sessionmaker[Session],
+) -> None:
+    now = utc_now()
+    with transaction(sessions) as session:
+        for job_id, state, stage, done, total, hours_ago, seconds in (
+            # 600 chunks in one minute, then 300 in half a minute: 10 a second.
+            ("past-1", "done", "embed", 600, 600, 2.0, 60),
+            ("past-2", "done", "embed", 300, 300, 1.0, 30),
+            ("nothing-new", "done", "read", 3, 3, 0.5, 50),  # embedded nothing: no rate to learn
+            ("running", "running", "embed", 100, 700, 0.01, None),  # 600 left: 60 s
+        ):
+            started = now - timedelta(hours=hours_ago)
+            finished = None if seconds is None else started + timedelta(seconds=seconds)
+            session.add(
+                IngestJobRow(
+                    id=job_id, state=state, running_slot=1 if state == "running" else None, paths=[], owner="w:1",
+                    stage=stage, done=done, total=total, added=[], changed=[], removed=[], failed=[],
+                    created_at=started, started_at=started, finished_at=finished, heartbeat_at=now,
+                )
+            )  # fmt: skip
+    asked: list[list[Path] | None] = []
+
+    def estimate(paths: Sequence[Path] | None) -> int:
+        asked.append(list(paths) if paths else None)
+        return 1500  # chunks: 150 s at 10 a second
+
+    web = _jobs(GatedIngester(), sessions, runs=False, estimate=estimate)
+    job = web.start([Path("knowledge/playbooks/big.pdf")])
+    assert (job.state, job.ahead) == ("queued", 1)
+    assert job.seconds_left == pytest.approx(60 + 150) and job.minutes_left == 4
+    running = web.get("running")
+    assert running is not None and running.seconds_left == pytest.approx(60) and running.minutes_left == 1
+    again = web.get(job.id)
+    assert again is not None and again.minutes_left == 4
+    assert asked == [[Path("knowledge/playbooks/big.pdf")]]  # guessed once per job
+    unknown = _jobs(GatedIngester(), sessions, runs=False).get(job.id)  # no way to guess: not said
+    assert unknown is not None and unknown.seconds_left is None and unknown.minutes_left is None
 
 
 def test_a_job_whose_process_died_shows_as_failed_and_does_not_block_the_queue(
@@ -196,7 +297,9 @@ def test_progress_writes_are_throttled(database_url: str, sessions: sessionmaker
     engine.dispose()
 
 
-def test_closing_cancels_the_jobs_still_waiting(sessions: sessionmaker[Session]) -> None:
+def test_closing_lets_the_running_job_finish_and_leaves_the_waiting_ones_to_the_next_runner(
+    sessions: sessionmaker[Session],
+) -> None:
     core = GatedIngester()
     jobs = _jobs(core, sessions)
     running = jobs.start()
@@ -205,11 +308,14 @@ def test_closing_cancels_the_jobs_still_waiting(sessions: sessionmaker[Session])
     _until(lambda: jobs.get(waiting.id), lambda j: j.state == "queued")
     closing = threading.Thread(target=jobs.close, kwargs={"timeout": 10})
     closing.start()
-    cancelled = _until(lambda: jobs.get(waiting.id), lambda j: j.state == "failed")
-    assert cancelled.error == STOPPED
     core.release.set()  # the running one is given its time to finish
     closing.join()
-    assert [j.state for j in map(jobs.get, (running.id, waiting.id)) if j] == ["done", "failed"]
+    assert [j.state for j in map(jobs.get, (running.id, waiting.id)) if j] == ["done", "queued"]
+    assert len(core.calls) == 1
+    after = _jobs(core, sessions)  # the process started again
+    after.run_in_background()
+    assert _until(lambda: after.get(waiting.id), lambda j: j.state != "queued").state == "done"
+    after.close()
 
 
 def _dead_pid() -> int:
@@ -222,7 +328,7 @@ def _dead_pid() -> int:
     return child.pid
 
 
-def test_a_restart_takes_over_the_jobs_a_killed_process_left_running_and_queued(
+def test_a_restart_takes_over_the_job_a_killed_process_left_running(
     sessions: sessionmaker[Session],
 ) -> None:
     import socket
@@ -232,28 +338,33 @@ def test_a_restart_takes_over_the_jobs_a_killed_process_left_running_and_queued(
     with transaction(sessions) as session:
         for job_id, state, paths, attempt, offset in (
             ("was-running", "running", ["playbooks/pacing.md"], 1, 0),
-            ("was-queued", "queued", ["faqs/new.csv"], 1, 1),
-            ("gave-up", "queued", ["cases/x.md"], 3, 2),  # abandoned twice before: not again
+            ("was-queued", "queued", ["faqs/new.csv"], 1, 1),  # a queued job belongs to no process
+            ("gave-up", "running", ["cases/x.md"], 3, 2),  # abandoned twice before: not again
         ):
             session.add(
                 IngestJobRow(
-                    id=job_id, state=state, running_slot=1 if state == "running" else None, paths=paths,
+                    id=job_id, state=state, running_slot=None, paths=paths,
                     owner=owner, stage="", done=0, total=0, added=[], changed=[], removed=[], failed=[],
                     created_at=recently + timedelta(milliseconds=offset), heartbeat_at=recently, attempt=attempt,
                 )
             )  # fmt: skip
+        session.add(IngestRunnerRow(id="runner-killed", owner=owner, started_at=recently, seen_at=recently))
     core = GatedIngester()
     core.release.set()
+    web = _jobs(core, sessions, runs=False, abandon_after=600)
+    assert web.get("was-queued") == IngestJob(id="was-queued", ahead=2, no_runner=True)  # its runner is dead
     jobs = _jobs(core, sessions, abandon_after=600)
     again = jobs.recover()
-    assert len(again) == 2
-    for job in again:
+    assert len(again) == 1
+    jobs.run_in_background()
+    for job_id in (again[0].id, "was-queued"):
         assert (
-            _until(lambda job=job: jobs.get(job.id), lambda j: j.state in ("done", "failed")).state == "done"
+            _until(lambda job_id=job_id: jobs.get(job_id), lambda j: j.state in ("done", "failed")).state
+            == "done"
         )
     assert core.calls == [[Path("playbooks/pacing.md")], [Path("faqs/new.csv")]]  # in their old order
     with sessions() as session:
-        for job_id in ("was-running", "was-queued", "gave-up"):
+        for job_id in ("was-running", "gave-up"):
             row = session.get(IngestJobRow, job_id)
             assert (
                 row is not None
@@ -261,10 +372,8 @@ def test_a_restart_takes_over_the_jobs_a_killed_process_left_running_and_queued(
                 and row.error == ABANDONED
                 and row.running_slot is None
             )
-        attempts = sorted(
-            row.attempt
-            for row in session.query(IngestJobRow).filter(IngestJobRow.id.in_([j.id for j in again]))
-        )
-        assert attempts == [2, 2]
+        taken_over = session.get(IngestJobRow, again[0].id)
+        assert taken_over is not None and taken_over.attempt == 2
+        assert [r.id for r in session.scalars(select(IngestRunnerRow))] != ["runner-killed"]
     assert jobs.recover() == []  # taken over once
     jobs.close()
