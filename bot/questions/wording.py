@@ -1,10 +1,13 @@
-"""What the gap loop says through the outbox, in the reader's language: an escalated question as
-its managers read it (with its buttons), and a person's reply as the asker reads it. One wording
-for questions asked in Telegram and in the web chat."""
+"""What the gap loop says, in the reader's language: an escalated question as its managers read it
+(with its buttons), who has it as its asker reads it, and a person's reply as the asker reads it.
+One wording for questions asked in Telegram and in the web chat."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final, Literal
+
+if TYPE_CHECKING:
+    from bot.questions.conversation import Handover
 
 REPLY_FOR_ASKER: Final = {
     "zh-Hans": "💬 你问的「{question}」，{name} 回复：\n\n{reply}",
@@ -25,3 +28,56 @@ FAQ_BUTTON: Final = {
     "zh-Hant": "📖 用這條回答：{label}",
     "en": "📖 Answer with: {label}",
 }
+
+
+# Who has an escalated question, and when and where its answer will come, as the asker reads it.
+HANDOVER: Final[dict[str, dict[str, str]]] = {
+    "zh-Hans": {
+        "unit": "🙋 这个问题已转给{unit}的{names}。", "unit_nobody": "🙋 这个问题已转给{unit}的负责人。",
+        "team": "🙋 这个问题已转给变革团队。", "more": "{names}等 {total} 人", "joiner": "、",
+        "when_one": "通常 1 个工作日内会有回复。", "when": "通常 {days} 个工作日内会有回复。",
+        "where_web": "回复会显示在这里。", "where_both": "回复会显示在这里，也会发到你的 Telegram。",
+        "where_telegram": "回复会发到这里，网页聊天里也能看到。",
+    },
+    "zh-Hant": {
+        "unit": "🙋 這個問題已轉給{unit}的{names}。", "unit_nobody": "🙋 這個問題已轉給{unit}的負責人。",
+        "team": "🙋 這個問題已轉給變革團隊。", "more": "{names}等 {total} 人", "joiner": "、",
+        "when_one": "通常 1 個工作日內會有回覆。", "when": "通常 {days} 個工作日內會有回覆。",
+        "where_web": "回覆會顯示在這裡。", "where_both": "回覆會顯示在這裡，也會發到你的 Telegram。",
+        "where_telegram": "回覆會發到這裡，網頁聊天裡也看得到。",
+    },
+    "en": {
+        "unit": "🙋 Your question is with {names} ({unit}).", "unit_nobody": "🙋 Your question is with the managers of {unit}.",
+        "team": "🙋 Your question is with the change team.", "more": "{names} and {others} others", "joiner": ", ",
+        "when_one": "Expect an answer within about one working day.",
+        "when": "Expect an answer within about {days} working days.",
+        "where_web": "The reply will appear here.", "where_both": "The reply will appear here and in Telegram.",
+        "where_telegram": "The reply will come here, and shows in the web chat too.",
+    },
+}  # fmt: skip
+NAMES_SHOWN = 3  # managers named in a handover notice; more are counted
+
+
+def handover_notice(handover: Handover, language: str, *, read_in: Literal["web", "telegram"]) -> str:
+    """Who has the question and, while it waits, roughly when the answer comes and where, for an
+    asker reading it in the web chat or in Telegram."""
+    words = HANDOVER.get(language, HANDOVER["zh-Hans"])
+    if handover.unit is None:
+        said = [words["team"]]
+    elif not handover.people:
+        said = [words["unit_nobody"].format(unit=handover.unit)]
+    else:
+        names = words["joiner"].join(handover.people[:NAMES_SHOWN])
+        if len(handover.people) > NAMES_SHOWN:
+            names = words["more"].format(
+                names=names, total=len(handover.people), others=len(handover.people) - NAMES_SHOWN
+            )
+        said = [words["unit"].format(unit=handover.unit, names=names)]
+    if handover.waiting:
+        days = handover.reply_days
+        said.append(words["when_one"] if days == 1 else words["when"].format(days=days))
+        if read_in == "telegram":
+            said.append(words["where_telegram"])
+        else:
+            said.append(words["where_both"] if "telegram" in handover.reply_to else words["where_web"])
+    return (" " if language == "en" else "").join(said)

@@ -23,8 +23,10 @@ from bot.answering.service import Answer, Answerer
 from bot.errors import ChangebotError, InvalidInputError, KnowledgeUnavailableError, NotFoundError
 from bot.people.models import Person
 from bot.questions.asking import TooManyQuestionsError, ask
+from bot.questions.conversation import Handover, exchange
 from bot.questions.models import AskedQuestion
 from bot.questions.service import pick_suggestion, record_feedback, whole_passage
+from bot.questions.wording import handover_notice
 from bot.storage.database import in_thread, in_transaction
 from bot.telegram.callbacks import Feedback, MorePassage, SuggestionPick, Verdict, pattern_for
 from bot.telegram.context import services
@@ -135,6 +137,33 @@ async def _answer(
     await _send_in_pieces(
         message.reply_text, render_answer(answer, documents_at=app.settings.public_url), keyboard
     )
+    if asked.escalated and question_id is not None:
+        await _say_who_has_it(
+            message.reply_text, context, question_id=question_id, asker_id=person_id, language=language
+        )
+
+
+async def _say_who_has_it(
+    send: Callable[..., Awaitable[object]],
+    context: ContextTypes.DEFAULT_TYPE,
+    *,
+    question_id: int,
+    asker_id: int,
+    language: Language,
+) -> None:
+    """A message of its own, not a toast, saying who has the question and when to expect an answer:
+    the words the web chat shows for it (``questions.wording.handover_notice``)."""
+    app = services(context)
+
+    def handover(session: Session) -> Handover | None:
+        return exchange(
+            session=session, person_id=asker_id, question_id=question_id,
+            reply_days=app.settings.escalation_reply_days,
+        ).handover  # fmt: skip
+
+    found = await in_transaction(app.sessions, handover)
+    if found is not None:
+        await send(handover_notice(found, language, read_in="telegram"))
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -228,6 +257,10 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await pass_to_person(context, question_id=pressed.question_id, asker_id=person_id)
         asked_for_person = pressed.verdict is Verdict.ASK_PERSON
         await query.answer(text("escalated" if asked_for_person else "not_helpful_noted", language))
+        send = partial(context.bot.send_message, _chat_of(query))
+        await _say_who_has_it(
+            send, context, question_id=pressed.question_id, asker_id=person_id, language=language
+        )
     if query.message is not None:
         await query.edit_message_reply_markup(reply_markup=None)
 

@@ -17,13 +17,13 @@ from bot.errors import NotFoundError
 from bot.questions.conversation import (
     ConversationPage,
     Exchange,
-    Handover,
     conversation,
     count_unread_replies,
     exchange,
     mark_replies_read,
     unread_replies,
 )
+from bot.questions.wording import handover_notice
 from bot.web.deps import SessionDep
 from bot.web.i18n import pick_language, ui_text
 from bot.web.routes.api_common import ERROR_RESPONSES, MAX_ID, IdPath, OffsetQuery, Page
@@ -32,7 +32,6 @@ from ingest.text import Language
 
 router = APIRouter(prefix="/api/chat", tags=["web chat"], responses=ERROR_RESPONSES)
 
-NAMES_SHOWN = 3  # managers named in a handover notice; more are counted
 
 ReaderLanguage = Annotated[
     Literal["zh-Hans", "zh-Hant", "en"] | None,
@@ -214,7 +213,7 @@ def _public(item: Exchange, language: Language) -> ExchangePublic:
                 reply_days=item.handover.reply_days,
                 reply_to=list(item.handover.reply_to),
                 waiting=item.handover.waiting,
-                notice=handover_notice(item.handover, language),
+                notice=handover_notice(item.handover, language, read_in="web"),
             )
             if item.handover is not None
             else None
@@ -231,25 +230,3 @@ def _public(item: Exchange, language: Language) -> ExchangePublic:
             else None
         ),
     )
-
-
-def handover_notice(handover: Handover, language: Language) -> str:
-    """Who has the question and, while it waits, roughly when and where the answer will come."""
-    t = ui_text(language)
-    if handover.unit is None:
-        said = [t["handover_team"]]
-    elif not handover.people:
-        said = [t["handover_unit_nobody"].format(unit=handover.unit)]
-    else:
-        names = t["names_joiner"].join(handover.people[:NAMES_SHOWN])
-        if len(handover.people) > NAMES_SHOWN:
-            names = t["handover_more"].format(
-                names=names, total=len(handover.people), others=len(handover.people) - NAMES_SHOWN
-            )
-        said = [t["handover_unit"].format(unit=handover.unit, names=names)]
-    if handover.waiting:
-        days = handover.reply_days
-        said.append(t["handover_when_one"] if days == 1 else t["handover_when"].format(days=days))
-        said.append(t["handover_where_both"] if "telegram" in handover.reply_to else t["handover_where_web"])
-    joiner = " " if language == "en" else ""
-    return joiner.join(said)

@@ -35,8 +35,10 @@ async def test_escalate_reply_save_as_faq_and_answer_the_next_person(
     await _join(fake_telegram, OTHER, org.staff_code)
 
     fake_telegram.send_text(STAFF, QUESTION)
-    refusal = (await fake_telegram.reply_to(STAFF, count=2))[-1]
+    refusal, handover = (await fake_telegram.reply_to(STAFF, count=3))[-2:]
     assert "答不上来" in refusal["text"]
+    # Who has it and when, as a message of its own, in the web chat's words.
+    assert handover["text"].startswith("🙋 这个问题已转给华东区的") and "1 个工作日内" in handover["text"]
     to_manager = (await fake_telegram.reply_to(MANAGER, count=2))[-1]
     assert QUESTION.replace("？", "?") in to_manager["text"] or "消防演练" in to_manager["text"]
     reply_data = to_manager["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
@@ -50,7 +52,7 @@ async def test_escalate_reply_save_as_faq_and_answer_the_next_person(
     prompt = (await fake_telegram.reply_to(MANAGER, count=3))[-1]
     assert "请直接输入你的回答" in prompt["text"]
     fake_telegram.send_text(MANAGER, "仓库每季度演练一次，由店长组织，记录交给区域安全员。")
-    delivered = (await fake_telegram.reply_to(STAFF, count=3))[-1]
+    delivered = (await fake_telegram.reply_to(STAFF, count=4))[-1]
     assert "仓库每季度演练一次" in delivered["text"]
     confirm = (await fake_telegram.reply_to(MANAGER, count=4))[-1]
     save_data = confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
@@ -112,6 +114,9 @@ async def test_not_helpful_and_ask_a_person_reach_the_manager(
     fake_telegram.press(STAFF, ask_person["callback_data"])
     escalated = (await fake_telegram.reply_to(MANAGER, count=2))[-1]
     assert "培训要多久" in escalated["text"]
+    # The asker is told who has it in a message, not only in the toast that vanishes.
+    told = (await fake_telegram.reply_to(STAFF, count=3))[-1]
+    assert told["text"].startswith("🙋 这个问题已转给华东区的") and "回复会发到这里" in told["text"]
 
 
 @pytest.mark.usefixtures("delivering")  # escalations and replies go through the outbox
@@ -126,7 +131,7 @@ async def test_cancel_ends_a_reply_and_the_next_message_is_a_question(
     fake_telegram.send_text(MANAGER, "/cancel")
     assert "没有要取消" in (await fake_telegram.reply_to(MANAGER, count=2))[-1]["text"]
     fake_telegram.send_text(STAFF, QUESTION)
-    await fake_telegram.reply_to(STAFF, count=2)
+    await fake_telegram.reply_to(STAFF, count=3)
     to_manager = (await fake_telegram.reply_to(MANAGER, count=3))[-1]
     fake_telegram.press(MANAGER, to_manager["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
     assert "请直接输入你的回答" in (await fake_telegram.reply_to(MANAGER, count=4))[-1]["text"]
@@ -135,7 +140,7 @@ async def test_cancel_ends_a_reply_and_the_next_message_is_a_question(
     fake_telegram.send_text(MANAGER, "培训要多久？")
     answer = (await fake_telegram.reply_to(MANAGER, count=6))[-1]
     assert "90分钟" in answer["text"]  # answered as a question, not sent as the reply
-    assert len(fake_telegram.sent(chat_id=STAFF)) == 2  # the join greeting and the refusal, nothing more
+    assert len(fake_telegram.sent(chat_id=STAFF)) == 3  # the greeting, the refusal, who has it; nothing more
     with sessions() as session:
         escalated = session.scalars(select(AskedQuestion).order_by(AskedQuestion.id)).first()
         assert escalated is not None and escalated.reply is None
