@@ -10,6 +10,7 @@ UI: Final[dict[Language, dict[str, str]]] = {
     "zh-Hans": {
         "skip": "跳过",
         "survey_done": "谢谢！你的回答已匿名保存。",
+        "survey_anonymous": "🔒 这份调查是匿名的：答案不会和你的名字一起保存，结果只按人数够多的组汇总显示。",
         "change": "修改答案",
         "send_comment": "提交",
         "join_title": "加入变革助手",
@@ -54,6 +55,7 @@ UI: Final[dict[Language, dict[str, str]]] = {
     "zh-Hant": {
         "skip": "略過",
         "survey_done": "謝謝！你的回答已匿名儲存。",
+        "survey_anonymous": "🔒 這份調查是匿名的：答案不會和你的名字一起儲存，結果只按人數夠多的組彙總顯示。",
         "change": "修改答案",
         "send_comment": "送出",
         "join_title": "加入變革助手",
@@ -98,6 +100,7 @@ UI: Final[dict[Language, dict[str, str]]] = {
     "en": {
         "skip": "Skip",
         "survey_done": "Thank you! Your answers are stored anonymously.",
+        "survey_anonymous": "🔒 This survey is anonymous: your answers are not stored with your name, and results are shown only for groups large enough.",
         "change": "Change answers",
         "send_comment": "Send",
         "join_title": "Join the change assistant",

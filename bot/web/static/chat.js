@@ -388,6 +388,13 @@
       return;
     }
     const step = item.step;
+    if (step.index === 0) {
+      // Said before the first answer, not only after the last: people answer honestly when they know.
+      const anonymous = document.createElement("p");
+      anonymous.className = "anonymous";
+      anonymous.textContent = root.dataset.surveyAnonymous;
+      panel.appendChild(anonymous);
+    }
     const text = document.createElement("p");
     text.className = "question";
     text.textContent = step.text;

@@ -158,9 +158,13 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             page.reload()
             page.wait_for_selector("#pulse h2")
             assert "1/7" in page.inner_text("#pulse h2")
+            assert "匿名" in page.inner_text("#pulse p.anonymous")  # before the first answer
+            size = page.locator("#pulse .choices button >> text=4").bounding_box()
+            assert size is not None and size["width"] >= 44 and size["height"] >= 44  # a thumb can hit it
             page.click("#pulse .choices button >> text=4")
             # A locator wait, not wait_for_function: the page's Content-Security-Policy refuses eval.
             page.locator("#pulse h2", has_text="2/7").wait_for()
+            assert page.locator("#pulse p.anonymous").count() == 0  # said once, not under every question
             page.screenshot(path=str(SHOTS / "web-chat-pulse.png"), full_page=True)
 
             # A manager signs in with the link from the bot.
