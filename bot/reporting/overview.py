@@ -146,7 +146,10 @@ def build_overview(
                 (names.get(row.unit_id, "?"), row.light, row.usage_rate, list(row.reasons))
             )
 
-    weeks = [last_week - timedelta(weeks=n) for n in reversed(range(TREND_WEEKS))]
+    # The week under way is on the chart too: its questions are the freshest news, and its lights
+    # (evaluated on Mondays) are simply not there yet.
+    weeks = [last_week - timedelta(weeks=n) for n in reversed(range(TREND_WEEKS - 1))]
+    weeks.append(last_week + timedelta(weeks=1))
     overview.trend_weeks = [week.isoformat() for week in weeks]
     start = datetime.combine(weeks[0], time(), tzinfo=UTC)
     asked = session.scalars(

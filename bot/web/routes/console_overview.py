@@ -69,7 +69,9 @@ def overview(request: Request) -> Response:
     )
     trend.update_layout(
         barmode="stack", height=320, margin={"l": 40, "r": 40, "t": 10, "b": 40},
-        yaxis2={"overlaying": "y", "side": "right"}, legend={"orientation": "h"},
+        # From zero, both: an empty week is a zero, not the middle of a -1..1 axis.
+        yaxis={"rangemode": "tozero"}, yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero"},
+        legend={"orientation": "h"},
     )  # fmt: skip
     return page(
         request,
