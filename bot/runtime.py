@@ -136,6 +136,7 @@ def build_scheduler(
             ),
             REVIEW: review_action(
                 survey_rules=survey_rules(settings),
+                light_rules=light_rules(settings),
                 surveys=surveys,
                 vision_target=settings.vision_target_exposures,
                 console_url=f"{settings.base_url}/console",

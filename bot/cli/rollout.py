@@ -203,7 +203,7 @@ def review(
     from bot.people.service import person_by_telegram_id
     from bot.rollout.review import managers, review_pack
     from bot.rollout.service import latest_resistance
-    from bot.runtime import survey_definitions, survey_rules
+    from bot.runtime import light_rules, survey_definitions, survey_rules
 
     settings = common._settings()
     chosen = _week_option(week)
@@ -223,7 +223,8 @@ def review(
         for person in people:
             pack = review_pack(
                 session=session, manager=person, week=chosen, resistance=resistance,
-                vision_target=settings.vision_target_exposures, exposure=exposure,
+                vision_target=settings.vision_target_exposures, light_rules=light_rules(settings),
+                exposure=exposure,
             )  # fmt: skip
             out.print(f"── {person.name or person.id} ──")
             out.print(pack.text)

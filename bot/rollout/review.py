@@ -18,7 +18,8 @@ from bot.people.models import Membership, Person, Unit
 from bot.people.service import managed_units
 from bot.questions.gaps import group_gaps
 from bot.questions.models import AskedQuestion
-from bot.rollout.models import ReviewAction, UnitLight, WaveUnit
+from bot.rollout.lights import LightRules, usage_light
+from bot.rollout.models import ReviewAction, UnitLight, UnitWeek, WaveUnit
 from bot.rollout.waves import wave_progress
 from bot.rollout.wording import LEVEL_NAMES, LIGHT_NAMES, REVIEW
 from bot.storage.base import utc_now
@@ -77,6 +78,7 @@ def review_pack(
     week: date,
     resistance: Mapping[int, Mapping[str, str]],
     vision_target: int,
+    light_rules: LightRules,
     console_url: str | None = None,
     exposure: Sequence[UnitExposure] | None = None,
 ) -> ReviewPack:
@@ -109,7 +111,20 @@ def review_pack(
         if before.get(row.unit_id) and before[row.unit_id] != row.light:
             moved = words["moved"].format(before=LIGHT_NAMES[language][before[row.unit_id]])
         lines.append(f"{LIGHT_NAMES[language][row.light]} {names[row.unit_id]} {row.usage_rate:.0%}{moved}")
-    if not lights:
+    # A figure reported since the last evaluation (``/usage 72`` on a Tuesday) shows at once, as
+    # its usage alone rates it, until Monday's evaluation adds the flags and the history.
+    evaluated = {row.unit_id for row in lights}
+    reported = session.scalars(
+        select(UnitWeek)
+        .where(UnitWeek.unit_id.in_(unit_ids - evaluated), UnitWeek.week == week)
+        .order_by(UnitWeek.usage_rate)
+    ).all()
+    for figure in reported:
+        light = usage_light(figure.usage_rate, light_rules)
+        lines.append(
+            f"{LIGHT_NAMES[language][light]} {names[figure.unit_id]} {figure.usage_rate:.0%}{words['provisional']}"
+        )
+    if not lights and not reported:
         lines.append(words["no_lights"])
 
     waves = [p for p in wave_progress(session=session, week=week) if p.units]

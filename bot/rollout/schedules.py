@@ -54,7 +54,12 @@ def evaluate_action(
 
 
 def review_action(
-    *, survey_rules: Rules, surveys: Mapping[str, Survey], vision_target: int, console_url: str | None = None
+    *,
+    survey_rules: Rules,
+    light_rules: LightRules,
+    surveys: Mapping[str, Survey],
+    vision_target: int,
+    console_url: str | None = None,
 ) -> ScheduleAction:
     """Every manager's pack for last week, through the sender."""
 
@@ -68,6 +73,7 @@ def review_action(
                 week=last_week(occurrence),
                 resistance=resistance,
                 vision_target=vision_target,
+                light_rules=light_rules,
                 console_url=console_url,
                 exposure=exposure,
             )

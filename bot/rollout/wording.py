@@ -72,7 +72,7 @@ NONE_YET: Final = {"zh-Hans": "无", "zh-Hant": "無", "en": "none"}
 REVIEW: Final = {
     "zh-Hans": {
         "title": "📋 每周变革复盘 · {week} 这一周",
-        "lights": "灯色", "moved": "（上周 {before}）", "no_lights": "本周还没有使用率数据。",
+        "lights": "灯色", "moved": "（上周 {before}）", "no_lights": "本周还没有使用率数据。", "provisional": "（暂定：周一评估后确认）",
         "waves": "批次进展", "wave": "第{number}批：{successes}/{units} 家绿灯或黄灯，目标 {target:.0%} —— {advice}",
         "resistance": "抵触情况（最近一次脉搏调查）", "resistance_line": "{level}：{high} 个单位偏高，{medium} 个中等",
         "no_resistance": "还没有可展示的脉搏调查结果。",
@@ -84,7 +84,7 @@ REVIEW: Final = {
     },
     "zh-Hant": {
         "title": "📋 每週變革複盤 · {week} 這一週",
-        "lights": "燈色", "moved": "（上週 {before}）", "no_lights": "本週還沒有使用率資料。",
+        "lights": "燈色", "moved": "（上週 {before}）", "no_lights": "本週還沒有使用率資料。", "provisional": "（暫定：週一評估後確認）",
         "waves": "批次進展", "wave": "第{number}批：{successes}/{units} 家綠燈或黃燈，目標 {target:.0%} —— {advice}",
         "resistance": "抵觸情況（最近一次脈搏調查）", "resistance_line": "{level}：{high} 個單位偏高，{medium} 個中等",
         "no_resistance": "還沒有可展示的脈搏調查結果。",
@@ -96,7 +96,7 @@ REVIEW: Final = {
     },
     "en": {
         "title": "📋 Weekly change review · week of {week}",
-        "lights": "Lights", "moved": " (last week {before})", "no_lights": "No usage figures for this week yet.",
+        "lights": "Lights", "moved": " (last week {before})", "no_lights": "No usage figures for this week yet.", "provisional": " (provisional until Monday's evaluation)",
         "waves": "Waves", "wave": "Wave {number}: {successes}/{units} green or yellow, target {target:.0%} — {advice}",
         "resistance": "Resistance (latest pulse)", "resistance_line": "{level}: {high} units high, {medium} medium",
         "no_resistance": "No pulse results to show yet.",

@@ -17,7 +17,7 @@ from bot.rollout.alerts import mute_unit
 from bot.rollout.figures import last_complete_week, report_usage
 from bot.rollout.review import add_action, complete_action, review_pack
 from bot.rollout.service import latest_resistance
-from bot.runtime import survey_rules
+from bot.runtime import light_rules, survey_rules
 from bot.storage.base import utc_now
 from bot.storage.database import in_transaction
 from bot.telegram.context import services
@@ -95,6 +95,7 @@ async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     session=session, surveys=app.surveys, rules=survey_rules(app.settings)
                 ),
                 vision_target=app.settings.vision_target_exposures,
+                light_rules=light_rules(app.settings),
                 console_url=f"{app.settings.base_url}/console",
             ).text
 

@@ -76,7 +76,7 @@ def test_the_pack_for_a_region_manager(sessions: sessionmaker[Session]) -> None:
 
         pack = review_pack(
             session=session, manager=manager, week=WEEK, resistance={a.id: {"emotional": "high", "cognitive": "low"}},
-            vision_target=10, console_url="https://changebot.example.com/console",
+            vision_target=10, light_rules=LightRules(), console_url="https://changebot.example.com/console",
         )  # fmt: skip
     text = pack.text
     assert text.startswith("📋 每周变革复盘 · 2026-11-16")

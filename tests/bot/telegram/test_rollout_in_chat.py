@@ -14,6 +14,7 @@ from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
 from bot.people.models import Role
 from bot.people.service import create_invite
 from bot.rollout.figures import week_of
+from bot.rollout.lights import LightRules
 from bot.rollout.models import ReviewAction, UnitMute, UnitWeek
 from bot.rollout.schedules import REVIEW, review_action
 from bot.scheduling.clock import zone
@@ -68,7 +69,12 @@ async def test_usage_actions_mute_and_the_weekly_pack(
         assert session.scalars(select(UnitMute)).one().until > utc_now() + timedelta(days=6)
 
     pack_now = await say(STORE_MANAGER, "/review")
-    assert "每周变革复盘" in pack_now and "⬜ 整理排班问题清单" in pack_now and "🟡" not in pack_now
+    assert "每周变革复盘" in pack_now and "⬜ 整理排班问题清单" in pack_now
+    # The figure just reported shows at once, as its usage alone rates it, until Monday's evaluation.
+    assert (
+        "🟡 黄灯 华东区-12号店 72%（暂定：周一评估后确认）" in pack_now
+        and "本周还没有使用率数据" not in pack_now
+    )
 
     # The weekly pack comes from the scheduler through the sender.
     shanghai = zone("Asia/Shanghai", default="UTC")
@@ -87,7 +93,11 @@ async def test_usage_actions_mute_and_the_weekly_pack(
         )
     scheduler = Scheduler(
         sessions=sessions,
-        actions={REVIEW: review_action(survey_rules=Rules(), surveys={}, vision_target=10)},
+        actions={
+            REVIEW: review_action(
+                survey_rules=Rules(), light_rules=LightRules(), surveys={}, vision_target=10
+            )
+        },
         zones=lambda _: [ZoneInfo("Asia/Shanghai")],
     )
     assert scheduler.run_once() == 1
