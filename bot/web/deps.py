@@ -7,11 +7,20 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import Application
 
 from bot.answering.factory import KnowledgeCore
+from bot.config import Settings
+from bot.library.jobs import IngestJobs
 from bot.questions.flood import FloodGate
 from bot.storage.database import DEFERRED_BEGIN
 from bot.surveys.pairing import PairingKey
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_core(request: Request) -> KnowledgeCore:
@@ -52,8 +61,23 @@ def get_survey_key(request: Request) -> PairingKey:
     return key
 
 
+def get_ingest_jobs(request: Request) -> IngestJobs:
+    """The re-index job queue (run here, or only queued for a `changebot worker`)."""
+    jobs: IngestJobs = request.app.state.ingest_jobs
+    return jobs
+
+
+def get_telegram(request: Request) -> Application | None:  # type: ignore[type-arg]
+    """The PTB application when this process runs the bot, else None."""
+    application: Application | None = getattr(request.app.state, "telegram", None)  # type: ignore[type-arg]
+    return application
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 CoreDep = Annotated[KnowledgeCore, Depends(get_core)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 FloodDep = Annotated[FloodGate, Depends(get_flood)]
 SurveyKeyDep = Annotated[PairingKey, Depends(get_survey_key)]
+IngestJobsDep = Annotated[IngestJobs, Depends(get_ingest_jobs)]
+TelegramDep = Annotated[Application | None, Depends(get_telegram)]  # type: ignore[type-arg]

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access.service import AccessDeniedError, Principal, session_principal, token_principal
 from bot.storage.database import transaction
@@ -47,12 +48,12 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-async def principal_of(request: Request) -> Principal:
+async def principal_of(request: Request, *, sessions: sessionmaker[Session]) -> Principal:
     """``current_principal`` for an ``async`` route: in a short transaction of its own on a worker
     thread, so no transaction stays open while the route awaits the request's body."""
 
     def look_up() -> Principal:
-        with transaction(request.app.state.sessions) as session:
+        with transaction(sessions) as session:
             return current_principal(request, session)
 
     return await run_in_threadpool(look_up)

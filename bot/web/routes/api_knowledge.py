@@ -13,10 +13,10 @@ from bot.answering.factory import KnowledgeCore
 from bot.errors import InvalidInputError, NotFoundError
 from bot.library.contents import chunks_of, documents
 from bot.library.files import FOLDERS, add_file
-from bot.library.jobs import IngestJob, IngestJobs
+from bot.library.jobs import IngestJob
 from bot.questions.gaps import answer_gap
 from bot.questions.scope import principal_filters
-from bot.web.deps import CoreDep, SessionDep
+from bot.web.deps import CoreDep, IngestJobsDep, SessionDep
 from bot.web.job_text import job_summary
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.routes.console_common import language_of
@@ -24,11 +24,6 @@ from bot.web.security import PrincipalDep
 
 router = APIRouter(prefix="/api", tags=["knowledge"], responses=ERROR_RESPONSES)
 MAX_TRY_QUESTION = 2000
-
-
-def _jobs(request: Request) -> IngestJobs:
-    jobs: IngestJobs = request.app.state.ingest_jobs
-    return jobs
 
 
 def _job_out(job: IngestJob, request: Request) -> dict[str, Any]:
@@ -47,6 +42,7 @@ def upload(
     session: SessionDep,
     principal: PrincipalDep,
     core: CoreDep,
+    jobs: IngestJobsDep,
     folder: Annotated[str, Form(description=f"One of {', '.join(FOLDERS)}.")],
     file: Annotated[UploadFile, File(description="A playbook, FAQ sheet or case.")],
 ) -> dict[str, Any]:
@@ -58,7 +54,7 @@ def upload(
         knowledge_dir=core.settings.knowledge_dir, folder=folder, filename=file.filename or "",
         content=content, max_bytes=limit,
     )  # fmt: skip
-    job = _jobs(request).start([added.path], session=session)  # starts once the request commits
+    job = jobs.start([added.path], session=session)  # starts once the request commits
     return {
         "source": added.source, "replaced": added.replaced, "title": added.title, "doc_type": added.doc_type,
         "entries": added.entries, "job": _job_out(job, request),
@@ -66,17 +62,21 @@ def upload(
 
 
 @router.post("/knowledge/reindex", status_code=status.HTTP_202_ACCEPTED)
-def reindex(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def reindex(
+    request: Request, session: SessionDep, principal: PrincipalDep, jobs: IngestJobsDep
+) -> dict[str, Any]:
     """Re-read the whole library (only changed files are embedded again)."""
     principal.require_admin()
-    return _job_out(_jobs(request).start(session=session), request)
+    return _job_out(jobs.start(session=session), request)
 
 
 @router.get("/knowledge/jobs/{job_id}")
-def job_status(job_id: str, request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def job_status(
+    job_id: str, request: Request, session: SessionDep, principal: PrincipalDep, jobs: IngestJobsDep
+) -> dict[str, Any]:
     """How a re-index is going (queued behind how many, stage, done of total, about how long, whether
     any process is running re-index jobs) and what changed."""
-    job = _jobs(request).get(job_id[:32], session=session)
+    job = jobs.get(job_id[:32], session=session)
     if job is None:
         raise NotFoundError(f"no re-index job {job_id[:32]!r}")
     return _job_out(job, request)
@@ -163,10 +163,11 @@ def post_gap_answer(
     session: SessionDep,
     core: CoreDep,
     principal: PrincipalDep,
+    jobs: IngestJobsDep,
 ) -> dict[str, Any]:
     """Answer an unanswered question: the asker gets the answer; with save_as_faq it joins the library."""
     question, saved = _answer_gap(session, core, principal, question_id, body)
     result: dict[str, Any] = {"question_id": question.id, "status": question.status, "faq": question.faq_id}
     if saved is not None:
-        result["job"] = _job_out(_jobs(request).start([saved], session=session), request)
+        result["job"] = _job_out(jobs.start([saved], session=session), request)
     return result

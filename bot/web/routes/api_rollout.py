@@ -16,7 +16,7 @@ from bot.questions.gaps import faq_candidates, open_gaps_for
 from bot.rollout.figures import check_rows, last_complete_week, parse_rows, store_figures, week_of
 from bot.rollout.models import UnitLight
 from bot.storage.database import in_transaction
-from bot.web.deps import CoreDep, SessionDep
+from bot.web.deps import CoreDep, SessionDep, SessionsDep
 from bot.web.routes.api_common import ERROR_RESPONSES, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep, principal_of
 
@@ -25,10 +25,10 @@ MAX_UPLOAD = 5 * 1024 * 1024
 
 
 @router.post("/rollout/figures")
-async def import_figures(request: Request) -> dict[str, int]:
+async def import_figures(request: Request, sessions: SessionsDep) -> dict[str, int]:
     """Import weekly usage figures: a CSV (text/csv) or JSON list body. Any bad row refuses the
     whole import, every problem named by line; managers import only their own units."""
-    principal = await principal_of(request)
+    principal = await principal_of(request, sessions=sessions)
     body = await request.body()  # no transaction is open while the body arrives
     if len(body) > MAX_UPLOAD:
         raise InvalidInputError(f"the file is larger than {MAX_UPLOAD // 1024 // 1024} MB")
@@ -51,7 +51,7 @@ async def import_figures(request: Request) -> dict[str, int]:
             store_figures(session=session, figures=figures, source="api")
         return len(checked)
 
-    return {"imported": await in_transaction(request.app.state.sessions, store)}
+    return {"imported": await in_transaction(sessions, store)}
 
 
 @router.get("/rollout/lights")

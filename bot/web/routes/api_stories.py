@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from bot.library.jobs import IngestJobs
 from bot.library.publish import publish_story
 from bot.people.models import Person, Role, Unit
 from bot.people.service import create_invite, get_unit, invite_link, known_zones
-from bot.web.deps import SessionDep
+from bot.web.deps import IngestJobsDep, SessionDep, SettingsDep
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep
 
@@ -67,24 +67,28 @@ class StoryIn(BaseModel):
 
 
 def _act(
-    request: Request, session: Session, person: Person, story: Story, action: str, send_at: datetime | None
+    session: Session,
+    person: Person,
+    story: Story,
+    action: str,
+    send_at: datetime | None,
+    *,
+    settings: Settings,
+    jobs: IngestJobs,
 ) -> None:
-    settings: Settings = request.app.state.settings
     if action in ("send", "schedule"):
         send_story(
             session=session, story_id=story.id, author=person, send_at=send_at if action == "schedule" else None,
             approval_for_own_unit=settings.stories_need_approval_for_own_unit,
         )  # fmt: skip
-        _to_library(request, session, story)
+        _to_library(session, story, settings=settings, jobs=jobs)
     elif action == "submit":
         submit_story(session=session, story_id=story.id, author=person)
         if story.approved_at is not None:
-            _to_library(request, session, story)
+            _to_library(session, story, settings=settings, jobs=jobs)
 
 
-def _to_library(request: Request, session: Session, story: Story) -> None:
-    settings: Settings = request.app.state.settings
-    jobs: IngestJobs = request.app.state.ingest_jobs
+def _to_library(session: Session, story: Story, *, settings: Settings, jobs: IngestJobs) -> None:
     publish_story(session=session, story_id=story.id, knowledge_dir=settings.knowledge_dir, jobs=jobs)
 
 
@@ -104,12 +108,16 @@ def list_stories(
 
 @router.post("/stories", status_code=status.HTTP_201_CREATED)
 def new_story(
-    body: StoryIn, request: Request, session: SessionDep, principal: PrincipalDep
+    body: StoryIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    jobs: IngestJobsDep,
 ) -> dict[str, Any]:
     """Write a story (managers and admins) and send it to your unit, schedule it, or submit it for review."""
     person = _person(session, principal)
     story = start_story(session=session, author=person, text=body.text, language=body.language)
-    _act(request, session, person, story, body.action, body.send_at)
+    _act(session, person, story, body.action, body.send_at, settings=settings, jobs=jobs)
     return _story_out(session, story)
 
 
@@ -142,14 +150,19 @@ def show_story(story_id: IdPath, session: SessionDep, principal: PrincipalDep) -
 
 @router.post("/stories/{story_id}/act")
 def act_on_story(
-    story_id: IdPath, body: StoryActionIn, request: Request, session: SessionDep, principal: PrincipalDep
+    story_id: IdPath,
+    body: StoryActionIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    jobs: IngestJobsDep,
 ) -> dict[str, Any]:
     """Send, schedule or submit one of your drafts."""
     person = _person(session, principal)
     story = session.get(Story, story_id)
     if story is None or story.author_id != person.id:
         raise NotFoundError(f"no story {story_id}")
-    _act(request, session, person, story, body.action, body.send_at)
+    _act(session, person, story, body.action, body.send_at, settings=settings, jobs=jobs)
     return _story_out(session, story)
 
 
@@ -162,7 +175,12 @@ class ReviewIn(BaseModel):
 
 @router.post("/stories/{story_id}/review")
 def review(
-    story_id: IdPath, body: ReviewIn, request: Request, session: SessionDep, principal: PrincipalDep
+    story_id: IdPath,
+    body: ReviewIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    jobs: IngestJobsDep,
 ) -> dict[str, Any]:
     """Approve (into the weekly digest and the case library) or reject a submitted story."""
     person = _person(session, principal)
@@ -170,7 +188,7 @@ def review(
         session=session, story_id=story_id, reviewer=person, approve=body.approve, note=body.note
     )
     if body.approve:
-        _to_library(request, session, story)
+        _to_library(session, story, settings=settings, jobs=jobs)
     return _story_out(session, story)
 
 
@@ -219,10 +237,9 @@ def list_vision(session: SessionDep, principal: PrincipalDep) -> list[dict[str, 
 
 @router.post("/vision", status_code=status.HTTP_201_CREATED)
 def new_vision(
-    body: VisionIn, request: Request, session: SessionDep, principal: PrincipalDep
+    body: VisionIn, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Start a vision series (managers: to their own units)."""
-    settings: Settings = request.app.state.settings
     require_own_audience(session=session, principal=principal, selectors=body.audience)
     zones = known_zones(session=session, default_timezone=settings.default_timezone)
     series, schedule = create_vision_series(
@@ -251,10 +268,9 @@ class InviteIn(BaseModel):
 
 @router.post("/invites", status_code=status.HTTP_201_CREATED)
 def new_invite(
-    body: InviteIn, request: Request, session: SessionDep, principal: PrincipalDep
+    body: InviteIn, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Create an invite code (and the Telegram link) for one of your units."""
-    settings: Settings = request.app.state.settings
     principal.require_unit(get_unit(session=session, name=body.unit).id)
     creator = principal.person(session)
     invite = create_invite(

@@ -5,19 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from bot.access.service import Principal, may_see_audience, require_own_audience, visible_groups
-from bot.config import Settings
 from bot.errors import InvalidInputError, NotFoundError
 from bot.runtime import survey_definitions, survey_rules
 from bot.storage.base import utc_now
 from bot.surveys.models import SurveyWave
 from bot.surveys.results import results_as_dict, wave_results, wave_status
 from bot.surveys.waves import get_wave, launch_wave, waves
-from bot.web.deps import SessionDep
+from bot.web.deps import SessionDep, SettingsDep
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.security import PrincipalDep
 
@@ -45,13 +44,8 @@ class WaveIn(BaseModel):
     )
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 @router.get("")
-def library(request: Request, principal: PrincipalDep) -> list[SurveyOut]:
+def library(settings: SettingsDep, principal: PrincipalDep) -> list[SurveyOut]:
     """The surveys in knowledge/surveys/."""
     return [
         SurveyOut(
@@ -62,7 +56,7 @@ def library(request: Request, principal: PrincipalDep) -> list[SurveyOut]:
             questions=len(s.questions),
             title={"zh-Hans": s.title.zh_hans, "zh-Hant": s.title.zh_hant, "en": s.title.en},
         )  # fmt: skip
-        for s in survey_definitions(_settings(request)).values()
+        for s in survey_definitions(settings).values()
     ]
 
 
@@ -84,9 +78,10 @@ def list_waves(
 
 
 @router.post("/waves", status_code=status.HTTP_201_CREATED)
-def open_wave(body: WaveIn, request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def open_wave(
+    body: WaveIn, settings: SettingsDep, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
     """Open a wave now (managers: to their own units)."""
-    settings = _settings(request)
     survey = survey_definitions(settings).get(body.survey)
     if survey is None:
         raise NotFoundError(f"no survey {body.survey!r}")
@@ -111,14 +106,13 @@ def show_wave(wave_id: IdPath, session: SessionDep, principal: PrincipalDep) -> 
 
 @router.get("/waves/{wave_id}/results")
 def results(
-    wave_id: IdPath, request: Request, session: SessionDep, principal: PrincipalDep
+    wave_id: IdPath, settings: SettingsDep, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Results per unit (your units only), with the anonymity rules applied; closed waves only."""
     wave = get_wave(session=session, wave_id=wave_id)
     _check_wave(session, principal, wave)
     if wave.status != "closed":
         raise InvalidInputError("results are shown once the wave closes")
-    settings = _settings(request)
     survey = survey_definitions(settings).get(wave.survey_id)
     if survey is None:
         raise NotFoundError(f"survey {wave.survey_id!r} is no longer in the library")

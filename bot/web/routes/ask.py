@@ -19,7 +19,7 @@ from bot.questions.asking import ask as ask_question
 from bot.questions.gaps import pass_to_managers
 from bot.questions.service import pick_suggestion, record_feedback
 from bot.storage.database import transaction
-from bot.web.deps import CoreDep, FloodDep, SessionDep, SessionsDep
+from bot.web.deps import CoreDep, FloodDep, SessionDep, SessionsDep, SettingsDep
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath
 from bot.web.security import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
 
@@ -73,10 +73,9 @@ class AnswerPublic(BaseModel):
     escalated: bool = False  # passed to a person (a gap): the chat shows who has it, from the conversation
 
 
-def chat_person(request: Request, session: Session, *, changing: bool) -> ChatUser | None:
+def chat_person(request: Request, session: Session, *, settings: Settings, changing: bool) -> ChatUser | None:
     """The signed-in member (checked CSRF on changes); None when the chat is open and nobody signed in."""
     cookie = request.cookies.get(SESSION_COOKIE)
-    settings: Settings = request.app.state.settings
     if not cookie:
         if settings.web_chat_open and not changing:
             return None
@@ -94,7 +93,12 @@ def chat_person(request: Request, session: Session, *, changing: bool) -> ChatUs
 
 @router.post("/ask", response_model=AnswerPublic)
 def ask(
-    body: AskRequest, request: Request, core: CoreDep, sessions: SessionsDep, flood: FloodDep
+    body: AskRequest,
+    request: Request,
+    core: CoreDep,
+    sessions: SessionsDep,
+    flood: FloodDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Answer a question from the knowledge library; unanswered ones are recorded for the change team.
 
@@ -103,7 +107,7 @@ def ask(
     # than one session across it: under load, a request holding a pooled connection while it waits
     # for a worker thread, beside threads waiting for connections, deadlocks the app.
     with transaction(sessions) as session:
-        user = chat_person(request, session, changing=False)
+        user = chat_person(request, session, settings=settings, changing=False)
     try:
         # The same per-person limit as in Telegram, shared by every process (an open kiosk has no person).
         asked = ask_question(
@@ -139,11 +143,16 @@ class ChoiceIn(BaseModel):
 
 @router.post("/questions/{question_id}/choose", response_model=AnswerPublic)
 def choose(
-    question_id: IdPath, body: ChoiceIn, request: Request, core: CoreDep, sessions: SessionsDep
+    question_id: IdPath,
+    body: ChoiceIn,
+    request: Request,
+    core: CoreDep,
+    sessions: SessionsDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Answer one's own question from the candidate picked; it counts as feedback on the candidates."""
     with transaction(sessions) as session:
-        user = chat_person(request, session, changing=True)
+        user = chat_person(request, session, settings=settings, changing=True)
     assert user is not None  # noqa: S101  (changes always need a signed-in member)
     try:
         answer = pick_suggestion(
@@ -163,11 +172,16 @@ class FeedbackIn(BaseModel):
 
 @router.post("/questions/{question_id}/feedback")
 def feedback(
-    question_id: IdPath, body: FeedbackIn, request: Request, session: SessionDep, core: CoreDep
+    question_id: IdPath,
+    body: FeedbackIn,
+    request: Request,
+    session: SessionDep,
+    core: CoreDep,
+    settings: SettingsDep,
 ) -> dict[str, str]:
     """Helpful or not, on one's own answer; "not helpful" reopens the question for the change team,
     "helpful" under an FAQ teaches it the asker's wording."""
-    user = chat_person(request, session, changing=True)
+    user = chat_person(request, session, settings=settings, changing=True)
     assert user is not None  # noqa: S101  (changes always need a signed-in member)
     question = record_feedback(
         session=session, question_id=question_id, person_id=user.person_id, verdict=body.verdict,
@@ -177,9 +191,11 @@ def feedback(
 
 
 @router.post("/questions/{question_id}/escalate")
-def ask_a_person(question_id: IdPath, request: Request, session: SessionDep, core: CoreDep) -> dict[str, int]:
+def ask_a_person(
+    question_id: IdPath, request: Request, session: SessionDep, core: CoreDep, settings: SettingsDep
+) -> dict[str, int]:
     """Pass one's own question to the nearest managers; they hear of it through the bot."""
-    user = chat_person(request, session, changing=True)
+    user = chat_person(request, session, settings=settings, changing=True)
     assert user is not None  # noqa: S101
     notified = pass_to_managers(
         session=session, question_id=question_id, asker_id=user.person_id, answerer=core.answerer

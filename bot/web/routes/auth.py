@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from bot.access.service import AccessDeniedError, chat_user, end_session, redeem_sign_in_link
-from bot.config import Settings
-from bot.web.deps import SessionDep
+from bot.web.deps import SessionDep, SettingsDep
 from bot.web.i18n import pick_language, ui_text
 from bot.web.routes.api_common import ERROR_RESPONSES
 from bot.web.security import (
@@ -27,11 +26,12 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "tem
 
 
 @router.get("/auth/link", response_class=HTMLResponse, include_in_schema=False)
-def sign_in_page(request: Request, token: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+def sign_in_page(
+    request: Request, settings: SettingsDep, token: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse:
     """The page a sign-in link opens: one button that signs in. A GET changes nothing, so a link
     preview or a prefetching scanner cannot use the link up, and a hostile page cannot sign a
     browser in with a GET to the attacker's own link."""
-    settings: Settings = request.app.state.settings
     language = pick_language(query=None, accept_language=request.headers.get("accept-language", ""))
     form_token = new_form_token()
     page = templates.TemplateResponse(
@@ -48,11 +48,11 @@ def sign_in_page(request: Request, token: Annotated[str, Query(max_length=200)] 
 def follow_sign_in_link(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     token: Annotated[str, Form(max_length=200)],
     form_token: Annotated[str, Form(max_length=64)] = "",
 ) -> RedirectResponse:
     """Use a sign-in link (once), from its page: sets the session cookie and goes to the console."""
-    settings: Settings = request.app.state.settings
     if not form_token_matches(request, form_token):
         raise HTTPException(
             status_code=status.HTTP_403_FORBIDDEN,

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from bot.access.service import ChatUser
-from bot.config import Settings
 from bot.errors import NotFoundError
 from bot.questions.conversation import (
     ConversationPage,
@@ -24,7 +23,7 @@ from bot.questions.conversation import (
     unread_replies,
 )
 from bot.questions.wording import handover_notice
-from bot.web.deps import SessionDep
+from bot.web.deps import SessionDep, SettingsDep
 from bot.web.i18n import pick_language, ui_text
 from bot.web.routes.api_common import ERROR_RESPONSES, MAX_ID, IdPath, OffsetQuery, Page
 from bot.web.routes.ask import SuggestionPublic, chat_person
@@ -112,17 +111,22 @@ class RepliesReadOut(BaseModel):
 def my_conversation(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     lang: ReaderLanguage = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Questions per page.")] = 20,
     offset: OffsetQuery = 0,
 ) -> Page[ExchangePublic]:
     """The signed-in person's recent questions, answers and replies, newest last (``offset`` counts
     back from the newest); an open chat without a person has none."""
-    user = chat_person(request, session, changing=False)
+    user = chat_person(request, session, settings=settings, changing=False)
     if user is None:
         return Page[ExchangePublic](items=[], total=0, limit=limit, offset=offset)
     found = conversation(
-        session=session, person_id=user.person_id, reply_days=_reply_days(request), limit=limit, offset=offset
+        session=session,
+        person_id=user.person_id,
+        reply_days=settings.escalation_reply_days,
+        limit=limit,
+        offset=offset,
     )
     return Page[ExchangePublic](
         items=_drawn(found, _reader(request, user, lang)), total=found.total, limit=limit, offset=offset
@@ -131,42 +135,50 @@ def my_conversation(
 
 @router.get("/conversation/{question_id}")
 def my_exchange(
-    question_id: IdPath, request: Request, session: SessionDep, lang: ReaderLanguage = None
+    question_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: ReaderLanguage = None,
 ) -> ExchangePublic:
     """One of the signed-in person's questions as the chat draws it (after it was passed to a person)."""
-    user = chat_person(request, session, changing=False)
+    user = chat_person(request, session, settings=settings, changing=False)
     if user is None:
         raise NotFoundError("no such question of yours")
     found = exchange(
-        session=session, person_id=user.person_id, question_id=question_id, reply_days=_reply_days(request)
+        session=session,
+        person_id=user.person_id,
+        question_id=question_id,
+        reply_days=settings.escalation_reply_days,
     )
     return _public(found, _reader(request, user, lang))
 
 
 @router.get("/inbox")
-def my_inbox(request: Request, session: SessionDep, lang: ReaderLanguage = None) -> InboxPublic:
+def my_inbox(
+    request: Request, session: SessionDep, settings: SettingsDep, lang: ReaderLanguage = None
+) -> InboxPublic:
     """Replies from people the signed-in person has not seen here yet (the chat polls this)."""
-    user = chat_person(request, session, changing=False)
+    user = chat_person(request, session, settings=settings, changing=False)
     if user is None:
         return InboxPublic(unread=0, items=[])
-    found = unread_replies(session=session, person_id=user.person_id, reply_days=_reply_days(request))
+    found = unread_replies(
+        session=session, person_id=user.person_id, reply_days=settings.escalation_reply_days
+    )
     return InboxPublic(unread=found.total, items=_drawn(found, _reader(request, user, lang)))
 
 
 @router.post("/inbox/read")
-def replies_read(body: RepliesRead, request: Request, session: SessionDep) -> RepliesReadOut:
+def replies_read(
+    body: RepliesRead, request: Request, session: SessionDep, settings: SettingsDep
+) -> RepliesReadOut:
     """The chat showed these replies: they are read (only one's own; other ids change nothing)."""
-    user = chat_person(request, session, changing=True)
+    user = chat_person(request, session, settings=settings, changing=True)
     assert user is not None  # noqa: S101  (changes always need a signed-in member)
     marked = mark_replies_read(session=session, person_id=user.person_id, question_ids=body.question_ids)
     return RepliesReadOut(
         marked=marked, unread=count_unread_replies(session=session, person_id=user.person_id)
     )
-
-
-def _reply_days(request: Request) -> int:
-    settings: Settings = request.app.state.settings
-    return settings.escalation_reply_days
 
 
 def _reader(request: Request, user: ChatUser, lang: Language | None) -> Language:

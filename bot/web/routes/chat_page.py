@@ -12,11 +12,10 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from bot.access.service import AccessDeniedError, ChatUser, chat_user, open_session
-from bot.config import Settings
 from bot.library.contents import readable_document
 from bot.people.service import InviteRejectedError, redeem_invite_from
 from bot.questions.scope import asker_filters
-from bot.web.deps import SessionDep
+from bot.web.deps import CoreDep, SessionDep, SettingsDep
 from bot.web.i18n import pick_language, ui_text
 from bot.web.routes import chat_inbox
 from bot.web.security import SESSION_COOKIE, form_token_matches, new_form_token, remember_form_token
@@ -41,7 +40,11 @@ def _user(request: Request, session: Session) -> ChatUser | None:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def chat_page(
-    request: Request, session: SessionDep, lang: str | None = None, error: str | None = None
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: str | None = None,
+    error: str | None = None,
 ) -> HTMLResponse:
     """The chat in the browser's language (or ``?lang=``); staff who have not joined see the join form."""
     user = _user(request, session)
@@ -49,7 +52,6 @@ def chat_page(
         query=lang or (user.language if user else None),
         accept_language=request.headers.get("accept-language", ""),
     )
-    settings: Settings = request.app.state.settings
     if user is None and not settings.web_chat_open:
         token = new_form_token()
         page = templates.TemplateResponse(
@@ -69,12 +71,13 @@ def chat_page(
 def document_page(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
+    core: CoreDep,
     source: Annotated[str, Query(max_length=500)] = "",
     lang: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Response:
     """A cited document, whole, as the reader may see it: sources in the chat link here."""
     user = _user(request, session)
-    settings: Settings = request.app.state.settings
     if user is None and not settings.web_chat_open:
         return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
     language = pick_language(
@@ -82,7 +85,7 @@ def document_page(
         accept_language=request.headers.get("accept-language", ""),
     )
     filters = asker_filters(session=session, person_id=user.person_id if user else None)
-    document = readable_document(request.app.state.core, source=source, filters=filters, language=language)
+    document = readable_document(core, source=source, filters=filters, language=language)
     return templates.TemplateResponse(
         request, "document.html", {"lang": language, "t": ui_text(language), "document": document},
         status_code=status.HTTP_200_OK if document is not None else status.HTTP_404_NOT_FOUND,
@@ -93,12 +96,12 @@ def document_page(
 def join(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     code: Annotated[str, Form(max_length=64)],
     name: Annotated[str, Form(max_length=200)] = "",
     form_token: Annotated[str, Form(max_length=64)] = "",
 ) -> RedirectResponse:
     """Join a unit with an invite code, in the browser; the session cookie keeps you signed in."""
-    settings: Settings = request.app.state.settings
     language = pick_language(query=None, accept_language=request.headers.get("accept-language", ""))
     if not form_token_matches(request, form_token):
         # Not posted from our own join page in this browser (or the page is over an hour old).

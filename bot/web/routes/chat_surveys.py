@@ -12,7 +12,7 @@ from bot.runtime import survey_definitions
 from bot.surveys.definitions import Survey
 from bot.surveys.dialogue import Step, advance
 from bot.surveys.waves import open_waves_for
-from bot.web.deps import SessionDep, SurveyKeyDep
+from bot.web.deps import SessionDep, SettingsDep, SurveyKeyDep
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath
 from bot.web.routes.ask import chat_person
 
@@ -40,13 +40,15 @@ def _step_out(survey: Survey, wave_id: int, step: Step, language: str) -> dict[s
 
 
 @router.get("")
-def my_surveys(request: Request, session: SessionDep, key: SurveyKeyDep) -> list[dict[str, Any]]:
+def my_surveys(
+    request: Request, session: SessionDep, key: SurveyKeyDep, settings: SettingsDep
+) -> list[dict[str, Any]]:
     """Open surveys sent to the signed-in person, each at the question they are on."""
-    user = chat_person(request, session, changing=False)
+    user = chat_person(request, session, settings=settings, changing=False)
     person = session.get(Person, user.person_id) if user else None
     if person is None:
         return []
-    library = survey_definitions(request.app.state.settings)
+    library = survey_definitions(settings)
     found = []
     for wave in open_waves_for(session=session, person=person):
         survey, step = advance(session=session, surveys=library, wave_id=wave.id, person=person, key=key)
@@ -64,13 +66,18 @@ class AnswerIn(BaseModel):
 
 @router.post("/{wave_id}")
 def answer(
-    wave_id: IdPath, body: AnswerIn, request: Request, session: SessionDep, key: SurveyKeyDep
+    wave_id: IdPath,
+    body: AnswerIn,
+    request: Request,
+    session: SessionDep,
+    key: SurveyKeyDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Record an answer and return the next step."""
-    user = chat_person(request, session, changing=True)
+    user = chat_person(request, session, settings=settings, changing=True)
     person = session.get(Person, user.person_id) if user else None
     assert person is not None  # noqa: S101  (changes need a signed-in member)
-    library = survey_definitions(request.app.state.settings)
+    library = survey_definitions(settings)
     survey, step = advance(
         session=session, surveys=library, wave_id=wave_id, person=person, key=key,
         answer=(body.index, body.value) if body.index is not None else None, restart=body.restart,

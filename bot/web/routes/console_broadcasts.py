@@ -31,20 +31,21 @@ from bot.broadcasts.stories import (
     submit_story,
 )
 from bot.errors import ChangebotError, InvalidInputError
-from bot.library.jobs import IngestJobs
 from bot.library.publish import publish_story
 from bot.people.models import Person, Unit
 from bot.people.service import known_zones
+from bot.storage.database import transaction
+from bot.web.deps import IngestJobsDep, SessionsDep, SettingsDep
 from bot.web.routes.api_common import IdPath
-from bot.web.routes.console_common import back, checked, db, page, principal_of, settings_of, sign_in_page
+from bot.web.routes.console_common import back, checked, page, principal_of, sign_in_page
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
 
 @router.get("/broadcasts", response_class=HTMLResponse)
-def broadcasts(request: Request) -> Response:
+def broadcasts(request: Request, sessions: SessionsDep) -> Response:
     """Recent broadcasts with their figures, and a form to send or schedule one."""
-    with db(request) as session:
+    with transaction(sessions) as session:
         principal = principal_of(request, session)
         if principal is None:
             return sign_in_page(request)
@@ -65,9 +66,9 @@ def broadcasts(request: Request) -> Response:
 
 
 @router.get("/broadcasts/{broadcast_id}", response_class=HTMLResponse)
-def broadcast_detail(request: Request, broadcast_id: IdPath) -> Response:
+def broadcast_detail(request: Request, sessions: SessionsDep, broadcast_id: IdPath) -> Response:
     """One broadcast's figures and, for a must-read, who has not read it yet, per unit."""
-    with db(request) as session:
+    with transaction(sessions) as session:
         principal = principal_of(request, session)
         if principal is None:
             return sign_in_page(request)
@@ -84,11 +85,11 @@ def broadcast_detail(request: Request, broadcast_id: IdPath) -> Response:
 
 @router.post("/stories")
 def write_story(
-    request: Request, csrf_token: Annotated[str, Form()], text: Annotated[str, Form()]
+    request: Request, sessions: SessionsDep, csrf_token: Annotated[str, Form()], text: Annotated[str, Form()]
 ) -> Response:
     """A draft story, then its preview page."""
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             author = _author(session, checked(request, session, csrf_token))
             story_id = start_story(session=session, author=author, text=text, language=author.language).id
     except ChangebotError as exc:
@@ -104,10 +105,11 @@ def _author(session: Session, principal: Principal) -> Person:
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
-def story_preview(request: Request, story_id: IdPath) -> Response:
+def story_preview(
+    request: Request, sessions: SessionsDep, settings: SettingsDep, story_id: IdPath
+) -> Response:
     """The story exactly as staff will get it, with what the author may do next."""
-    settings = settings_of(request)
-    with db(request) as session:
+    with transaction(sessions) as session:
         principal = principal_of(request, session)
         if principal is None:
             return sign_in_page(request)
@@ -133,16 +135,17 @@ def story_preview(request: Request, story_id: IdPath) -> Response:
 @router.post("/stories/{story_id}")
 def act_on_story(
     request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    jobs: IngestJobsDep,
     story_id: IdPath,
     csrf_token: Annotated[str, Form()],
     action: Annotated[str, Form()],
     send_at: Annotated[str, Form()] = "",
 ) -> Response:
     """Send now, schedule, submit for review, or discard a draft."""
-    settings = settings_of(request)
-    jobs: IngestJobs = request.app.state.ingest_jobs
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             author = _author(session, checked(request, session, csrf_token))
             if action == "discard":
                 cancel_story(session=session, story_id=story_id, person=author)
@@ -177,13 +180,17 @@ def act_on_story(
 
 @router.post("/stories/{story_id}/review")
 def review(
-    request: Request, story_id: IdPath, csrf_token: Annotated[str, Form()], approve: Annotated[str, Form()]
+    request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    jobs: IngestJobsDep,
+    story_id: IdPath,
+    csrf_token: Annotated[str, Form()],
+    approve: Annotated[str, Form()],
 ) -> Response:
     """Approve (into the digest and the case library) or reject a submitted story."""
-    settings = settings_of(request)
-    jobs: IngestJobs = request.app.state.ingest_jobs
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             reviewer = _author(session, checked(request, session, csrf_token))
             story = review_story(
                 session=session, story_id=story_id, reviewer=reviewer, approve=approve == "yes"
@@ -200,6 +207,8 @@ def review(
 @router.post("/vision")
 def new_vision(
     request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
     csrf_token: Annotated[str, Form()],
     variants: Annotated[str, Form()],
     cron: Annotated[str, Form()],
@@ -207,11 +216,10 @@ def new_vision(
     title: Annotated[str, Form()] = "",
 ) -> Response:
     """Start a vision series: wordings separated by blank lines, a cadence, an audience."""
-    settings = settings_of(request)
     wordings = [block.strip() for block in variants.replace("\r\n", "\n").split("\n\n") if block.strip()]
     selectors = [line.strip() for line in audience.splitlines() if line.strip()]
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             principal = checked(request, session, csrf_token)
             require_own_audience(session=session, principal=principal, selectors=selectors)
             zones = known_zones(session=session, default_timezone=settings.default_timezone)
@@ -226,10 +234,12 @@ def new_vision(
 
 
 @router.post("/vision/{series_id}/stop")
-def stop_vision(request: Request, series_id: IdPath, csrf_token: Annotated[str, Form()]) -> Response:
+def stop_vision(
+    request: Request, sessions: SessionsDep, series_id: IdPath, csrf_token: Annotated[str, Form()]
+) -> Response:
     """Stop a vision series (its author or an admin)."""
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             principal = checked(request, session, csrf_token)
             by = None if principal.is_admin else _author(session, principal)
             stop_vision_series(session=session, series_id=series_id, by=by)
@@ -241,6 +251,7 @@ def stop_vision(request: Request, series_id: IdPath, csrf_token: Annotated[str, 
 @router.post("/broadcasts")
 def compose(
     request: Request,
+    sessions: SessionsDep,
     csrf_token: Annotated[str, Form()],
     text: Annotated[str, Form()],
     audience: Annotated[str, Form()] = "",
@@ -254,7 +265,7 @@ def compose(
     except ValueError:
         return back("/console/broadcasts", f"send time: not a date and time: {send_at!r}")
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             principal = checked(request, session, csrf_token)
             require_own_audience(session=session, principal=principal, selectors=selectors)
             if when is not None and when.tzinfo is None:
@@ -275,10 +286,12 @@ def compose(
 
 
 @router.post("/broadcasts/{broadcast_id}/cancel")
-def cancel(request: Request, broadcast_id: IdPath, csrf_token: Annotated[str, Form()]) -> Response:
+def cancel(
+    request: Request, sessions: SessionsDep, broadcast_id: IdPath, csrf_token: Annotated[str, Form()]
+) -> Response:
     """Cancel a scheduled broadcast (its author, a manager of its units, or an admin)."""
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             principal = checked(request, session, csrf_token)
             cancel_broadcast_as(session=session, principal=principal, broadcast_id=broadcast_id)
     except ChangebotError as exc:

@@ -21,20 +21,12 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from bot.access.service import AccessDeniedError, Principal, session_principal
-from bot.config import Settings
-from bot.storage.database import transaction
 from bot.web.console_text import console_text, value_label
 from bot.web.i18n import pick_language
 from bot.web.security import SESSION_COOKIE
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 templates.env.filters["label"] = lambda value, words: value_label(words, str(value))
-
-
-def settings_of(request: Request) -> Settings:
-    """The settings the app was built with."""
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def principal_of(request: Request, session: Session) -> Principal | None:
@@ -89,8 +81,3 @@ def checked(request: Request, session: Session, csrf_token: str) -> Principal:
     if not principal.csrf_token or csrf_token != principal.csrf_token:
         raise AccessDeniedError("the form expired; reload the page and try again")
     return principal
-
-
-def db(request: Request) -> Any:
-    """A transaction on the app's database."""
-    return transaction(request.app.state.sessions)

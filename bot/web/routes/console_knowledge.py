@@ -19,21 +19,21 @@ from bot.errors import ChangebotError
 from bot.library.contents import chunks_of, documents
 from bot.library.faq_review import review_faq, team_faqs
 from bot.library.files import FOLDERS, add_file
-from bot.library.jobs import IngestJob, IngestJobs
+from bot.library.jobs import IngestJob
 from bot.questions.gaps import answer_gap, faq_candidates, open_gaps_for
 from bot.questions.phrasings import PhrasingView, phrasings_for_review, set_phrasing_active
 from bot.questions.scope import principal_filters
 from bot.storage.base import utc_now
+from bot.storage.database import transaction
+from bot.web.deps import CoreDep, IngestJobsDep, SessionsDep, SettingsDep
 from bot.web.job_text import job_summary
 from bot.web.routes.api_common import IdPath
 from bot.web.routes.console_common import (
     back,
     checked,
-    db,
     language_of,
     page,
     principal_of,
-    settings_of,
     sign_in_page,
 )
 
@@ -46,15 +46,20 @@ def _gaps_for(session: Session, principal: Principal) -> list[Any]:
 
 @router.get("/knowledge", response_class=HTMLResponse)
 async def knowledge(
-    request: Request, q: str | None = None, job: str | None = None, source: str | None = None
+    request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    jobs: IngestJobsDep,
+    core: CoreDep,
+    q: str | None = None,
+    job: str | None = None,
+    source: str | None = None,
 ) -> Response:
     """Upload, re-index with progress (and how long, or that no worker runs it), documents, try a
     question, and the gaps queue."""
-    core = request.app.state.core
-    jobs: IngestJobs = request.app.state.ingest_jobs
 
     def load() -> tuple[Principal | None, list[Any], SearchFilters, list[PhrasingView], IngestJob | None]:
-        with db(request) as session:
+        with transaction(sessions) as session:
             principal = principal_of(request, session)
             if principal is None:
                 return None, [], NO_FILTERS, [], None
@@ -76,7 +81,7 @@ async def knowledge(
         else None
     )
     # The review queue is the change team's: admins only.
-    reviews = team_faqs(knowledge_dir=settings_of(request).knowledge_dir) if principal.is_admin else []
+    reviews = team_faqs(knowledge_dir=settings.knowledge_dir) if principal.is_admin else []
     return page(
         request, "knowledge", principal,
         {"folders": FOLDERS, "documents": documents(core), "tried": tried, "q": q or "", "job": (job or "")[:32], "gaps": gaps,
@@ -91,6 +96,9 @@ async def knowledge(
 @router.post("/knowledge/team-faqs/{entry_id}")
 def team_faq_review(
     request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    jobs: IngestJobsDep,
     entry_id: Annotated[str, PathParam(max_length=80)],
     csrf_token: Annotated[str, Form()],
     action: Annotated[Literal["promote", "edit", "retire"], Form()],
@@ -98,9 +106,8 @@ def team_faq_review(
     answer: Annotated[str, Form(max_length=8000)] = "",
 ) -> Response:
     """Promote a team FAQ to everyone, edit it, or retire it (admins); it is re-indexed in the background."""
-    settings = settings_of(request)
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             principal = checked(request, session, csrf_token)
         changed = review_faq(
             principal=principal, knowledge_dir=settings.knowledge_dir, entry_id=entry_id, action=action,
@@ -108,7 +115,6 @@ def team_faq_review(
         )  # fmt: skip
     except ChangebotError as exc:
         return back("/console/knowledge", str(exc))
-    jobs: IngestJobs = request.app.state.ingest_jobs
     return RedirectResponse(
         f"/console/knowledge?job={jobs.start([changed]).id}#reviews", status_code=status.HTTP_303_SEE_OTHER
     )
@@ -117,13 +123,14 @@ def team_faq_review(
 @router.post("/knowledge/phrasings/{phrasing_id}")
 def phrasing_review(
     request: Request,
+    sessions: SessionsDep,
     phrasing_id: IdPath,
     csrf_token: Annotated[str, Form()],
     action: Annotated[Literal["retire", "restore"], Form()],
 ) -> Response:
     """Retire a wording the bot learned (it stops matching at once) or restore it (admins)."""
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             principal = checked(request, session, csrf_token)
             set_phrasing_active(
                 session=session, principal=principal, phrasing_id=phrasing_id, active=action == "restore"
@@ -135,12 +142,17 @@ def phrasing_review(
 
 @router.post("/knowledge/upload")
 def upload(
-    request: Request, csrf_token: Annotated[str, Form()], folder: Annotated[str, Form()], file: UploadFile
+    request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    jobs: IngestJobsDep,
+    csrf_token: Annotated[str, Form()],
+    folder: Annotated[str, Form()],
+    file: UploadFile,
 ) -> Response:
     """Add a file to the library (admins), then index it in the background."""
-    settings = settings_of(request)
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             checked(request, session, csrf_token).require_admin()
         added = add_file(
             knowledge_dir=settings.knowledge_dir, folder=folder, filename=file.filename or "",
@@ -148,7 +160,6 @@ def upload(
         )  # fmt: skip
     except ChangebotError as exc:
         return back("/console/knowledge", str(exc))
-    jobs: IngestJobs = request.app.state.ingest_jobs
     job = jobs.start([added.path])
     return RedirectResponse(
         f"/console/knowledge?job={job.id}&msg={quote(added.source)}", status_code=status.HTTP_303_SEE_OTHER
@@ -156,14 +167,15 @@ def upload(
 
 
 @router.post("/knowledge/reindex")
-def reindex(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
+def reindex(
+    request: Request, sessions: SessionsDep, jobs: IngestJobsDep, csrf_token: Annotated[str, Form()]
+) -> Response:
     """Re-read the whole library (admins)."""
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             checked(request, session, csrf_token).require_admin()
     except ChangebotError as exc:
         return back("/console/knowledge", str(exc))
-    jobs: IngestJobs = request.app.state.ingest_jobs
     return RedirectResponse(
         f"/console/knowledge?job={jobs.start().id}", status_code=status.HTTP_303_SEE_OTHER
     )
@@ -172,6 +184,10 @@ def reindex(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
 @router.post("/gaps/{question_id}")
 def gap_answer_form(
     request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    jobs: IngestJobsDep,
+    core: CoreDep,
     question_id: IdPath,
     csrf_token: Annotated[str, Form()],
     reply: Annotated[str, Form(max_length=8000)] = "",
@@ -180,22 +196,20 @@ def gap_answer_form(
 ) -> Response:
     """Answer an open question, written or with an existing FAQ: it reaches the asker; a written
     answer can become an FAQ at once, an FAQ used learns the asker's wording."""
-    settings = settings_of(request)
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             principal = checked(request, session, csrf_token)
             responder = principal.person(session)
             if responder is None:
                 raise AccessDeniedError("please sign in again")
             _, saved = answer_gap(
                 session=session, question_id=question_id, responder=responder, reply=reply, save_as_faq=save_faq,
-                knowledge_dir=settings.knowledge_dir, answerer=request.app.state.core.answerer,
+                knowledge_dir=settings.knowledge_dir, answerer=core.answerer,
                 faq_chunk_id=faq_chunk_id,
             )  # fmt: skip
     except ChangebotError as exc:
         return back("/console/knowledge", str(exc))
     if saved is not None:
-        jobs: IngestJobs = request.app.state.ingest_jobs
         return RedirectResponse(
             f"/console/knowledge?job={jobs.start([saved]).id}&msg=FAQ", status_code=status.HTTP_303_SEE_OTHER
         )

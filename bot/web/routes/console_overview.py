@@ -12,8 +12,10 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from bot.reporting.overview import build_overview
 from bot.runtime import survey_definitions, survey_rules
+from bot.storage.database import transaction
 from bot.web.console_text import console_text, value_label
-from bot.web.routes.console_common import db, language_of, page, principal_of, settings_of, sign_in_page
+from bot.web.deps import SessionsDep, SettingsDep
+from bot.web.routes.console_common import language_of, page, principal_of, sign_in_page
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 PLOTLY_JS = Path(str(plotly.__file__)).resolve().parent / "package_data" / "plotly.min.js"
@@ -29,10 +31,9 @@ def plotly_bundle() -> FileResponse:
 
 
 @router.get("", response_class=HTMLResponse)
-def overview(request: Request) -> Response:
+def overview(request: Request, sessions: SessionsDep, settings: SettingsDep) -> Response:
     """Adoption, reach, vision exposure, the resistance heatmap, lights and trends."""
-    settings = settings_of(request)
-    with db(request) as session:
+    with transaction(sessions) as session:
         principal = principal_of(request, session)
         if principal is None:
             return sign_in_page(request)

@@ -11,15 +11,17 @@ from sqlalchemy import select
 from bot.errors import ChangebotError
 from bot.people.models import Membership, Person, Role
 from bot.people.service import create_invite, get_unit, invite_link, unit_tree
-from bot.web.routes.console_common import back, checked, db, page, principal_of, settings_of, sign_in_page
+from bot.storage.database import transaction
+from bot.web.deps import SessionsDep, SettingsDep
+from bot.web.routes.console_common import back, checked, page, principal_of, sign_in_page
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
 
 @router.get("/people", response_class=HTMLResponse)
-def people(request: Request) -> Response:
+def people(request: Request, sessions: SessionsDep) -> Response:
     """The unit tree with head counts, and invite codes."""
-    with db(request) as session:
+    with transaction(sessions) as session:
         principal = principal_of(request, session)
         if principal is None:
             return sign_in_page(request)
@@ -46,15 +48,16 @@ def people(request: Request) -> Response:
 @router.post("/people/invite")
 def invite(
     request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
     csrf_token: Annotated[str, Form()],
     unit: Annotated[str, Form()],
     role: Annotated[str, Form()],
     uses: Annotated[int, Form()] = 1,
 ) -> Response:
     """Create an invite code for one of your units."""
-    settings = settings_of(request)
     try:
-        with db(request) as session:
+        with transaction(sessions) as session:
             principal = checked(request, session, csrf_token)
             principal.require_unit(get_unit(session=session, name=unit).id)
             creator = principal.person(session)

@@ -12,19 +12,25 @@ from bot.access.service import may_see_audience, require_own_audience, visible_g
 from bot.errors import ChangebotError, InvalidInputError
 from bot.runtime import survey_definitions, survey_rules
 from bot.storage.base import utc_now
+from bot.storage.database import transaction
 from bot.surveys.results import results_as_dict, wave_results, wave_status
 from bot.surveys.waves import get_wave, launch_wave, waves
+from bot.web.deps import SessionsDep, SettingsDep
 from bot.web.routes.api_common import MAX_ID
-from bot.web.routes.console_common import back, checked, db, page, principal_of, settings_of, sign_in_page
+from bot.web.routes.console_common import back, checked, page, principal_of, sign_in_page
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
 
 @router.get("/surveys", response_class=HTMLResponse)
-def surveys(request: Request, wave: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
+def surveys(
+    request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    wave: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> Response:
     """Waves with response rates, a form to launch one, and a closed wave's results."""
-    settings = settings_of(request)
-    with db(request) as session:
+    with transaction(sessions) as session:
         principal = principal_of(request, session)
         if principal is None:
             return sign_in_page(request)
@@ -53,19 +59,20 @@ def surveys(request: Request, wave: Annotated[int | None, Query(ge=1, le=MAX_ID)
 @router.post("/surveys")
 def launch(
     request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
     csrf_token: Annotated[str, Form()],
     survey: Annotated[str, Form()],
     audience: Annotated[str, Form()] = "",
     hours: Annotated[float, Form()] = 72.0,
 ) -> Response:
     """Open a wave now (managers: to their own units)."""
-    settings = settings_of(request)
     selectors = [line.strip() for line in audience.splitlines() if line.strip()]
     try:
         definition = survey_definitions(settings).get(survey)
         if definition is None:
             raise InvalidInputError(f"no survey {survey!r}")
-        with db(request) as session:
+        with transaction(sessions) as session:
             principal = checked(request, session, csrf_token)
             require_own_audience(session=session, principal=principal, selectors=selectors)
             now = utc_now()

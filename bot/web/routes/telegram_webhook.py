@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from telegram import Update
 
+from bot.web.deps import SettingsDep, TelegramDep
 from bot.web.routes.api_common import ERROR_RESPONSES
 
 logger = logging.getLogger(__name__)
@@ -21,11 +22,12 @@ MAX_UPDATE_BYTES = 1_000_000
 @router.post("/telegram/webhook", status_code=status.HTTP_200_OK, include_in_schema=False)
 async def telegram_webhook(
     request: Request,
+    application: TelegramDep,
+    settings: SettingsDep,
     secret: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
 ) -> dict[str, Any]:
     """Enqueue an update from Telegram; the PTB application handles it in the background."""
-    application = getattr(request.app.state, "telegram", None)
-    expected = request.app.state.settings.telegram_webhook_secret
+    expected = settings.telegram_webhook_secret
     if application is None or expected is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="webhook mode is not enabled")
     if secret is None or not hmac.compare_digest(secret, expected.get_secret_value()):
