@@ -24,6 +24,7 @@ from bot.dialogues.service import purge_expired_dialogues
 from bot.people.guessing import forget_old_wrong_codes
 from bot.people.service import known_zones
 from bot.questions.flood import forget_quiet_floods
+from bot.reporting.wave_headlines import announce_closed_waves
 from bot.rollout.alerts import Search
 from bot.rollout.lights import LightRules
 from bot.rollout.schedules import (
@@ -148,6 +149,12 @@ def build_scheduler(
         poll_seconds=settings.scheduler_poll_seconds,
         ticks=[
             close_due_waves,
+            partial(
+                announce_closed_waves,
+                surveys=surveys,
+                rules=survey_rules(settings),
+                console_url=f"{settings.base_url}/console",
+            ),
             partial(send_due_reminders, surveys=surveys, key=key),
             partial(send_must_read_reminders, after=timedelta(hours=settings.must_read_reminder_hours)),
             purge_expired_dialogues,

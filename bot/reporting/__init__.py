@@ -1,1 +1,2 @@
-"""Figures across domains for the console's overview: adoption, reach, resistance, lights, trends."""
+"""Figures across domains: the console's overview (adoption, reach, resistance, lights, trends) and
+the headline of a closed survey wave that its managers get in chat."""

@@ -61,6 +61,9 @@ class SurveyWave(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Managers were told the results (``reporting.wave_headlines``): set by a compare-and-set, so one
+    # headline each whichever scheduler gets there first. Waves closed before 0021 count as told.
+    announced_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SurveyInvitation(Base):

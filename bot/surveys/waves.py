@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, inspect, select
+from sqlalchemy import delete, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.audience import parse_audience, resolve_audience
@@ -234,6 +234,46 @@ def close_due_waves(session: Session, now: datetime) -> int:
     for wave in due:
         close_wave(session=session, wave=wave, now=now)
     return len(due)
+
+
+# A headline that would come later than this (the scheduler was down, the survey file was missing)
+# is news no more; and a wave whose survey is gone for good is not looked at again every round.
+ANNOUNCE_WITHIN = timedelta(days=7)
+
+
+def waves_to_announce(*, session: Session, now: datetime) -> Sequence[SurveyWave]:
+    """Closed waves whose results nobody has been told of yet, closed within ``ANNOUNCE_WITHIN``."""
+    return session.scalars(
+        select(SurveyWave)
+        .where(
+            SurveyWave.status == WaveStatus.CLOSED.value,
+            SurveyWave.announced_at.is_(None),
+            SurveyWave.closed_at > now - ANNOUNCE_WITHIN,
+        )
+        .order_by(SurveyWave.id)
+    ).all()
+
+
+def claim_announcement(*, session: Session, wave: SurveyWave, now: datetime) -> bool:
+    """Mark ``wave`` announced; True only for the one caller that did (the others must tell nobody).
+
+    A compare-and-set on ``announced_at``: a second scheduler that listed the wave before the first
+    committed finds the row set when it gets to it (PostgreSQL re-checks a row another transaction
+    changed; SQLite's writers queue) and changes nothing. The claim is in the caller's transaction,
+    with the headlines it queues: a tick that fails rolls both back, for the next round.
+    """
+    claimed = session.execute(
+        update(SurveyWave)
+        .where(
+            SurveyWave.id == wave.id,
+            SurveyWave.status == WaveStatus.CLOSED.value,
+            SurveyWave.announced_at.is_(None),
+        )
+        .values(announced_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(wave, ["announced_at"])
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def waves(*, session: Session, survey_id: str | None = None, limit: int = 50) -> Sequence[SurveyWave]:

@@ -13,8 +13,9 @@ from bot.errors import ChangebotError, InvalidInputError
 from bot.runtime import survey_definitions, survey_rules
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
+from bot.surveys.models import SurveyWave
 from bot.surveys.results import results_as_dict, wave_results, wave_status
-from bot.surveys.waves import get_wave, launch_wave, waves
+from bot.surveys.waves import launch_wave, waves
 from bot.web.deps import SessionsDep, SettingsDep
 from bot.web.routes.api_common import MAX_ID
 from bot.web.routes.console_common import back, checked, page, principal_of, sign_in_page
@@ -40,14 +41,15 @@ def surveys(
             if may_see_audience(session=session, principal=principal, selectors=row.audience):
                 listed.append(wave_status(session=session, wave=row))
         results = None
-        if wave is not None and any(item["wave"] == wave for item in listed):
-            chosen = get_wave(session=session, wave_id=wave)
-            survey = library.get(chosen.survey_id)
-            if chosen.status == "closed" and survey is not None:
-                groups = wave_results(
-                    session=session, wave=chosen, survey=survey, rules=survey_rules(settings)
-                )
-                results = results_as_dict(visible_groups(session=session, principal=principal, groups=groups))
+        # A closed wave's results show to anyone with a unit in them (a store manager following the
+        # link in the wave's headline for a company-wide pulse), each seeing only their groups; the
+        # wave list keeps to waves whose whole audience one manages.
+        chosen = session.get(SurveyWave, wave) if wave is not None else None
+        survey = library.get(chosen.survey_id) if chosen is not None else None
+        if chosen is not None and chosen.status == "closed" and survey is not None:
+            groups = wave_results(session=session, wave=chosen, survey=survey, rules=survey_rules(settings))
+            mine = visible_groups(session=session, principal=principal, groups=groups)
+            results = results_as_dict(mine) if mine else None
         return page(
             request,
             "surveys",
