@@ -5,6 +5,8 @@ in ``sender_workers`` and rewrites it about once a second (one short transaction
 the row says whether the worker has copies in hand, and until when Telegram told it to pause. In
 the same transaction the worker counts the busy workers seen within the timeout and reads the
 latest pause; it then sends at ``rate / busy workers`` and holds every send until the pause ends.
+An idle worker reports too, so the rows also say whether any sender runs at all
+(``bot.broadcasts.senders``).
 
 A worker that turns busy counts itself before its first send and, if others are sending, holds
 its sends until each of them has reported since (and so slowed down), so the total stays within

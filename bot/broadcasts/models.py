@@ -187,7 +187,8 @@ class VisionSeries(Base):
 
 
 class SenderWorker(Base):
-    """A running delivery worker, so that all of them together keep to one global send rate.
+    """A running delivery worker, so that all of them together keep to one global send rate (and
+    a send confirmed while none runs says so: ``bot.broadcasts.senders``).
 
     Each worker rewrites its own row about once a second; a row not rewritten within the timeout
     belongs to a dead worker and drops out of the share. ``busy``: the worker has copies in hand

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from bot.broadcasts.senders import DeliveryWarning, delivery_warning
 from bot.broadcasts.service import (
     broadcast_status,
     cancel_broadcast,
@@ -18,9 +19,16 @@ from bot.broadcasts.service import (
 from bot.cli import common
 from bot.cli.common import out, print_json
 from bot.errors import InvalidInputError
+from bot.storage.base import utc_now
 from bot.storage.database import transaction
+from bot.web.console_text import console_text
 
 broadcast = typer.Typer(help="Send, schedule and follow broadcasts.", no_args_is_help=True)
+
+
+def _warning(warning: DeliveryWarning | None) -> str | None:
+    """What a send or a schedule adds while no sender worker runs, in English (the console's words)."""
+    return None if warning is None else console_text("en")[warning.value]
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -43,9 +51,11 @@ def broadcast_send(
     ] = None,
     at: Annotated[str | None, typer.Option("--at", help="ISO time with zone; default now.")] = None,
     must_read: Annotated[bool, typer.Option("--must-read", help="Ask recipients to acknowledge.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help='Print {"id"}.')] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"id", "delivery_running", "warning"}.')
+    ] = False,
 ) -> None:
-    """Queue a broadcast; the worker (or `serve`) delivers it."""
+    """Queue a broadcast for a sender worker to deliver (`changebot worker`, `serve`, `bot`); said when none runs."""
     settings = common._settings()
     with common._refusing(), transaction(common._sessions(settings)) as session:
         created = create_broadcast(
@@ -56,10 +66,13 @@ def broadcast_send(
             must_read=must_read,
         )
         broadcast_id, send_at = created.id, created.send_at
+        warning = _warning(delivery_warning(session=session, now=utc_now(), send_at=send_at))
     if as_json:
-        print_json({"id": broadcast_id})
-    else:
-        out.print(f"Broadcast {broadcast_id} queued for {send_at:%Y-%m-%d %H:%M} UTC")
+        print_json({"id": broadcast_id, "delivery_running": warning is None, "warning": warning})
+        return
+    out.print(f"Broadcast {broadcast_id} queued for {send_at:%Y-%m-%d %H:%M} UTC")
+    if warning is not None:
+        out.print(warning, markup=False)
 
 
 @broadcast.command("list")
@@ -144,7 +157,9 @@ def vision_add(
     ] = None,
     title: Annotated[str, typer.Option("--title", help="A name for the series.")] = "",
     must_read: Annotated[bool, typer.Option("--must-read", help="Ask recipients to acknowledge.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help='Print {"id", "next"} as JSON.')] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"id", "next", "delivery_running", "warning"} as JSON.')
+    ] = False,
 ) -> None:
     """Start a vision series; each person gets the next wording in turn."""
     from bot.broadcasts.recurring import create_vision_series
@@ -162,11 +177,17 @@ def vision_add(
             selectors=audience or [],
             must_read=must_read,
         )
-        result = {"id": series.id, "next": schedule.next_occurrence.isoformat(timespec="minutes")}
+        warning = _warning(delivery_warning(session=session, now=utc_now(), send_at=schedule.next_run_at))
+        result = {
+            "id": series.id, "next": schedule.next_occurrence.isoformat(timespec="minutes"),
+            "delivery_running": warning is None, "warning": warning,
+        }  # fmt: skip
     if as_json:
         print_json(result)
-    else:
-        out.print(f"Vision series {result['id']}: next at {result['next']} (each person's local time)")
+        return
+    out.print(f"Vision series {result['id']}: next at {result['next']} (each person's local time)")
+    if warning is not None:
+        out.print(warning, markup=False)
 
 
 @vision.command("list")

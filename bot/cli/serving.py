@@ -57,20 +57,42 @@ def serve(
     )
 
 
-def bot() -> None:
-    """Run the Telegram bot alone, with long polling."""
+def bot(
+    no_sender: Annotated[
+        bool,
+        typer.Option("--no-sender", help="Do not send broadcasts; `changebot worker` processes send them."),
+    ] = False,
+) -> None:
+    """Run the Telegram bot alone, with long polling, and the broadcast sender unless --no-sender."""
+    from bot.broadcasts.sender import DeliveryWorker
+    from bot.runtime import worker_settings
     from bot.telegram.app import TelegramNotConfiguredError, build_application
+    from bot.telegram.broadcast_sender import TelegramMessageSender
+    from bot.telegram.runner import deliver_beside
 
     settings = common._settings()
     try:
         with common._refusing():  # e.g. a damaged survey key file
-            application = build_application(
-                settings=settings, core=common._core(settings), sessions=common._sessions(settings)
-            )
+            core, sessions = common._core(settings), common._sessions(settings)
+            application = build_application(settings=settings, core=core, sessions=sessions)
     except TelegramNotConfiguredError as exc:
         console.print(f"[red]{exc}[/red]: get a token from @BotFather and set it in .env")
         raise typer.Exit(2) from exc
-    out.print("changebot Telegram bot is polling (Ctrl-C to stop)")
+    if no_sender:
+        # Said at start: what managers send from here is only queued until a sender runs.
+        out.print(
+            "changebot Telegram bot is polling, without a sender: broadcasts are delivered only while "
+            "`changebot worker` (or `changebot serve`) runs (Ctrl-C to stop)"
+        )
+    else:
+        # As `serve` does: the bot's own process delivers what its managers send.
+        delivery = DeliveryWorker(
+            sessions=sessions,
+            sender=TelegramMessageSender(application.bot),
+            settings=worker_settings(settings),
+        )
+        deliver_beside(application, delivery)
+        out.print(f"changebot Telegram bot is polling, with sender {delivery.worker_id} (Ctrl-C to stop)")
     application.run_polling()
 
 

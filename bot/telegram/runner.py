@@ -1,4 +1,5 @@
-"""Start and stop the PTB application inside another event loop (the web app's lifespan)."""
+"""Start and stop the PTB application inside another event loop (the web app's lifespan), and run
+the broadcast sender beside it under PTB's own ``run_polling`` (`changebot bot`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
+from bot.broadcasts.sender import DeliveryWorker
 from bot.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -124,3 +126,45 @@ async def stop_telegram(application: Application) -> None:  # type: ignore[type-
     await application.shutdown()
     # Never initialised (Telegram was unreachable or refused the token): its connections are open still.
     await application.bot.shutdown()
+
+
+def deliver_beside(application: Application, delivery: DeliveryWorker) -> None:  # type: ignore[type-arg]
+    """Run ``delivery`` in the event loop of ``application.run_polling()``, as ``serve`` runs its
+    sender beside the bot.
+
+    It starts once the bot is initialised (after the application's own ``post_init``) and is
+    stopped once the application has stopped, before the bot's connections close (``post_stop``):
+    the round under way is finished and recorded, as when `changebot worker` is stopped. If the
+    application never got as far as running, it is stopped at ``post_shutdown`` instead.
+    """
+    post_init, post_stop = application.post_init, application.post_stop
+    post_shutdown = application.post_shutdown
+    stop = asyncio.Event()
+    running: list[asyncio.Task[None]] = []
+
+    async def start(app: Application) -> None:  # type: ignore[type-arg]
+        if post_init is not None:
+            await post_init(app)
+        running.append(asyncio.create_task(delivery.run(stop=stop), name=f"sender:{delivery.worker_id}"))
+
+    async def finish() -> None:
+        stop.set()
+        while running:
+            try:
+                await running.pop()
+            except Exception:  # the bot still shuts down in order; the copies' leases run out
+                logger.exception("sender %s stopped with an error", delivery.worker_id)
+
+    async def stopped(app: Application) -> None:  # type: ignore[type-arg]
+        await finish()
+        if post_stop is not None:
+            await post_stop(app)
+
+    async def shut_down(app: Application) -> None:  # type: ignore[type-arg]
+        await finish()  # only when it never ran: post_stop has stopped it otherwise
+        if post_shutdown is not None:
+            await post_shutdown(app)
+
+    application.post_init = start
+    application.post_stop = stopped
+    application.post_shutdown = shut_down

@@ -242,6 +242,19 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hant": "已安排：{when} 發給 {unit}。發送 /broadcasts 可以取消。",
         "en": "Scheduled for {when} to {unit}. /broadcasts lets you cancel it.",
     },
+    # Added to a send or a schedule while no sender worker is running (bot.broadcasts.senders).
+    "no_sender_now": {
+        "zh-Hans": "⚠️ 现在没有发送进程在运行，推送还不会送出。请启动 `changebot worker`，或设好 Telegram token 后启动 `changebot serve`。",
+        "zh-Hant": "⚠️ 現在沒有傳送程序在執行，推送還不會送出。請啟動 `changebot worker`，或設好 Telegram token 後啟動 `changebot serve`。",
+        "en": "⚠️ Nothing is being delivered yet: no sender is running. Start `changebot worker`, "
+        "or `changebot serve` with a Telegram token.",
+    },
+    "no_sender_later": {
+        "zh-Hans": "⚠️ 现在没有发送进程在运行：到时间后也要等发送进程启动才会送出。请启动 `changebot worker`，或设好 Telegram token 后启动 `changebot serve`。",
+        "zh-Hant": "⚠️ 現在沒有傳送程序在執行：到時間後也要等傳送程序啟動才會送出。請啟動 `changebot worker`，或設好 Telegram token 後啟動 `changebot serve`。",
+        "en": "⚠️ No sender is running: it will go out only once one runs. Start `changebot worker`, "
+        "or `changebot serve` with a Telegram token.",
+    },
     "bad_time": {
         "zh-Hans": "看不懂这个时间，或者它已经过去了。请按 2026-12-01 09:00 的格式发送。",
         "zh-Hant": "看不懂這個時間，或者它已經過去了。請依 2026-12-01 09:00 的格式發送。",

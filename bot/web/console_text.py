@@ -48,6 +48,9 @@ CONSOLE: Final[dict[str, dict[str, str]]] = {
         "all_read": "收到的人都已确认阅读。", "name": "姓名", "copy_state": "送达情况", "no_unit": "（无单位）",
         "back_to_list": "返回推送列表", "state_sent": "已送达", "state_queued": "待发送", "state_claimed": "待发送",
         "state_sending": "发送中", "state_failed": "发送失败", "state_blocked": "已屏蔽机器人", "state_uncertain": "不确定是否送达",
+        # Added to a send or a schedule while no sender worker is running (bot.broadcasts.senders).
+        "no_sender_now": "注意：现在没有发送进程在运行，推送还不会送出。请启动 `changebot worker`，或设好 Telegram token 后启动 `changebot serve`。",
+        "no_sender_later": "注意：现在没有发送进程在运行：到时间后也要等发送进程启动才会送出。请启动 `changebot worker`，或设好 Telegram token 后启动 `changebot serve`。",
     },
     "en": {
         "console": "Change console", "overview": "Overview", "knowledge": "Knowledge", "broadcasts": "Broadcasts",
@@ -91,6 +94,8 @@ CONSOLE: Final[dict[str, dict[str, str]]] = {
         "copy_state": "Their copy", "no_unit": "(no unit)", "back_to_list": "Back to broadcasts",
         "state_sent": "delivered", "state_queued": "waiting to go", "state_claimed": "waiting to go", "state_sending": "going out",
         "state_failed": "failed", "state_blocked": "blocked the bot", "state_uncertain": "may not have arrived",
+        "no_sender_now": "Nothing is being delivered yet: no sender is running. Start `changebot worker`, or `changebot serve` with a Telegram token.",
+        "no_sender_later": "No sender is running: it will go out only once one runs. Start `changebot worker`, or `changebot serve` with a Telegram token.",
     },
 }  # fmt: skip
 

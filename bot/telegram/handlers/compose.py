@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.broadcasts.senders import DeliveryWarning
 from bot.broadcasts.stories import story_unit
 from bot.people.models import Person, Unit
 from bot.people.service import is_member, person_by_telegram_id
@@ -43,6 +44,11 @@ def _language(person: Person) -> Language:
 
 def _may_broadcast(session: Session, person: Person | None) -> bool:
     return person is not None and (person.is_admin or story_unit(session=session, author=person) is not None)
+
+
+def _warned(reply: str, warning: DeliveryWarning | None, language: Language) -> str:
+    """``reply``, with ``warning`` below it (no sender worker runs, so nothing would be delivered)."""
+    return reply if warning is None else f"{reply}\n\n{text(warning.value, language)}"
 
 
 async def _start_dialogue(

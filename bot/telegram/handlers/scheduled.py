@@ -3,6 +3,7 @@ all), with a cancel button for each."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy.orm import Session
@@ -11,13 +12,15 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.access.service import cancel_broadcast_as, principal_for, upcoming_broadcasts_for
 from bot.broadcasts.recurring import stop_vision_series, vision_schedules
+from bot.broadcasts.senders import DeliveryWarning, delivery_warning
 from bot.errors import ChangebotError
 from bot.scheduling.clock import zone
+from bot.storage.base import utc_now
 from bot.storage.database import in_transaction
 from bot.telegram.callbacks import CancelBroadcast, CancelVisionSeries, parse, pattern_for
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of, member
-from bot.telegram.handlers.compose import _may_broadcast
+from bot.telegram.handlers.compose import _may_broadcast, _warned
 from bot.telegram.texts import text
 from ingest.text import Language
 
@@ -41,17 +44,19 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     app = services(context)
 
-    def look_up(session: Session) -> tuple[Language, bool, list[_Item]]:
-        """(language, whether they may broadcast, the scheduled items)."""
+    def look_up(session: Session) -> tuple[Language, bool, list[_Item], DeliveryWarning | None]:
+        """(language, whether they may broadcast, the scheduled items, what to add while no sender runs)."""
         person = member(session, update)
         language = language_of(update, person)
         allowed = _may_broadcast(session, person)
         items: list[_Item] = []
+        due: list[datetime] = []  # when each item goes out
         if allowed and person is not None:
             tz = zone(person.timezone, default=app.settings.default_timezone)
             for broadcast in upcoming_broadcasts_for(
                 session=session, principal=principal_for(session, person)
             ):
+                due.append(broadcast.send_at)
                 when = broadcast.send_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
                 preview = broadcast.text.replace("\n", " ")[:60]
                 items.append(
@@ -62,6 +67,7 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
                     )
                 )
             for series, schedule in vision_schedules(session=session, by=person):
+                due.append(schedule.next_run_at)
                 when = schedule.next_occurrence.strftime("%Y-%m-%d %H:%M")
                 items.append(
                     _Item(
@@ -70,9 +76,10 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
                         CancelVisionSeries(series.id),
                     )
                 )
-        return language, allowed, items
+        warning = delivery_warning(session=session, now=utc_now(), send_at=min(due)) if due else None
+        return language, allowed, items, warning
 
-    language, allowed, items = await in_transaction(app.sessions, look_up)
+    language, allowed, items, warning = await in_transaction(app.sessions, look_up)
     if not allowed:
         await message.reply_text(text("managers_only", language))
         return
@@ -90,7 +97,7 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
             for item in items
         ]
     )
-    await message.reply_text("\n".join(lines), reply_markup=keyboard)
+    await message.reply_text(_warned("\n".join(lines), warning, language), reply_markup=keyboard)
 
 
 async def cancel_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

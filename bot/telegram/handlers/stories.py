@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.broadcasts.models import Story
+from bot.broadcasts.senders import DeliveryWarning, delivery_warning
 from bot.broadcasts.stories import (
     attach_photo,
     cancel_story,
@@ -24,6 +25,7 @@ from bot.errors import ChangebotError
 from bot.library.publish import publish_story
 from bot.people.models import Person, Unit
 from bot.scheduling.clock import zone
+from bot.storage.base import utc_now
 from bot.storage.database import in_transaction
 from bot.telegram.callbacks import StoryAction, StoryChoice, pattern_for
 from bot.telegram.context import services
@@ -35,7 +37,7 @@ from bot.telegram.dialogue_states import (
     StoryNeedsTime,
 )
 from bot.telegram.handlers.common import language_of, member
-from bot.telegram.handlers.compose import _actor, _start_dialogue, _unit_label
+from bot.telegram.handlers.compose import _actor, _start_dialogue, _unit_label, _warned
 from bot.telegram.handlers.story_review import _submit
 from bot.telegram.texts import text
 from ingest.text import Language
@@ -218,6 +220,7 @@ async def _take_time(
 class _Scheduled(NamedTuple):
     unit_label: str
     local_time: str  # when it goes out, in the author's time zone
+    warning: DeliveryWarning | None  # no sender worker runs
 
 
 async def _schedule_story(
@@ -251,7 +254,8 @@ async def _schedule_story(
         )
         tz = zone(person.timezone, default=app.settings.default_timezone)
         local = broadcast.send_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        return _Scheduled(_unit_label(unit, language), local)
+        warning = delivery_warning(session=session, now=utc_now(), send_at=broadcast.send_at)
+        return _Scheduled(_unit_label(unit, language), local, warning)
 
     try:
         scheduled = await in_transaction(app.sessions, schedule)
@@ -263,11 +267,10 @@ async def _schedule_story(
         return
     await COMPOSE.save(context, user_id, None)
     if when is None:
-        await message.reply_text(text("story_sending", language, unit=scheduled.unit_label))
+        reply = text("story_sending", language, unit=scheduled.unit_label)
     else:
-        await message.reply_text(
-            text("story_scheduled", language, when=scheduled.local_time, unit=scheduled.unit_label)
-        )
+        reply = text("story_scheduled", language, when=scheduled.local_time, unit=scheduled.unit_label)
+    await message.reply_text(_warned(reply, scheduled.warning, language))
 
 
 async def story_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

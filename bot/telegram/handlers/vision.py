@@ -11,15 +11,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.broadcasts.recurring import create_vision_series
+from bot.broadcasts.senders import delivery_warning
 from bot.broadcasts.stories import story_unit
 from bot.errors import ChangebotError
 from bot.people.service import known_zones
+from bot.storage.base import utc_now
 from bot.storage.database import in_transaction
 from bot.telegram.callbacks import Cadence, VisionCadence, pattern_for
 from bot.telegram.context import services
 from bot.telegram.dialogue_states import COMPOSE, VisionDraft, VisionStep
 from bot.telegram.handlers.common import caller
-from bot.telegram.handlers.compose import _actor, _start_dialogue
+from bot.telegram.handlers.compose import _actor, _start_dialogue, _warned
 from bot.telegram.texts import text
 from ingest.text import Language
 
@@ -88,7 +90,7 @@ async def _create_series(
             created_by=person,
         )
         label = unit.name if unit and not person.is_admin else text("everyone", language)
-        return text(
+        created = text(
             "vision_created",
             language,
             id=series.id,
@@ -97,6 +99,8 @@ async def _create_series(
             audience=label,
             next=schedule.next_occurrence.strftime("%Y-%m-%d %H:%M"),
         )
+        warning = delivery_warning(session=session, now=utc_now(), send_at=schedule.next_run_at)
+        return _warned(created, warning, language)
 
     try:
         reply = await in_transaction(app.sessions, create)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from bot.access.service import Principal, cancel_broadcast_as, may_see_broadcast, require_own_audience
 from bot.broadcasts.models import Broadcast
+from bot.broadcasts.senders import delivery_warning
 from bot.broadcasts.service import (
     MAX_TEXT,
     broadcast_status,
@@ -17,8 +18,10 @@ from bot.broadcasts.service import (
     list_broadcasts,
 )
 from bot.errors import NotFoundError
+from bot.storage.base import utc_now
 from bot.web.deps import SessionDep
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page
+from bot.web.routes.console_common import delivery_note
 from bot.web.security import PrincipalDep
 
 router = APIRouter(prefix="/api", tags=["broadcasts"], responses=ERROR_RESPONSES)
@@ -50,6 +53,16 @@ class BroadcastOut(BaseModel):
     blocked: int
     reactions: int
     acknowledged: int
+
+
+class BroadcastQueued(BroadcastOut):
+    """A broadcast just sent or scheduled, and whether anything is delivering the outbox."""
+
+    delivery_running: bool = Field(description="A sender worker reported within the last minute.")
+    warning: str | None = Field(
+        description="While no sender runs: that nothing is delivered yet and how to start one "
+        "(in the caller's language); else null."
+    )
 
 
 def _out(session: Session, broadcast: Broadcast) -> BroadcastOut:
@@ -85,15 +98,23 @@ def list_all(
 
 
 @router.post("/broadcasts", status_code=status.HTTP_201_CREATED)
-def send(body: BroadcastIn, session: SessionDep, principal: PrincipalDep) -> BroadcastOut:
-    """Send or schedule a broadcast. Managers send to their own units (unit:NAME selectors) only."""
+def send(
+    request: Request, body: BroadcastIn, session: SessionDep, principal: PrincipalDep
+) -> BroadcastQueued:
+    """Send or schedule a broadcast (managers: to their own units, unit:NAME); ``delivery_running``
+    false, with a ``warning``: no sender worker runs, so nothing delivers it yet."""
     require_own_audience(session=session, principal=principal, selectors=body.audience)
     author = principal.person(session)
     broadcast = create_broadcast(
         session=session, text=body.text, selectors=body.audience, send_at=body.send_at, must_read=body.must_read,
         created_by=author,
     )  # fmt: skip
-    return _out(session, broadcast)
+    warning = delivery_warning(session=session, now=utc_now(), send_at=broadcast.send_at)
+    return BroadcastQueued(
+        **_out(session, broadcast).model_dump(),
+        delivery_running=warning is None,
+        warning=delivery_note(request, warning),
+    )
 
 
 @router.get("/broadcasts/{broadcast_id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.access.service import AccessDeniedError, Principal, may_see_audience, require_own_audience
 from bot.broadcasts.models import Story
 from bot.broadcasts.recurring import create_vision_series, stop_vision_series, vision_schedules
+from bot.broadcasts.senders import DeliveryWarning, delivery_warning
 from bot.broadcasts.service import MAX_TEXT
 from bot.broadcasts.stories import (
     cancel_story,
@@ -28,8 +29,10 @@ from bot.library.jobs import IngestJobs
 from bot.library.publish import publish_story
 from bot.people.models import Person, Role, Unit
 from bot.people.service import create_invite, get_unit, invite_link, known_zones
+from bot.storage.base import utc_now
 from bot.web.deps import IngestJobsDep, SessionDep, SettingsDep
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
+from bot.web.routes.console_common import delivery_note
 from bot.web.security import PrincipalDep
 
 router = APIRouter(prefix="/api", tags=["stories and vision"], responses=ERROR_RESPONSES)
@@ -75,17 +78,25 @@ def _act(
     *,
     settings: Settings,
     jobs: IngestJobs,
-) -> None:
+) -> DeliveryWarning | None:
+    """Do ``action``; what a send or a schedule must add while no sender worker runs."""
     if action in ("send", "schedule"):
-        send_story(
+        broadcast = send_story(
             session=session, story_id=story.id, author=person, send_at=send_at if action == "schedule" else None,
             approval_for_own_unit=settings.stories_need_approval_for_own_unit,
         )  # fmt: skip
         _to_library(session, story, settings=settings, jobs=jobs)
-    elif action == "submit":
+        return delivery_warning(session=session, now=utc_now(), send_at=broadcast.send_at)
+    if action == "submit":
         submit_story(session=session, story_id=story.id, author=person)
         if story.approved_at is not None:
             _to_library(session, story, settings=settings, jobs=jobs)
+    return None
+
+
+def _delivery(request: Request, warning: DeliveryWarning | None) -> dict[str, Any]:
+    """What a send or a schedule answers besides: whether a sender worker runs, and if not, a warning."""
+    return {"delivery_running": warning is None, "warning": delivery_note(request, warning)}
 
 
 def _to_library(session: Session, story: Story, *, settings: Settings, jobs: IngestJobs) -> None:
@@ -108,6 +119,7 @@ def list_stories(
 
 @router.post("/stories", status_code=status.HTTP_201_CREATED)
 def new_story(
+    request: Request,
     body: StoryIn,
     session: SessionDep,
     principal: PrincipalDep,
@@ -117,8 +129,11 @@ def new_story(
     """Write a story (managers and admins) and send it to your unit, schedule it, or submit it for review."""
     person = _person(session, principal)
     story = start_story(session=session, author=person, text=body.text, language=body.language)
-    _act(session, person, story, body.action, body.send_at, settings=settings, jobs=jobs)
-    return _story_out(session, story)
+    warning = _act(session, person, story, body.action, body.send_at, settings=settings, jobs=jobs)
+    out = _story_out(session, story)
+    if body.action in ("send", "schedule"):
+        out |= _delivery(request, warning)
+    return out
 
 
 class StoryActionIn(BaseModel):
@@ -150,6 +165,7 @@ def show_story(story_id: IdPath, session: SessionDep, principal: PrincipalDep) -
 
 @router.post("/stories/{story_id}/act")
 def act_on_story(
+    request: Request,
     story_id: IdPath,
     body: StoryActionIn,
     session: SessionDep,
@@ -162,8 +178,11 @@ def act_on_story(
     story = session.get(Story, story_id)
     if story is None or story.author_id != person.id:
         raise NotFoundError(f"no story {story_id}")
-    _act(session, person, story, body.action, body.send_at, settings=settings, jobs=jobs)
-    return _story_out(session, story)
+    warning = _act(session, person, story, body.action, body.send_at, settings=settings, jobs=jobs)
+    out = _story_out(session, story)
+    if body.action in ("send", "schedule"):
+        out |= _delivery(request, warning)
+    return out
 
 
 class ReviewIn(BaseModel):
@@ -237,7 +256,7 @@ def list_vision(session: SessionDep, principal: PrincipalDep) -> list[dict[str, 
 
 @router.post("/vision", status_code=status.HTTP_201_CREATED)
 def new_vision(
-    body: VisionIn, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+    request: Request, body: VisionIn, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Start a vision series (managers: to their own units)."""
     require_own_audience(session=session, principal=principal, selectors=body.audience)
@@ -246,7 +265,8 @@ def new_vision(
         session=session, title=body.title, variants=body.variants, cron=body.cron, zones=zones,
         selectors=body.audience, must_read=body.must_read, created_by=principal.person(session),
     )  # fmt: skip
-    return _series_out(series, schedule)
+    warning = delivery_warning(session=session, now=utc_now(), send_at=schedule.next_run_at)
+    return _series_out(series, schedule) | _delivery(request, warning)
 
 
 @router.post("/vision/{series_id}/stop")

@@ -19,6 +19,7 @@ from bot.access.service import (
 )
 from bot.broadcasts.models import Broadcast, Story, StoryStatus
 from bot.broadcasts.recurring import create_vision_series, stop_vision_series, vision_schedules
+from bot.broadcasts.senders import DeliveryWarning, delivery_warning
 from bot.broadcasts.service import broadcast_status, create_broadcast, list_broadcasts, unread_report
 from bot.broadcasts.stories import (
     cancel_story,
@@ -34,12 +35,19 @@ from bot.errors import ChangebotError, InvalidInputError
 from bot.library.publish import publish_story
 from bot.people.models import Person, Unit
 from bot.people.service import known_zones
+from bot.storage.base import utc_now
 from bot.storage.database import transaction
 from bot.web.deps import IngestJobsDep, SessionsDep, SettingsDep
 from bot.web.routes.api_common import IdPath
-from bot.web.routes.console_common import back, checked, page, principal_of, sign_in_page
+from bot.web.routes.console_common import back, checked, delivery_note, page, principal_of, sign_in_page
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+
+
+def _warned(request: Request, done: str, warning: DeliveryWarning | None) -> str:
+    """The message a send or a schedule is confirmed with, and ``warning`` (no sender runs) after it."""
+    note = delivery_note(request, warning)
+    return done if note is None else f"{done} · {note}"
 
 
 @router.get("/broadcasts", response_class=HTMLResponse)
@@ -144,6 +152,7 @@ def act_on_story(
     send_at: Annotated[str, Form()] = "",
 ) -> Response:
     """Send now, schedule, submit for review, or discard a draft."""
+    warning: DeliveryWarning | None = None  # no sender runs: nothing would deliver what is sent
     try:
         with transaction(sessions) as session:
             author = _author(session, checked(request, session, csrf_token))
@@ -157,13 +166,14 @@ def act_on_story(
                     except ValueError as exc:
                         raise InvalidInputError(f"send time: not a date and time: {send_at!r}") from exc
                     when = when if when.tzinfo else when.astimezone()
-                send_story(
+                broadcast = send_story(
                     session=session, story_id=story_id, author=author, send_at=when,
                     approval_for_own_unit=settings.stories_need_approval_for_own_unit,
                 )  # fmt: skip
                 publish_story(
                     session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir, jobs=jobs
                 )
+                warning = delivery_warning(session=session, now=utc_now(), send_at=broadcast.send_at)
             elif action == "submit":
                 submit_story(session=session, story_id=story_id, author=author)
                 story = session.get(Story, story_id)
@@ -175,7 +185,7 @@ def act_on_story(
                 raise InvalidInputError(f"unknown action {action!r}")
     except ChangebotError as exc:
         return back(f"/console/stories/{story_id}", str(exc))
-    return back("/console/broadcasts", f"#{story_id}: {action}")
+    return back("/console/broadcasts", _warned(request, f"#{story_id}: {action}", warning))
 
 
 @router.post("/stories/{story_id}/review")
@@ -223,11 +233,12 @@ def new_vision(
             principal = checked(request, session, csrf_token)
             require_own_audience(session=session, principal=principal, selectors=selectors)
             zones = known_zones(session=session, default_timezone=settings.default_timezone)
-            series, _ = create_vision_series(
+            series, schedule = create_vision_series(
                 session=session, title=title, variants=wordings, cron=cron, zones=zones, selectors=selectors,
                 created_by=principal.person(session),
             )  # fmt: skip
-            done = f"#{series.id}"
+            warning = delivery_warning(session=session, now=utc_now(), send_at=schedule.next_run_at)
+            done = _warned(request, f"#{series.id}", warning)
     except ChangebotError as exc:
         return back("/console/broadcasts", str(exc))
     return back("/console/broadcasts", done)
@@ -279,7 +290,8 @@ def compose(
                 must_read=must_read,
                 created_by=author,
             )
-            done = f"#{broadcast.id}"
+            warning = delivery_warning(session=session, now=utc_now(), send_at=broadcast.send_at)
+            done = _warned(request, f"#{broadcast.id}", warning)
     except ChangebotError as exc:
         return back("/console/broadcasts", str(exc))
     return back("/console/broadcasts", done)

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from bot.access.service import AccessDeniedError, Principal, session_principal
+from bot.broadcasts.senders import DeliveryWarning
 from bot.web.console_text import console_text, value_label
 from bot.web.i18n import pick_language
 from bot.web.security import SESSION_COOKIE
@@ -44,6 +45,11 @@ def language_of(request: Request) -> str:
     """The page language: ``?lang=``, then the cookie, then the browser's."""
     query = request.query_params.get("lang") or request.cookies.get("changebot_lang")
     return pick_language(query=query, accept_language=request.headers.get("accept-language", ""))
+
+
+def delivery_note(request: Request, warning: DeliveryWarning | None) -> str | None:
+    """``warning`` (no sender worker runs) in the reader's words, for a console message or an API answer."""
+    return None if warning is None else console_text(language_of(request))[warning.value]
 
 
 def page(request: Request, name: str, principal: Principal, context: dict[str, Any]) -> HTMLResponse:
