@@ -263,7 +263,8 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
         fake.press(MANAGER, to_manager["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
         assert "请直接输入你的回答" in (await fake.reply_to(MANAGER, count=2, timeout=30))[-1]["text"]
         fake.send_text(MANAGER, "空调归商场物业管，报修电话贴在后仓门上，修好前先开门口的风幕机。")
-        delivered = (await fake.reply_to(colleague, count=2, timeout=30))[-1]
+        told, delivered = (await fake.reply_to(colleague, count=3, timeout=30))[-2:]
+        assert told["text"].startswith("🙋 这个问题已转给")  # who has it, as a message of its own
         assert "报修电话贴在后仓门上" in delivered["text"]
         confirm = (await fake.reply_to(MANAGER, count=3, timeout=30))[-1]
         fake.press(MANAGER, confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
