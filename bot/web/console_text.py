@@ -111,6 +111,8 @@ _VALUES: Final[dict[str, dict[str, str]]] = {
         "low": "低", "medium": "中", "high": "高",
         "cognitive": "认知", "emotional": "情绪", "behavioural": "行为",
         "awareness": "知晓", "desire": "意愿", "knowledge": "知识", "ability": "能力", "reinforcement": "巩固",
+        "message": "推送", "story": "成功故事", "digest": "每周精选", "vision": "愿景", "survey": "调查邀请",
+        "alert": "预警", "escalation": "转交的问题", "notice": "通知", "reminder": "提醒",
     },
     "en": {
         "scheduled": "scheduled", "sending": "sending", "sent": "sent", "cancelled": "cancelled",
@@ -120,6 +122,9 @@ _VALUES: Final[dict[str, dict[str, str]]] = {
         "cognitive": "cognitive", "emotional": "emotional", "behavioural": "behavioural",
         "awareness": "awareness", "desire": "desire", "knowledge": "knowledge", "ability": "ability",
         "reinforcement": "reinforcement",
+        "message": "announcement", "story": "success story", "digest": "weekly digest", "vision": "vision",
+        "survey": "survey invitation", "alert": "alert", "escalation": "escalated question", "notice": "notice",
+        "reminder": "reminder",
     },
 }  # fmt: skip
 for _language, _values in _VALUES.items():

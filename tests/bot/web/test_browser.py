@@ -225,7 +225,7 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             page.fill("#compose input[name=send_at]", "2099-01-05T09:00")
             page.click("#compose button")
             page.wait_for_selector(".flash")
-            assert "本周成功故事" in page.inner_text("#broadcasts") and "scheduled" in page.inner_text(
+            assert "本周成功故事" in page.inner_text("#broadcasts") and "待发送" in page.inner_text(
                 "#broadcasts"
             )
             page.screenshot(path=str(SHOTS / "broadcasts.png"), full_page=True)

@@ -30,6 +30,8 @@ def test_traditional_is_the_simplified_wording_in_traditional_characters() -> No
         ("zh-Hans", "scheduled", "待发送"),
         ("zh-Hant", "red", "紅燈"),
         ("zh-Hans", "high", "高"),
+        ("zh-Hant", "survey", "調查邀請"),  # a broadcast's kind
+        ("en", "escalation", "escalated question"),
         ("zh-Hans", "team-spirit", "team-spirit"),  # a dimension a change team named itself
     ],
 )
