@@ -1,9 +1,9 @@
 """What the bot says in chat about survey results, per language: the names of the dimensions and
 bands, and the headline managers get when a wave closes (``bot.reporting.wave_headlines``).
 
-The names are the console's (``bot/web/console_text.py`` ``_VALUES``; its Traditional wording is
-OpenCC's s2twp of the Simplified one): a manager who reads "情绪 高" in chat finds "情绪 高" on the
-page the message links to. A dimension a change team named in its own survey file has no name
+The console shows the same names (``bot/web/console_text.py`` takes them from here; its
+Traditional wording is OpenCC's s2twp of the Simplified one): a manager who reads "情绪 高" in chat
+finds "情绪 高" on the page the message links to. A dimension a change team named in its own survey file has no name
 here and is shown by its id, as the console does.
 """
 

@@ -11,6 +11,8 @@ from typing import Final
 
 import opencc
 
+from bot.surveys.wording import BAND_NAMES, DIMENSION_NAMES
+
 CONSOLE: Final[dict[str, dict[str, str]]] = {
     "zh-Hans": {
         "console": "变革控制台", "overview": "总览", "knowledge": "知识库", "broadcasts": "推送", "surveys": "脉搏调查",
@@ -108,9 +110,7 @@ _VALUES: Final[dict[str, dict[str, str]]] = {
         "scheduled": "待发送", "sending": "发送中", "sent": "已发送", "cancelled": "已取消",
         "open": "进行中", "closed": "已结束",
         "green": "绿灯", "yellow": "黄灯", "orange": "橙灯", "red": "红灯",
-        "low": "低", "medium": "中", "high": "高",
-        "cognitive": "认知", "emotional": "情绪", "behavioural": "行为",
-        "awareness": "知晓", "desire": "意愿", "knowledge": "知识", "ability": "能力", "reinforcement": "巩固",
+        **BAND_NAMES["zh-Hans"], **DIMENSION_NAMES["zh-Hans"],  # the chat's words for them, one source
         "message": "推送", "story": "成功故事", "digest": "每周精选", "vision": "愿景", "survey": "调查邀请",
         "alert": "预警", "escalation": "转交的问题", "notice": "通知", "reminder": "提醒",
     },
@@ -118,10 +118,7 @@ _VALUES: Final[dict[str, dict[str, str]]] = {
         "scheduled": "scheduled", "sending": "sending", "sent": "sent", "cancelled": "cancelled",
         "open": "open", "closed": "closed",
         "green": "green", "yellow": "yellow", "orange": "orange", "red": "red",
-        "low": "low", "medium": "medium", "high": "high",
-        "cognitive": "cognitive", "emotional": "emotional", "behavioural": "behavioural",
-        "awareness": "awareness", "desire": "desire", "knowledge": "knowledge", "ability": "ability",
-        "reinforcement": "reinforcement",
+        **BAND_NAMES["en"], **DIMENSION_NAMES["en"],
         "message": "announcement", "story": "success story", "digest": "weekly digest", "vision": "vision",
         "survey": "survey invitation", "alert": "alert", "escalation": "escalated question", "notice": "notice",
         "reminder": "reminder",
