@@ -46,6 +46,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from tests.utils.patience import EVENTUALLY
+
 # Parameters PTB sends JSON-encoded; every other value is sent as the plain string.
 _JSON_PARAMS = frozenset(
     {
@@ -442,7 +444,7 @@ class FakeTelegramServer:
 
     def __enter__(self) -> FakeTelegram:
         self._thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + EVENTUALLY
         while not self._server.started:
             if time.monotonic() > deadline:
                 raise RuntimeError("fake Telegram server did not start")

@@ -22,6 +22,7 @@ from bot.storage.database import make_engine, make_session_factory, transaction,
 from tests.bot.broadcasts.test_worker_process import MAX_IN_FLIGHT, TEXT, _org, _wait, _worker, _worker_env
 from tests.fakes.postgres import PrivatePostgres
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
+from tests.utils.patience import EVENTUALLY
 
 RECIPIENTS = 2000
 DOWN_SECONDS = 3.0
@@ -60,14 +61,16 @@ def test_a_database_restart_mid_broadcast_pauses_the_worker_and_loses_nothing(tm
             with _worker(tmp_path, "worker", env) as worker:
                 _wait(
                     lambda: fake.stats()["messages"] >= RECIPIENTS // 3 or None,
-                    timeout=60, what="a third of the broadcast", process=worker, log=log,
+                    timeout=EVENTUALLY, what="a third of the broadcast", process=worker, log=log,
                 )  # fmt: skip
                 server.stop("fast")
                 at_stop = fake.stats()["messages"]
                 time.sleep(DOWN_SECONDS)
                 while_down = fake.stats()["messages"] - at_stop
                 server.start()
-                final = _wait(finished, timeout=120, what="the broadcast to finish", process=worker, log=log)
+                final = _wait(
+                    finished, timeout=EVENTUALLY, what="the broadcast to finish", process=worker, log=log
+                )
                 assert worker.poll() is None, "the worker process ended"
             received = Counter({int(chat): n for chat, n in fake.stats()["delivered"].items()})
         with sessions() as session:

@@ -28,6 +28,7 @@ from bot.people.models import Membership, Person, Role, Unit
 from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
 from tests.conftest import POSTGRES
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramProcess, FakeTelegramServer
+from tests.utils.patience import EVENTUALLY
 from tests.utils.processes import changebot_command, changebot_env
 
 RECIPIENTS = 300
@@ -127,7 +128,7 @@ def test_killing_the_worker_mid_broadcast_sends_nobody_a_second_copy(
         with _worker(tmp_path, "first", env) as first:
             _wait(
                 lambda: fake.stats()["messages"] >= RECIPIENTS // 3 or None,
-                timeout=30,
+                timeout=EVENTUALLY,
                 what="a third of the broadcast",
                 process=first,
                 log=tmp_path / "first.log",
@@ -141,7 +142,7 @@ def test_killing_the_worker_mid_broadcast_sends_nobody_a_second_copy(
         with _worker(tmp_path, "second", env) as second:
             final = _wait(
                 lambda: (s := status())["status"] == "sent" and s["queued"] == 0 and s or None,
-                timeout=60,
+                timeout=EVENTUALLY,
                 what="the broadcast to finish",
                 process=second,
                 log=tmp_path / "second.log",
@@ -196,13 +197,13 @@ def test_three_workers_share_a_broadcast_and_finish_a_killed_ones_share(
         with _worker(tmp_path, "a", env) as a, _worker(tmp_path, "b", env) as b, _worker(tmp_path, "c", env):
             _wait(
                 lambda: fake.stats()["messages"] >= recipients // 4 or None,
-                timeout=120, what="a quarter of the broadcast", process=a, log=tmp_path / "a.log",
+                timeout=EVENTUALLY, what="a quarter of the broadcast", process=a, log=tmp_path / "a.log",
             )  # fmt: skip
             os.kill(a.pid, signal.SIGKILL)  # the others must finish its share
             a.wait(timeout=10)
             final = _wait(
                 lambda: (s := status())["status"] == "sent" and s["queued"] == 0 and s or None,
-                timeout=240, what="the broadcast to finish", process=b, log=tmp_path / "b.log",
+                timeout=EVENTUALLY, what="the broadcast to finish", process=b, log=tmp_path / "b.log",
             )  # fmt: skip
         received = {int(chat): n for chat, n in fake.stats()["delivered"].items()}
     with sessions() as session:
@@ -239,7 +240,13 @@ def test_three_workers_keep_to_one_global_rate(tmp_path: Path, database_url: str
             "CHANGEBOT_DELIVERY_LEASE_SECONDS": "30",
         }
         with _worker(tmp_path, "a", env) as a, _worker(tmp_path, "b", env), _worker(tmp_path, "c", env):
-            _wait(finished, timeout=120, what="the broadcast to finish", process=a, log=tmp_path / "a.log")
+            _wait(
+                finished,
+                timeout=EVENTUALLY,
+                what="the broadcast to finish",
+                process=a,
+                log=tmp_path / "a.log",
+            )
         arrivals = fake.log()
     with sessions() as session:
         workers = Counter(

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.library.jobs import IngestJob, IngestJobs
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.utils.patience import EVENTUALLY
 
 Work = Callable[[asyncio.Event], Awaitable[None]]
 
@@ -56,7 +57,7 @@ def _queued(settings: Settings) -> tuple[IngestJobs, IngestJob]:
 
 
 def _wait_for(until: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + EVENTUALLY
     while not until() and time.monotonic() < deadline:
         time.sleep(0.05)
 

@@ -24,6 +24,7 @@ from bot.storage.base import utc_now
 from bot.storage.database import transaction
 from bot.surveys.models import SurveyWave, WaveStatus
 from tests.conftest import REPO
+from tests.utils.patience import EVENTUALLY
 from tests.utils.processes import changebot_env, running_changebot
 
 SERIES = 120
@@ -102,7 +103,7 @@ def test_two_scheduler_processes_fire_each_occurrence_once(
         running_changebot(tmp_path, "scheduler-b", ["scheduler"], env=env) as second,
     ):
         for process in (first, second):
-            process.wait_for_log("scheduler running", timeout=60)
+            process.wait_for_log("scheduler running", timeout=EVENTUALLY)
         _fall_due(sessions)
 
         def settled() -> bool:
@@ -117,7 +118,7 @@ def test_two_scheduler_processes_fire_each_occurrence_once(
                 )
             return unfired == 0 and open_waves == 0
 
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + EVENTUALLY
         while not settled():
             assert time.monotonic() < deadline, first.log_text() + second.log_text()
             first.check_alive()

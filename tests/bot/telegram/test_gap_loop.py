@@ -17,6 +17,7 @@ from bot.storage.database import transaction
 from tests.bot.telegram.conftest import Org
 from tests.bot.telegram.test_scenarios import _join
 from tests.fakes.telegram_api import FakeTelegram
+from tests.utils.patience import EVENTUALLY
 
 STAFF, OTHER, MANAGER, SOUTH = 5001, 5002, 5100, 5003
 QUESTION = "仓库的消防演练多久一次？"
@@ -79,7 +80,7 @@ async def test_escalate_reply_save_as_faq_and_answer_the_next_person(
             rows = session.scalars(select(IngestJobRow)).all()
             return bool(rows) and all(row.state == "done" for row in rows)
 
-    await fake_telegram.wait_for(indexed, timeout=60)
+    await fake_telegram.wait_for(indexed, timeout=EVENTUALLY)
 
     fake_telegram.send_text(OTHER, "仓库消防演练多久搞一次")
     answer = (await fake_telegram.reply_to(OTHER, count=2))[-1]

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.web.app import create_app
 from tests.bot.telegram.conftest import Org
 from tests.fakes.telegram_api import FakeTelegram
+from tests.utils.patience import EVENTUALLY
 
 
 def _with_bot(settings: Settings, fake: FakeTelegram, **extra: object) -> Settings:
@@ -66,7 +67,7 @@ def test_webhook_checks_the_secret_and_rejects_malformed_updates(
         assert client.post("/telegram/webhook", json=update, headers=good).json() == {"ok": True}
         import time
 
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + EVENTUALLY
         while not fake_telegram.sent(chat_id=9200) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "华东区-12号店" in fake_telegram.sent(chat_id=9200)[0]["text"]

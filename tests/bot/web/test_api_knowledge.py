@@ -13,12 +13,13 @@ from bot.questions.models import AskedQuestion
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
 from tests.bot.web.conftest import World, sign_in
+from tests.utils.patience import EVENTUALLY
 
 FAQ_CSV = "question,answer,lang\n仓库消防演练多久一次？,每季度一次，由店长组织，记录交区域安全员。,zh-Hans\n"
 
 
 def _wait(world: World, headers: dict[str, str], job: dict[str, object]) -> dict[str, object]:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + EVENTUALLY
     while job["state"] not in ("done", "failed") and time.monotonic() < deadline:
         time.sleep(0.05)
         job = world.client.get(f"/api/knowledge/jobs/{job['id']}", headers=headers).json()

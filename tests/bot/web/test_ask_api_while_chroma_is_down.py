@@ -18,6 +18,7 @@ from bot.web.app import create_app
 from tests.conftest import write_library
 from tests.fakes.embedder import FakeEmbedder
 from tests.utils.chroma import ChromaServer, chroma_server
+from tests.utils.patience import EVENTUALLY
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),  # chromadb's pooled sockets, see tests/ingest
@@ -54,7 +55,7 @@ def _questions(client: TestClient) -> int:
 
 
 def _wait_until_vectors_ready(client: TestClient) -> None:
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + EVENTUALLY
     while not client.get("/readyz").json()["checks"]["vectors"]["ok"]:
         assert time.monotonic() < deadline, client.get("/readyz").json()
         time.sleep(0.1)

@@ -17,6 +17,7 @@ from bot.surveys.models import SurveyWave
 from bot.surveys.waves import launch_wave
 from bot.web.app import create_app
 from tests.bot.surveys.test_waves_and_results import PULSE
+from tests.utils.patience import EVENTUALLY
 
 
 def test_serve_closes_due_waves_without_telegram(settings: Settings, ingested: KnowledgeCore) -> None:
@@ -41,7 +42,7 @@ def test_serve_closes_due_waves_without_telegram(settings: Settings, ingested: K
     engine.dispose()
     assert settings.telegram_token is None
     with TestClient(create_app(settings, core=ingested)) as client:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + EVENTUALLY
         while time.monotonic() < deadline:
             with client.app.state.sessions() as session:  # type: ignore[attr-defined]
                 wave = session.get(SurveyWave, wave_id)

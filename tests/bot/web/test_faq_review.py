@@ -17,6 +17,7 @@ from bot.storage.database import transaction
 from ingest.faq_file import read_faqs
 from tests.bot.web.conftest import World
 from tests.bot.web.test_console_pages import _browser_cookie
+from tests.utils.patience import EVENTUALLY
 
 QUESTION = "仓库钥匙丢了找谁？"
 REPLY = "先找值班店长拿备用钥匙，再在群里报备。"
@@ -28,7 +29,7 @@ def _wait_for_jobs(world: World, ingested: KnowledgeCore) -> None:
     jobs = world.client.app.state.ingest_jobs  # type: ignore[attr-defined]
     with world.sessions() as session:
         ids = [row.id for row in session.scalars(select(IngestJobRow)).all()]
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + EVENTUALLY
     for job_id in ids:
         while (job := jobs.get(job_id)) is not None and job.state in ("queued", "running"):
             assert time.monotonic() < deadline, f"re-index {job_id} still {job.state}"

@@ -25,6 +25,7 @@ from bot.storage.database import transaction
 from bot.web.app import create_app
 from tests.bot.web.conftest import World, sign_in
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.utils.patience import EVENTUALLY
 from tests.utils.processes import changebot_env, running_changebot
 
 NO_WORKER = "queued; no worker is running re-index jobs: start `changebot worker`"
@@ -120,8 +121,8 @@ def test_a_worker_process_runs_the_job_a_web_process_queued(
             CHANGEBOT_TELEGRAM_BASE_URL=fake.url,
         )
         with running_changebot(tmp_path, "worker", ["worker", "--no-scheduler"], env=env) as worker:
-            worker.wait_for_log("re-index jobs", timeout=60)
-            deadline = time.monotonic() + 180
+            worker.wait_for_log("re-index jobs", timeout=EVENTUALLY)
+            deadline = time.monotonic() + EVENTUALLY
             while (status := read())["state"] in ("queued", "running"):
                 worker.check_alive()
                 assert time.monotonic() < deadline, f"{status}\n{worker.log_text()}"

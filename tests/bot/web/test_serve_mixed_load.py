@@ -33,6 +33,7 @@ from bot.questions.models import AskedQuestion
 from bot.storage.database import transaction
 from bot.web.app import create_app
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
+from tests.utils.patience import EVENTUALLY
 from tests.utils.processes import free_port
 
 ROUNDS = 12
@@ -76,7 +77,7 @@ class _Server:
 
     def __enter__(self) -> _Server:
         self.thread.start()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + EVENTUALLY
         while not self.server.started:
             assert self.thread.is_alive(), "the server stopped during start-up"
             assert time.monotonic() < deadline, "the server did not start"
@@ -147,7 +148,7 @@ def test_questions_broadcasts_and_reads_together_never_stall_the_server(
 
         # Every question answered, every copy sent: conditions, waited for (a stuck loop never gets there).
         everyone = ROUNDS * len(RECIPIENTS + ASKERS)
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + EVENTUALLY
         while time.monotonic() < deadline:
             replies = sum(fake_telegram.delivered[asker] for asker in ASKERS) - ROUNDS * len(ASKERS)
             if replies >= len(asked) and _delivered(sessions) == everyone:

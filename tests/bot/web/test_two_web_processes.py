@@ -12,6 +12,7 @@ from bot.answering.factory import KnowledgeCore
 from bot.config import Settings
 from bot.web.app import create_app
 from tests.bot.web.conftest import World, sign_in
+from tests.utils.patience import EVENTUALLY
 
 FAQ_CSV = "question,answer,lang\n冷库温度多少度？,零下十八度，每两小时记录一次。,zh-Hans\n"
 
@@ -28,7 +29,7 @@ def test_a_reindex_started_on_one_process_is_followed_on_the_other(
         assert response.status_code == 201, response.text
         job: dict[str, Any] = response.json()["job"]
         seen = set()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + EVENTUALLY
         while job["state"] not in ("done", "failed") and time.monotonic() < deadline:
             polled = other.get(f"/api/knowledge/jobs/{job['id']}", headers=admin)
             assert polled.status_code == 200, polled.text
