@@ -68,6 +68,8 @@ def _changebot_figures(core: KnowledgeCore, questions: Sequence[EvalQuestion]) -
         "confidently_wrong": summary["confidently_wrong"],
         "right_passage_refused": summary["right_passage_refused"],
         "off_topic_answered": summary["off_topic_answered"],
+        "off_topic_recognised": summary["off_topic_recognised"],
+        "lost_as_chit_chat": summary["lost_as_chit_chat"],
     }
 
 
@@ -143,6 +145,8 @@ def _tutorial_figures(
         "confidently_wrong": (1 - (share(answerable) or 0.0)) if answerable else None,
         "right_passage_refused": 0.0,
         "off_topic_answered": 1.0 if off_topic else None,
+        "off_topic_recognised": 0.0 if off_topic else None,
+        "lost_as_chit_chat": 0.0 if answerable else None,
     }
 
 
@@ -187,11 +191,13 @@ def bench_answers(
         "Held-out half of `knowledge/eval/questions.jsonl` (the confidence model was fitted on the other",
         "half) and all of `knowledge/eval/seeds.jsonl` over `../shared/seeds/`, a library nothing was",
         "fitted on. *Wrong*: answered, and none of the top 3 holds the answer. *Refused*: refused or only",
-        'offered "did you mean" while the top 3 held it. The tutorial hybrid always answers.',
+        'offered "did you mean" while the top 3 held it. *Small talk recognised*: off-topic questions given',
+        'the friendly "I only know about the change" reply instead of a place in the gaps queue; *lost as',
+        "small talk*: answerable questions given it (they reach nobody). The tutorial hybrid always answers.",
         "",
         "| questions | system | top-3 | zh-Hans | zh-Hant | crosslingual | answered | did you mean "
-        "| wrong | refused | off-topic answered | |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| wrong | refused | off-topic answered | small talk recognised | answerable lost as small talk | |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         f = row.figures
@@ -213,6 +219,7 @@ def bench_answers(
             _pct(f[key]) for key in (
                 "hit@3", "zh-Hans", "zh-Hant", "crosslingual", "answered", "suggested",
                 "confidently_wrong", "right_passage_refused", "off_topic_answered",
+                "off_topic_recognised", "lost_as_chit_chat",
             )
         ]  # fmt: skip
         lines.append("| " + " | ".join(str(cell) for cell in cells) + f" | {verdict} |")

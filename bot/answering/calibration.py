@@ -117,6 +117,9 @@ class ConfidenceModel:
     question whose ``found`` is below ``off_topic_below`` (lower than almost any answerable
     question's) gets the friendly "I only know about the change" reply; the rest is "I don't know
     yet", recorded for a person.
+
+    ``small_talk_above``: a question whose ``SmallTalk.margin`` exceeds it is small talk whatever
+    the heads say (None: the model was fitted without margins, and the rule is off).
     """
 
     answer: LogisticHead
@@ -125,10 +128,14 @@ class ConfidenceModel:
     suggest_from: float
     off_topic_below: float
     fitted_on: str = ""
+    small_talk_above: float | None = None
 
-    def band(self, values: npt.NDArray[np.float64]) -> tuple[Band, float]:
-        """The band for one feature vector, and P(the top passage answers)."""
+    def band(self, values: npt.NDArray[np.float64], *, small_talk: float | None = None) -> tuple[Band, float]:
+        """The band for one feature vector (and the question's small-talk margin, if known), and
+        P(the top passage answers)."""
         p_answer = self.answer.probability(values)
+        if self.is_small_talk(small_talk):
+            return "off_topic", p_answer
         if p_answer >= self.answer_from:
             return "answer", p_answer
         p_found = self.found.probability(values)
@@ -138,12 +145,17 @@ class ConfidenceModel:
             return "off_topic", p_answer
         return "unknown", p_answer
 
+    def is_small_talk(self, margin: float | None) -> bool:
+        """Whether a question with this ``SmallTalk.margin`` is small talk."""
+        return margin is not None and self.small_talk_above is not None and margin > self.small_talk_above
+
     def to_json(self) -> dict[str, Any]:
         """What ``save`` writes."""
         return {
             "features": list(FEATURES), "answer": self.answer.to_json(), "found": self.found.to_json(),
             "answer_from": self.answer_from, "suggest_from": self.suggest_from,
-            "off_topic_below": self.off_topic_below, "fitted_on": self.fitted_on,
+            "off_topic_below": self.off_topic_below, "small_talk_above": self.small_talk_above,
+            "fitted_on": self.fitted_on,
         }  # fmt: skip
 
     def save(self, path: Path) -> None:
@@ -165,9 +177,14 @@ class ConfidenceModel:
                 answer=LogisticHead.from_json(data["answer"]), found=LogisticHead.from_json(data["found"]),
                 answer_from=float(data["answer_from"]), suggest_from=float(data["suggest_from"]),
                 off_topic_below=float(data["off_topic_below"]), fitted_on=str(data.get("fitted_on", "")),
+                small_talk_above=_optional_float(data.get("small_talk_above")),
             )  # fmt: skip
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path}: not a confidence model: {exc}") from exc
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _head(x: npt.NDArray[np.float64], y: npt.NDArray[np.bool_]) -> LogisticHead:
@@ -194,6 +211,7 @@ def fit(
     max_wrong: float = 0.05,
     max_off_topic_suggested: float = 0.25,
     max_answerable_off_topic: float = 0.01,
+    small_talk: Sequence[float | None] | None = None,
 ) -> ConfidenceModel:
     """Fit both heads and the three thresholds on tuning questions.
 
@@ -208,6 +226,8 @@ def fit(
         max_off_topic_suggested: the most off-topic questions that get candidates rather than a reply.
         max_answerable_off_topic: the most answerable questions taken for chit-chat (not recorded as
             a gap), as a share of the answerable questions.
+        small_talk: each question's ``SmallTalk.margin`` (None where it has none); the rule's
+            threshold is fitted only when given.
 
     Raises:
         ValueError: the rows lack a right and a wrong top passage, or found and not found questions.
@@ -246,4 +266,20 @@ def fit(
     return ConfidenceModel(
         answer=answer, found=found_head, answer_from=answer_from, suggest_from=suggest_from,
         off_topic_below=min(off_topic_below, suggest_from), fitted_on=fitted_on,
+        small_talk_above=_small_talk_threshold(small_talk, is_answerable) if small_talk is not None else None,
     )  # fmt: skip
+
+
+def _small_talk_threshold(
+    margins: Sequence[float | None], is_answerable: npt.NDArray[np.bool_]
+) -> float | None:
+    """Halfway between the highest margin of an answerable question and the next off-topic one above
+    it: no answerable tuning question is taken for small talk (it would never reach a person),
+    and the rule stays clear of the nearest one. None when no off-topic question is above them all."""
+    answerable = [m for m, yes in zip(margins, is_answerable, strict=True) if yes and m is not None]
+    off_topic = [m for m, yes in zip(margins, is_answerable, strict=True) if not yes and m is not None]
+    highest = max(answerable, default=None)
+    if highest is None:
+        return None
+    above = [m for m in off_topic if m > highest]
+    return (highest + min(above)) / 2 if above else None

@@ -18,6 +18,7 @@ from bot.answering.llm import LlmAnswerer, build_chat_model
 from bot.answering.phrasings import LearnedPhrasings, PhrasingSource
 from bot.answering.retrieval import FusionWeights, HybridRetriever, LiveIndex
 from bot.answering.service import Answerer
+from bot.answering.small_talk import SmallTalk, load_examples
 from bot.config import Settings
 from bot.errors import KnowledgeUnavailableError
 from ingest.embedding import (
@@ -140,14 +141,16 @@ class KnowledgeCore:
             self.retriever.phrasings = LearnedPhrasings(source=source, embedder=self.embedder)
 
     def warm_up(self) -> None:
-        """Load the embedding model and embed the learned phrasings before the first question (a
-        process start takes the wait, not the first person who asks).
+        """Load the embedding model and embed the learned phrasings and the small-talk examples
+        before the first question (a process start takes the wait, not the first person who asks).
 
         Raises:
             EmbeddingModelError: the model cannot load (a broken model path stops start-up, where
                 it is seen, rather than every question).
         """
         self.embedder.embed_query("warm-up")
+        if self.answerer.small_talk is not None:
+            self.answerer.small_talk.warm_up()
         if self.retriever.phrasings is not None:
             try:
                 self.retriever.phrasings.warm_up()
@@ -270,6 +273,7 @@ def build_knowledge_core(
         default_language=settings.default_language,
         llm=llm,
         confidence_model=confidence_model,
+        small_talk=SmallTalk(embedder=embedder, examples=load_examples()),
     )
     return KnowledgeCore(
         settings=settings,

@@ -132,6 +132,10 @@ class Retrieval:
     dense_floor: float | None = None
     """The lowest cosine among dense search's candidates: at least as high as that of any passage it
     did not rank (None when dense search did not run)."""
+    dense_best: float | None = None
+    """The highest cosine of any passage dense search looked at, in any language (None: it did not run)."""
+    query_vector: Vectors | None = field(default=None, repr=False)
+    """The question's vector when dense search ran."""
 
 
 class LiveIndex:
@@ -253,7 +257,7 @@ class HybridRetriever:
         vector = self._query_vector(question) if dense_weight > 0 else None
         if vector is None and mode == "hybrid":
             dense_weight = 0.0
-        dense_floor = None
+        dense_floor = dense_best = None
         if vector is not None and dense_weight > 0:
             for rank, (row, similarity) in enumerate(self._dense(snapshot, vector, filters), start=1):
                 entry = hit(row)
@@ -261,6 +265,7 @@ class HybridRetriever:
                 entry.dense_similarity = similarity
                 entry.score += dense_weight / (rrf_k + rank)
                 dense_floor = similarity if dense_floor is None else min(dense_floor, similarity)
+                dense_best = similarity if dense_best is None else max(dense_best, similarity)
             crosslingual = self._weights.dense_crosslingual * dense_weight
             chinese = _chinese_only(filters)
             # Only a model that reads Chinese can rank Chinese passages for an English question.
@@ -276,6 +281,7 @@ class HybridRetriever:
                     entry = hit(row)
                     if entry.dense_similarity is None:
                         entry.dense_similarity = similarity
+                    dense_best = similarity if dense_best is None else max(dense_best, similarity)
                     entry.score += crosslingual / (rrf_k + rank)
 
         if self.phrasings is not None and mode == "hybrid":
@@ -291,6 +297,8 @@ class HybridRetriever:
             dense_weight=dense_weight,
             snapshot=snapshot,
             dense_floor=dense_floor,
+            dense_best=dense_best,
+            query_vector=vector if dense_weight > 0 else None,
         )
 
     def _add_learned(

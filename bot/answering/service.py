@@ -15,6 +15,7 @@ from bot.answering.confidence import confidence as score_confidence
 from bot.answering.extractive import extract_answer
 from bot.answering.llm import LlmAnswerer, LlmAnswerError
 from bot.answering.retrieval import NO_FILTERS, HybridRetriever, Mode, Retrieval, SearchFilters
+from bot.answering.small_talk import SmallTalk
 from ingest.lexical import faq_key
 from ingest.text import CHINESE, Language, detect_language, restore_cjk_punctuation, to_script
 
@@ -132,11 +133,14 @@ class Answerer:
         default_language: Language = "zh-Hans",
         llm: LlmAnswerer | None = None,
         confidence_model: ConfidenceModel | None = None,
+        small_talk: SmallTalk | None = None,
     ) -> None:
         """``confidence_model`` picks the band; without one, ``threshold`` on the older confidence
-        score decides between answer and "I don't know yet" (no suggestions, no chit-chat reply)."""
+        score decides between answer and "I don't know yet" (no suggestions, no chit-chat reply).
+        ``small_talk`` tells everyday small talk by meaning, where the model was fitted with it."""
         self.retriever = retriever
         self.confidence_model = confidence_model
+        self.small_talk = small_talk
         self.top_k = top_k
         self.threshold = threshold
         self.max_question_chars = max_question_chars
@@ -285,8 +289,13 @@ class Answerer:
         if self.confidence_model is None:
             confidence = score_confidence(retrieval) if retrieval.hits else 0.0
             return ("answer" if confidence >= self.threshold else "unknown"), confidence
-        band, probability = self.confidence_model.band(features(retrieval))
-        if band == "off_topic" and not self._library_speaks(retrieval):
+        margin = self.small_talk_margin(retrieval)
+        band, probability = self.confidence_model.band(features(retrieval), small_talk=margin)
+        if (
+            band == "off_topic"
+            and not self.confidence_model.is_small_talk(margin)
+            and not self._library_speaks(retrieval)
+        ):
             # No passage shares the question's language, so no word of it could match: the features
             # that tell chit-chat apart are blind here. An English question about a Chinese library
             # is not chit-chat; it goes to a person like any question the library cannot answer.
@@ -294,6 +303,10 @@ class Answerer:
         if not retrieval.hits:
             return ("off_topic" if band == "off_topic" else "unknown"), 0.0
         return band, round(probability, 4)
+
+    def small_talk_margin(self, retrieval: Retrieval) -> float | None:
+        """How much closer the question is to small talk than to the library (None: not known)."""
+        return self.small_talk.margin(retrieval) if self.small_talk is not None else None
 
     def _library_speaks(self, retrieval: Retrieval) -> bool:
         """Whether the library has passages in the question's language (either Chinese script counts)."""

@@ -84,6 +84,7 @@ def fit_confidence(
     """
     tuning = [question for question in questions if question.split == "tune"]
     rows, correct, found, answerable = [], [], [], []
+    small_talk: list[float | None] = []
     for done, question in enumerate(tuning, start=1):
         retrieval = answerer.retrieve(question.question, language=question.lang, k=5)
         held = [question.matches(f"{hit.chunk.section}\n{hit.chunk.text}") for hit in retrieval.hits[:3]]
@@ -91,9 +92,14 @@ def fit_confidence(
         correct.append(bool(held) and held[0])
         found.append(any(held))
         answerable.append(question.answerable)
+        small_talk.append(answerer.small_talk_margin(retrieval))
         if progress is not None:
             progress(done, len(tuning))
-    return fit(rows, correct=correct, found=found, answerable=answerable, fitted_on=fitted_on)
+    fitted_with_margins = answerer.small_talk is not None
+    return fit(
+        rows, correct=correct, found=found, answerable=answerable, fitted_on=fitted_on,
+        small_talk=small_talk if fitted_with_margins else None,
+    )  # fmt: skip
 
 
 def _retrieval_metrics(results: Sequence[EvalResult], k: int) -> dict[str, Any]:
@@ -134,6 +140,16 @@ def _trust_metrics(results: Sequence[EvalResult]) -> dict[str, float | None]:
         ),
         "off_topic_answered": (
             sum(1 for r in off_topic if r.answer.band == "answer") / len(off_topic) if off_topic else None
+        ),
+        # Off-topic questions given the friendly reply (not put in the gaps queue for a person).
+        "off_topic_recognised": (
+            sum(1 for r in off_topic if r.answer.kind == "off_topic") / len(off_topic) if off_topic else None
+        ),
+        # Answerable questions given the friendly reply: they reach nobody, worse than a refusal.
+        "lost_as_chit_chat": (
+            sum(1 for r in answerable if r.answer.kind == "off_topic") / len(answerable)
+            if answerable
+            else None
         ),
         # What the asker got, as shares of all questions: answer, "did you mean", chit-chat reply.
         "answered": sum(1 for r in results if r.answer.band == "answer") / len(results) if results else None,

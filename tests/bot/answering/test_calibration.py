@@ -3,6 +3,7 @@ and the models shipped for the packaged embedders load."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -86,3 +87,40 @@ def test_the_shipped_models_load_and_say_what_they_were_fitted_on(name: str) -> 
     model = ConfidenceModel.load(CONFIDENCE_MODELS / name)
     assert "tuning half" in model.fitted_on
     assert 0 < model.off_topic_below <= model.suggest_from <= model.answer_from < 1
+
+
+def test_the_small_talk_margin_is_fitted_clear_of_every_answerable_tuning_question(tmp_path: Path) -> None:
+    rows, correct, found, answerable = _synthetic(30)
+    # Answerable questions reach a margin of 0.03 at most; off-topic ones go from 0.01 to 0.09.
+    margins: list[float | None] = [
+        (0.03 if index == 0 else -0.05) if yes else 0.01 + 0.08 * (index % 9) / 8
+        for index, yes in enumerate(answerable)
+    ]
+    margins[1] = None  # a question dense search did not run for
+    model = fit(rows, correct=correct, found=found, answerable=answerable, fitted_on="x", small_talk=margins)
+    above = [m for m, yes in zip(margins, answerable, strict=True) if m is not None and not yes and m > 0.03]
+    assert model.small_talk_above == pytest.approx((0.03 + min(above)) / 2)
+    assert not any(model.is_small_talk(m) for m, yes in zip(margins, answerable, strict=True) if yes)
+    assert model.band(rows[0], small_talk=0.09)[0] == "off_topic"
+    assert model.band(rows[0], small_talk=None) == model.band(rows[0])
+    path = tmp_path / "model.json"
+    model.save(path)
+    assert ConfidenceModel.load(path).small_talk_above == model.small_talk_above
+
+
+def test_no_small_talk_rule_when_no_off_topic_question_stands_out_or_none_was_measured() -> None:
+    rows, correct, found, answerable = _synthetic(30)
+    flat = [0.5] * len(rows)  # answerable and off-topic alike
+    assert fit(rows, correct=correct, found=found, answerable=answerable, fitted_on="x",
+               small_talk=flat).small_talk_above is None  # fmt: skip
+    unmeasured = fit(rows, correct=correct, found=found, answerable=answerable, fitted_on="x")
+    assert unmeasured.small_talk_above is None and not unmeasured.is_small_talk(1.0)
+
+
+def test_a_model_file_from_before_small_talk_loads_without_the_rule(tmp_path: Path) -> None:
+    rows, correct, found, answerable = _synthetic(30)
+    data = fit(rows, correct=correct, found=found, answerable=answerable, fitted_on="x").to_json()
+    del data["small_talk_above"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert ConfidenceModel.load(path).small_talk_above is None

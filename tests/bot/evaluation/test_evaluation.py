@@ -9,6 +9,7 @@ from bot.answering.factory import KnowledgeCore
 from bot.errors import InvalidInputError
 from bot.evaluation.evalset import EvalQuestion, load_eval_set
 from bot.evaluation.runner import calibrate_threshold, run_eval, summarise
+from tests.fakes.confidence import coverage_bands
 
 
 def _write(path: Path, rows: list[object]) -> Path:
@@ -128,3 +129,21 @@ def test_trust_figures_count_wrong_answers_found_refusals_and_answered_off_topic
     assert summary["by_kind"]["oos"]["off_topic_answered"] == 0.0
     payload = results[0].to_json()
     assert payload["band"] == "answer" and "90分钟" in payload["answer"] and payload["kind"] == "keyword"
+
+
+def test_small_talk_figures_count_friendly_replies_to_off_topic_and_answerable_questions_lost(
+    ingested: KnowledgeCore, tmp_path: Path
+) -> None:
+    ingested.answerer.confidence_model = coverage_bands(answer_at=0.7, suggest_at=0.3, chit_chat_below=0.05)
+    rows = [
+        {"id": "a", "question": "培训要多久？", "expect_any": ["两次各90分钟"]},
+        {"id": "b", "question": "明天天气怎么样", "answerable": False, "expect_any": []},  # no word known
+        {"id": "c", "question": "上线", "answerable": False, "expect_any": []},  # every passage has it
+        # Answerable, but in words the library lacks: the friendly reply loses it.
+        {"id": "d", "question": "电脑趴窝了咋整", "expect_any": ["宕机"]},
+    ]
+    summary = summarise(
+        run_eval(answerer=ingested.answerer, questions=load_eval_set(_write(tmp_path / "s.jsonl", rows)))
+    )
+    assert summary["off_topic_recognised"] == 0.5
+    assert summary["lost_as_chit_chat"] == 0.5

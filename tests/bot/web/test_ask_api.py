@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot.answering.factory import KnowledgeCore
+from bot.answering.small_talk import load_examples
 from bot.config import Settings
 from bot.questions.models import AskedQuestion
 from bot.web.app import create_app
@@ -133,7 +134,8 @@ def test_the_embedding_model_is_loaded_before_the_app_takes_requests(
 ) -> None:
     before = fake_embedder.queries_embedded
     with TestClient(create_app(settings, core=ingested)):
-        assert fake_embedder.queries_embedded == before + 1  # nobody has asked anything yet
+        # The warm-up query and the small-talk examples; nobody has asked anything yet.
+        assert fake_embedder.queries_embedded == before + 1 + len(load_examples())
 
 
 def test_a_lone_surrogate_in_a_question_is_a_422_not_a_500(client: TestClient) -> None:
