@@ -163,6 +163,14 @@ class Settings(BaseSettings):
         description="What an asker whose question went to a person is told to expect: an answer within "
         "about this many working days.",
     )
+    gap_reminder_hours: float = Field(
+        24.0,
+        ge=0,
+        le=24 * 7,
+        description="An escalated question nobody has answered this long after it went to its managers "
+        "reminds them once, and this long after the reminder goes one level up (the next unit's managers, "
+        "else the admins); 0 = neither.",
+    )
     dialogue_expiry_hours: float = Field(
         6.0,
         gt=0,

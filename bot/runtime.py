@@ -24,6 +24,7 @@ from bot.dialogues.service import purge_expired_dialogues
 from bot.people.guessing import forget_old_wrong_codes
 from bot.people.service import known_zones
 from bot.questions.flood import forget_quiet_floods
+from bot.questions.gap_reminders import send_gap_reminders
 from bot.reporting.wave_headlines import announce_closed_waves
 from bot.rollout.alerts import Search
 from bot.rollout.lights import LightRules
@@ -157,6 +158,7 @@ def build_scheduler(
             ),
             partial(send_due_reminders, surveys=surveys, key=key),
             partial(send_must_read_reminders, after=timedelta(hours=settings.must_read_reminder_hours)),
+            partial(send_gap_reminders, after=timedelta(hours=settings.gap_reminder_hours)),
             purge_expired_dialogues,
             forget_quiet_floods,
             forget_old_wrong_codes,

@@ -53,6 +53,7 @@ class Principal:
     unit_ids: frozenset[int] = field(default_factory=frozenset)
     csrf_token: str | None = None  # sessions only: forms and scripts must send it back
     via: str = "session"  # session | token
+    timezone: str | None = None  # the person's own (IANA name); None = the configured default
 
     def person(self, session: Session) -> Person | None:
         """The person this principal acts as (a token's creator), if any."""
@@ -94,6 +95,7 @@ def principal_for(
         unit_ids=frozenset(unit.id for unit in units),
         csrf_token=csrf_token,
         via=via,
+        timezone=person.timezone,
     )
 
 

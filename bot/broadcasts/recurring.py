@@ -18,6 +18,7 @@ from bot.broadcasts.service import MAX_TEXT, check_text, create_broadcast
 from bot.broadcasts.wording import COMPANY, DIGEST_FOOTER, DIGEST_HEADER
 from bot.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.people.models import Person, Unit
+from bot.scheduling.cadence import Cadence, ScheduleRule, schedule_rule
 from bot.scheduling.clock import check_cadence
 from bot.scheduling.models import Schedule
 from bot.scheduling.service import ScheduleAction, cancel_schedule, create_schedule, ensure_named_schedule
@@ -40,19 +41,35 @@ def create_vision_series(
     session: Session,
     title: str,
     variants: Sequence[str],
-    cron: str,
     zones: Sequence[ZoneInfo],
+    cadence: Cadence | None = None,
+    cron: str = "",
     selectors: Sequence[str] = (),
     must_read: bool = False,
     created_by: Person | None = None,
     now: datetime | None = None,
 ) -> tuple[VisionSeries, Schedule]:
-    """A vision statement in several wordings, sent on a cron cadence in each person's local time.
+    """A vision statement in several wordings, sent in each person's local time.
+
+    Args:
+        session: the open transaction.
+        title: a name for the series (empty: the start of its first wording).
+        variants: the wordings, sent in turn.
+        zones: every time zone its people are in (``known_zones``).
+        cadence: the days, time and every-N-weeks picked (console and chat); or
+        cron: a cron expression instead (the CLI and the JSON API).
+        selectors: the audience.
+        must_read: ask recipients to acknowledge.
+        created_by: its author (None: an operator at the CLI).
+        now: the present moment.
 
     The cadence may not fire more often than every ``MIN_VISION_GAP``: a vision repeated every
     minute is noise people mute, and one typo in a cron would flood every store.
     """
-    cron = check_cadence(cron, at_least=MIN_VISION_GAP)
+    if (cadence is None) == (not cron.strip()):
+        raise InvalidInputError("a vision series needs a cadence (or, from the CLI, a cron expression)")
+    rule = schedule_rule(cadence) if cadence is not None else ScheduleRule(cron=cron)
+    cron = check_cadence(rule.cron, at_least=MIN_VISION_GAP)
     title = title.strip()[:200]
     cleaned = [check_text(variant) for variant in variants if variant.strip()]
     if not cleaned:
@@ -74,6 +91,8 @@ def create_vision_series(
         session=session,
         kind=VISION,
         cron=cron,
+        every_weeks=rule.every_weeks,
+        anchor_week=rule.anchor_week,
         zones=zones,
         audience=audience.selectors,
         target_id=series.id,

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.broadcasts.senders import DeliveryWarning, delivery_warning
 from bot.broadcasts.service import (
     broadcast_status,
     cancel_broadcast,
@@ -19,16 +18,9 @@ from bot.broadcasts.service import (
 from bot.cli import common
 from bot.cli.common import out, print_json
 from bot.errors import InvalidInputError
-from bot.storage.base import utc_now
 from bot.storage.database import transaction
-from bot.web.console_text import console_text
 
 broadcast = typer.Typer(help="Send, schedule and follow broadcasts.", no_args_is_help=True)
-
-
-def _warning(warning: DeliveryWarning | None) -> str | None:
-    """What a send or a schedule adds while no sender worker runs, in English (the console's words)."""
-    return None if warning is None else console_text("en")[warning.value]
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -66,7 +58,7 @@ def broadcast_send(
             must_read=must_read,
         )
         broadcast_id, send_at = created.id, created.send_at
-        warning = _warning(delivery_warning(session=session, now=utc_now(), send_at=send_at))
+        warning = common.delivery_note(session=session, send_at=send_at)
     if as_json:
         print_json({"id": broadcast_id, "delivery_running": warning is None, "warning": warning})
         return
@@ -177,7 +169,7 @@ def vision_add(
             selectors=audience or [],
             must_read=must_read,
         )
-        warning = _warning(delivery_warning(session=session, now=utc_now(), send_at=schedule.next_run_at))
+        warning = common.delivery_note(session=session, send_at=schedule.next_run_at)
         result = {
             "id": series.id, "next": schedule.next_occurrence.isoformat(timespec="minutes"),
             "delivery_running": warning is None, "warning": warning,
@@ -198,11 +190,13 @@ def vision_list() -> None:
     with common._sessions(common._settings())() as session:
         table = Table("id", "title", "wordings", "cadence", "next (local)", "audience")
         for series, schedule in vision_schedules(session=session):
+            # A cadence picked as every N weeks (console, chat) is more than its cron says.
+            every = f" every {schedule.every_weeks} weeks" if schedule.every_weeks > 1 else ""
             table.add_row(
                 str(series.id),
                 series.title[:40],
                 str(len(series.variants)),
-                schedule.cron,
+                schedule.cron + every,
                 f"{schedule.next_occurrence:%Y-%m-%d %H:%M}",
                 " ".join(series.audience),
             )

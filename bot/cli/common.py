@@ -13,6 +13,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -23,10 +24,13 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
+from bot.broadcasts.senders import delivery_warning
 from bot.config import Settings
 from bot.errors import ChangebotError
 from bot.logging_setup import configure_logging
+from bot.storage.base import utc_now
 from bot.storage.database import database_unavailable, make_engine, make_session_factory, upgrade_database
+from bot.web.console_text import console_text
 
 app = typer.Typer(
     help="changebot: answers, broadcasts and pulse surveys for organisational change.", no_args_is_help=True
@@ -40,6 +44,13 @@ def print_json(value: object) -> None:
     would eat "[bold]" in a unit's name and whose wrapping would break a line a script reads."""
     sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def delivery_note(*, session: Session, send_at: datetime) -> str | None:
+    """What confirming a send or a schedule due at ``send_at`` adds while no sender worker runs
+    (``bot.broadcasts.senders.delivery_warning``), in English, the console's words; None while one runs."""
+    warning = delivery_warning(session=session, now=utc_now(), send_at=send_at)
+    return None if warning is None else console_text("en")[warning.value]
 
 
 @contextlib.contextmanager

@@ -48,9 +48,11 @@ def survey_send(
         str | None, typer.Option("--closes", help="Closing time with zone, e.g. 2026-12-04T18:00+08:00.")
     ] = None,
     named: Annotated[bool, typer.Option("--named", help="Keep names with answers (not anonymous).")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help='Print {"wave": ID} as JSON.')] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"wave", "invited", "delivery_running", "warning"} as JSON.')
+    ] = False,
 ) -> None:
-    """Open a wave now; invitations go out through the broadcast sender."""
+    """Open a wave now; invitations go out through a sender worker (`changebot worker`, `serve`, `bot`); said when none runs."""
     from datetime import timedelta
 
     from bot.storage.base import utc_now
@@ -75,10 +77,15 @@ def survey_send(
             now=now,
         )
         wave_id, invited = wave.id, wave.invited
+        warning = common.delivery_note(session=session, send_at=wave.opens_at)
     if as_json:
-        print_json({"wave": wave_id})
-    else:
-        out.print(f"Wave {wave_id} of {survey_id}: {invited} people invited")
+        print_json(
+            {"wave": wave_id, "invited": invited, "delivery_running": warning is None, "warning": warning}
+        )
+        return
+    out.print(f"Wave {wave_id} of {survey_id}: {invited} people invited")
+    if warning is not None:
+        out.print(warning, markup=False)
 
 
 @survey.command("status")
@@ -293,7 +300,10 @@ def survey_schedule(
             selectors=audience or [],
         )  # fmt: skip
         first = schedule.next_occurrence.isoformat(timespec="minutes")
+        warning = common.delivery_note(session=session, send_at=schedule.next_run_at)
     out.print(f"{survey_id}: a wave opens {cron} (local time), first at {first}")
+    if warning is not None:
+        out.print(warning, markup=False)
 
 
 def register(app: typer.Typer) -> None:

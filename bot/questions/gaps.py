@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from bot.answering.service import MAX_SUGGESTIONS, Answerer, Suggestion
 from bot.errors import InvalidInputError, NotFoundError
 from bot.people.models import Membership, Person, Unit
 from bot.people.service import ancestors, can_manage, home_unit, managed_units, nearest_managers
+from bot.questions.escalation import EscalationReason, Nudge, escalation_reason, manager_message
 from bot.questions.models import AskedQuestion
 from bot.questions.phrasings import learn_phrasing
 from bot.questions.scope import asker_filters
@@ -31,9 +32,9 @@ REVIEW_AFTER = timedelta(days=90)
 
 @dataclass(frozen=True, slots=True)
 class Holders:
-    """Who has an asker's escalated questions: the managers of ``unit``, the nearest unit from the
-    asker's own upwards that has managers besides the asker; with ``unit`` None, the admins (the
-    change team)."""
+    """Who has an asker's escalated questions: the managers of ``unit`` (``question_holders``: the
+    nearest unit from the asker's own upwards that has managers besides the asker; ``holders_above``:
+    the next one up); with ``unit`` None, the admins (the change team)."""
 
     unit: Unit | None
     people: list[Person]
@@ -45,8 +46,38 @@ def question_holders(*, session: Session, asker: Person) -> Holders:
     found = nearest_managers(session=session, unit=unit, excluding=asker.id) if unit else None
     if found is not None:
         return Holders(unit=found[0], people=list(found[1]))
-    admins = select(Person).where(Person.is_admin.is_(True), Person.active.is_(True), Person.id != asker.id)
-    return Holders(unit=None, people=list(session.scalars(admins).all()))
+    return Holders(unit=None, people=_admins(session, excluding={asker.id}))
+
+
+def holders_above(*, session: Session, asker: Person, holders: Holders) -> Holders | None:
+    """Who an escalated question of ``asker`` goes to one level up from ``holders``: the managers of
+    the next unit above theirs with managers other than the asker and ``holders``, else the admins
+    (those of them who did not have it); None when the admins had it already, there being nobody
+    above them.
+
+    Whoever it reaches this way may answer it: a manager of a unit above manages the asker's unit
+    through it (``people.service.managed_units``), and admins manage every unit.
+    """
+    if holders.unit is None:
+        return None
+    had = {person.id for person in holders.people} | {asker.id}
+    above = holders.unit.parent
+    while above is not None:
+        found = nearest_managers(session=session, unit=above, excluding=asker.id)
+        if found is None:
+            break
+        people = [person for person in found[1] if person.id not in had]
+        if people:
+            return Holders(unit=found[0], people=people)
+        above = found[0].parent
+    return Holders(unit=None, people=_admins(session, excluding=had))
+
+
+def _admins(session: Session, *, excluding: set[int]) -> list[Person]:
+    admins = select(Person).where(
+        Person.is_admin.is_(True), Person.active.is_(True), Person.id.not_in(sorted(excluding))
+    )
+    return list(session.scalars(admins).all())
 
 
 def escalate(*, session: Session, question_id: int, asker_id: int) -> list[Person]:
@@ -62,12 +93,12 @@ def escalate(*, session: Session, question_id: int, asker_id: int) -> list[Perso
     if question is None or asker is None or question.person_id != asker_id:
         raise InvalidInputError("that question is not yours to pass on")
     question.status = "open"
-    question.escalated_at = utc_now()
+    # The first time counts: pressing "ask a person" again must not put off its reminder.
+    question.escalated_at = question.escalated_at or utc_now()
     session.flush()
     return question_holders(session=session, asker=asker).people
 
 
-MAX_QUOTED_QUESTION = 1000
 FAQ_LABEL_CHARS = 40
 
 
@@ -92,17 +123,12 @@ def pass_to_managers(
     """Escalate an asker's question and queue it to each manager who will answer it; returns how many.
     A question passed on before is not queued again.
 
-    Through the outbox like every other message, so quiet hours, ``/stop`` and the send rate hold
-    and a crash loses nothing. Each manager reads who asked, from where, and the question, in their
-    own language, with a Reply button and one "answer with this FAQ" button per FAQ the question
-    was nearly answered from (``faq_candidates``; none without ``answerer``).
+    Each manager reads it as ``queue_for_managers`` words it, with one "answer with this FAQ" button
+    per FAQ the question was nearly answered from (``faq_candidates``; none without ``answerer``).
 
     Raises:
         InvalidInputError: not the asker's question to pass on.
     """
-    from bot.broadcasts.models import BroadcastKind  # broadcasts sit above questions
-    from bot.broadcasts.service import create_broadcast
-
     before = session.get(AskedQuestion, question_id)
     passed_on_already = before is not None and before.escalated_at is not None
     managers = escalate(session=session, question_id=question_id, asker_id=asker_id)
@@ -110,15 +136,54 @@ def pass_to_managers(
     asker = session.get(Person, asker_id)
     if question is None or asker is None:
         return 0
-    # As the outbox will reach them: on Telegram, and not paused with /stop.
-    reachable = [
-        manager
-        for manager in managers
-        if manager.active and manager.pushes_enabled and manager.telegram_id is not None
-    ]
     if passed_on_already:  # "ask a person" pressed under a question passed on by itself: once is enough
-        return len(reachable)
+        return len(_reachable(managers))
     faqs = faq_candidates(answerer=answerer, question=question) if answerer is not None else []
+    return queue_for_managers(session=session, question=question, asker=asker, managers=managers, faqs=faqs)
+
+
+def _reachable(people: Sequence[Person]) -> list[Person]:
+    # As the outbox will reach them: on Telegram, and not paused with /stop.
+    return [
+        person
+        for person in people
+        if person.active and person.pushes_enabled and person.telegram_id is not None
+    ]
+
+
+def queue_for_managers(
+    *,
+    session: Session,
+    question: AskedQuestion,
+    asker: Person,
+    managers: Sequence[Person],
+    faqs: Sequence[Suggestion] = (),
+    nudge: Nudge | None = None,
+    held_by: str = "",
+    send_at: datetime | None = None,
+) -> int:
+    """Queue ``question`` to each of ``managers`` the outbox can reach; returns how many. The one
+    place an escalation is worded and sent, the first time and when it comes again.
+
+    Through the outbox like every other message, so quiet hours, ``/stop`` and the send rate hold
+    and a crash loses nothing. Each manager reads, in their own language, why it came to a person,
+    who asked from where, the question and what the bot had said (``escalation.manager_message``),
+    with a Reply button and a button per FAQ in ``faqs``.
+
+    Args:
+        session: an open session; the caller commits.
+        question: the escalated question.
+        asker: who asked it.
+        managers: who should answer it.
+        faqs: FAQs it could be answered with, one button each.
+        nudge: why it comes again (a reminder, a step up); None the first time.
+        held_by: for a step up, the unit whose managers had it.
+        send_at: when the copies are due (None: now).
+    """
+    from bot.broadcasts.models import BroadcastKind  # broadcasts sit above questions
+    from bot.broadcasts.service import create_broadcast
+
+    reachable = _reachable(managers)
     unit = home_unit(asker)
     by_language: dict[str, list[Person]] = {}
     for manager in reachable:
@@ -126,22 +191,23 @@ def pass_to_managers(
             manager.language if manager.language in QUESTION_FOR_MANAGER else "zh-Hans", []
         ).append(manager)
     for language, people in by_language.items():
-        actions = [(REPLY_BUTTON[language], reply_action(question_id))] + [
+        actions = [(REPLY_BUTTON[language], reply_action(question.id))] + [
             (
                 FAQ_BUTTON[language].format(label=faq.label[:FAQ_LABEL_CHARS]),
-                faq_action(question_id, faq.chunk_id),
+                faq_action(question.id, faq.chunk_id),
             )
             for faq in faqs
         ]
         create_broadcast(
             session=session,
             kind=BroadcastKind.ESCALATION,  # its Reply buttons, and never a clap
-            text=QUESTION_FOR_MANAGER[language].format(
-                name=asker.name or "—", unit=unit.name if unit else "—",
-                question=question.text[:MAX_QUOTED_QUESTION],
+            text=manager_message(
+                question, language, asker=asker.name or "", unit=unit.name if unit else "", nudge=nudge,
+                held_by=held_by,
             ),
             selectors=[f"person:{person.id}" for person in people],
             actions=actions,
+            send_at=send_at,
         )  # fmt: skip
     return len(reachable)
 
@@ -283,6 +349,12 @@ class GapGroup:
     def example(self) -> str:
         """The first question asked in the group."""
         return min(self.questions, key=lambda q: q.asked_at).text
+
+    @property
+    def reasons(self) -> list[EscalationReason]:
+        """Why its questions are open (``escalation.escalation_reason``), each once, in a fixed order."""
+        found = {escalation_reason(question) for question in self.questions}
+        return [reason for reason in EscalationReason if reason in found]
 
 
 OPEN_GAPS_READ = 1000  # the newest open questions grouped into topics; older ones wait their turn

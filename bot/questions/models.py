@@ -34,6 +34,10 @@ class AskedQuestion(Base):
     feedback: Mapped[str | None] = mapped_column(String(20))  # helpful, not_helpful
     feedback_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # While nobody answers it (bot.questions.gap_reminders): when its managers were reminded, and
+    # when it went one level up; each once, claimed by a compare-and-set.
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    escalated_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reply: Mapped[str | None] = mapped_column(Text)  # a person's answer, delivered to the asker
     replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

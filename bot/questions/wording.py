@@ -1,6 +1,7 @@
 """What the gap loop says, in the reader's language: an escalated question as its managers read it
-(with its buttons), who has it as its asker reads it, and a person's reply as the asker reads it.
-One wording for questions asked in Telegram and in the web chat."""
+(with its buttons, and its reminders), why it is open as the console shows it, who has it as its
+asker reads it, and a person's reply as the asker reads it. One wording for questions asked in
+Telegram and in the web chat."""
 
 from __future__ import annotations
 
@@ -15,11 +16,49 @@ REPLY_FOR_ASKER: Final = {
     "en": '💬 About your question "{question}", {name} replied:\n\n{reply}',
 }
 
-QUESTION_FOR_MANAGER: Final = {
-    "zh-Hans": "❓ {unit} 的 {name} 问了一个我答不上的问题：\n\n{question}\n\n点「回复」直接回答，也可以在控制台「知识库 › 待解答的问题」里回答。",
-    "zh-Hant": "❓ {unit} 的 {name} 問了一個我答不上的問題：\n\n{question}\n\n點「回覆」直接回答，也可以在控制台「知識庫 › 待解答的問題」裡回答。",
-    "en": "❓ {name} ({unit}) asked something I couldn't answer:\n\n{question}\n\nTap Reply to answer, or answer it in the console under Knowledge › Unanswered questions.",
-}
+# An escalated question as the people it goes to read it (``bot.questions.escalation`` puts it
+# together): a note when it comes again, why it came to a person (keyed by ``EscalationReason``),
+# the question, what the bot had said, and how to answer.
+QUESTION_FOR_MANAGER: Final[dict[str, dict[str, str]]] = {
+    "zh-Hans": {
+        "could_not_answer": "❓ {unit} 的 {name} 问了一个我答不上的问题：",
+        "not_helpful": "❓ {unit} 的 {name} 觉得我的回答没有帮助：",
+        "asked_for_person": "❓ {unit} 的 {name} 想请人来回答这个问题：",
+        "answer": "🤖 我的回答：{answer}", "sources": "📄 来源：{sources}", "offered": "🤖 我给了这些候选：{offered}",
+        "joiner": "；",
+        "how": "点「回复」直接回答，也可以在控制台「知识库 › 待解答的问题」里回答。",
+        "reminder": "⏰ 提醒：这个问题还没有人回复。",
+        "up": "⏫ 这个问题转给{unit}的负责人后一直没有人回复，现在转给你。",
+    },
+    "zh-Hant": {
+        "could_not_answer": "❓ {unit} 的 {name} 問了一個我答不上的問題：",
+        "not_helpful": "❓ {unit} 的 {name} 覺得我的回答沒有幫助：",
+        "asked_for_person": "❓ {unit} 的 {name} 想請人來回答這個問題：",
+        "answer": "🤖 我的回答：{answer}", "sources": "📄 來源：{sources}", "offered": "🤖 我給了這些候選：{offered}",
+        "joiner": "；",
+        "how": "點「回覆」直接回答，也可以在控制台「知識庫 › 待解答的問題」裡回答。",
+        "reminder": "⏰ 提醒：這個問題還沒有人回覆。",
+        "up": "⏫ 這個問題轉給{unit}的負責人後一直沒有人回覆，現在轉給你。",
+    },
+    "en": {
+        "could_not_answer": "❓ {name} ({unit}) asked something I couldn't answer:",
+        "not_helpful": "❓ {name} ({unit}) found my answer not helpful:",
+        "asked_for_person": "❓ {name} ({unit}) asked for a person to answer this:",
+        "answer": "🤖 My answer: {answer}", "sources": "📄 Sources: {sources}", "offered": "🤖 I offered: {offered}",
+        "joiner": "; ",
+        "how": "Tap Reply to answer, or answer it in the console under Knowledge › Unanswered questions.",
+        "reminder": "⏰ Reminder: nobody has answered this yet.",
+        "up": "⏫ This went to the managers of {unit} and nobody has answered it yet, so it comes to you now.",
+    },
+}  # fmt: skip
+
+# Why an open question is in front of a person, as the console's gaps queue labels it.
+GAP_REASON: Final[dict[str, dict[str, str]]] = {
+    "zh-Hans": {"could_not_answer": "我答不上", "not_helpful": "回答没有帮助", "asked_for_person": "想请人回答"},
+    "zh-Hant": {"could_not_answer": "我答不上", "not_helpful": "回答沒有幫助", "asked_for_person": "想請人回答"},
+    "en": {"could_not_answer": "couldn't answer", "not_helpful": "answer not helpful",
+           "asked_for_person": "asked for a person"},
+}  # fmt: skip
 
 REPLY_BUTTON: Final = {"zh-Hans": "✍️ 回复", "zh-Hant": "✍️ 回覆", "en": "✍️ Reply"}
 

@@ -2,24 +2,75 @@
 
 A cadence such as "Monday 09:00" means 09:00 on each person's own clock, so occurrences are kept as
 naive wall-clock datetimes and turned into instants per time zone only when a copy is queued.
+
+"Every N weeks" is more than a cron can say: a schedule keeps the cron for the days and the time, and
+``every_weeks`` with an anchor week (a Monday) for the rhythm. An occurrence counts when its week is a
+whole multiple of ``every_weeks`` weeks from the anchor week.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.errors import InvalidInputError
 
+# Standard cron numbers the days of the week from Sunday (0 and 7); APScheduler 3 from Monday, so
+# its ``from_crontab("0 9 * * 1")`` fires on Tuesdays. Numbers are rewritten as names before
+# APScheduler reads them, so a cron means what it means in crontab(5) everywhere.
+_CRON_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_NAME_NUMBERS = {name: number for number, name in enumerate(_CRON_DAY_NAMES)}
+
+
+def _standard_days(field: str) -> str:
+    """A day-of-week field with crontab(5)'s meaning, as names APScheduler reads the same way."""
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        span, _, step_text = part.partition("/")
+        step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else None
+        if step_text and step is None:
+            raise ValueError(f"bad step in day of week: {part!r}")
+        if span == "*":
+            low, high = 0, 6
+        else:
+            first, _, last = span.partition("-")
+            low = _day_number(first)
+            high = _day_number(last) if last else 6 if step else low  # "1/2": from Monday on
+        if high < low:
+            if high == 0:  # "5-0", "fri-sun": up to Sunday at the end of the week
+                high = 7
+            else:
+                raise ValueError(f"day-of-week range runs backwards: {part!r}")
+        days.update(day % 7 for day in range(low, high + 1, step or 1))
+    return ",".join(_CRON_DAY_NAMES[day] for day in sorted(days))
+
+
+def _day_number(text: str) -> int:
+    if text.isdigit() and 0 <= int(text) <= 7:
+        return int(text)  # 7 is Sunday too; kept as 7 so that "1-7" runs Monday to Sunday
+    if text in _NAME_NUMBERS:
+        return _NAME_NUMBERS[text]
+    raise ValueError(f"not a day of the week: {text!r}")
+
+
+def standard_cron(expression: str) -> str:
+    """``expression`` with its day-of-week field as names (crontab(5)'s Sunday = 0 or 7)."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"wrong number of fields; got {len(fields)}, expected 5")
+    if fields[4] != "*":
+        fields[4] = _standard_days(fields[4])
+    return " ".join(fields)
+
 
 def _trigger(expression: str) -> CronTrigger:
     try:
         # Wall-clock arithmetic in UTC: no daylight-saving gaps, the time zone is applied later.
-        return CronTrigger.from_crontab(expression.strip(), timezone=UTC)
+        return CronTrigger.from_crontab(standard_cron(expression.strip()), timezone=UTC)
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidInputError(
             f"not a cron expression: {expression!r} ({exc}); use five fields, e.g. '0 9 * * mon'"
@@ -66,15 +117,43 @@ def check_cadence(expression: str, *, at_least: timedelta) -> str:
     return expression
 
 
-def next_occurrence(expression: str, *, after: datetime) -> datetime:
-    """The first wall-clock time strictly after ``after`` (naive) that the cron expression names."""
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+_MAX_SKIPS = 1000  # weeks searched for an occurrence on the rhythm before giving up
+
+
+def next_occurrence(
+    expression: str, *, after: datetime, every_weeks: int = 1, anchor: date | None = None
+) -> datetime:
+    """The first wall-clock time strictly after ``after`` (naive) that the cron expression names.
+
+    With ``every_weeks`` above 1, only in weeks a whole multiple of ``every_weeks`` from the week of
+    ``anchor``; without an anchor, the week of the first occurrence is the anchor.
+    """
     if after.tzinfo is not None:
         raise ValueError("wall-clock times are naive")
-    fire = _trigger(expression).get_next_fire_time(None, after.replace(tzinfo=UTC) + timedelta(seconds=1))
-    if fire is None:
-        raise InvalidInputError(f"cron expression {expression!r} never fires")
-    wall: datetime = fire.replace(tzinfo=None)
-    return wall
+    if every_weeks < 1:
+        raise InvalidInputError(f"every {every_weeks} weeks: at least every week")
+    trigger = _trigger(expression)
+    start = after.replace(tzinfo=UTC) + timedelta(seconds=1)
+    rhythm = week_start(anchor) if anchor is not None else None
+    for _ in range(_MAX_SKIPS):
+        fire = trigger.get_next_fire_time(None, start)
+        if fire is None:
+            break
+        wall: datetime = fire.replace(tzinfo=None)
+        week = week_start(wall.date())
+        if every_weeks == 1 or rhythm is None:
+            return wall
+        off = (week - rhythm).days // 7 % every_weeks
+        if off == 0:
+            return wall
+        # Not a week on the rhythm: carry on from the Monday of the next one that is.
+        start = datetime.combine(week + timedelta(weeks=every_weeks - off), time(), tzinfo=UTC)
+    raise InvalidInputError(f"cron expression {expression!r} never fires")
 
 
 def zone(name: str | None, *, default: str) -> ZoneInfo:
@@ -100,6 +179,19 @@ def check_timezone(name: str) -> str:
 def wall_to_instant(wall: datetime, tz: ZoneInfo) -> datetime:
     """The UTC instant at which clocks in ``tz`` show ``wall``."""
     return wall.replace(tzinfo=tz).astimezone(UTC)
+
+
+def parse_local_datetime(text: str, *, zone: ZoneInfo) -> datetime:
+    """A date and time on the reader's clock (``2027-03-01T09:00``, as a browser's datetime-local
+    field sends it, or ``2027-03-01 09:00``) as a UTC instant; one with its own offset keeps it."""
+    raw = text.strip()
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInputError(f"not a date and time: {raw!r} (e.g. 2027-03-01 09:00)") from exc
+    if parsed.tzinfo is not None:
+        return parsed.astimezone(UTC)
+    return wall_to_instant(parsed, zone)
 
 
 def earliest_instant(wall: datetime, zones: Iterable[ZoneInfo]) -> datetime:

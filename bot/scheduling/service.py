@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import ConflictError, NotFoundError
-from bot.scheduling.clock import earliest_instant, next_occurrence, validate_cron
+from bot.scheduling.clock import earliest_instant, next_occurrence, validate_cron, week_start
 from bot.scheduling.models import Schedule
 from bot.storage.base import utc_now
 
@@ -42,15 +42,29 @@ def create_schedule(
     name: str | None = None,
     payload: dict[str, object] | None = None,
     created_by_id: int | None = None,
+    every_weeks: int = 1,
+    anchor_week: date | None = None,
     now: datetime | None = None,
 ) -> Schedule:
-    """Add a schedule whose first run is the cron's next occurrence on anyone's clock."""
+    """Add a schedule whose first run is the cron's next occurrence on anyone's clock.
+
+    ``every_weeks`` above 1 keeps to every N-th week from ``anchor_week``; without one, from the week
+    of the first occurrence (as ``bot.scheduling.cadence.next_send_times`` previews it).
+    """
     cron = validate_cron(cron)
-    occurrence = next_occurrence(cron, after=_latest_wall_clock(now or utc_now(), zones))
+    occurrence = next_occurrence(
+        cron, after=_latest_wall_clock(now or utc_now(), zones), every_weeks=every_weeks, anchor=anchor_week
+    )
+    if every_weeks == 1:
+        anchor_week = None
+    elif anchor_week is None:
+        anchor_week = week_start(occurrence.date())
     schedule = Schedule(
         kind=kind,
         name=name,
         cron=cron,
+        every_weeks=every_weeks,
+        anchor_week=week_start(anchor_week) if anchor_week else None,
         audience=list(audience),
         target_id=target_id,
         payload=dict(payload or {}),
@@ -137,7 +151,12 @@ def fire_due(
     ).all()
     for schedule in due:
         occurrence, expected_run_at = schedule.next_occurrence, schedule.next_run_at
-        following = next_occurrence(schedule.cron, after=max(occurrence, _latest_wall_clock(now, zones)))
+        following = next_occurrence(
+            schedule.cron,
+            after=max(occurrence, _latest_wall_clock(now, zones)),
+            every_weeks=schedule.every_weeks,
+            anchor=schedule.anchor_week,
+        )
         moved = session.execute(
             update(Schedule)
             .where(

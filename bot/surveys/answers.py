@@ -27,7 +27,7 @@ from bot.surveys.definitions import Question, Survey
 from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave, WaveStatus
 from bot.surveys.pairing import PairingKey
 from bot.surveys.scoring import score
-from bot.surveys.waves import SurveyClosedError, ensure_open, get_wave, is_invited
+from bot.surveys.waves import SurveyClosedError, ensure_open, get_wave, is_invited, mark_declined
 from ingest.text import LANGUAGES
 
 MAX_TEXT_ANSWER = 1000
@@ -148,6 +148,39 @@ def record_answer(
     return response
 
 
+def decline(
+    *,
+    session: Session,
+    wave_id: int,
+    person: Person,
+    key: PairingKey,
+    now: datetime | None = None,
+) -> bool:
+    """ "Not this time": no reminder of this wave, and no half-finished answers of theirs kept.
+
+    The flag goes on the person's invitation, not near their answers, and what they had begun is
+    deleted rather than kept beside a decline: a decliner is nobody's "in progress", and their
+    invitation leads to no response. They may still start while the wave is open (``advance`` takes
+    the decline back). Returns False, changing nothing, when they had already finished: their
+    answers stand, and they can change them instead.
+
+    Args:
+        key: the server survey key (``bot.runtime.survey_pairing_key``).
+    """
+    wave = get_wave(session=session, wave_id=wave_id)
+    ensure_open(session=session, wave=wave, now=now or utc_now())
+    if not is_invited(session=session, wave_id=wave.id, person_id=person.id):
+        raise InvalidInputError("this survey was not sent to you")
+    response = _response(session, wave, person, create=False, key=key)
+    if response is not None and response.completed:
+        return False
+    if response is not None:
+        session.delete(response)
+    mark_declined(session=session, wave_id=wave.id, person_id=person.id, declined=True)
+    session.flush()
+    return True
+
+
 def next_question(survey: Survey, response: SurveyResponse | None) -> int | None:
     """Index of the first question not yet answered or skipped (None: all done)."""
     answered = response.answers if response is not None else {}
@@ -160,7 +193,7 @@ def next_question(survey: Survey, response: SurveyResponse | None) -> int | None
 def send_due_reminders(
     session: Session, now: datetime, *, surveys: Mapping[str, Survey], key: PairingKey
 ) -> int:
-    """One reminder per wave, to the invitees who have not finished; returns reminders queued.
+    """One reminder per wave, to the invitees who have not finished nor declined; returns reminders queued.
 
     Args:
         key: the server survey key (``bot.runtime.survey_pairing_key``).
@@ -198,7 +231,9 @@ def send_due_reminders(
             ).all()
         )
         invitees = session.scalars(
-            select(SurveyInvitation.person_id).where(SurveyInvitation.wave_id == wave.id)
+            select(SurveyInvitation.person_id).where(
+                SurveyInvitation.wave_id == wave.id, SurveyInvitation.declined.is_(False)
+            )
         ).all()
         pending = [
             person_id

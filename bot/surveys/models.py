@@ -64,10 +64,19 @@ class SurveyWave(Base):
     # Managers were told the results (``reporting.wave_headlines``): set by a compare-and-set, so one
     # headline each whichever scheduler gets there first. Waves closed before 0021 count as told.
     announced_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # How many invitees said "not this time", counted at close from the invitations' ``declined``
+    # (erased then): after close the count is all that is kept of who declined. 0 while open.
+    declined: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SurveyInvitation(Base):
-    """Who was asked (not who answered): lets the bot check a button press comes from an invitee."""
+    """Who was asked (not who answered): lets the bot check a button press comes from an invitee.
+
+    ``declined`` is a person's "not this time" while the wave is open: no reminder, and taken back
+    when they start after all. It sits here, beside the person, and never beside the answers: a
+    decliner has no response row (declining drops a half-finished one), and nothing in this table
+    leads to a response. Close counts the flags into ``SurveyWave.declined`` and erases them.
+    """
 
     __tablename__ = "survey_invitations"
     __table_args__ = (UniqueConstraint("wave_id", "person_id", name="uq_survey_invitations_wave_person"),)
@@ -75,6 +84,7 @@ class SurveyInvitation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("survey_waves.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    declined: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 def _random_id() -> str:

@@ -12,6 +12,9 @@
   same survey, close in time, differ from its own by 1 to min-1 people is hidden in both (comparing
   the two would single those people out: one store's manager invited to one wave and not the other).
 
+"Not this time": how many declined is shown per wave, once it has closed, under the same threshold
+(``declined_figure``); who declined never is, and the results do not use declines at all.
+
 Bands: each dimension's mean is turned into a level of concern (the mean itself for resistance
 surveys; 6 - mean for readiness surveys, where low scores are the worry) and banded low / medium /
 high at the configured thresholds.
@@ -30,7 +33,7 @@ from sqlalchemy.orm import Session
 from bot.people.models import Membership
 from bot.people.service import unit_tree
 from bot.surveys.definitions import Scoring, Survey
-from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave
+from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave, WaveStatus
 
 ROOT = "*"
 
@@ -305,6 +308,23 @@ def results_as_dict(groups: list[GroupResult]) -> list[dict[str, object]]:
                 row["comments"] = group.comments
         rows.append(row)
     return rows
+
+
+def declined_figure(*, session: Session, wave: SurveyWave, rules: Rules) -> int | None:
+    """How many of a closed wave's invitees said "not this time", or None where the count could tell
+    who: while the wave is open (a count going up as people press would), when fewer than
+    ``min_respondents`` declined or fewer than that did not (all but a few declined says the rest
+    did), and when the whole wave's results are hidden because an overlapping wave's invitees differ
+    by a few people (comparing the two counts would tell about those few). Per wave only, never per
+    unit: the declines are counted at close, without their units."""
+    if wave.status != WaveStatus.CLOSED.value:
+        return None
+    if not rules.min_respondents <= wave.declined <= wave.invited - rules.min_respondents:
+        return None
+    everyone = set(session.scalars(select(Membership.person_id)).all()) | _invitees(session, wave.id)
+    if None in _overlap_reasons(session=session, wave=wave, people_under={None: everyone}, rules=rules):
+        return None
+    return wave.declined
 
 
 def wave_status(*, session: Session, wave: SurveyWave) -> dict[str, object]:

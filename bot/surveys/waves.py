@@ -11,6 +11,10 @@ zeroed, not left in free pages; PostgreSQL leaves the old row versions to VACUUM
 file holds earlier page images until SQLite reuses it. A copy of those files taken with the server
 key could still link the open period's rows, one more reason the key is never backed up with the
 database.
+
+A person may say "not this time" to an open wave (``answers.decline``): that is a flag on their
+invitation, never on an answer, and close turns the wave's flags into a count (``SurveyWave.declined``)
+and erases them, so a closed wave keeps how many declined but not who.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, inspect, select, update
+from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.audience import parse_audience, resolve_audience
@@ -142,6 +146,31 @@ def is_invited(*, session: Session, wave_id: int, person_id: int) -> bool:
     )
 
 
+def has_declined(*, session: Session, wave_id: int, person_id: int) -> bool:
+    """Whether ``person_id`` said "not this time" to the open wave ``wave_id`` (and has not started since)."""
+    return bool(
+        session.scalar(
+            select(SurveyInvitation.declined).where(
+                SurveyInvitation.wave_id == wave_id, SurveyInvitation.person_id == person_id
+            )
+        )
+    )
+
+
+def mark_declined(*, session: Session, wave_id: int, person_id: int, declined: bool) -> None:
+    """Set or take back ``person_id``'s "not this time" on ``wave_id`` (their invitation only)."""
+    session.execute(
+        update(SurveyInvitation)
+        .where(
+            SurveyInvitation.wave_id == wave_id,
+            SurveyInvitation.person_id == person_id,
+            SurveyInvitation.declined.is_not(declined),
+        )
+        .values(declined=declined)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def comment_subject(wave_id: int) -> str:
     """What a chat dialogue typing a comment for this wave is about (ended when the wave closes)."""
     return f"survey_wave:{wave_id}"
@@ -172,6 +201,7 @@ def close_wave(
         wave.closed_at = now or utc_now()
         session.flush()
         _rewrite_answers(session, wave.id, rng)
+        _count_declines(session, wave)
         # Anyone still typing a comment is cut off too: that dialogue row links a person to the wave.
         end_subject(session=session, subject=comment_subject(wave.id))
         session.flush()
@@ -205,6 +235,20 @@ def _rewrite_answers(session: Session, wave_id: int, rng: random.Random) -> None
             insert(SurveyResponse),
             [{**row, "id": secrets.token_hex(16), "respondent_key": secrets.token_hex(32)} for row in kept],
         )
+
+
+def _count_declines(session: Session, wave: SurveyWave) -> None:
+    # The count is kept, the names are not: nothing needs to know who declined once no reminder is due.
+    flagged = SurveyInvitation.wave_id == wave.id, SurveyInvitation.declined.is_(True)
+    wave.declined = int(
+        session.scalar(select(func.count()).select_from(SurveyInvitation).where(*flagged)) or 0
+    )
+    session.execute(
+        update(SurveyInvitation)
+        .where(*flagged)
+        .values(declined=False)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @contextmanager

@@ -1,5 +1,5 @@
-"""What the bot says in chat about survey results, per language: the names of the dimensions and
-bands, and the headline managers get when a wave closes (``bot.reporting.wave_headlines``).
+"""What the bot says in chat about surveys, per language: the names of the dimensions and bands, the
+headline managers get when a wave closes (``bot.reporting.wave_headlines``), and "not this time".
 
 The console shows the same names (``bot/web/console_text.py`` takes them from here; its
 Traditional wording is OpenCC's s2twp of the Simplified one): a manager who reads "情绪 高" in chat
@@ -53,6 +53,24 @@ RESULTS_READY: Final[dict[Language, dict[str, str]]] = {
         "more": "…and {count} more units", "more_one": "…and {count} more unit", "link": "Full results: {url}",
     },
 }  # fmt: skip
+
+# "Not this time" under an invitation (Telegram) and on the web chat's first question, and what a
+# person is told after pressing it: one source, so the two chats say the same thing.
+DECLINE: Final[dict[Language, dict[str, str]]] = {
+    "zh-Hans": {
+        "button": "这次不参加",
+        "declined": "好的，这次调查不会再提醒你。如果改变主意，截止前随时点「开始」就能参加。",
+    },
+    "zh-Hant": {
+        "button": "這次不參加",
+        "declined": "好的，這次調查不會再提醒你。如果改變主意，截止前隨時點「開始」就能參加。",
+    },
+    "en": {
+        "button": "Not this time",
+        "declined": "OK, no more reminders about this survey. If you change your mind, tap Start any time "
+        "before it closes.",
+    },
+}
 
 
 def dimension_name(dimension: str, language: Language) -> str:

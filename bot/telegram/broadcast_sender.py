@@ -20,7 +20,14 @@ from bot.broadcasts.sender import (
     TransientSendError,
 )
 from bot.telegram import texts
-from bot.telegram.callbacks import BroadcastReaction, CallbackDataError, Reaction, SurveyStart, parse
+from bot.telegram.callbacks import (
+    BroadcastReaction,
+    CallbackDataError,
+    Reaction,
+    SurveyDecline,
+    SurveyStart,
+    parse,
+)
 from ingest.text import LANGUAGES, Language
 
 logger = logging.getLogger(__name__)
@@ -53,7 +60,8 @@ def broadcast_keyboard(
     read: bool = False,
 ) -> InlineKeyboardMarkup | None:
     """The buttons ``bot.broadcasts.look`` gives this copy, labelled in ``language``: 👏 (with the
-    count once anyone has clapped), ✅ "I've read it" (done once pressed), a survey's Start, or the
+    count once anyone has clapped), ✅ "I've read it" (done once pressed), a survey's Start and "not
+    this time", or the
     broadcast's own actions (an escalated question's Reply). None when it has no buttons."""
     labels = _LANGUAGES.get(language, "zh-Hans")
     row: list[InlineKeyboardButton] = []
@@ -61,12 +69,18 @@ def broadcast_keyboard(
         if control is Control.ACTIONS:
             return InlineKeyboardMarkup(own) if (own := _action_rows(delivery_id, actions)) else None
         if control is Control.START_SURVEY:
-            start = _survey_start(button)
-            if start is None:
+            survey = _survey_buttons(button)
+            if survey is None:
                 logger.error("delivery %s: a survey invitation whose button names no wave", delivery_id)
                 return None
+            start, decline = survey
             return InlineKeyboardMarkup(
-                [[InlineKeyboardButton(texts.text("btn_start_survey", labels), callback_data=start)]]
+                [
+                    [
+                        InlineKeyboardButton(texts.text("btn_start_survey", labels), callback_data=start),
+                        InlineKeyboardButton(texts.text("btn_decline_survey", labels), callback_data=decline),
+                    ]
+                ]
             )
         if control is Control.CLAP:
             label = f"{CLAP} {claps}" if claps else CLAP
@@ -93,13 +107,14 @@ def _action_rows(delivery_id: int, actions: Sequence[tuple[str, str]]) -> list[l
     return rows
 
 
-def _survey_start(button: str | None) -> str | None:
-    """The start button's data for a survey invitation (``Broadcast.button`` "survey:WAVE"), else None."""
+def _survey_buttons(button: str | None) -> tuple[str, str] | None:
+    """The data of Start and "not this time" under a survey invitation (``Broadcast.button``
+    "survey:WAVE"), else None."""
     kind, _, target = (button or "").partition(":")
     if kind != "survey" or not (target.isascii() and target.isdigit()):
         return None
     try:
-        return SurveyStart(int(target)).data
+        return SurveyStart(int(target)).data, SurveyDecline(int(target)).data
     except CallbackDataError:  # a wave id no button can carry: no invitation rather than no message
         return None
 

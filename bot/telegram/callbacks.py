@@ -16,6 +16,7 @@ kind                        data                                      meaning
 ==========================  ========================================  ====================================
 ``SurveyStart``             ``sv:WAVE:go``                            start or resume a survey wave
 ``SurveyRestart``           ``sv:WAVE:re``                            go through again to change answers
+``SurveyDecline``           ``sv:WAVE:no``                            "not this time" to a survey wave
 ``SurveyAnswer``            ``sv:WAVE:Q:V``                           question Q (0-99) answered: V is
                                                                       1-5, ``oN`` option N (0-99), ``s``
 ``LanguageChoice``          ``lang:zh-Hans`` / ``zh-Hant`` / ``en``   the bot's language for this person
@@ -27,7 +28,9 @@ kind                        data                                      meaning
 ``MorePassage``             ``mo:QUESTION``                           the whole passage of an answer
 ``CancelBroadcast``         ``bcx:b:BROADCAST``                       cancel a scheduled broadcast
 ``CancelVisionSeries``      ``bcx:v:SERIES``                          stop a vision series
-``VisionCadence``           ``vis:weekly`` / ``twice`` / ``weekdays`` a new vision series' cadence
+``VisionCadence``           ``vis:weekly`` / ``twice`` / ``weekdays``  a new vision series' cadence preset
+                            / ``biweekly``
+``VisionConfirm``           ``vis:save`` / ``vis:change``             save the cadence previewed / pick again
 ``GapReply``                ``gap:QUESTION:r``                        a manager replies to an escalation
 ``GapSaveFaq``              ``gap:QUESTION:f``                        save that reply as an FAQ
 ``GapAnswerWithFaq``        ``gap:QUESTION:qCHUNK``                   answer with FAQ chunk CHUNK
@@ -155,6 +158,24 @@ class SurveyRestart(_Button):
     def _from_parts(cls, parts: Sequence[str]) -> Self | None:
         match parts:
             case [wave, "re"] if (wave_id := _id(wave)) is not None:
+                return cls(wave_id)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyDecline(_Button):
+    """Say "not this time" to a survey wave (beside the invitation's Start)."""
+
+    PREFIX: ClassVar[str] = "sv"
+    wave_id: int
+
+    def _parts(self) -> tuple[str, ...]:
+        return (str(self.wave_id), "no")
+
+    @classmethod
+    def _from_parts(cls, parts: Sequence[str]) -> Self | None:
+        match parts:
+            case [wave, "no"] if (wave_id := _id(wave)) is not None:
                 return cls(wave_id)
         return None
 
@@ -397,20 +418,22 @@ class CancelVisionSeries(_Button):
         return None
 
 
-class Cadence(StrEnum):
-    """The cadences /done offers for a new vision series."""
+class CadencePreset(StrEnum):
+    """The cadences /done offers as buttons for a new vision series (bot.telegram.handlers.vision
+    says which days and time each is)."""
 
     WEEKLY = "weekly"
     TWICE_WEEKLY = "twice"
     WEEKDAYS = "weekdays"
+    EVERY_OTHER_WEEK = "biweekly"
 
 
 @dataclass(frozen=True, slots=True)
 class VisionCadence(_Button):
-    """The cadence of the vision series being set up."""
+    """A preset cadence for the vision series being set up."""
 
     PREFIX: ClassVar[str] = "vis"
-    cadence: Cadence
+    cadence: CadencePreset
 
     def _parts(self) -> tuple[str, ...]:
         return (self.cadence.value,)
@@ -418,8 +441,26 @@ class VisionCadence(_Button):
     @classmethod
     def _from_parts(cls, parts: Sequence[str]) -> Self | None:
         match parts:
-            case [raw] if (cadence := _choice(Cadence, raw)) is not None:
+            case [raw] if (cadence := _choice(CadencePreset, raw)) is not None:
                 return cls(cadence)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class VisionConfirm(_Button):
+    """Under the preview of a vision series' next sends: save it, or pick the cadence again."""
+
+    PREFIX: ClassVar[str] = "vis"
+    save: bool
+
+    def _parts(self) -> tuple[str, ...]:
+        return ("save" if self.save else "change",)
+
+    @classmethod
+    def _from_parts(cls, parts: Sequence[str]) -> Self | None:
+        match parts:
+            case [("save" | "change") as choice]:
+                return cls(save=choice == "save")
         return None
 
 
@@ -486,6 +527,7 @@ class GapAnswerWithFaq(_Button):
 Callback: TypeAlias = (
     SurveyStart
     | SurveyRestart
+    | SurveyDecline
     | SurveyAnswer
     | LanguageChoice
     | BroadcastReaction
@@ -497,6 +539,7 @@ Callback: TypeAlias = (
     | CancelBroadcast
     | CancelVisionSeries
     | VisionCadence
+    | VisionConfirm
     | GapReply
     | GapSaveFaq
     | GapAnswerWithFaq
@@ -504,6 +547,7 @@ Callback: TypeAlias = (
 KINDS: Final[tuple[type[Callback], ...]] = (
     SurveyStart,
     SurveyRestart,
+    SurveyDecline,
     SurveyAnswer,
     LanguageChoice,
     BroadcastReaction,
@@ -515,6 +559,7 @@ KINDS: Final[tuple[type[Callback], ...]] = (
     CancelBroadcast,
     CancelVisionSeries,
     VisionCadence,
+    VisionConfirm,
     GapReply,
     GapSaveFaq,
     GapAnswerWithFaq,

@@ -16,6 +16,9 @@ row kind           state                JSON
 ``compose``        ``StoryNeedsTime``   ``{"kind": "story", "step": "when", "id": STORY}``
 ``compose``        ``VisionDraft``      ``{"kind": "vision", "step": "variants" | "cadence",
                                         "variants": [TEXT, ...]}``
+``compose``        ``VisionDraft``      ``{"kind": "vision", "step": "confirm", "variants": [...],
+                                        "cadence": {"days": [0, 3], "at": "09:00", "every": 2,
+                                        "anchor": "2027-03-22" | null}}``
 =================  ===================  =====================================================
 
 A row that does not read as its state (hand-edited, or from a version that wrote something else)
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, time, timedelta
 from enum import StrEnum
 from typing import Any, Generic, Protocol, Self, TypeVar
 
@@ -34,6 +37,8 @@ from sqlalchemy.orm import Session
 from telegram.ext import ContextTypes
 
 from bot.dialogues.service import clear_dialogue, get_dialogue, put_dialogue
+from bot.errors import ChangebotError
+from bot.scheduling.cadence import Cadence
 from bot.storage.database import in_transaction
 from bot.surveys.waves import comment_subject
 from bot.telegram.context import services
@@ -128,19 +133,54 @@ class VisionStep(StrEnum):
     """Where a vision series being set up in chat is."""
 
     VARIANTS = "variants"  # collecting wordings, one per message, until /done
-    CADENCE = "cadence"  # asked for the cadence (buttons, or a cron line)
+    CADENCE = "cadence"  # asked for the cadence (buttons, or typed: "周一 周四 09:00 每2周")
+    CONFIRM = "confirm"  # showed the cadence and its next five sends: save, or pick again
+
+
+def _cadence_json(cadence: Cadence) -> dict[str, Any]:
+    return {
+        "days": list(cadence.weekdays),
+        "at": cadence.at.strftime("%H:%M"),
+        "every": cadence.every_weeks,
+        "anchor": cadence.anchor.isoformat() if cadence.anchor else None,
+    }
+
+
+def _cadence_from_json(value: object) -> Cadence | None:
+    if not isinstance(value, Mapping):
+        return None
+    days, at, every, anchor = value.get("days"), value.get("at"), value.get("every"), value.get("anchor")
+    if (
+        not isinstance(days, list)
+        or not all(isinstance(day, int) and not isinstance(day, bool) for day in days)
+        or not isinstance(at, str)
+        or not isinstance(every, int)
+        or isinstance(every, bool)
+        or not (anchor is None or isinstance(anchor, str))
+    ):
+        return None
+    try:
+        week = date.fromisoformat(anchor) if anchor else None
+        return Cadence(weekdays=tuple(days), at=time.fromisoformat(at), every_weeks=every, anchor=week)
+    except (ChangebotError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
 class VisionDraft:
-    """/vision in progress: the wordings typed so far."""
+    """/vision in progress: the wordings typed so far, and at ``CONFIRM`` the cadence previewed
+    (with the anchor week its preview showed, so what is saved keeps that rhythm)."""
 
     step: VisionStep
     variants: tuple[str, ...] = ()
+    cadence: Cadence | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
-        return {"kind": "vision", "step": self.step.value, "variants": list(self.variants)}
+        stored: dict[str, Any] = {"kind": "vision", "step": self.step.value, "variants": list(self.variants)}
+        if self.step is VisionStep.CONFIRM and self.cadence is not None:
+            stored["cadence"] = _cadence_json(self.cadence)
+        return stored
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> Self | None:
@@ -153,7 +193,10 @@ class VisionDraft:
             or not all(isinstance(variant, str) for variant in variants)
         ):
             return None
-        return cls(VisionStep(step), tuple(variants))
+        if VisionStep(step) is not VisionStep.CONFIRM:
+            return cls(VisionStep(step), tuple(variants))
+        cadence = _cadence_from_json(value.get("cadence"))
+        return None if cadence is None else cls(VisionStep.CONFIRM, tuple(variants), cadence)
 
 
 Draft = StoryDraft | VisionDraft  # what the one "compose" dialogue may hold

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.surveys.wording import DECLINE
 from ingest.text import Language
 
 TEXTS: Final[dict[str, dict[Language, str]]] = {
@@ -87,6 +88,7 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     "btn_read": {"zh-Hans": "✅ 我已阅读", "zh-Hant": "✅ 我已閱讀", "en": "✅ I've read it"},
     "btn_read_done": {"zh-Hans": "☑️ 已阅读", "zh-Hant": "☑️ 已閱讀", "en": "☑️ Read"},
     "btn_start_survey": {"zh-Hans": "▶️ 开始", "zh-Hant": "▶️ 開始", "en": "▶️ Start"},
+    "btn_decline_survey": {language: words["button"] for language, words in DECLINE.items()},
     "read_thanks": {
         "zh-Hans": "已确认阅读，谢谢",
         "zh-Hant": "已確認閱讀，謝謝",
@@ -341,9 +343,9 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "No wording yet: send the vision statement first.",
     },
     "vision_cadence": {
-        "zh-Hans": "多久发一次？（按每个人的当地时间）选一个，或发送 cron 表达式，例如 0 9 * * mon。",
-        "zh-Hant": "多久發一次？（依每個人的當地時間）選一個，或發送 cron 表達式，例如 0 9 * * mon。",
-        "en": "How often? (each person's local time) Choose, or send a cron expression such as 0 9 * * mon.",
+        "zh-Hans": "多久发一次？（按每个人的当地时间）选一个，或者直接写，例如：周一 周四 09:00 每2周、工作日 8:30、每天 9点。",
+        "zh-Hant": "多久發一次？（依每個人的當地時間）選一個，或者直接寫，例如：週一 週四 09:00 每2週、工作日 8:30、每天 9點。",
+        "en": "How often? (each person's local time) Choose, or type it, e.g. mon thu 09:00 every 2 weeks, weekdays 8:30, daily 9am.",
     },
     "btn_weekly": {
         "zh-Hans": "每周一 09:00",
@@ -360,10 +362,65 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hant": "工作日每天 09:00",
         "en": "Weekdays 09:00",
     },
+    "btn_every_other_week": {
+        "zh-Hans": "每 2 周的周一 09:00",
+        "zh-Hant": "每 2 週的週一 09:00",
+        "en": "Every other Monday 09:00",
+    },
+    "vision_preview": {
+        "zh-Hans": "{cadence}（每个人的当地时间）。\n接下来五次，按你的时间（{zone}）：\n{times}\n\n就这样设置吗？也可以直接发一个新的频率。",
+        "zh-Hant": "{cadence}（每個人的當地時間）。\n接下來五次，依你的時間（{zone}）：\n{times}\n\n就這樣設定嗎？也可以直接發一個新的頻率。",
+        "en": "{cadence} (each person's local time).\nThe next five, on your clock ({zone}):\n{times}\n\nSet it up like this? Or send another cadence.",
+    },
+    "btn_vision_save": {
+        "zh-Hans": "✅ 就这样",
+        "zh-Hant": "✅ 就這樣",
+        "en": "✅ Set it up",
+    },
+    "btn_vision_change": {
+        "zh-Hans": "✏️ 改一下",
+        "zh-Hant": "✏️ 改一下",
+        "en": "✏️ Change it",
+    },
+    "bad_cadence": {
+        "zh-Hans": "这个频率看不懂：{problem}。可以这样写：周一 周四 09:00 每2周、工作日 8:30、每天 9点。",
+        "zh-Hant": "這個頻率看不懂：{problem}。可以這樣寫：週一 週四 09:00 每2週、工作日 8:30、每天 9點。",
+        "en": "I couldn't read that cadence: {problem}. Try e.g. mon thu 09:00 every 2 weeks, weekdays 8:30, daily 9am.",
+    },
+    "cadence_no_days": {
+        "zh-Hans": "没有写哪几天",
+        "zh-Hant": "沒有寫哪幾天",
+        "en": "which days?",
+    },
+    "cadence_no_time": {
+        "zh-Hans": "没有写几点",
+        "zh-Hant": "沒有寫幾點",
+        "en": "what time of day?",
+    },
+    "cadence_two_times": {
+        "zh-Hans": "只能写一个时间",
+        "zh-Hant": "只能寫一個時間",
+        "en": "one time of day only",
+    },
+    "cadence_bad_time": {
+        "zh-Hans": "没有 {fragment} 这个时间",
+        "zh-Hant": "沒有 {fragment} 這個時間",
+        "en": "{fragment} is not a time of day",
+    },
+    "cadence_bad_weeks": {
+        "zh-Hans": "最多每 4 周一次",
+        "zh-Hant": "最多每 4 週一次",
+        "en": "every 1 to 4 weeks",
+    },
+    "cadence_unread": {
+        "zh-Hans": "不明白“{fragment}”",
+        "zh-Hant": "不明白「{fragment}」",
+        "en": "“{fragment}” is not a day, a time or every N weeks",
+    },
     "vision_created": {
-        "zh-Hans": "愿景系列 #{id} 已设置：{count} 种说法，{cron}（当地时间），发给 {audience}。下一次：{next}。",
-        "zh-Hant": "願景系列 #{id} 已設定：{count} 種說法，{cron}（當地時間），發給 {audience}。下一次：{next}。",
-        "en": "Vision series #{id} is set: {count} wordings, {cron} (local time), to {audience}. Next: {next}.",
+        "zh-Hans": "愿景系列 #{id} 已设置：{count} 种说法，{cadence}（每个人的当地时间），发给 {audience}。下一次：{next}。",
+        "zh-Hant": "願景系列 #{id} 已設定：{count} 種說法，{cadence}（每個人的當地時間），發給 {audience}。下一次：{next}。",
+        "en": "Vision series #{id} is set: {count} wordings, {cadence} (each person's local time), to {audience}. Next: {next}.",
     },
     "bad_cron": {
         "zh-Hans": "这个周期看不懂：{reason}",
@@ -445,6 +502,7 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "zh-Hant": "✏️ 修改答案",
         "en": "✏️ Change answers",
     },
+    "survey_declined": {language: words["declined"] for language, words in DECLINE.items()},
     "survey_closed": {
         "zh-Hans": "这次调查已经结束，谢谢参与。",
         "zh-Hant": "這次調查已經結束，謝謝參與。",

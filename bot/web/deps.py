@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,6 +14,7 @@ from bot.answering.factory import KnowledgeCore
 from bot.config import Settings
 from bot.library.jobs import IngestJobs
 from bot.questions.flood import FloodGate
+from bot.storage.base import utc_now
 from bot.storage.database import DEFERRED_BEGIN
 from bot.surveys.pairing import PairingKey
 
@@ -73,6 +75,11 @@ def get_telegram(request: Request) -> Application | None:  # type: ignore[type-a
     return application
 
 
+def get_now() -> datetime:
+    """The present moment, for routes that preview what a schedule will do (tests override it)."""
+    return utc_now()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CoreDep = Annotated[KnowledgeCore, Depends(get_core)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -81,3 +88,4 @@ FloodDep = Annotated[FloodGate, Depends(get_flood)]
 SurveyKeyDep = Annotated[PairingKey, Depends(get_survey_key)]
 IngestJobsDep = Annotated[IngestJobs, Depends(get_ingest_jobs)]
 TelegramDep = Annotated[Application | None, Depends(get_telegram)]  # type: ignore[type-arg]
+NowDep = Annotated[datetime, Depends(get_now)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.surveys.wording import DECLINE
 from ingest.text import LANGUAGES, Language
 
 UI: Final[dict[Language, dict[str, str]]] = {
@@ -12,6 +13,9 @@ UI: Final[dict[Language, dict[str, str]]] = {
         "survey_done": "谢谢！你的回答已匿名保存。",
         "survey_anonymous": "🔒 这份调查是匿名的：答案不会和你的名字一起保存，结果只按人数够多的组汇总显示。",
         "change": "修改答案",
+        "start": "开始",
+        "decline": DECLINE["zh-Hans"]["button"],
+        "survey_declined": DECLINE["zh-Hans"]["declined"],
         "send_comment": "提交",
         "join_title": "加入变革助手",
         "form_expired": "这个页面已过期，请重新输入邀请码。",
@@ -57,6 +61,9 @@ UI: Final[dict[Language, dict[str, str]]] = {
         "survey_done": "謝謝！你的回答已匿名儲存。",
         "survey_anonymous": "🔒 這份調查是匿名的：答案不會和你的名字一起儲存，結果只按人數夠多的組彙總顯示。",
         "change": "修改答案",
+        "start": "開始",
+        "decline": DECLINE["zh-Hant"]["button"],
+        "survey_declined": DECLINE["zh-Hant"]["declined"],
         "send_comment": "送出",
         "join_title": "加入變革助手",
         "form_expired": "這個頁面已過期，請重新輸入邀請碼。",
@@ -102,6 +109,9 @@ UI: Final[dict[Language, dict[str, str]]] = {
         "survey_done": "Thank you! Your answers are stored anonymously.",
         "survey_anonymous": "🔒 This survey is anonymous: your answers are not stored with your name, and results are shown only for groups large enough.",
         "change": "Change answers",
+        "start": "Start",
+        "decline": DECLINE["en"]["button"],
+        "survey_declined": DECLINE["en"]["declined"],
         "send_comment": "Send",
         "join_title": "Join the change assistant",
         "form_expired": "This page had expired; please enter your invite code again.",

@@ -70,7 +70,7 @@ async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not draft.variants:
         await message.reply_text(text("vision_need_variant", language))
         return
-    await COMPOSE.save(context, user.id, replace(draft, step=VisionStep.CADENCE))
+    await COMPOSE.save(context, user.id, replace(draft, step=VisionStep.CADENCE, cadence=None))
     keyboard = cadence_keyboard(language)
     await message.reply_text(text("vision_cadence", language), reply_markup=keyboard)
 

@@ -14,7 +14,9 @@ from bot.access.service import cancel_broadcast_as, principal_for, upcoming_broa
 from bot.broadcasts.recurring import stop_vision_series, vision_schedules
 from bot.broadcasts.senders import DeliveryWarning, delivery_warning
 from bot.errors import ChangebotError
+from bot.scheduling.cadence import rule_of
 from bot.scheduling.clock import zone
+from bot.scheduling.wording import describe_rule
 from bot.storage.base import utc_now
 from bot.storage.database import in_transaction
 from bot.telegram.callbacks import CancelBroadcast, CancelVisionSeries, parse, pattern_for
@@ -71,7 +73,8 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
                 when = schedule.next_occurrence.strftime("%Y-%m-%d %H:%M")
                 items.append(
                     _Item(
-                        f"#V{series.id} {when} ({schedule.cron}) [vision] {series.title[:50]}",
+                        f"#V{series.id} {when} ({describe_rule(rule_of(schedule), language)}) [vision] "
+                        f"{series.title[:50]}",
                         f"V{series.id}",
                         CancelVisionSeries(series.id),
                     )

@@ -1,9 +1,10 @@
 """Answering a pulse survey in chat: one question at a time with buttons, progress shown, stop and
-resume with the Start button, change answers until the wave closes.
+resume with the Start button, change answers until the wave closes; or "not this time", which Start
+still overrides until the wave closes.
 
-The buttons (``SurveyStart``, ``SurveyRestart``, ``SurveyAnswer`` in bot/telegram/callbacks.py) carry
-the wave and the question; everything they carry is checked again: the wave must be open and the
-person invited.
+The buttons (``SurveyStart``, ``SurveyRestart``, ``SurveyDecline``, ``SurveyAnswer`` in
+bot/telegram/callbacks.py) carry the wave and the question; everything they carry is checked again:
+the wave must be open and the person invited.
 """
 
 from __future__ import annotations
@@ -20,12 +21,20 @@ from telegram.ext import (
 )
 
 from bot.errors import ChangebotError
+from bot.people.models import Person
 from bot.storage.database import in_transaction
 from bot.surveys.definitions import Survey
-from bot.surveys.dialogue import NotInvitedError, Step, advance, option_value
+from bot.surveys.dialogue import NotInvitedError, Step, advance, decline, option_value
 from bot.surveys.waves import SurveyClosedError, get_wave
-from bot.telegram.callbacks import SurveyAnswer, SurveyRestart, SurveyStart, parse, pattern_for
-from bot.telegram.context import services
+from bot.telegram.callbacks import (
+    SurveyAnswer,
+    SurveyDecline,
+    SurveyRestart,
+    SurveyStart,
+    parse,
+    pattern_for,
+)
+from bot.telegram.context import BotServices, services
 from bot.telegram.dialogue_states import SURVEY_COMMENT, SurveyComment, dialogue_expiry
 from bot.telegram.handlers.common import language_of, member
 from bot.telegram.texts import text
@@ -87,13 +96,13 @@ def _question_view(
 
 
 async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Start, resume, change, or answer one question; then show the next step in the same message."""
+    """Start, resume, change, decline, or answer one question; then show the next step in the same message."""
     query = update.callback_query
     if query is None:
         return
     app = services(context)
     found = parse(query.data)
-    pressed = found if isinstance(found, SurveyStart | SurveyRestart | SurveyAnswer) else None
+    pressed = found if isinstance(found, SurveyStart | SurveyRestart | SurveyDecline | SurveyAnswer) else None
     expires_after = dialogue_expiry(context)
 
     def press(session: Session) -> tuple[str | None, _View | None]:
@@ -109,21 +118,7 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             wave_id = pressed.wave_id
             try:
                 with session.begin_nested():
-                    answer = None
-                    if isinstance(pressed, SurveyAnswer):
-                        wave_survey = app.surveys.get(get_wave(session=session, wave_id=wave_id).survey_id)
-                        if wave_survey is None:
-                            raise SurveyClosedError("survey gone")
-                        answer = (pressed.index, option_value(wave_survey, pressed.index, pressed.value))
-                    survey, step = advance(
-                        session=session,
-                        surveys=app.surveys,
-                        wave_id=wave_id,
-                        person=person,
-                        key=app.survey_key,
-                        answer=answer,
-                        restart=isinstance(pressed, SurveyRestart),
-                    )
+                    survey, step = _pressed_step(session, app, pressed, person)
                 reply = _step_view(survey, wave_id, step, language)
                 if step.index is not None and survey.questions[step.index].type == "text":
                     typing = SurveyComment(wave_id, step.index)
@@ -147,9 +142,43 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.edit_message_text(body, reply_markup=keyboard)
 
 
+def _pressed_step(
+    session: Session,
+    app: BotServices,
+    pressed: SurveyStart | SurveyRestart | SurveyDecline | SurveyAnswer,
+    person: Person,
+) -> tuple[Survey, Step]:
+    """What the press records, and the step to show after it (``bot.surveys.dialogue`` decides)."""
+    wave_id = pressed.wave_id
+    if isinstance(pressed, SurveyDecline):
+        return decline(
+            session=session, surveys=app.surveys, wave_id=wave_id, person=person, key=app.survey_key
+        )
+    answer = None
+    if isinstance(pressed, SurveyAnswer):
+        wave_survey = app.surveys.get(get_wave(session=session, wave_id=wave_id).survey_id)
+        if wave_survey is None:
+            raise SurveyClosedError("survey gone")
+        answer = (pressed.index, option_value(wave_survey, pressed.index, pressed.value))
+    return advance(
+        session=session,
+        surveys=app.surveys,
+        wave_id=wave_id,
+        person=person,
+        key=app.survey_key,
+        answer=answer,
+        restart=isinstance(pressed, SurveyRestart),
+    )
+
+
 def _step_view(survey: Survey, wave_id: int, step: Step, language: Language) -> _View:
     if step.index is not None:
         return _question_view(survey, wave_id, step.index, language, step.current)
+    if step.declined:
+        start = InlineKeyboardButton(
+            text("btn_start_survey", language), callback_data=SurveyStart(wave_id).data
+        )
+        return text("survey_declined", language), InlineKeyboardMarkup([[start]])
     if step.already_done:
         change = InlineKeyboardButton(
             text("survey_change", language), callback_data=SurveyRestart(wave_id).data
@@ -204,7 +233,9 @@ async def typed_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add this module's handlers; a typed comment is taken before anything else reads the message."""
     application.add_handler(
-        CallbackQueryHandler(survey_button, pattern=pattern_for(SurveyStart, SurveyRestart, SurveyAnswer))
+        CallbackQueryHandler(
+            survey_button, pattern=pattern_for(SurveyStart, SurveyRestart, SurveyDecline, SurveyAnswer)
+        )
     )
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, typed_comment), group=-2

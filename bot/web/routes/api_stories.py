@@ -234,6 +234,9 @@ def _series_out(series: Any, schedule: Any) -> dict[str, Any]:
     return {
         "id": series.id, "title": series.title, "variants": series.variants, "audience": series.audience,
         "cron": schedule.cron, "next": schedule.next_occurrence.isoformat(timespec="minutes"), "active": schedule.active,
+        # Beyond the cron: a series picked as "every 2 weeks" sends only in every other week from the anchor.
+        "every_weeks": schedule.every_weeks,
+        "anchor_week": schedule.anchor_week.isoformat() if schedule.anchor_week else None,
     }  # fmt: skip
 
 

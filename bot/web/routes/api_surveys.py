@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from bot.access.service import Principal, may_see_audience, require_own_audience, visible_groups
+from bot.broadcasts.senders import delivery_warning
 from bot.errors import InvalidInputError, NotFoundError
 from bot.runtime import survey_definitions, survey_rules
 from bot.storage.base import utc_now
@@ -18,6 +19,7 @@ from bot.surveys.results import results_as_dict, wave_results, wave_status
 from bot.surveys.waves import get_wave, launch_wave, waves
 from bot.web.deps import SessionDep, SettingsDep
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
+from bot.web.routes.console_common import delivery_note
 from bot.web.security import PrincipalDep
 
 router = APIRouter(prefix="/api/surveys", tags=["surveys"], responses=ERROR_RESPONSES)
@@ -79,9 +81,10 @@ def list_waves(
 
 @router.post("/waves", status_code=status.HTTP_201_CREATED)
 def open_wave(
-    body: WaveIn, settings: SettingsDep, session: SessionDep, principal: PrincipalDep
+    request: Request, body: WaveIn, settings: SettingsDep, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    """Open a wave now (managers: to their own units)."""
+    """Open a wave now (managers: to their own units); ``delivery_running`` false, with a
+    ``warning``: no sender worker runs, so the invitations reach nobody yet."""
     survey = survey_definitions(settings).get(body.survey)
     if survey is None:
         raise NotFoundError(f"no survey {body.survey!r}")
@@ -93,7 +96,12 @@ def open_wave(
         selectors=body.audience, reminder_before_close=reminder,
         created_by=principal.person(session), now=now,
     )  # fmt: skip
-    return wave_status(session=session, wave=wave)
+    warning = delivery_warning(session=session, now=now, send_at=wave.opens_at)
+    return {
+        **wave_status(session=session, wave=wave),
+        "delivery_running": warning is None,
+        "warning": delivery_note(request, warning),
+    }
 
 
 @router.get("/waves/{wave_id}")

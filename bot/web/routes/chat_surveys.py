@@ -1,4 +1,5 @@
-"""Pulse surveys in the web chat: the same one-question-at-a-time path as in Telegram."""
+"""Pulse surveys in the web chat: the same one-question-at-a-time path as in Telegram, and the same
+"not this time"."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pydantic import BaseModel
 from bot.people.models import Person
 from bot.runtime import survey_definitions
 from bot.surveys.definitions import Survey
-from bot.surveys.dialogue import Step, advance
+from bot.surveys.dialogue import Step, advance, current_step, decline
 from bot.surveys.waves import open_waves_for
 from bot.web.deps import SessionDep, SettingsDep, SurveyKeyDep
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath
@@ -24,6 +25,7 @@ def _step_out(survey: Survey, wave_id: int, step: Step, language: str) -> dict[s
     body: dict[str, Any] = {
         "wave": wave_id, "title": survey.title.get(lang), "intro": survey.intro.get(lang),  # type: ignore[arg-type]
         "total": len(survey.questions), "done": step.index is None, "already_done": step.already_done,
+        "declined": step.declined,
     }  # fmt: skip
     if step.index is not None:
         question = survey.questions[step.index]
@@ -35,6 +37,7 @@ def _step_out(survey: Survey, wave_id: int, step: Step, language: str) -> dict[s
             "scale": list(survey.scale.get(lang)) if question.type == "likert" else [],  # type: ignore[arg-type]
             "options": [{"id": o.id, "text": o.text.get(lang)} for o in question.options],  # type: ignore[arg-type]
             "current": step.current,
+            "started": step.started,  # not yet: "not this time" is offered beside the question
         }
     return body
 
@@ -43,7 +46,7 @@ def _step_out(survey: Survey, wave_id: int, step: Step, language: str) -> dict[s
 def my_surveys(
     request: Request, session: SessionDep, key: SurveyKeyDep, settings: SettingsDep
 ) -> list[dict[str, Any]]:
-    """Open surveys sent to the signed-in person, each at the question they are on."""
+    """Open surveys sent to the signed-in person, each at the question they are on (or declined)."""
     user = chat_person(request, session, settings=settings, changing=False)
     person = session.get(Person, user.person_id) if user else None
     if person is None:
@@ -51,17 +54,19 @@ def my_surveys(
     library = survey_definitions(settings)
     found = []
     for wave in open_waves_for(session=session, person=person):
-        survey, step = advance(session=session, surveys=library, wave_id=wave.id, person=person, key=key)
+        survey, step = current_step(session=session, surveys=library, wave_id=wave.id, person=person, key=key)
         found.append(_step_out(survey, wave.id, step, person.language))
     return found
 
 
 class AnswerIn(BaseModel):
-    """One answer (``value`` None skips an optional question), or ``restart`` to change answers."""
+    """One answer (``value`` None skips an optional question), ``restart`` to change answers,
+    ``decline`` for "not this time"; none of them: start or resume."""
 
     index: int | None = None
     value: int | str | None = None
     restart: bool = False
+    decline: bool = False
 
 
 @router.post("/{wave_id}")
@@ -73,11 +78,14 @@ def answer(
     key: SurveyKeyDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:
-    """Record an answer and return the next step."""
+    """Record an answer (or a decline) and return the next step."""
     user = chat_person(request, session, settings=settings, changing=True)
     person = session.get(Person, user.person_id) if user else None
     assert person is not None  # noqa: S101  (changes need a signed-in member)
     library = survey_definitions(settings)
+    if body.decline:
+        survey, step = decline(session=session, surveys=library, wave_id=wave_id, person=person, key=key)
+        return _step_out(survey, wave_id, step, person.language)
     survey, step = advance(
         session=session, surveys=library, wave_id=wave_id, person=person, key=key,
         answer=(body.index, body.value) if body.index is not None else None, restart=body.restart,

@@ -23,6 +23,7 @@ from bot.library.jobs import IngestJob
 from bot.questions.gaps import answer_gap, faq_candidates, open_gaps_for
 from bot.questions.phrasings import PhrasingView, phrasings_for_review, set_phrasing_active
 from bot.questions.scope import principal_filters
+from bot.questions.wording import GAP_REASON
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
 from bot.web.deps import CoreDep, IngestJobsDep, SessionsDep, SettingsDep
@@ -34,6 +35,7 @@ from bot.web.routes.console_common import (
     language_of,
     page,
     principal_of,
+    reader_zone,
     sign_in_page,
 )
 
@@ -87,7 +89,8 @@ async def knowledge(
         {"folders": FOLDERS, "documents": documents(core), "tried": tried, "q": q or "", "job": (job or "")[:32], "gaps": gaps,
          "job_now": job_now, "job_summary": job_summary(job_now, language_of(request)) if job_now else "",
          "source": source or "", "chunks": chunks_of(core, source[:500]) if source else [],
-         "reviews": reviews, "today": utc_now().date(), "phrasings": phrasings,
+         "reviews": reviews, "today": utc_now().astimezone(reader_zone(request, principal)).date(), "phrasings": phrasings,
+         "gap_reasons": GAP_REASON.get(language_of(request), GAP_REASON["zh-Hans"]),
          "faq_choices": {g.questions[0].id: faq_candidates(answerer=core.answerer, question=g.questions[0])
                          for g in gaps[:30]}},
     )  # fmt: skip

@@ -379,6 +379,15 @@
     const title = document.createElement("h2");
     title.textContent = item.title + (item.step ? " · " + (item.step.index + 1) + "/" + item.total : "");
     panel.appendChild(title);
+    if (item.declined) {
+      // "Not this time" was said; Start still takes part until the wave closes.
+      const declined = document.createElement("p");
+      declined.className = "done";
+      declined.textContent = root.dataset.surveyDeclined;
+      panel.appendChild(declined);
+      panel.appendChild(button(root.dataset.start, function () { send(item.wave, {}); }));
+      return;
+    }
     if (!item.step) {
       const done = document.createElement("p");
       done.className = "done";
@@ -433,8 +442,17 @@
     if (step.optional) {
       row.appendChild(button(root.dataset.skip, function () { send(item.wave, { index: step.index, value: null }); }, "secondary"));
     }
+    if (!step.started) {
+      const decline = button(root.dataset.decline, function () { send(item.wave, { decline: true }); }, "secondary decline");
+      panel.appendChild(decline);
+    }
   }
 
+  // A survey to take first; one declined only when there is none (so its Start stays at hand).
   fetch("/api/chat/surveys").then(function (response) { return response.ok ? response.json() : []; })
-    .then(function (items) { if (items.length) render(items[0]); });
+    .then(function (items) {
+      const pending = items.filter(function (item) { return !item.declined; });
+      const shown = pending.length ? pending[0] : items[0];
+      if (shown) render(shown);
+    });
 })();

@@ -16,6 +16,38 @@
     });
   }
 
+  // The vision cadence picker: the next five sends, on the reader's clock and in the page's language,
+  // worded by the server (GET /console/vision/preview) as the picker changes, before anything is saved.
+  var vision = document.getElementById("vision");
+  if (vision) {
+    var preview = document.getElementById("vision-preview"), asked = 0;
+    var refresh = function () {
+      var mine = ++asked;  // answers may come back out of order: only the latest one is drawn
+      var query = new URLSearchParams();
+      vision.querySelectorAll("input[name=weekday]:checked").forEach(function (box) { query.append("weekday", box.value); });
+      query.set("at", vision.elements.at.value);
+      query.set("every_weeks", vision.elements.every_weeks.value);
+      fetch(vision.dataset.preview + "?" + query.toString(), { credentials: "same-origin" }).then(function (response) {
+        return response.json();
+      }).then(function (shown) {
+        if (mine !== asked) { return; }
+        var error = preview.querySelector(".error"), list = preview.querySelector("ol");
+        list.textContent = "";
+        error.hidden = !shown.error;
+        error.textContent = shown.error || "";
+        preview.querySelector(".description").textContent = shown.description || "";
+        (shown.times || []).forEach(function (moment) {
+          var item = document.createElement("li");
+          item.textContent = moment;
+          list.appendChild(item);
+        });
+        // Saved with the series, so the every-N-weeks rhythm is the one shown here.
+        vision.elements.anchor.value = shown.anchor || "";
+      });
+    };
+    document.getElementById("cadence").addEventListener("change", refresh);
+  }
+
   var box = document.getElementById("progress");
   if (box) {
     var bar = box.querySelector("progress"), text = box.querySelector("output");

@@ -140,7 +140,10 @@ def test_an_escalation_goes_to_each_manager_through_the_outbox_in_their_language
         assert (
             len(broadcasts) == 2 and "小王" in chinese.text
         )  # 陈经理 of 华南区 is not told and "华东区-12号店" in chinese.text
-        assert "培训要多久" in chinese.text and "asked something I couldn't answer" in in_english.text
+        # Answered from the FAQ, then passed on by its asker: why, what the bot said and from where.
+        assert "培训要多久" in chinese.text and "asked for a person to answer this" in in_english.text
+        assert "🤖 My answer: 每位员工参加两次各90分钟的实操培训" in in_english.text
+        assert "📄 来源：常见问题 › 培训要多久？" in chinese.text and "faqs/basics.yaml" not in chinese.text
         assert chinese.actions is not None and in_english.actions is not None
         assert chinese.actions[0] == ["✍️ 回复", f"gap:{qid}:r"] and in_english.actions[0] == [
             "✍️ Reply",

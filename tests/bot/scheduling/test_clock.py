@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from bot.scheduling.clock import (
     earliest_instant,
     next_occurrence,
     parse_quiet_hours,
+    standard_cron,
     validate_cron,
     wall_to_instant,
 )
@@ -68,3 +69,40 @@ def test_bad_quiet_hours(bad: str) -> None:
 
 def test_no_quiet_hours() -> None:
     assert parse_quiet_hours("  ") is None
+
+
+@pytest.mark.parametrize(
+    ("days", "fires_on"),
+    [
+        ("1", {"Mon"}),  # APScheduler 3 alone reads 1 as Tuesday
+        ("0", {"Sun"}),
+        ("7", {"Sun"}),
+        ("1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+        ("mon-fri", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+        ("1,3", {"Mon", "Wed"}),
+        ("*/2", {"Sun", "Tue", "Thu", "Sat"}),
+        ("5-0", {"Fri", "Sat", "Sun"}),
+        ("fri-sun", {"Fri", "Sat", "Sun"}),
+        ("1-7", {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}),
+        ("sat,sun", {"Sat", "Sun"}),
+    ],
+)
+def test_a_cron_day_of_week_means_what_it_means_in_crontab(days: str, fires_on: set[str]) -> None:
+    after = datetime(2027, 1, 3, 23, 0)  # a Sunday night: the next week, Monday to Sunday
+    seen: set[str] = set()
+    for _ in range(len(fires_on)):
+        after = next_occurrence(f"0 9 * * {days}", after=after)
+        seen.add(after.strftime("%a"))
+    assert seen == fires_on
+    assert next_occurrence(f"0 9 * * {days}", after=after) - after >= timedelta(days=1)
+
+
+@pytest.mark.parametrize("days", ["8", "mon-funday", "3-1", "*/0", "1/x"])
+def test_a_day_of_week_out_of_range_is_refused_with_what_to_write(days: str) -> None:
+    with pytest.raises(InvalidInputError, match="0 9 \\* \\* mon"):
+        validate_cron(f"0 9 * * {days}")
+
+
+def test_only_the_day_of_week_field_is_rewritten() -> None:
+    assert standard_cron("30 8 1 * 1-5") == "30 8 1 * mon,tue,wed,thu,fri"
+    assert standard_cron("*/15 9-17 * * *") == "*/15 9-17 * * *"

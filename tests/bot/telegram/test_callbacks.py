@@ -19,7 +19,7 @@ from bot.telegram.callbacks import (
     MAX_DATA_BYTES,
     MAX_ID,
     BroadcastReaction,
-    Cadence,
+    CadencePreset,
     Callback,
     CallbackDataError,
     CancelBroadcast,
@@ -36,10 +36,12 @@ from bot.telegram.callbacks import (
     StoryReview,
     SuggestionPick,
     SurveyAnswer,
+    SurveyDecline,
     SurveyRestart,
     SurveyStart,
     Verdict,
     VisionCadence,
+    VisionConfirm,
     parse,
     pattern_for,
 )
@@ -67,6 +69,7 @@ LONGEST_CHUNK = CHUNK + "-999"
 EXAMPLES: list[Callback] = [
     SurveyStart(12),
     SurveyRestart(12),
+    SurveyDecline(12),
     SurveyAnswer.rating(12, 0, 1),
     SurveyAnswer.rating(12, 3, 5),
     SurveyAnswer.option(12, 4, 0),
@@ -86,7 +89,9 @@ EXAMPLES: list[Callback] = [
     MorePassage(41),
     CancelBroadcast(5),
     CancelVisionSeries(5),
-    *(VisionCadence(cadence) for cadence in Cadence),
+    *(VisionCadence(cadence) for cadence in CadencePreset),
+    VisionConfirm(save=True),
+    VisionConfirm(save=False),
     GapReply(41),
     GapSaveFaq(41),
     GapAnswerWithFaq(41, CHUNK),
@@ -97,6 +102,7 @@ EXAMPLES: list[Callback] = [
 EXTREMES: list[Callback] = [
     SurveyStart(MAX_ID),
     SurveyRestart(MAX_ID),
+    SurveyDecline(MAX_ID),
     SurveyAnswer.option(MAX_ID, 99, 99),
     SurveyAnswer.skip(MAX_ID, 99),
     LanguageChoice("zh-Hant"),
@@ -108,7 +114,8 @@ EXTREMES: list[Callback] = [
     MorePassage(MAX_ID),
     CancelBroadcast(MAX_ID),
     CancelVisionSeries(MAX_ID),
-    VisionCadence(Cadence.WEEKDAYS),
+    VisionCadence(CadencePreset.EVERY_OTHER_WEEK),
+    VisionConfirm(save=False),
     GapReply(MAX_ID),
     GapSaveFaq(MAX_ID),
     GapAnswerWithFaq(MAX_ID, LONGEST_CHUNK),
@@ -140,7 +147,7 @@ FORGED = [
     "fb:1:h ", " fb:1:h", "FB:1:h", "fb:1:x", "fb:01:h", "fb:0:h", "fb:-1:h", "fb:1000000000000:h",
     "fb:1:h:extra", "fb:1", "fb", "lang:fr", "lang:EN", "lang:zh-hans", "lang:", "sg:1:9",
     f"sg:1:{MAX_SUGGESTIONS}", "sg:x:0", "sg:1:00", "sv:1:go:", "sv:1:20:6", "sv:1:0:o100", "sv:1:0:o01",
-    "sv:1:100:1", "sv:1:0:0", "sv:1:0:S", "sv:1:restart", "bcx:x:1", "bcx:b:v", "bcx:1:b", "vis:daily",
+    "sv:1:100:1", "sv:1:0:0", "sv:1:0:S", "sv:1:restart", "sv:1:NO", "sv:1:no:1", "sv:0:no", "sv:01:no", "bcx:x:1", "bcx:b:v", "bcx:1:b", "vis:daily",
     "vis:weekly:1", "gap:1:q", "gap:1:q" + CHUNK[:-1], "gap:1:q" + CHUNK + "-0", "gap:1:q" + CHUNK + "-1000",
     "gap:1:q" + CHUNK + "0", "gap:1:" + "q" * 60, "gap:1:rf", "stv:1:yes", "sty:1:now ", "bc:1:ca", "mo:",
     "mo:1:more", "unknown:1", "sv:" + "1" * 61,
@@ -188,6 +195,7 @@ def test_data_fits_in_telegrams_64_bytes_at_the_extremes(button: Callback) -> No
         SurveyStart(0),
         SurveyStart(MAX_ID + 1),
         SurveyRestart(-1),
+        SurveyDecline(0),
         SurveyAnswer.rating(1, 0, 6),
         SurveyAnswer.rating(1, 100, 1),
         SurveyAnswer.option(1, 0, 100),
@@ -255,7 +263,11 @@ def test_the_sender_puts_stored_actions_under_the_copy_only_when_they_parse() ->
 
 def test_the_sender_builds_the_clap_acknowledge_and_survey_start_buttons() -> None:
     assert _callback_data(broadcast_keyboard(9, must_read=True)) == ["bc:9:c", "bc:9:a"]
-    assert _callback_data(broadcast_keyboard(9, must_read=False, button="survey:12")) == ["sv:12:go"]
+    # A survey invitation (and its reminder): Start and "not this time", nothing else.
+    assert _callback_data(broadcast_keyboard(9, must_read=False, button="survey:12")) == [
+        "sv:12:go",
+        "sv:12:no",
+    ]
     for odd in ("survey:0", "survey:x", "survey:١٢", f"survey:{MAX_ID + 1}", "quiz:12"):
         assert broadcast_keyboard(9, must_read=False, button=odd) is None  # no Start, and no clap instead
 
@@ -267,7 +279,10 @@ def test_each_kind_gets_its_own_buttons_labelled_in_the_readers_language_only() 
     assert _labels(broadcast_keyboard(9, must_read=False, kind="story", claps=3)) == ["👏 3"]
     assert _labels(
         broadcast_keyboard(9, must_read=False, kind="survey", button="survey:12", language="en")
-    ) == ["▶️ Start"]
+    ) == ["▶️ Start", "Not this time"]
+    assert _labels(
+        broadcast_keyboard(9, must_read=False, kind="survey", button="survey:12", language="zh-Hant")
+    ) == ["▶️ 開始", "這次不參加"]
     assert _labels(broadcast_keyboard(9, must_read=True, kind="reminder", language="zh-Hans")) == [
         "✅ 我已阅读"
     ]
@@ -280,7 +295,7 @@ def test_each_kind_gets_its_own_buttons_labelled_in_the_readers_language_only() 
 
 
 def test_pattern_for_takes_one_prefix() -> None:
-    assert pattern_for(SurveyStart, SurveyRestart, SurveyAnswer) == "^sv:"
+    assert pattern_for(SurveyStart, SurveyRestart, SurveyDecline, SurveyAnswer) == "^sv:"
     with pytest.raises(ValueError, match="one prefix"):
         pattern_for(SurveyStart, Feedback)
     with pytest.raises(ValueError, match="one prefix"):

@@ -5,7 +5,7 @@ source scan keeps handlers from reaching the raw rows again."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialogues.service import end_subject, get_dialogue, put_dialogue
+from bot.scheduling.cadence import Cadence
 from bot.storage.database import transaction
 from bot.surveys.waves import comment_subject
 from bot.telegram.dialogue_states import (
@@ -47,6 +48,30 @@ STORED: list[tuple[DialogueKind[Any], object, dict[str, Any]]] = [
         VisionDraft(VisionStep.CADENCE, ("一起向前", "同一个目标")),
         {"kind": "vision", "step": "cadence", "variants": ["一起向前", "同一个目标"]},
     ),
+    (
+        COMPOSE,
+        VisionDraft(
+            VisionStep.CONFIRM,
+            ("一起向前",),
+            Cadence(weekdays=(0, 3), at=time(9), every_weeks=2, anchor=date(2027, 3, 22)),
+        ),
+        {
+            "kind": "vision",
+            "step": "confirm",
+            "variants": ["一起向前"],
+            "cadence": {"days": [0, 3], "at": "09:00", "every": 2, "anchor": "2027-03-22"},
+        },
+    ),
+    (
+        COMPOSE,
+        VisionDraft(VisionStep.CONFIRM, ("一起向前",), Cadence(weekdays=(4,), at=time(17, 30))),
+        {
+            "kind": "vision",
+            "step": "confirm",
+            "variants": ["一起向前"],
+            "cadence": {"days": [4], "at": "17:30", "every": 1, "anchor": None},
+        },
+    ),
 ]
 
 UNREADABLE: list[tuple[DialogueKind[Any], dict[str, Any]]] = [
@@ -67,7 +92,13 @@ UNREADABLE: list[tuple[DialogueKind[Any], dict[str, Any]]] = [
     (COMPOSE, {"kind": "vision", "step": "variants", "variants": [1, 2]}),
     (COMPOSE, {"kind": "vision", "step": ["cadence"], "variants": []}),
     (COMPOSE, {"kind": "vision", "step": "Cadence", "variants": []}),
-]
+    (COMPOSE, {"kind": "vision", "step": "confirm", "variants": []}),  # no cadence to confirm
+    (COMPOSE, {"kind": "vision", "step": "confirm", "variants": [], "cadence": {"days": [], "at": "09:00", "every": 1}}),
+    (COMPOSE, {"kind": "vision", "step": "confirm", "variants": [], "cadence": {"days": [0], "at": "9am", "every": 1}}),
+    (COMPOSE, {"kind": "vision", "step": "confirm", "variants": [], "cadence": {"days": [0], "at": "09:00", "every": True}}),
+    (COMPOSE, {"kind": "vision", "step": "confirm", "variants": [],
+               "cadence": {"days": [0], "at": "09:00", "every": 2, "anchor": "2027-03-24"}}),  # not a Monday
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("kind", "state", "stored"), STORED, ids=repr)

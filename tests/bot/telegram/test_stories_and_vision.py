@@ -31,6 +31,7 @@ from bot.telegram.broadcast_sender import TelegramMessageSender
 from tests.bot.telegram.conftest import Org
 from tests.bot.telegram.test_scenarios import _join
 from tests.fakes.telegram_api import FakeTelegram
+from tests.utils.patience import EVENTUALLY
 
 STAFF, REGION_MANAGER, STORE_MANAGER, ADMIN = 7001, 7100, 7200, 4242
 STORY = "12号店用服务中台排班以后，店长每周排班从3小时降到1小时，顾客回访率从40%升到65%。"
@@ -137,7 +138,7 @@ async def test_story_from_draft_through_review_into_the_weekly_digest(
             rows = list(session.scalars(select(IngestJobRow)))
             return rows if rows and all(row.state == "done" for row in rows) else []
 
-    (job,) = await fake.wait_for(indexed, timeout=60)
+    (job,) = await fake.wait_for(indexed, timeout=EVENTUALLY)
     assert job.paths == [str(case_file)] and job.added == ["cases/stories/story-00001.md"]
     answer = ingested.answerer.answer("12号店排班用了服务中台以后省了多少时间？")
     assert any(source.source == "cases/stories/story-00001.md" for source in answer.sources)
@@ -263,16 +264,19 @@ async def test_a_vision_series_set_up_in_chat(
     fake.send_text(ADMIN, "/done")
     cadence = (await fake.reply_to(ADMIN, count=6))[-1]
     assert await _press(fake, STAFF, "vis:weekly") == "这个按钮已失效。"  # not in the dialogue: stale
-    fake.send_text(ADMIN, "every monday")  # a typed cadence must be cron
-    assert "看不懂" in (await fake.reply_to(ADMIN, count=7))[-1]["text"]
+    fake.send_text(ADMIN, "every monday")  # a typed cadence needs a time of day
+    assert "没有写几点" in (await fake.reply_to(ADMIN, count=7))[-1]["text"]
     fake.press(ADMIN, _buttons(cadence)[0])
-    created = (await fake.reply_to(ADMIN, count=8))[-1]["text"]
-    assert "3 种说法" in created and "0 9 * * mon" in created and "全体" in created
+    preview = (await fake.reply_to(ADMIN, count=8))[-1]  # before anything is saved
+    assert "每周一 09:00" in preview["text"] and preview["text"].count("• ") == 5
+    fake.press(ADMIN, _buttons(preview)[0])  # set it up
+    created = (await fake.reply_to(ADMIN, count=9))[-1]["text"]
+    assert "3 种说法" in created and "每周一 09:00" in created and "全体" in created and "cron" not in created
     with sessions() as session:
         series = session.scalars(select(VisionSeries)).one()
         assert series.variants[1] == "让门店少一份手工账。" and series.audience == ["all"]
 
     # The dialogue is over: the admin's next message is a question again, and staff were never affected.
     fake.send_text(ADMIN, "上线以后老系统还能用吗？")
-    reply = (await fake.reply_to(ADMIN, count=9))[-1]["text"]
+    reply = (await fake.reply_to(ADMIN, count=10))[-1]["text"]
     assert "说法" not in reply and "cron" not in reply

@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.people.models import Membership, Person, Role
 from bot.people.service import add_unit, create_invite
 from bot.questions.models import AskedQuestion, LearnedPhrasing
+from bot.scheduling.models import Schedule
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
 from bot.surveys.answers import record_answer
@@ -159,12 +160,20 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             page.wait_for_selector("#pulse h2")
             assert "1/7" in page.inner_text("#pulse h2")
             assert "匿名" in page.inner_text("#pulse p.anonymous")  # before the first answer
+            # "Not this time" is offered before the first answer; Start still takes part after it.
+            page.click("#pulse button.decline")
+            page.locator("#pulse p.done", has_text="不会再提醒").wait_for()
+            page.reload()
+            page.locator("#pulse p.done", has_text="不会再提醒").wait_for()  # looking changes nothing
+            page.click("#pulse button >> text=开始")
+            page.locator("#pulse h2", has_text="1/7").wait_for()
             size = page.locator("#pulse .choices button >> text=4").bounding_box()
             assert size is not None and size["width"] >= 44 and size["height"] >= 44  # a thumb can hit it
             page.click("#pulse .choices button >> text=4")
             # A locator wait, not wait_for_function: the page's Content-Security-Policy refuses eval.
             page.locator("#pulse h2", has_text="2/7").wait_for()
             assert page.locator("#pulse p.anonymous").count() == 0  # said once, not under every question
+            assert page.locator("#pulse button.decline").count() == 0  # begun: nothing to decline
             page.screenshot(path=str(SHOTS / "web-chat-pulse.png"), full_page=True)
 
             # A manager signs in with the link from the bot.
@@ -228,7 +237,26 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             assert "本周成功故事" in page.inner_text("#broadcasts") and "待发送" in page.inner_text(
                 "#broadcasts"
             )
+            # Typed and shown on the reader's clock (the configured Asia/Shanghai), said once at the top.
+            assert "2099年1月5日 周一 09:00" in page.inner_text("#broadcasts")
+            assert "UTC" not in page.inner_text("#broadcasts") and "Asia/Shanghai" in page.inner_text(
+                "#reader-zone"
+            )
             page.screenshot(path=str(SHOTS / "broadcasts.png"), full_page=True)
+
+            # A vision series from the cadence picker: its next five sends change as it does.
+            page.check("#cadence input[name=weekday][value='3']")
+            page.select_option("#cadence select[name=every_weeks]", "2")
+            page.wait_for_selector("#vision-preview .description:has-text('每 2 周')")  # no eval: the CSP
+            assert "每 2 周的周一、周四 09:00" in page.inner_text("#vision-preview")
+            times = page.locator("#vision-preview li").all_inner_texts()
+            assert len(times) == 5 and all("09:00 UTC+8" in moment for moment in times), times
+            anchor = page.input_value("#vision input[name=anchor]")
+            page.fill("#vision textarea[name=variants]", "让顾客少等一分钟。\n\n让门店少一份手工账。")
+            page.screenshot(path=str(SHOTS / "vision-cadence.png"), full_page=True)
+            page.click("#vision button[value=create]")
+            page.wait_for_selector("#series")
+            assert "每 2 周的周一、周四 09:00" in page.inner_text("#series")
 
             page.goto(f"{base}/console/surveys")
             page.click("#waves a")
@@ -244,3 +272,6 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
         assert scheduled.status == "scheduled" and scheduled.send_at.year == 2099
         story = session.scalars(select(Broadcast).where(Broadcast.kind == "story")).one()
         assert story.status == "scheduled" and story.send_at.year == 2099
+        assert scheduled.send_at == datetime(2099, 1, 5, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+        schedule = session.scalars(select(Schedule)).one()
+        assert schedule.every_weeks == 2 and schedule.anchor_week == date.fromisoformat(anchor)

@@ -118,13 +118,13 @@ def test_a_story_from_preview_to_review_and_a_vision_series(world: World) -> Non
         preview_path, data={"csrf_token": csrf, "action": "submit"}, follow_redirects=False
     )
     assert "submit" in submitted.headers["location"]
-    bad_cron = client.post(
-        "/console/vision", data={"csrf_token": csrf, "variants": "让顾客少等\n\n让门店更轻松", "cron": "often", "audience": "unit:A店"},
+    no_day = client.post(
+        "/console/vision", data={"csrf_token": csrf, "variants": "让顾客少等\n\n让门店更轻松", "at": "09:00", "audience": "unit:A店"},
         follow_redirects=False,
     )  # fmt: skip
-    assert "cron" in bad_cron.headers["location"]
+    assert "one%20day%20of%20the%20week" in no_day.headers["location"]
     made = client.post(
-        "/console/vision", data={"csrf_token": csrf, "variants": "让顾客少等\n\n让门店更轻松", "cron": "0 9 * * mon", "audience": "unit:A店"},
+        "/console/vision", data={"csrf_token": csrf, "variants": "让顾客少等\n\n让门店更轻松", "weekday": "0", "at": "09:00", "audience": "unit:A店"},
         follow_redirects=False,
     )  # fmt: skip
     assert "%23" in made.headers["location"]

@@ -72,7 +72,7 @@ def test_the_console_says_nothing_is_delivered_while_no_sender_runs(world: World
     assert NOW_EN in _message(sent.headers["location"])
     series = world.client.post(
         "/console/vision",
-        data={"csrf_token": csrf, "variants": "让顾客少等", "cron": "0 9 * * mon", "audience": "unit:A店"},
+        data={"csrf_token": csrf, "variants": "让顾客少等", "weekday": "0", "at": "09:00", "audience": "unit:A店"},
         headers={"Accept-Language": "en"}, follow_redirects=False,
     )  # fmt: skip
     assert LATER_EN in _message(series.headers["location"])
