@@ -47,21 +47,15 @@ from bot.web.routes.api_common import IdPath
 from bot.web.routes.console_common import (
     back,
     checked,
-    delivery_note,
     language_of,
     page,
     principal_of,
     reader_zone,
     sign_in_page,
+    warned,
 )
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
-
-
-def _warned(request: Request, done: str, warning: DeliveryWarning | None) -> str:
-    """The message a send or a schedule is confirmed with, and ``warning`` (no sender runs) after it."""
-    note = delivery_note(request, warning)
-    return done if note is None else f"{done} · {note}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +288,7 @@ def act_on_story(
                 raise InvalidInputError(f"unknown action {action!r}")
     except ChangebotError as exc:
         return back(f"/console/stories/{story_id}", str(exc))
-    return back("/console/broadcasts", _warned(request, f"#{story_id}: {action}", warning))
+    return back("/console/broadcasts", warned(request, f"#{story_id}: {action}", warning))
 
 
 @router.post("/stories/{story_id}/review")
@@ -374,7 +368,7 @@ def new_vision(
             )  # fmt: skip
             # Whether a sender runs is a question about processes now, whatever the preview's clock.
             warning = delivery_warning(session=session, now=utc_now(), send_at=schedule.next_run_at)
-            done = _warned(request, f"#{series.id} → {first}", warning)
+            done = warned(request, f"#{series.id} → {first}", warning)
     except ChangebotError as exc:
         return back("/console/broadcasts", str(exc))
     return back("/console/broadcasts", done)
@@ -427,7 +421,7 @@ def compose(
                 created_by=author,
             )
             warning = delivery_warning(session=session, now=utc_now(), send_at=broadcast.send_at)
-            done = _warned(request, f"#{broadcast.id}", warning)
+            done = warned(request, f"#{broadcast.id}", warning)
     except ChangebotError as exc:
         return back("/console/broadcasts", str(exc))
     return back("/console/broadcasts", done)
