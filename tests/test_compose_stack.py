@@ -44,6 +44,7 @@ from bot.storage.base import utc_now
 from bot.storage.database import make_engine, make_session_factory, transaction, upgrade_database
 from tests.conftest import POSTGRES, REPO, fresh_postgres_database
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
+from tests.utils.patience import EVENTUALLY
 from tests.utils.processes import RunningProcess, changebot_command, chroma_command, free_port, running
 
 pytestmark = pytest.mark.slow  # loads the real embedding model in several processes
@@ -217,7 +218,7 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
     with FakeTelegramServer() as fake, ExitStack() as stack:
         compose = Stack(tmp_path, database_url=postgres_url, fake=fake)
         chroma = compose.start(stack, "chroma")
-        chroma.wait_for_http(compose.health_url("chroma"), timeout=60)
+        chroma.wait_for_http(compose.health_url("chroma"), timeout=EVENTUALLY)
 
         # The `ingest` service (profile tools): the library into the Chroma server and the shared index.
         report = compose.run_once(*compose.services["ingest"]["command"][1:])
@@ -230,16 +231,16 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
         scheduler = compose.start(stack, "scheduler")
         processes = [chroma, *webs, *workers, scheduler]
         for n, web in enumerate(webs):
-            web.wait_for_http(compose.health_url("web", n), timeout=120)
+            web.wait_for_http(compose.health_url("web", n), timeout=EVENTUALLY)
         for process in [*workers, scheduler]:
-            process.wait_for_log("running", timeout=60)
+            process.wait_for_log("running", timeout=EVENTUALLY)
         _seed_people(postgres_url)
         # The load balancer: Telegram's webhook calls go to the web processes in turn.
         assert fake.webhook_secret == WEBHOOK_SECRET
         fake.webhook_targets = [f"{compose.url('web', n)}/telegram/webhook" for n in range(WEB_REPLICAS)]
 
         # Staff ask over HTTP (the web chat's API) and get an answer with sources from the Chroma-backed index.
-        async with httpx.AsyncClient(base_url=compose.url("web"), timeout=60) as client:
+        async with httpx.AsyncClient(base_url=compose.url("web"), timeout=EVENTUALLY) as client:
             answer = (await client.post("/api/ask", json={"question": "培训要多久？"})).json()
             # A sign-in link's secret is in its query string: the access log must not keep it.
             assert (await client.get("/auth/link", params={"token": SIGN_IN_SECRET})).status_code == 200
@@ -248,29 +249,29 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
 
         # ...and in Telegram, answered in the asker's Traditional script.
         fake.send_text(ASKER, "培訓要多久？", language_code="zh-hant")
-        replies = await fake.reply_to(ASKER, timeout=60)
+        replies = await fake.reply_to(ASKER)
         assert "培訓" in replies[-1]["text"] or "訓" in replies[-1]["text"], replies[-1]["text"]
 
         # A question the library cannot answer: each step below lands on the other web process.
         colleague = FIRST_CHAT + 1
         fake.send_text(colleague, "门店的空调坏了找谁修？")
-        first_reply = (await fake.reply_to(colleague, timeout=60))[-1]
+        first_reply = (await fake.reply_to(colleague))[-1]
         if "答不上来" not in first_reply["text"]:
             # Unsure rather than clueless: "did you mean", with "ask a person" last; they press it.
             assert "你是想问下面这些吗" in first_reply["text"], first_reply["text"]
             fake.press(colleague, first_reply["reply_markup"]["inline_keyboard"][-1][0]["callback_data"])
-        to_manager = (await fake.reply_to(MANAGER, timeout=30))[-1]
+        to_manager = (await fake.reply_to(MANAGER))[-1]
         fake.press(MANAGER, to_manager["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
-        assert "请直接输入你的回答" in (await fake.reply_to(MANAGER, count=2, timeout=30))[-1]["text"]
+        assert "请直接输入你的回答" in (await fake.reply_to(MANAGER, count=2))[-1]["text"]
         fake.send_text(MANAGER, "空调归商场物业管，报修电话贴在后仓门上，修好前先开门口的风幕机。")
-        told, delivered = (await fake.reply_to(colleague, count=3, timeout=30))[-2:]
+        told, delivered = (await fake.reply_to(colleague, count=3))[-2:]
         assert told["text"].startswith("🙋 这个问题已转给")  # who has it, as a message of its own
         assert "报修电话贴在后仓门上" in delivered["text"]
-        confirm = (await fake.reply_to(MANAGER, count=3, timeout=30))[-1]
+        confirm = (await fake.reply_to(MANAGER, count=3))[-1]
         fake.press(MANAGER, confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
         await fake.wait_for(
             lambda: any("已存为常见问题" in str(c.get("text")) for c in fake.sent("editMessageText")),
-            timeout=120,
+            timeout=EVENTUALLY,
         )
         # Confirmed at once; the re-index runs through the job queue. Wait for it to be done.
         jobs_engine = make_engine(postgres_url)
@@ -281,7 +282,7 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
                 states = list(connection.execute(select(IngestJobRow.state)).scalars())
             return "done" in states and not {"queued", "running"} & set(states)
 
-        _wait("the saved FAQ to be indexed", indexed, processes, timeout=120)
+        _wait("the saved FAQ to be indexed", indexed, processes, timeout=EVENTUALLY)
         # Queued by a web process (`serve --no-jobs`), run by a worker: no web process's threads.
         with jobs_engine.connect() as connection:
             owners = set(connection.execute(select(IngestJobRow.owner)).scalars())
@@ -289,13 +290,13 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
         # The next question goes to either web process, and both answer from the new index.
         third = FIRST_CHAT + 2
         fake.send_text(third, "店里空调坏了该找谁修")
-        reply = (await fake.reply_to(third, timeout=60))[-1]
+        reply = (await fake.reply_to(third))[-1]
         if "报修电话贴在后仓门上" not in reply["text"]:
             # Offered as "did you mean": the team's new FAQ is one of the buttons, and answers.
             rows = reply["reply_markup"]["inline_keyboard"]
             saved = next(row[0]["callback_data"] for row in rows if "空调" in row[0]["text"])
             fake.press(third, saved)
-            reply = (await fake.reply_to(third, count=2, timeout=60))[-1]
+            reply = (await fake.reply_to(third, count=2))[-1]
         assert "报修电话贴在后仓门上" in reply["text"], reply["text"]
         assert min(fake.webhook_deliveries.values()) >= 3, fake.webhook_deliveries
 
@@ -306,7 +307,7 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
             "everybody to get the broadcast",
             lambda: len(_copies(fake, notice)) == EVERYONE,
             processes,
-            timeout=120,
+            timeout=EVENTUALLY,
         )
 
         # A vision series, due now: the scheduler fires it once and the workers deliver it.
@@ -330,7 +331,7 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
             "everybody to get the vision message",
             lambda: len(_copies(fake, vision)) == EVERYONE,
             processes,
-            timeout=120,
+            timeout=EVENTUALLY,
         )
         await asyncio.sleep(2.0)  # a second copy or a second firing would arrive now
 
@@ -359,7 +360,7 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
 
         # `docker stop` sends SIGTERM: each process stops by itself, cleanly.
         for process in reversed(processes):
-            code = process.stop(timeout=30)
+            code = process.stop(timeout=EVENTUALLY)
             if process in webs:  # uvicorn re-raises SIGTERM once it has shut the app down
                 assert code in (0, -15) and "Application shutdown complete" in process.log_text(), code
             elif process is not chroma:  # the Chroma server is not ours to judge

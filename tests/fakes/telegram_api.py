@@ -224,8 +224,8 @@ class FakeTelegram:
         with self._lock:
             return list(self.send_log)
 
-    async def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 10.0) -> Any:
-        """Poll until ``predicate()`` is truthy (returns its value) or fail after ``timeout`` seconds."""
+    async def wait_for(self, predicate: Callable[[], Any], *, timeout: float = EVENTUALLY) -> Any:
+        """Poll until ``predicate()`` is truthy (returns its value); failing after ``timeout`` seconds means a hang."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = predicate()
@@ -234,7 +234,9 @@ class FakeTelegram:
             await asyncio.sleep(0.02)
         raise AssertionError(f"timed out after {timeout} s; calls so far: {[c.method for c in self.calls]}")
 
-    async def reply_to(self, chat_id: int, *, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+    async def reply_to(
+        self, chat_id: int, *, count: int = 1, timeout: float = EVENTUALLY
+    ) -> list[dict[str, Any]]:
         """Wait until the bot has sent ``count`` more messages to ``chat_id`` than before, and return them all."""
         return list(
             await self.wait_for(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
 from bot.broadcasts.service import create_broadcast
 from bot.storage.database import transaction
 from tests.bot.broadcasts.test_budget import _people
+from tests.utils.patience import EVENTUALLY
 
 RECIPIENTS = 60
 FIRST_CHAT = 20_000
@@ -121,7 +123,8 @@ async def test_an_outage_longer_than_the_lease_leaves_uncertain_copies_not_lost_
     stop = asyncio.Event()
 
     async def until(predicate: Callable[[], bool]) -> None:
-        for _ in range(600):
+        deadline = time.monotonic() + EVENTUALLY
+        while time.monotonic() < deadline:
             if predicate():
                 return
             await asyncio.sleep(0.02)
@@ -138,7 +141,7 @@ async def test_an_outage_longer_than_the_lease_leaves_uncertain_copies_not_lost_
         database.down = False
         await until(settled)
         stop.set()
-        await asyncio.wait_for(running, timeout=10)  # still running: the outage did not end it
+        await asyncio.wait_for(running, timeout=EVENTUALLY)  # still running: the outage did not end it
 
     states = _states(sessions)
     uncertain = [chat for chat, state in states.items() if state == DeliveryState.UNCERTAIN.value]

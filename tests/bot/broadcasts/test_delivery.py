@@ -27,6 +27,7 @@ from bot.people.models import Person, Role
 from bot.people.service import add_unit, create_invite, redeem_invite
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
+from tests.utils.patience import EVENTUALLY
 
 FAST = WorkerSettings(
     rate_per_second=1000, batch_size=10, lease_seconds=0.5, max_attempts=3, backoff_seconds=0
@@ -175,7 +176,7 @@ async def test_a_worker_killed_mid_send_is_resumed_without_duplicates(
     first_sender.hold = asyncio.Event()
     first = DeliveryWorker(sessions=sessions, sender=first_sender, settings=FAST, worker_id="first")
     task = asyncio.create_task(first.run_once())
-    await asyncio.wait_for(first_sender.in_flight.wait(), timeout=5)
+    await asyncio.wait_for(first_sender.in_flight.wait(), timeout=EVENTUALLY)
     task.cancel()  # dies like a killed process: no cleanup runs for the claimed rows
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -15,6 +15,7 @@ from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
 from bot.broadcasts.senders import SENDER_SILENCE, DeliveryWarning, delivery_running, delivery_warning
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
+from tests.utils.patience import EVENTUALLY
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -80,7 +81,7 @@ class _NeverCalled:
 
 async def _until(check: Callable[[], bool]) -> None:
     """Wait until ``check`` (run on a worker thread: it reads the database) is true."""
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(EVENTUALLY):
         while True:
             if await asyncio.to_thread(check):
                 return

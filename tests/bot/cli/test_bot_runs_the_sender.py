@@ -29,6 +29,7 @@ from bot.people.service import add_unit
 from bot.storage.database import transaction
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
+from tests.utils.patience import EVENTUALLY
 
 RECIPIENT, ASKER = 8801, 8802
 TEXT = "周一起全员使用服务中台"
@@ -83,7 +84,7 @@ def _run_bot(monkeypatch: pytest.MonkeyPatch, *args: str, until: Callable[[], bo
 
         async def stop_when_done(app: Application) -> None:  # type: ignore[type-arg]
             try:
-                async with asyncio.timeout(30):
+                async with asyncio.timeout(EVENTUALLY):
                     while True:
                         if app.running and await asyncio.to_thread(until):
                             break

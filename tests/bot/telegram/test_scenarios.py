@@ -272,7 +272,7 @@ async def test_rate_limited_reply_is_retried_after_retry_after(
         )
     ]
     fake_telegram.send_text(STAFF, "/help")
-    await fake_telegram.wait_for(lambda: len(fake_telegram.sent(chat_id=STAFF)) >= 3, timeout=15)
+    await fake_telegram.wait_for(lambda: len(fake_telegram.sent(chat_id=STAFF)) >= 3)
     attempts = [
         c for c in fake_telegram.calls if c.method == "sendMessage" and c.params.get("chat_id") == STAFF
     ]

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.telegram.runner import TelegramTokenRejectedError, connect_bot_when_reachable
 from bot.web.app import create_app
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
+from tests.utils.patience import EVENTUALLY
 from tests.utils.processes import free_port
 
 
@@ -46,7 +47,7 @@ async def test_the_web_app_starts_without_telegram_and_the_bot_joins_when_it_ans
         assert asked.status_code == 200 and asked.json()["answered"]
         server.__enter__()  # Telegram is back: the next retry starts the bot, nobody restarts anything
         fake.send_text(9300, "/help", language_code="en")
-        assert await fake.reply_to(9300, timeout=20)
+        assert await fake.reply_to(9300)
 
 
 async def test_a_refused_token_stops_start_up_with_a_message_that_does_not_quote_it(
@@ -71,7 +72,7 @@ async def test_the_sender_waits_for_telegram_and_gives_up_only_on_a_refused_toke
     await asyncio.sleep(0.8)
     assert not waiting.done()  # still trying, not crashed
     with server:
-        assert await asyncio.wait_for(waiting, timeout=10) is True
+        assert await asyncio.wait_for(waiting, timeout=EVENTUALLY) is True
         await bot.shutdown()
 
         wrong = "654321:revoked-token"

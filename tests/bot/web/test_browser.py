@@ -32,6 +32,7 @@ from bot.surveys.answers import record_answer
 from bot.surveys.waves import close_wave, launch_wave
 from bot.web.app import create_app
 from tests.bot.surveys.test_waves_and_results import ADKAR, PULSE
+from tests.utils.patience import EVENTUALLY
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[3] / "test-output" / "browser"
@@ -137,7 +138,7 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             page.click("#join button")
             page.fill("#question", "培训要多久？")
             page.click("button[type=submit]")
-            page.wait_for_selector("#log li .sources, #log li ol, #log li a", timeout=15000)
+            page.wait_for_selector("#log li .sources, #log li ol, #log li a", timeout=EVENTUALLY * 1000)
             assert "90" in page.inner_text("#log")
             page.click(".feedback button[data-choice=helpful]")
             page.wait_for_selector(".feedback .badge")
@@ -182,14 +183,14 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             page.click("#signin button")  # opening the link signs nobody in; its button does
             page.wait_for_url(f"{base}/console")
             assert "变革控制台" in page.title()
-            page.wait_for_selector("#heatmap .main-svg", timeout=15000)  # plotly drew the heatmap
+            page.wait_for_selector("#heatmap .main-svg", timeout=EVENTUALLY * 1000)  # plotly drew the heatmap
             assert not errors, errors
             assert "华东区-12号店" in page.inner_text("#heatmap")
             page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
 
             # The API docs draw from our own files under the Content-Security-Policy (OpenAPI 3.1).
             page.goto(f"{base}/docs")
-            page.wait_for_selector(".opblock-tag", timeout=30000)
+            page.wait_for_selector(".opblock-tag", timeout=EVENTUALLY * 1000)
             assert not errors, errors
 
             # Upload a FAQ sheet, watch the index, and find its answer.
@@ -199,7 +200,7 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
             page.select_option("#upload select[name=folder]", "faqs")
             page.set_input_files("#upload input[type=file]", str(sheet))
             page.click("#upload button")
-            page.wait_for_selector("#progress[data-state=done]", timeout=30000)
+            page.wait_for_selector("#progress[data-state=done]", timeout=EVENTUALLY * 1000)
             page.fill("#try input[name=q]", "仓库消防演练多久一次？")
             page.click("#try button")
             page.wait_for_selector("#tried")

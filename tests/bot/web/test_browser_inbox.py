@@ -19,6 +19,7 @@ from bot.questions.gaps import answer_gap
 from bot.questions.models import AskedQuestion
 from bot.storage.database import transaction
 from tests.bot.web.test_browser import CHROMIUM, playwright_sync, server  # noqa: F401  (server: a fixture)
+from tests.utils.patience import EVENTUALLY
 
 SHOTS = Path("/tmp")
 
@@ -126,15 +127,15 @@ def test_a_reply_from_a_person_in_the_web_chat(
             page.click("button[type=submit]")
             # Who has it and roughly when: a message of the conversation, not a note that goes away.
             handover = page.locator("#log .handover", has_text=reader.notice)
-            handover.wait_for(timeout=15000)
+            handover.wait_for(timeout=EVENTUALLY * 1000)
             assert reader.waiting in handover.inner_text()
             page.screenshot(path=str(SHOTS / f"inbox-{reader.language}-waiting.png"), full_page=True)
             first = _answer_latest_of(app, reader.name, manager_id, reader.replies[0], settings)
 
             # The next visit: the conversation is still there, the reply marked as a person's, the badge.
             page.reload()
-            page.locator("#log .reply", has_text=reader.replies[0]).wait_for(timeout=15000)
-            page.locator("#inbox", has_text=reader.badge).wait_for(timeout=15000)
+            page.locator("#log .reply", has_text=reader.replies[0]).wait_for(timeout=EVENTUALLY * 1000)
+            page.locator("#inbox", has_text=reader.badge).wait_for(timeout=EVENTUALLY * 1000)
             assert reader.label in page.inner_text("#log .reply .from")
             assert reader.questions[0] in page.inner_text("#log .msg.user")
             assert reader.notice in page.inner_text("#log .handover")
@@ -146,18 +147,20 @@ def test_a_reply_from_a_person_in_the_web_chat(
             # A reply arriving while the chat is open comes with the next poll (every 30 s).
             page.fill("#question", reader.questions[1])
             page.click("button[type=submit]")
-            page.locator("#log .handover").nth(1).wait_for(timeout=15000)
+            page.locator("#log .handover").nth(1).wait_for(timeout=EVENTUALLY * 1000)
             second = _answer_latest_of(app, reader.name, manager_id, reader.replies[1], settings)
             page.clock.run_for(31_000)
-            page.locator("#log .reply", has_text=reader.replies[1]).wait_for(timeout=15000)
-            page.locator("#inbox", has_text=reader.badge).wait_for(timeout=15000)
+            page.locator("#log .reply", has_text=reader.replies[1]).wait_for(timeout=EVENTUALLY * 1000)
+            page.locator("#inbox", has_text=reader.badge).wait_for(timeout=EVENTUALLY * 1000)
             assert page.locator("#log .reply").last.inner_text().endswith(reader.replies[1])  # newest last
             page.screenshot(path=str(SHOTS / f"inbox-{reader.language}-poll.png"), full_page=True)
             _read_soon(app, second)
 
             other_device = context.new_page()
             other_device.goto(f"{base}/")
-            other_device.locator("#log .reply", has_text=reader.replies[1]).wait_for(timeout=15000)
+            other_device.locator("#log .reply", has_text=reader.replies[1]).wait_for(
+                timeout=EVENTUALLY * 1000
+            )
             assert other_device.locator("#log .reply.unread").count() == 0
             assert other_device.locator("#log .reply").count() == 2
             assert not errors, errors
