@@ -268,19 +268,25 @@ def fold(text: str) -> str:
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 # NFKC (applied when files are loaded) turns Chinese full-width punctuation into ASCII; that is
 # right for matching but reads badly in a Chinese answer. Next to Han characters it goes back.
-_CJK_PUNCTUATION: Final = (
-    (re.compile(rf"(?<=[{_HAN}]),"), "，"),
-    (re.compile(rf"(?<=[{_HAN}]);"), "；"),
-    (re.compile(rf"(?<=[{_HAN}]):"), "："),
-    (re.compile(rf"(?<=[{_HAN}])\?"), "？"),
-    (re.compile(rf"(?<=[{_HAN}])!"), "！"),
+_CLOSES = "”’」』）》"  # a Chinese quotation or bracket that ends right before the punctuation
+_CJK_PUNCTUATION: Final = tuple(
+    (re.compile(pattern), replacement)
+    for half, replacement in ((",", "，"), (";", "；"), (":", "："), (r"\?", "？"), ("!", "！"))
+    for pattern in (
+        rf"(?<=[{_HAN}{_CLOSES}]){half}",
+        # After a number or a percentage only when Chinese follows: "2周,会" but "80%, ServiceHub", "10:30".
+        rf"(?<=[0-9%]){half}(?= ?[{_HAN}])",
+    )
+) + (
     (re.compile(rf"\((?=[{_HAN}])"), "（"),
     (re.compile(rf"(?<=[{_HAN}])\)"), "）"),
 )
+# Taiwan-style conversion writes 臺 (服務中臺, 平臺); staff, product names and Hong Kong write 台.
+_EVERYDAY_TRADITIONAL: Final = str.maketrans({"臺": "台"})
 
 
 def restore_cjk_punctuation(text: str) -> str:
-    """Full-width commas, colons, question marks… again where they follow (or open on) Han characters."""
+    """Full-width commas, colons, question marks… again where they follow (or open on) Chinese."""
     for pattern, replacement in _CJK_PUNCTUATION:
         text = pattern.sub(replacement, text)
     return text
@@ -289,7 +295,7 @@ def restore_cjk_punctuation(text: str) -> str:
 def to_script(text: str, language: str) -> str:
     """Render Chinese text in the asker's script, with Chinese punctuation; other languages pass through."""
     if language == "zh-Hant":
-        return restore_cjk_punctuation(str(_S2T.convert(text)))
+        return restore_cjk_punctuation(str(_S2T.convert(text)).translate(_EVERYDAY_TRADITIONAL))
     if language == "zh-Hans":
         return restore_cjk_punctuation(str(_T2S.convert(text)))
     return text

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.storage import database
 from bot.storage.database import make_engine, make_session_factory, upgrade_database
 from bot.surveys.pairing import PairingKey
+from bot.wording import FALLBACK, set_default_language
 from tests.fakes.embedder import FakeEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,6 +106,14 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 # CHANGEBOT_TEST_POSTGRES=postgresql+psycopg://postgres@127.0.0.1 runs every database test on a fresh
 # PostgreSQL database of its own (CI does both); unset, each test gets a SQLite file in its tmp_path.
 POSTGRES = os.environ.get("CHANGEBOT_TEST_POSTGRES", "").rstrip("/")
+
+
+@pytest.fixture(autouse=True)
+def _built_in_default_language() -> Iterator[None]:
+    """The default language is process-wide (``bot.wording``): a test that starts an app or a command
+    with another one does not hand it to the next test."""
+    yield
+    set_default_language(FALLBACK)
 
 
 @pytest.fixture

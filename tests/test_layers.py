@@ -47,3 +47,9 @@ def test_a_package_never_imports_the_ones_built_on_it(package: str) -> None:
     wrong = [f"{p.relative_to(BOT)}: {name}" for p in _modules(package) for name in _imports(p)
              if name.startswith(FORBIDDEN[package])]  # fmt: skip
     assert wrong == []
+
+
+def test_the_wording_rule_sits_below_every_package() -> None:
+    """``bot/wording.py`` is imported by storage-level and scheduling code alike: it imports nothing
+    from ``bot``."""
+    assert [name for name in _imports(BOT / "wording.py") if name.startswith("bot")] == []

@@ -18,6 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import SecretStr
 
 from bot.answering.retrieval import Hit
+from bot.wording import pick
 from ingest.text import Language
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class LlmAnswerer:
         self, *, question: str, language: Language, hits: list[Hit]
     ) -> list[SystemMessage | HumanMessage]:
         """The chat messages sent to the model."""
-        language_name = LANGUAGE_NAMES[language]
+        language_name = pick(LANGUAGE_NAMES, language)
         return [
             SystemMessage(content=self._system.format(language_name=language_name)),
             HumanMessage(

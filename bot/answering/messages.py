@@ -1,4 +1,5 @@
-"""What the answerer says in each language. Wording lives here, not in the logic."""
+"""What the answerer says in each language. Wording lives here, not in the logic; ``bot.wording.say``
+looks it up."""
 
 from __future__ import annotations
 
@@ -49,8 +50,3 @@ OTHER_LANGUAGE_SOURCE: Final[dict[Language, str]] = {
     "zh-Hant": "",
     "en": "The closest passage in the library is in Chinese:",
 }
-
-
-def say(messages: dict[Language, str], language: Language, **values: object) -> str:
-    """Pick the message for ``language`` and fill in its placeholders."""
-    return messages[language].format(**values) if values else messages[language]

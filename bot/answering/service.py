@@ -16,6 +16,7 @@ from bot.answering.extractive import extract_answer
 from bot.answering.llm import LlmAnswerer, LlmAnswerError
 from bot.answering.retrieval import NO_FILTERS, HybridRetriever, Mode, Retrieval, SearchFilters
 from bot.answering.small_talk import SmallTalk
+from bot.wording import say
 from ingest.lexical import faq_key
 from ingest.text import CHINESE, Language, detect_language, restore_cjk_punctuation, to_script
 
@@ -113,7 +114,8 @@ def clean_question(text: str, *, limit: int) -> tuple[str, bool]:
     """Normalise a question and cut it to ``limit`` characters; returns (question, was_truncated)."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    text = " ".join(text.split())
+    # NFKC turned "？" into "?"; the question is stored and shown to a manager as the asker wrote it.
+    text = restore_cjk_punctuation(" ".join(text.split()))
     if len(text) > limit:
         return text[:limit], True
     return text, False
@@ -189,7 +191,7 @@ class Answerer:
             return Answer(
                 question=text,
                 answered=False,
-                answer=messages.say(messages.EMPTY_QUESTION, language),
+                answer=say(messages.EMPTY_QUESTION, language),
                 confidence=0.0,
                 language=language,
                 kind="empty",
@@ -202,7 +204,7 @@ class Answerer:
         band, confidence = self._band(retrieval)
         shown = k or self.top_k
         sources = self._sources(retrieval, language)[:shown]
-        note = messages.say(messages.TRUNCATED, language, limit=self.max_question_chars) if truncated else ""
+        note = say(messages.TRUNCATED, language, limit=self.max_question_chars) if truncated else ""
 
         def reply(*, answered: bool, answer: str, kind: AnswerKind, **extra: Any) -> Answer:
             return Answer(
@@ -214,17 +216,17 @@ class Answerer:
         if band == "suggest":
             return reply(
                 answered=False,
-                answer=messages.say(messages.DID_YOU_MEAN, language),
+                answer=say(messages.DID_YOU_MEAN, language),
                 kind="suggest",
                 suggestions=self._suggestions(retrieval, language),
             )
         if band == "off_topic":
-            return reply(answered=False, answer=messages.say(messages.OFF_TOPIC, language), kind="off_topic")
+            return reply(answered=False, answer=say(messages.OFF_TOPIC, language), kind="off_topic")
         if band == "unknown":
-            return reply(answered=False, answer=messages.say(messages.DONT_KNOW, language), kind="refused")
+            return reply(answered=False, answer=say(messages.DONT_KNOW, language), kind="refused")
         answer_text, full, kind = self._compose(retrieval, language)
         if kind == "refused":
-            return reply(answered=False, answer=messages.say(messages.DONT_KNOW, language), kind="refused")
+            return reply(answered=False, answer=say(messages.DONT_KNOW, language), kind="refused")
         return reply(answered=True, answer=answer_text, kind=kind, full_answer=full)
 
     def answer_from(
@@ -291,13 +293,17 @@ class Answerer:
             return ("answer" if confidence >= self.threshold else "unknown"), confidence
         margin = self.small_talk_margin(retrieval)
         band, probability = self.confidence_model.band(features(retrieval), small_talk=margin)
+        closer_to_the_library = margin is not None and margin < 0
         if (
             band == "off_topic"
             and not self.confidence_model.is_small_talk(margin)
-            and not self._library_speaks(retrieval)
+            and (closer_to_the_library or not self._library_speaks(retrieval))
         ):
-            # No passage shares the question's language, so no word of it could match: the features
-            # that tell chit-chat apart are blind here. An English question about a Chinese library
+            # Few words matched, but in meaning the question is nearer a passage than any small talk
+            # ("忘记秘码了登不上去", a typo): a question for a person, not chit-chat. On the tuning half
+            # this kept one answerable question and no off-topic one from the friendly reply.
+            # Or no passage shares the question's language, so no word of it could match: the
+            # features that tell chit-chat apart are blind there. An English question about a Chinese library
             # is not chit-chat; it goes to a person like any question the library cannot answer.
             band = "unknown"
         if not retrieval.hits:

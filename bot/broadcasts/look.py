@@ -22,6 +22,7 @@ from typing import Final
 
 from bot.broadcasts.models import BroadcastKind
 from bot.broadcasts.wording import MUST_READ_HEADER
+from bot.wording import say
 
 CLAPPED: Final = frozenset(
     {
@@ -63,9 +64,4 @@ def copy_text(*, text: str, must_read: bool, language: str | None) -> str:
     """
     if not must_read:
         return text
-    return f"{MUST_READ_HEADER[reader_language(language)]}\n\n{text}"
-
-
-def reader_language(language: str | None) -> str:
-    """``language`` when the bot speaks it, else the default (rows made before migration 0018)."""
-    return language if language in MUST_READ_HEADER else "zh-Hans"
+    return f"{say(MUST_READ_HEADER, language)}\n\n{text}"

@@ -22,6 +22,7 @@ from bot.scheduling.cadence import Cadence, ScheduleRule, schedule_rule
 from bot.scheduling.clock import check_cadence
 from bot.scheduling.models import Schedule
 from bot.scheduling.service import ScheduleAction, cancel_schedule, create_schedule, ensure_named_schedule
+from bot.wording import default_language, pick, say
 from ingest.text import LANGUAGES
 
 VISION = "vision"
@@ -178,17 +179,17 @@ def digest_texts(*, stories: Sequence[Story], unit_names: dict[int, str]) -> dic
     """The digest in each language: the bot's words translated, the stories as their authors wrote them."""
     texts: dict[str, str] = {}
     for language in LANGUAGES:
-        lines = [DIGEST_HEADER[language], ""]
-        first_unit = COMPANY[language]
+        lines = [say(DIGEST_HEADER, language), ""]
+        first_unit = say(COMPANY, language)
         for index, story in enumerate(stories):
-            unit = unit_names.get(story.unit_id or 0, COMPANY[language])
+            unit = unit_names.get(story.unit_id or 0, say(COMPANY, language))
             if index == 0:
                 first_unit = unit
             excerpt = story.text.strip()
             if len(excerpt) > _STORY_EXCERPT:
                 excerpt = excerpt[: _STORY_EXCERPT - 1].rstrip() + "…"
             lines += [f"▶ {unit}", excerpt, ""]
-        lines.append(DIGEST_FOOTER[language].format(unit=first_unit))
+        lines.append(say(DIGEST_FOOTER, language, unit=first_unit))
         text = "\n".join(lines)
         if len(text) > MAX_TEXT:  # many stories: keep the newest whole ones that fit
             text = text[: MAX_TEXT - 1].rsplit("\n▶", 1)[0] + "\n…"
@@ -211,7 +212,7 @@ def fire_digest(session: Session, schedule: Schedule, occurrence: datetime, now:
     broadcast = create_broadcast(
         session=session,
         kind=BroadcastKind.DIGEST,
-        text=texts["zh-Hans"],
+        text=pick(texts, default_language()),
         texts=texts,
         selectors=schedule.audience,
         send_at=now,

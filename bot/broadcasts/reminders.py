@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.broadcasts.models import Broadcast, BroadcastKind, BroadcastStatus, Delivery, DeliveryState
 from bot.broadcasts.service import MAX_TEXT, create_broadcast
 from bot.broadcasts.wording import REMINDER_NOTE
+from bot.wording import default_language, say
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def send_must_read_reminders(session: Session, now: datetime, *, after: timedelt
         if original is None:
             continue
         # What lists and the console show; each person's copy is worded for them when it is queued.
-        summary = f"{REMINDER_NOTE['zh-Hans']}\n\n{original.text}"
+        summary = f"{say(REMINDER_NOTE, default_language())}\n\n{original.text}"
         reminder = create_broadcast(
             session=session,
             kind=BroadcastKind.REMINDER,

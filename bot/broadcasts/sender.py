@@ -34,12 +34,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.broadcasts.budget import SharedBudget
-from bot.broadcasts.look import reader_language
 from bot.broadcasts.models import Broadcast, BroadcastKind, Delivery, DeliveryState
 from bot.broadcasts.service import DeliveryTiming, enqueue_due, finish_completed
 from bot.people.service import mark_blocked
 from bot.storage.base import utc_now
 from bot.storage.database import database_unavailable, in_thread, transaction
+from bot.wording import reader_language
 
 T = TypeVar("T")
 
@@ -87,12 +87,12 @@ class MessageSender(Protocol):
         button: str | None = None,
         actions: Sequence[tuple[str, str]] = (),
         kind: str = BroadcastKind.MESSAGE.value,
-        language: str = "zh-Hans",
+        language: str | None = None,
     ) -> int:
         """Send one copy as ``bot.broadcasts.look`` says it looks (its ``kind``, ``must_read``,
         ``button`` such as "survey:12", its own ``actions`` as (label, callback data) pairs), worded
-        in ``language``; a photo with ``text`` as caption when given. Return its message id or raise
-        one of the errors above."""
+        in ``language`` (None: the configured default); a photo with ``text`` as caption when
+        given. Return its message id or raise one of the errors above."""
         ...
 
 
@@ -126,7 +126,7 @@ class ClaimedCopy:
     button: str | None = None
     actions: tuple[tuple[str, str], ...] = ()
     kind: str = BroadcastKind.MESSAGE.value
-    language: str = "zh-Hans"  # the reader's, chosen with the text when the row was made
+    language: str | None = None  # the reader's, chosen with the text when the row was made
 
 
 class ChatLimits:

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.audience import parse_audience, resolve_audience
-from bot.broadcasts.look import Control, controls_for, reader_language
+from bot.broadcasts.look import Control, controls_for
 from bot.broadcasts.models import (
     Broadcast,
     BroadcastKind,
@@ -27,6 +27,7 @@ from bot.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.people.models import Membership, Person, Unit
 from bot.scheduling.clock import QuietHours, wall_to_instant, zone
 from bot.storage.base import utc_now
+from bot.wording import reader_language, say
 
 logger = logging.getLogger(__name__)
 
@@ -162,11 +163,12 @@ def _copy_for(
     under the reminder's note, in their language.
     """
     if reminded is not None and person.id in reminded:
-        return f"{REMINDER_NOTE[reader_language(person.language)]}\n\n{reminded[person.id]}", None
+        return f"{say(REMINDER_NOTE, person.language)}\n\n{reminded[person.id]}", None
     if broadcast.variants:
         variant = series_counts.get(person.id, 0) % len(broadcast.variants)
         return broadcast.variants[variant], variant
-    localised = broadcast.texts.get(person.language)
+    # The bot's own words come in every language; ``text`` stands in for a table without the reader's.
+    localised = broadcast.texts.get(reader_language(person.language))
     return (localised if localised and localised != broadcast.text else None), None
 
 

@@ -24,6 +24,7 @@ from bot.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import ancestors, can_manage, managed_units
 from bot.storage.base import utc_now
+from bot.wording import default_language, pick, reader_language, say
 from ingest.text import LANGUAGES
 
 STORIES_FOLDER = Path("cases") / "stories"
@@ -43,11 +44,10 @@ _AUTHOR_CHARS, _UNIT_CHARS = 20, 30
 def story_copy(*, text: str, author: str | None, unit: str | None, language: str) -> str:
     """A story as staff get it: a "Success story" header, who tells it and from which unit, then the
     story as its author wrote it (the preview shows exactly this)."""
-    language = language if language in STORY_HEADER else "zh-Hans"
-    lines = [STORY_HEADER[language]]
+    lines = [say(STORY_HEADER, language)]
     name = _clip(author or "", _AUTHOR_CHARS)
     if name and unit:
-        lines.append(STORY_BYLINE[language].format(author=name, unit=_clip(unit, _UNIT_CHARS)))
+        lines.append(say(STORY_BYLINE, language, author=name, unit=_clip(unit, _UNIT_CHARS)))
     elif name or unit:
         lines.append(name or _clip(unit or "", _UNIT_CHARS))
     return "\n".join(lines) + "\n\n" + text.strip()
@@ -150,7 +150,7 @@ def send_story(
     broadcast = create_broadcast(
         session=session,
         kind=BroadcastKind.STORY,
-        text=texts["zh-Hans"],
+        text=pick(texts, default_language()),
         texts=texts,
         photo_file_id=story.photo_file_id,
         selectors=_audience(session, story),
@@ -261,10 +261,10 @@ def cancel_story(*, session: Session, story_id: int, person: Person) -> Story:
 
 def case_file_text(*, story: Story, unit_name: str | None) -> str:
     """The story as a case-library Markdown file, with the front matter the loader reads."""
-    language = story.language if story.language in STORY_TITLE else "zh-Hans"
-    unit = unit_name or COMPANY[language]
+    language = reader_language(story.language)
+    unit = unit_name or say(COMPANY, language)
     day = (story.approved_at or story.created_at).date().isoformat()
-    title = STORY_TITLE[language].format(unit=unit, date=day)
+    title = say(STORY_TITLE, language, unit=unit, date=day)
     front = yaml.safe_dump(
         {
             "title": title,

@@ -31,6 +31,7 @@ from bot.logging_setup import configure_logging
 from bot.storage.base import utc_now
 from bot.storage.database import database_unavailable, make_engine, make_session_factory, upgrade_database
 from bot.web.console_text import console_text
+from bot.wording import set_default_language
 
 app = typer.Typer(
     help="changebot: answers, broadcasts and pulse surveys for organisational change.", no_args_is_help=True
@@ -65,10 +66,14 @@ def _refusing() -> Iterator[None]:
 
 def _settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValueError as exc:
         console.print(f"[red]Configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    # Every command reads its settings here: what it words (a preview, a queued message) follows
+    # the configured default language from here on.
+    set_default_language(settings.default_language)
+    return settings
 
 
 _ENGINES: dict[str, Engine] = {}

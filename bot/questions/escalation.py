@@ -15,6 +15,7 @@ from enum import StrEnum
 from bot.answering.extractive import best_window
 from bot.questions.models import AskedQuestion
 from bot.questions.wording import QUESTION_FOR_MANAGER
+from bot.wording import pick
 
 MAX_QUOTED_QUESTION = 1000
 # The bot's answer as quoted to a manager: enough to see what it said, short enough to read on a
@@ -107,7 +108,7 @@ def manager_message(
     """``question`` as a manager reading ``language`` gets it: a note when it comes again (``held_by``:
     the unit whose managers had it, for a step up), why it came to a person and from whom, the
     question, what the bot had said, and how to answer."""
-    words = QUESTION_FOR_MANAGER.get(language, QUESTION_FOR_MANAGER["zh-Hans"])
+    words = pick(QUESTION_FOR_MANAGER, language)
     parts: list[str] = []
     if nudge is Nudge.REMINDER:
         parts.append(words["reminder"])

@@ -20,8 +20,9 @@ from bot.questions.escalation import EscalationReason, Nudge, escalation_reason,
 from bot.questions.models import AskedQuestion
 from bot.questions.phrasings import learn_phrasing
 from bot.questions.scope import asker_filters
-from bot.questions.wording import FAQ_BUTTON, QUESTION_FOR_MANAGER, REPLY_BUTTON, REPLY_FOR_ASKER
+from bot.questions.wording import FAQ_BUTTON, REPLY_BUTTON, REPLY_FOR_ASKER
 from bot.storage.base import utc_now
+from bot.wording import reader_language, say
 from ingest.faq_file import append_faq
 from ingest.text import is_intent_word, tokenize
 
@@ -187,13 +188,11 @@ def queue_for_managers(
     unit = home_unit(asker)
     by_language: dict[str, list[Person]] = {}
     for manager in reachable:
-        by_language.setdefault(
-            manager.language if manager.language in QUESTION_FOR_MANAGER else "zh-Hans", []
-        ).append(manager)
+        by_language.setdefault(reader_language(manager.language), []).append(manager)
     for language, people in by_language.items():
-        actions = [(REPLY_BUTTON[language], reply_action(question.id))] + [
+        actions = [(say(REPLY_BUTTON, language), reply_action(question.id))] + [
             (
-                FAQ_BUTTON[language].format(label=faq.label[:FAQ_LABEL_CHARS]),
+                say(FAQ_BUTTON, language, label=faq.label[:FAQ_LABEL_CHARS]),
                 faq_action(question.id, faq.chunk_id),
             )
             for faq in faqs
@@ -277,12 +276,15 @@ def deliver_reply(*, session: Session, question: AskedQuestion, responder: Perso
     channels = reply_channels(asker)
     question.reply_read_at = None  # a new reply (or a second one) waits in the inbox
     if "telegram" in channels:
-        language = asker.language if asker.language in REPLY_FOR_ASKER else "zh-Hans"
         create_broadcast(
             session=session,
             kind=BroadcastKind.NOTICE,  # the answer to their own question: nothing to clap for
-            text=REPLY_FOR_ASKER[language].format(
-                question=question.text[:200], name=responder.name or "", reply=question.reply
+            text=say(
+                REPLY_FOR_ASKER,
+                asker.language,
+                question=question.text[:200],
+                name=responder.name or "",
+                reply=question.reply,
             ),
             selectors=[f"person:{asker.id}"],
             created_by=responder,

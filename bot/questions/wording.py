@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, Literal
 
+from bot.wording import pick, reader_language
+
 if TYPE_CHECKING:
     from bot.questions.conversation import Handover
 
@@ -100,7 +102,8 @@ NAMES_SHOWN = 3  # managers named in a handover notice; more are counted
 def handover_notice(handover: Handover, language: str, *, read_in: Literal["web", "telegram"]) -> str:
     """Who has the question and, while it waits, roughly when the answer comes and where, for an
     asker reading it in the web chat or in Telegram."""
-    words = HANDOVER.get(language, HANDOVER["zh-Hans"])
+    language = reader_language(language)
+    words = pick(HANDOVER, language)
     if handover.unit is None:
         said = [words["team"]]
     elif not handover.people:

@@ -1,6 +1,7 @@
 """When a wave closes, each manager and admin who may read some of its results gets the headline in
 chat: the survey, how many answered, each shown unit's band per dimension, how many of their units
-are hidden, and a link to the console page with the rest.
+are hidden, and a link to the wave's results page in the console (``/console/surveys/{id}``, which
+draws its headline from ``headline_of`` too) with the rest.
 
 A scheduler chore (``announce_closed_waves``, a tick after the one that closes due waves). Each wave
 is told once: it is claimed (``surveys.waves.claim_announcement``) in the transaction that queues its
@@ -32,7 +33,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.access.service import may_see_audience, principal_for, visible_groups
+from bot.access.service import Principal, may_see_audience, principal_for, visible_groups
 from bot.broadcasts.models import BroadcastKind
 from bot.broadcasts.service import MAX_TEXT, create_broadcast
 from bot.people.models import Membership, Person, Role, Unit
@@ -41,6 +42,7 @@ from bot.surveys.models import SurveyWave
 from bot.surveys.results import ROOT, GroupResult, Rules, wave_results
 from bot.surveys.waves import claim_announcement, waves_to_announce
 from bot.surveys.wording import RESULTS_READY, band_name, dimension_name
+from bot.wording import pick
 from ingest.text import LANGUAGES, Language
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class Headline:
     threshold: int
     shown: tuple[GroupResult, ...]  # parents before children, none repeating a unit below it
     hidden: int  # their units that the anonymity rules hide
+    hidden_groups: tuple[GroupResult, ...] = ()  # those units (the console words why each is hidden)
 
 
 def announce_closed_waves(
@@ -74,8 +77,8 @@ def announce_closed_waves(
         if not claim_announcement(session=session, wave=wave, now=now):
             continue  # another scheduler has it
         groups = wave_results(session=session, wave=wave, survey=survey, rules=rules)
-        parents = _parents(session)
-        link = f"{console_url}/surveys?wave={wave.id}"
+        parents = parents_of(session)
+        link = wave_link(console_url, wave.id)
         readers = 0
         for person in _managers_and_admins(session):
             headline = headline_for(
@@ -90,7 +93,7 @@ def announce_closed_waves(
             create_broadcast(
                 session=session,
                 kind=BroadcastKind.NOTICE,
-                text=texts[_language_of(person)],
+                text=pick(texts, person.language),
                 texts=texts,
                 selectors=[f"person:{person.id}"],
                 send_at=now,
@@ -99,6 +102,11 @@ def announce_closed_waves(
         logger.info("survey wave %s closed: headline queued for %s managers and admins", wave.id, readers)
         told += readers
     return told
+
+
+def wave_link(console_url: str, wave_id: int) -> str:
+    """The console page of a wave's results (``console_url`` is the console's root)."""
+    return f"{console_url}/surveys/{wave_id}"
 
 
 def headline_for(
@@ -117,9 +125,28 @@ def headline_for(
         parents: unit name -> its parent's name (``ROOT`` for a unit at the top).
     """
     principal = principal_for(session, person)
+    return headline_of(
+        session=session, principal=principal, wave=wave, groups=groups, rules=rules, parents=parents
+    )
+
+
+def headline_of(
+    *,
+    session: Session,
+    principal: Principal,
+    wave: SurveyWave,
+    groups: Sequence[GroupResult],
+    rules: Rules,
+    parents: Mapping[str, str],
+) -> Headline | None:
+    """``headline_for`` a principal: the chat's headline and the console's results page say the same.
+
+    Args:
+        parents: unit name -> its parent's name (``ROOT`` for a unit at the top).
+    """
     visible = visible_groups(session=session, principal=principal, groups=groups)
     shown = [group for group in visible if _is_shown(group)]
-    if not shown and not person.is_admin:
+    if not shown and not principal.is_admin:
         return None
     children: dict[str, list[GroupResult]] = defaultdict(list)
     for group in groups:
@@ -143,16 +170,18 @@ def headline_for(
         names = {group.unit for group in shown}
         top = [group for group in shown if not names & _ancestors(group.unit, parents)]
         invited, respondents = sum(g.invited for g in top), sum(g.respondents for g in top)
+    hidden = tuple(
+        group
+        for group in visible
+        if group.unit != ROOT and group.suppressed and group.invited and not repeats_a_child(group)
+    )
     return Headline(
         invited=invited,
         respondents=respondents if respondents >= rules.min_respondents else None,
         threshold=rules.min_respondents,
         shown=tuple(group for group in shown if not repeats_a_child(group)),
-        hidden=sum(
-            1
-            for group in visible
-            if group.unit != ROOT and group.suppressed and group.invited and not repeats_a_child(group)
-        ),
+        hidden=len(hidden),
+        hidden_groups=hidden,
     )
 
 
@@ -161,7 +190,7 @@ def headline_text(
 ) -> str:
     """The headline in ``language``, at most ``limit`` characters: units that do not fit are
     counted in one last line ("…等 3 个单位"), and the link to the rest always comes last."""
-    words = RESULTS_READY[language]
+    words = pick(RESULTS_READY, language)
     answered = (
         words["answered"].format(invited=headline.invited, respondents=headline.respondents)
         if headline.respondents is not None
@@ -184,7 +213,7 @@ def headline_text(
 
 
 def _line(group: GroupResult, *, survey: Survey, language: Language) -> str:
-    words = RESULTS_READY[language]
+    words = pick(RESULTS_READY, language)
     bands = words["separator"].join(
         words["band"].format(
             dimension=dimension_name(dimension, language),
@@ -204,7 +233,7 @@ def _is_shown(group: GroupResult) -> bool:
     return group.suppressed is None and bool(group.dimensions)
 
 
-def _parents(session: Session) -> dict[str, str]:
+def parents_of(session: Session) -> dict[str, str]:
     """Unit name -> its parent's name, ``ROOT`` for a unit at the top (result groups go by name)."""
     names = dict(session.execute(select(Unit.id, Unit.name)).all())
     return {
@@ -228,8 +257,3 @@ def _managers_and_admins(session: Session) -> Sequence[Person]:
         .where(Person.active.is_(True), or_(Person.is_admin.is_(True), Person.id.in_(managers)))
         .order_by(Person.id)
     ).all()
-
-
-def _language_of(person: Person) -> Language:
-    """The person's language when the bot speaks it, else Simplified Chinese."""
-    return next((language for language in LANGUAGES if language == person.language), "zh-Hans")

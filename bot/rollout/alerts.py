@@ -39,6 +39,7 @@ from bot.rollout.wording import (
     USAGE_ONLY,
 )
 from bot.storage.base import utc_now
+from bot.wording import pick, reader_language, say
 from ingest.text import LANGUAGES
 
 # What to look for in the library in each situation (queries in the library's main language).
@@ -48,6 +49,12 @@ SITUATIONS: dict[str, str] = {
     "cognitive": "认知层抵触 不理解为什么要换 讲清原因 用数据说话 常见问题",
     "emotional": "情绪层抵触 担心 不喜欢 一对一辅导 快速见效 同伴成功故事",
     "behavioural": "行为层抵触 不配合 明确要求 激励 考核 升级处理",
+    # The ADKAR elements, for a closed ADKAR check's results page (``reporting.wave_report``).
+    "awareness": "讲清为什么要换 原因 愿景 一句话愿景 反复讲",
+    "desire": "不愿意 担心 一对一 同伴成功故事 关键用户 先接住情绪",
+    "knowledge": "培训 练习 操作 不会用 常见问题 速查",
+    "ability": "店里忙 做不出来 分级辅导 教练 现场辅导 关键用户",
+    "reinforcement": "认可 表扬 激励 每周成功故事 坚持 新做法变成习惯",
 }
 MAX_SUGGESTIONS = 3
 
@@ -78,14 +85,14 @@ def _suggestions_text(search: Search, situation: str, language: str) -> tuple[st
     found = list(search(SITUATIONS[situation]))[:MAX_SUGGESTIONS]
     if not found:
         return "", []
-    lines = [SUGGESTIONS[language]]
+    lines = [say(SUGGESTIONS, language)]
     for number, item in enumerate(found, start=1):
         lines.append(
             f"{number}. {item.title}：{item.excerpt}"
             if language != "en"
             else f"{number}. {item.title}: {item.excerpt}"
         )
-        lines.append(f"   {SOURCE[language]}: {item.source}")
+        lines.append(f"   {say(SOURCE, language)}: {item.source}")
     return "\n".join(lines), [item.source for item in found]
 
 
@@ -97,21 +104,25 @@ def reason_sentence(row: UnitLight, rules: LightRules, language: str) -> str:
     thresholds = {Light.ORANGE: rules.yellow_from, Light.RED: rules.orange_from}
     if usage in thresholds:
         clauses = [
-            USAGE_BELOW[language].format(
-                rate=rate, line=LINE_NAMES[language][usage.value], threshold=f"{thresholds[usage]:.0%}"
+            say(
+                USAGE_BELOW,
+                language,
+                rate=rate,
+                line=pick(LINE_NAMES, language)[usage.value],
+                threshold=f"{thresholds[usage]:.0%}",
             )
         ]
     else:
-        clauses = [USAGE_ONLY[language].format(rate=rate, light=LIGHT_NAMES[language][usage.value])]
+        clauses = [say(USAGE_ONLY, language, rate=rate, light=pick(LIGHT_NAMES, language)[usage.value])]
     flags = flags_of(row)
     if flags.high_resistance:
-        levels = LIST_SEPARATOR[language].join(
-            LEVEL_NAMES[language].get(level, level) for level in flags.high_resistance
+        levels = say(LIST_SEPARATOR, language).join(
+            pick(LEVEL_NAMES, language).get(level, level) for level in flags.high_resistance
         )
-        clauses.append(RESISTANCE_FLAG[language].format(levels=levels))
+        clauses.append(say(RESISTANCE_FLAG, language, levels=levels))
     if flags.unanswered_rising and row.unanswered_rate is not None:
-        clauses.append(UNANSWERED_FLAG[language].format(rate=f"{row.unanswered_rate:.0%}"))
-    sentence = CLAUSE_SEPARATOR[language].join(clauses) + FULL_STOP[language]
+        clauses.append(say(UNANSWERED_FLAG, language, rate=f"{row.unanswered_rate:.0%}"))
+    sentence = say(CLAUSE_SEPARATOR, language).join(clauses) + say(FULL_STOP, language)
     return sentence[:1].upper() + sentence[1:]
 
 
@@ -126,8 +137,7 @@ def _muted(session: Session, unit_id: int, now: datetime) -> set[int]:
 def _by_language(people: Sequence[Person]) -> dict[str, tuple[int, ...]]:
     grouped: dict[str, list[int]] = {}
     for person in people:
-        language = person.language if person.language in LANGUAGES else "zh-Hans"
-        grouped.setdefault(language, []).append(person.id)
+        grouped.setdefault(reader_language(person.language), []).append(person.id)
     return {language: tuple(ids) for language, ids in grouped.items()}
 
 
@@ -179,13 +189,19 @@ def check_alerts(
             before = previous_light(session=session, unit_id=unit.id, week=week)
             if before is None or before != light:
                 headlines: dict[str, str] = {
-                    lang: LIGHT_ALERT[lang].format(
+                    lang: say(
+                        LIGHT_ALERT,
+                        lang,
                         unit=unit.name,
-                        light=LIGHT_NAMES[lang][light.value],
-                        before=LIGHT_NAMES[lang][before.value] if before else NONE_YET[lang],
+                        light=pick(LIGHT_NAMES, lang)[light.value],
+                        before=pick(LIGHT_NAMES, lang)[before.value] if before else say(NONE_YET, lang),
                         reasons=reason_sentence(row, rules, lang),
                     )
-                    + (f"\n{DOMINANT[lang].format(level=LEVEL_NAMES[lang][dominant])}" if dominant else "")
+                    + (
+                        f"\n{say(DOMINANT, lang, level=pick(LEVEL_NAMES, lang)[dominant])}"
+                        if dominant
+                        else ""
+                    )
                     for lang in LANGUAGES
                 }
                 notices += _alert(session, unit, week, "light", state, managers, search, state, headlines)
@@ -204,7 +220,9 @@ def check_alerts(
             kind = f"resistance-{dimension}"
             if _last_state(session, unit.id, kind) != "high":
                 headlines = {
-                    lang: RESISTANCE_ALERT[lang].format(unit=unit.name, level=LEVEL_NAMES[lang][dimension])
+                    lang: say(
+                        RESISTANCE_ALERT, lang, unit=unit.name, level=pick(LEVEL_NAMES, lang)[dimension]
+                    )
                     for lang in LANGUAGES
                 }
                 notices += _alert(session, unit, week, kind, "high", managers, search, dimension, headlines)
@@ -259,7 +277,7 @@ def _alert(
     texts = []
     for language, ids in _by_language(people).items():
         advice, _ = _suggestions_text(search, situation, language)
-        text = headlines[language] + (f"\n\n{advice}" if advice else "")
+        text = pick(headlines, language) + (f"\n\n{advice}" if advice else "")
         notices.append(Notice(person_ids=ids, language=language, text=text))
         texts.append(text)
     session.add(
@@ -283,7 +301,7 @@ def _escalate(
     rules: LightRules,
 ) -> list[Notice]:
     headlines: dict[str, str] = {
-        lang: ESCALATION[lang].format(unit=unit.name, weeks=streak, reasons=reason_sentence(row, rules, lang))
+        lang: say(ESCALATION, lang, unit=unit.name, weeks=streak, reasons=reason_sentence(row, rules, lang))
         for lang in LANGUAGES
     }
     return _alert(session, unit, week, kind, f"red x{streak}", people, search, "red", headlines)

@@ -23,7 +23,7 @@ from bot.rollout.models import ReviewAction, UnitLight, UnitWeek, WaveUnit
 from bot.rollout.waves import wave_progress
 from bot.rollout.wording import LEVEL_NAMES, LIGHT_NAMES, REVIEW
 from bot.storage.base import utc_now
-from ingest.text import LANGUAGES
+from bot.wording import pick, reader_language
 
 TOP_GAPS = 3
 
@@ -86,8 +86,8 @@ def review_pack(
 
     ``exposure``: the company's vision exposure, when packs for many managers share one computation.
     """
-    language = manager.language if manager.language in LANGUAGES else "zh-Hans"
-    words = REVIEW[language]
+    language = reader_language(manager.language)
+    words, light_names = pick(REVIEW, language), pick(LIGHT_NAMES, language)
     units = managed_units(session=session, person=manager)
     unit_ids = {unit.id for unit in units}
     names = {unit.id: unit.name for unit in units}
@@ -109,8 +109,8 @@ def review_pack(
     for row in lights:
         moved = ""
         if before.get(row.unit_id) and before[row.unit_id] != row.light:
-            moved = words["moved"].format(before=LIGHT_NAMES[language][before[row.unit_id]])
-        lines.append(f"{LIGHT_NAMES[language][row.light]} {names[row.unit_id]} {row.usage_rate:.0%}{moved}")
+            moved = words["moved"].format(before=light_names[before[row.unit_id]])
+        lines.append(f"{light_names[row.light]} {names[row.unit_id]} {row.usage_rate:.0%}{moved}")
     # A figure reported since the last evaluation (``/usage 72`` on a Tuesday) shows at once, as
     # its usage alone rates it, until Monday's evaluation adds the flags and the history.
     evaluated = {row.unit_id for row in lights}
@@ -122,7 +122,7 @@ def review_pack(
     for figure in reported:
         light = usage_light(figure.usage_rate, light_rules)
         lines.append(
-            f"{LIGHT_NAMES[language][light]} {names[figure.unit_id]} {figure.usage_rate:.0%}{words['provisional']}"
+            f"{light_names[light]} {names[figure.unit_id]} {figure.usage_rate:.0%}{words['provisional']}"
         )
     if not lights and not reported:
         lines.append(words["no_lights"])
@@ -155,7 +155,9 @@ def review_pack(
             high = sum(1 for b in bands if b.get(level) == "high")
             medium = sum(1 for b in bands if b.get(level) == "medium")
             lines.append(
-                words["resistance_line"].format(level=LEVEL_NAMES[language][level], high=high, medium=medium)
+                words["resistance_line"].format(
+                    level=pick(LEVEL_NAMES, language)[level], high=high, medium=medium
+                )
             )
     else:
         lines.append(words["no_resistance"])

@@ -23,6 +23,7 @@ from bot.scheduling.models import Schedule
 from bot.scheduling.service import ScheduleAction
 from bot.surveys.definitions import Survey
 from bot.surveys.results import Rules
+from bot.wording import default_language, pick
 
 EVALUATE = "rollout-evaluate"
 REVIEW = "rollout-review"
@@ -111,7 +112,7 @@ def usage_reminder_action(session: Session, schedule: Schedule, occurrence: date
         create_broadcast(
             session=session,
             kind=BroadcastKind.NOTICE,
-            text=USAGE_REMINDER["zh-Hans"],
+            text=pick(USAGE_REMINDER, default_language()),
             texts=dict(USAGE_REMINDER),
             selectors=[f"person:{person.id}" for person in people],
         )

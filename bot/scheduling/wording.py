@@ -20,8 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.scheduling.cadence import Cadence, ScheduleRule, cadence_of
 from bot.scheduling.clock import standard_cron, validate_cron, wall_to_instant
-
-_LANGUAGES: Final = ("zh-Hans", "zh-Hant", "en")
+from bot.wording import pick, reader_language
 
 WEEKDAY_SHORT: Final[dict[str, tuple[str, ...]]] = {
     "zh-Hans": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
@@ -68,10 +67,6 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
 }  # fmt: skip
 
 
-def _language(language: str) -> str:
-    return language if language in _LANGUAGES else "zh-Hans"
-
-
 def _aware(value: datetime, zone: ZoneInfo) -> datetime:
     # Naive: a wall-clock time, the same on every clock; shown on the reader's.
     return wall_to_instant(value, zone).astimezone(zone) if value.tzinfo is None else value.astimezone(zone)
@@ -93,19 +88,19 @@ def zone_label(zone: ZoneInfo, *, now: datetime) -> str:
     return f"{zone.key} ({offset_label(now.astimezone(zone))})"
 
 
-def local_time_text(value: datetime, *, zone: ZoneInfo, language: str, show_zone: bool = False) -> str:
+def local_time_text(value: datetime, *, zone: ZoneInfo, language: str | None, show_zone: bool = False) -> str:
     """A moment on the reader's clock: ``2027年3月1日 周一 09:00``, ``Mon 1 Mar 2027, 09:00``.
 
     Args:
         value: aware (a moment) or naive (a wall-clock time, such as a schedule's occurrence).
         zone: the reader's time zone.
-        language: zh-Hans, zh-Hant or en (anything else reads as zh-Hans).
+        language: zh-Hans, zh-Hant or en (anything else reads as the configured default).
         show_zone: add the offset that day, for a time read on its own or in a list that may cross
             a change of daylight saving.
     """
-    language = _language(language)
+    language = reader_language(language)
     local = _aware(value, zone)
-    weekday = WEEKDAY_SHORT[language][local.weekday()]
+    weekday = pick(WEEKDAY_SHORT, language)[local.weekday()]
     if language == "en":
         text = f"{weekday} {local.day} {_MONTH_EN[local.month - 1]} {local.year}, {local:%H:%M}"
     else:
@@ -113,22 +108,22 @@ def local_time_text(value: datetime, *, zone: ZoneInfo, language: str, show_zone
     return f"{text} {offset_label(local)}" if show_zone else text
 
 
-def local_date_text(value: date | datetime, *, zone: ZoneInfo, language: str) -> str:
+def local_date_text(value: date | datetime, *, zone: ZoneInfo, language: str | None) -> str:
     """A day as the reader names it: ``2027年3月1日``, ``1 Mar 2027`` (a moment: its day on their clock)."""
-    language = _language(language)
+    language = reader_language(language)
     day = _aware(value, zone).date() if isinstance(value, datetime) else value
     if language == "en":
         return f"{day.day} {_MONTH_EN[day.month - 1]} {day.year}"
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def times_in_text(zone: ZoneInfo, *, now: datetime, language: str) -> str:
+def times_in_text(zone: ZoneInfo, *, now: datetime, language: str | None) -> str:
     """The note a page shows once: which clock its times are on."""
-    return _WORDS[_language(language)]["times_in"].format(zone=zone_label(zone, now=now))
+    return pick(_WORDS, language)["times_in"].format(zone=zone_label(zone, now=now))
 
 
 def _days_text(weekdays: tuple[int, ...], language: str, *, every_week: bool = True) -> str:
-    words = _WORDS[language]
+    words = pick(_WORDS, language)
     if weekdays == tuple(range(7)):
         return words["daily"]
     if weekdays == tuple(range(5)):
@@ -137,7 +132,7 @@ def _days_text(weekdays: tuple[int, ...], language: str, *, every_week: bool = T
         return words["weekends"]
     if language == "en":
         return words["weekly"].format(days=_listed([_WEEKDAY_PLURAL_EN[day] for day in weekdays]))
-    names = words["join"].join(WEEKDAY_SHORT[language][day] for day in weekdays)
+    names = words["join"].join(pick(WEEKDAY_SHORT, language)[day] for day in weekdays)
     return words["weekly"].format(days=names) if every_week else names
 
 
@@ -146,10 +141,10 @@ def _listed(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def describe_cadence(cadence: Cadence, language: str, *, local_note: bool = False) -> str:
+def describe_cadence(cadence: Cadence, language: str | None, *, local_note: bool = False) -> str:
     """``每周一、周四 09:00``, ``every 2 weeks: Mondays and Thursdays at 09:00``, ``weekdays at 08:30``."""
-    language = _language(language)
-    words = _WORDS[language]
+    language = reader_language(language)
+    words = pick(_WORDS, language)
     days = _days_text(cadence.weekdays, language, every_week=cadence.every_weeks == 1)
     what = words["at"].format(what=days, time=f"{cadence.at:%H:%M}")
     if cadence.every_weeks > 1:
@@ -185,11 +180,11 @@ def _weekdays_of(field: str) -> tuple[int, ...] | None:
     return tuple(sorted(days)) or None
 
 
-def describe_cron(cron: str, language: str) -> str:
+def describe_cron(cron: str, language: str | None) -> str:
     """A cron that is not a weekly cadence, in plain words with the cron after it: ``每月1日 09:00``;
     one too intricate to put in words reads as a custom cadence, the cron beside it."""
-    language = _language(language)
-    words = _WORDS[language]
+    language = reader_language(language)
+    words = pick(_WORDS, language)
     cron = validate_cron(cron)
     minute, hour, day_of_month, month, day_of_week = cron.split()
     minutes, hours = _numbers(minute), _numbers(hour)
@@ -216,7 +211,7 @@ def describe_cron(cron: str, language: str) -> str:
     return words["cron_plain"].format(what=words["at"].format(what=what, time=clock), cron=cron)
 
 
-def describe_rule(rule: ScheduleRule, language: str) -> str:
+def describe_rule(rule: ScheduleRule, language: str | None) -> str:
     """A stored schedule in plain words: as a cadence when it is one, else the cron described."""
     cadence = cadence_of(rule)
     if cadence is not None:

@@ -28,6 +28,7 @@ from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave, Wav
 from bot.surveys.pairing import PairingKey
 from bot.surveys.scoring import score
 from bot.surveys.waves import SurveyClosedError, ensure_open, get_wave, is_invited, mark_declined
+from bot.wording import default_language, pick, say
 from ingest.text import LANGUAGES
 
 MAX_TEXT_ANSWER = 1000
@@ -244,12 +245,12 @@ def send_due_reminders(
             continue
         closes = wave.closes_at.strftime("%m-%d %H:%M UTC")
         texts: dict[str, str] = {
-            lang: REMINDER[lang].format(title=survey.title.get(lang), closes=closes) for lang in LANGUAGES
+            lang: say(REMINDER, lang, title=survey.title.get(lang), closes=closes) for lang in LANGUAGES
         }
         reminder = create_broadcast(
             session=session,
             kind=BroadcastKind.SURVEY,
-            text=texts["zh-Hans"],
+            text=pick(texts, default_language()),
             texts=texts,
             selectors=[f"person:{person_id}" for person_id in pending],
             send_at=now,

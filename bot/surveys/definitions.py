@@ -15,7 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from bot.errors import InvalidInputError
-from ingest.text import LANGUAGES, Language
+from bot.wording import pick
+from ingest.text import LANGUAGES
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60)]
 MAX_QUESTIONS = 20
@@ -37,9 +38,9 @@ class Localised(BaseModel):
     zh_hant: str = Field(alias="zh-Hant", min_length=1, max_length=400)
     en: str = Field(min_length=1, max_length=400)
 
-    def get(self, language: Language) -> str:
-        """The text in ``language``."""
-        return {"zh-Hans": self.zh_hans, "zh-Hant": self.zh_hant, "en": self.en}[language]
+    def get(self, language: str | None) -> str:
+        """The text for a reader of ``language`` (``bot.wording.pick``'s rule)."""
+        return pick({"zh-Hans": self.zh_hans, "zh-Hant": self.zh_hant, "en": self.en}, language)
 
 
 class Option(BaseModel):
@@ -89,9 +90,9 @@ class Scale(BaseModel):
     zh_hant: tuple[str, str, str, str, str] = Field(alias="zh-Hant")
     en: tuple[str, str, str, str, str]
 
-    def get(self, language: Language) -> tuple[str, str, str, str, str]:
-        """The labels in ``language``."""
-        return {"zh-Hans": self.zh_hans, "zh-Hant": self.zh_hant, "en": self.en}[language]
+    def get(self, language: str | None) -> tuple[str, str, str, str, str]:
+        """The labels for a reader of ``language`` (``bot.wording.pick``'s rule)."""
+        return pick({"zh-Hans": self.zh_hans, "zh-Hant": self.zh_hant, "en": self.en}, language)
 
 
 class Survey(BaseModel):

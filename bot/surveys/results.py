@@ -1,7 +1,11 @@
 """Results of a wave per unit, rolled up the tree, with the anonymity rules applied.
 
 - A group with fewer than ``min_respondents`` completed responses shows nothing but the reason.
-- Free-text comments need ``min_comment_respondents``.
+- Free-text comments need ``min_comment_respondents``, and the same differencing at that threshold:
+  a group's comments minus those of the groups below it whose comments are shown must leave none or
+  at least ``min_comment_respondents`` people's, or its comments are withheld.
+- Per question: the spread of a shown group's answers, where at least ``min_respondents`` of its
+  people answered that question; hidden groups have none, so the same differencing protects them.
 - Differencing: a shown group whose respondents minus those of the shown groups below it would
   leave a small group (1 to min-1 people) is hidden too, as subtracting would reveal that small
   group. "Below" is every shown descendant nearest to it on each branch, through hidden levels: a
@@ -23,6 +27,7 @@ high at the configured thresholds.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -44,6 +49,17 @@ class Band(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
+
+
+class Hidden(StrEnum):
+    """Why a group's results, or only its comments, are not shown (pages word it; ``suppressed`` is
+    the same in English for the API and the CLI)."""
+
+    FEW = "few"  # fewer than min_respondents answered
+    DIFFERENCING = "differencing"  # subtracting the groups shown below it would single people out
+    OVERLAP = "overlap"  # another wave of the survey close in time had nearly the same audience
+    COMMENTS_FEW = "comments-few"  # shown, but fewer than min_comment_respondents answered
+    COMMENTS_DIFFERENCING = "comments-differencing"  # its comments minus those shown below: too few people
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +95,15 @@ class GroupResult:
     invited: int
     respondents: int
     suppressed: str | None = None
+    hidden_because: Hidden | None = None  # set with ``suppressed``
     dimensions: dict[str, DimensionResult] = field(default_factory=dict)
     barriers: dict[str, int] = field(default_factory=dict)  # readiness surveys: barrier point -> people
+    # Per question, shown groups only: likert question -> answer 1..5 -> people; choice -> option -> people.
+    ratings: dict[str, dict[int, int]] = field(default_factory=dict)
+    choices: dict[str, dict[str, int]] = field(default_factory=dict)
     comments: list[str] = field(default_factory=list)
+    comments_written: int = 0  # shown groups: how many comments its people wrote, shown or not
+    comments_hidden_because: Hidden | None = None  # shown groups whose comments are withheld
 
     @property
     def response_rate(self) -> float | None:
@@ -102,6 +124,7 @@ def band_of(mean: float, *, scoring: Scoring, rules: Rules) -> Band:
 
 
 def _summarise(group: GroupResult, responses: list[SurveyResponse], survey: Survey, rules: Rules) -> None:
+    """A shown group's figures; its comments are only counted here (``_decide_comments`` shows them)."""
     for dimension in survey.dimensions:
         values = [r.scores[dimension] for r in responses if dimension in r.scores]
         if not values:
@@ -116,11 +139,57 @@ def _summarise(group: GroupResult, responses: list[SurveyResponse], survey: Surv
     if survey.scoring == Scoring.READINESS:
         counts = Counter(r.barrier or "none" for r in responses)
         group.barriers = {name: counts[name] for name in [*survey.dimensions, "none"] if counts[name]}
-    if len(responses) >= rules.min_comment_respondents:
-        text_questions = [q.id for q in survey.questions if q.type == "text"]
-        group.comments = sorted(
-            str(r.answers[qid]) for r in responses for qid in text_questions if r.answers.get(qid)
-        )  # sorted, not in answer order: order could hint at who wrote what
+    for question in survey.questions:
+        given = [r.answers.get(question.id) for r in responses]
+        if question.type == "likert":
+            ratings = [v for v in given if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 5]
+            if len(ratings) >= rules.min_respondents:  # an optional item few answered shows nothing
+                group.ratings[question.id] = {value: ratings.count(value) for value in range(1, 6)}
+        elif question.type == "choice":
+            picked = [v for v in given if isinstance(v, str)]
+            if len(picked) >= rules.min_respondents:
+                group.choices[question.id] = {o.id: picked.count(o.id) for o in question.options}
+    group.comments_written = len(_comments(responses, survey))
+
+
+def _comments(responses: list[SurveyResponse], survey: Survey) -> list[str]:
+    text_questions = [q.id for q in survey.questions if q.type == "text"]
+    return sorted(
+        str(r.answers[qid]) for r in responses for qid in text_questions if r.answers.get(qid)
+    )  # sorted, not in answer order: order could hint at who wrote what
+
+
+Key = int | None  # a unit id, or None for the whole wave
+
+
+def _differenced(
+    *,
+    order: list[Key],
+    children: Mapping[Key, list[int]],
+    shown: dict[Key, bool],
+    respondents: Mapping[Key, int],
+    threshold: int,
+) -> list[Key]:
+    """The shown groups to hide so that none, minus the shown groups nearest below it on each branch
+    (looking through hidden ones), leaves 1 to ``threshold - 1`` people; ``order`` is deepest first,
+    so a group hidden here counts as hidden for those above it. Updates ``shown``."""
+
+    def nearest_shown(key: Key) -> list[int]:
+        found: list[int] = []
+        for child in children.get(key, []):
+            found += [child] if shown[child] else nearest_shown(child)
+        return found
+
+    hidden: list[Key] = []
+    for key in order:
+        if not shown[key]:
+            continue
+        shown_below = sum(respondents[c] for c in nearest_shown(key))
+        rest = respondents[key] - shown_below
+        if 0 < rest < threshold and shown_below > 0:
+            shown[key] = False
+            hidden.append(key)
+    return hidden
 
 
 OVERLAP_WINDOW = timedelta(days=14)
@@ -230,54 +299,95 @@ def wave_results(*, session: Session, wave: SurveyWave, survey: Survey, rules: R
     overlaps = _overlap_reasons(session=session, wave=wave, people_under=people_under, rules=rules)
     for key, group in groups.items():
         if key in overlaps:
-            group.suppressed = overlaps[key]
+            group.suppressed, group.hidden_because = overlaps[key], Hidden.OVERLAP
         elif group.respondents < rules.min_respondents:
             group.suppressed = f"fewer than {rules.min_respondents} respondents"
-
-    def nearest_shown(key: int | None) -> list[int]:
-        """The shown groups below ``key`` with no shown group between (looking through hidden ones)."""
-        found: list[int] = []
-        for child in children.get(key, []):
-            found += [child] if not groups[child].suppressed else nearest_shown(child)
-        return found
+            group.hidden_because = Hidden.FEW
 
     # Differencing, deepest groups first: what a shown group holds beyond the shown groups below it
     # must be either nothing or a group big enough to be shown on its own.
-    order = [unit.id for _, unit in sorted(tree, key=lambda item: -item[0])] + [None]
-    for key in order:
-        group = groups[key]
-        if group.suppressed:
-            continue
-        shown_below = sum(groups[c].respondents for c in nearest_shown(key))
-        rest = group.respondents - shown_below
-        if 0 < rest < rules.min_respondents and shown_below > 0:
-            group.suppressed = (
-                f"hidden: subtracting the units shown below it would reveal fewer than "
-                f"{rules.min_respondents} respondents"
-            )
+    order: list[Key] = [unit.id for _, unit in sorted(tree, key=lambda item: -item[0])] + [None]
+    respondents = {key: group.respondents for key, group in groups.items()}
+    shown = {key: not group.suppressed for key, group in groups.items()}
+    for key in _differenced(
+        order=order, children=children, shown=shown, respondents=respondents, threshold=rules.min_respondents
+    ):
+        groups[key].suppressed = (
+            f"hidden: subtracting the units shown below it would reveal fewer than "
+            f"{rules.min_respondents} respondents"
+        )
+        groups[key].hidden_because = Hidden.DIFFERENCING
 
-    ordered = [groups[None]] + [groups[unit.id] for _, unit in tree]
-    for group_key, group in [(None, groups[None]), *((unit.id, groups[unit.id]) for _, unit in tree)]:
-        if not group.suppressed:
-            _summarise(group, members[group_key], survey, rules)
-    return ordered
+    keys: list[Key] = [None, *(unit.id for _, unit in tree)]
+    for key in keys:
+        if not groups[key].suppressed:
+            _summarise(groups[key], members[key], survey, rules)
+    _decide_comments(groups, members, survey=survey, rules=rules, order=order, children=children)
+    return [groups[key] for key in keys]
+
+
+def _decide_comments(
+    groups: Mapping[Key, GroupResult],
+    members: Mapping[Key, list[SurveyResponse]],
+    *,
+    survey: Survey,
+    rules: Rules,
+    order: list[Key],
+    children: Mapping[Key, list[int]],
+) -> None:
+    """Comments for the shown groups big enough for them, differenced at the comment threshold: a
+    group's comments minus those of the groups below it would otherwise be a small group's."""
+    shown = {
+        key: not g.suppressed and g.respondents >= rules.min_comment_respondents for key, g in groups.items()
+    }
+    for key, group in groups.items():
+        if not group.suppressed and not shown[key]:
+            group.comments_hidden_because = Hidden.COMMENTS_FEW
+    respondents = {key: group.respondents for key, group in groups.items()}
+    for key in _differenced(
+        order=order, children=children, shown=shown, respondents=respondents,
+        threshold=rules.min_comment_respondents,
+    ):  # fmt: skip
+        groups[key].comments_hidden_because = Hidden.COMMENTS_DIFFERENCING
+    for key, group in groups.items():
+        if shown[key]:
+            group.comments = _comments(members[key], survey)
 
 
 def trend(
     *, session: Session, survey: Survey, rules: Rules, unit: str = ROOT, limit: int = 12
 ) -> list[tuple[SurveyWave, GroupResult]]:
     """One group's results across the survey's closed waves, oldest first (hidden where the rules say)."""
+    return trends(session=session, survey=survey, rules=rules, units=[unit], limit=limit)[unit]
+
+
+def trends(
+    *,
+    session: Session,
+    survey: Survey,
+    rules: Rules,
+    units: Collection[str],
+    until: SurveyWave | None = None,
+    limit: int = 12,
+) -> dict[str, list[tuple[SurveyWave, GroupResult]]]:
+    """Several groups' results across the survey's closed waves, oldest first, each wave's results
+    worked out once (hidden where that wave's rules say).
+
+    Args:
+        units: the groups by name (``ROOT`` for the whole wave).
+        until: only this wave and those that closed before it.
+    """
+    query = select(SurveyWave).where(SurveyWave.survey_id == survey.id, SurveyWave.status == "closed")
+    if until is not None:
+        query = query.where(SurveyWave.closes_at <= until.closes_at)
     closed = session.scalars(
-        select(SurveyWave)
-        .where(SurveyWave.survey_id == survey.id, SurveyWave.status == "closed")
-        .order_by(SurveyWave.closes_at.desc())
-        .limit(limit)
+        query.order_by(SurveyWave.closes_at.desc(), SurveyWave.id.desc()).limit(limit)
     ).all()
-    rows = []
+    rows: dict[str, list[tuple[SurveyWave, GroupResult]]] = {unit: [] for unit in units}
     for wave in reversed(closed):
         for group in wave_results(session=session, wave=wave, survey=survey, rules=rules):
-            if group.unit == unit:
-                rows.append((wave, group))
+            if group.unit in rows:
+                rows[group.unit].append((wave, group))
     return rows
 
 
@@ -304,6 +414,12 @@ def results_as_dict(groups: list[GroupResult]) -> list[dict[str, object]]:
             )
             if group.barriers:
                 row["barriers"] = group.barriers
+            if group.ratings:
+                row["questions"] = {
+                    qid: {str(k): v for k, v in counts.items()} for qid, counts in group.ratings.items()
+                }
+            if group.choices:
+                row["choices"] = group.choices
             if group.comments:
                 row["comments"] = group.comments
         rows.append(row)

@@ -3,7 +3,7 @@ readiness surveys (ADKAR) the barrier point."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.errors import InvalidInputError
@@ -40,10 +40,14 @@ def score(survey: Survey, ratings: Mapping[str, int]) -> PersonScores:
     if unknown:
         raise InvalidInputError(f"not rating questions of {survey.id!r}: {', '.join(sorted(unknown))}")
     dimensions = {name: sum(values) / len(values) for name, values in totals.items()}
-    barrier = None
-    if survey.scoring == Scoring.READINESS:
-        for name in survey.dimensions:  # in the survey's order: A, D, K, A, R
-            if name in dimensions and dimensions[name] <= BARRIER_AT_OR_BELOW:
-                barrier = name
-                break
+    barrier = barrier_point(survey.dimensions, dimensions) if survey.scoring == Scoring.READINESS else None
     return PersonScores(dimensions=dimensions, barrier=barrier)
+
+
+def barrier_point(order: Sequence[str], scores: Mapping[str, float]) -> str | None:
+    """The first element, in the survey's order (A, D, K, A, R), scored 3 or lower: a person's, or a
+    group's from its means. None when every element scored is above 3."""
+    for name in order:
+        if name in scores and scores[name] <= BARRIER_AT_OR_BELOW:
+            return name
+    return None

@@ -42,6 +42,7 @@ from bot.scheduling.service import ScheduleAction, create_schedule
 from bot.storage.base import utc_now
 from bot.surveys.definitions import Survey
 from bot.surveys.models import SurveyInvitation, SurveyResponse, SurveyWave, WaveStatus
+from bot.wording import default_language, pick
 from ingest.text import LANGUAGES
 
 
@@ -113,7 +114,7 @@ def launch_wave(
     broadcast = create_broadcast(
         session=session,
         kind=BroadcastKind.SURVEY,
-        text=texts["zh-Hans"],
+        text=pick(texts, default_language()),
         texts=texts,
         selectors=audience.selectors,
         send_at=now,

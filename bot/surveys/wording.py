@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.wording import pick
 from ingest.text import Language
 
 DIMENSION_NAMES: Final[dict[Language, dict[str, str]]] = {
@@ -75,9 +76,9 @@ DECLINE: Final[dict[Language, dict[str, str]]] = {
 
 def dimension_name(dimension: str, language: Language) -> str:
     """A dimension in ``language``'s words (its id when the library's survey named it itself)."""
-    return DIMENSION_NAMES[language].get(dimension, dimension)
+    return pick(DIMENSION_NAMES, language).get(dimension, dimension)
 
 
 def band_name(band: str, language: Language) -> str:
     """A band (low, medium, high) in ``language``'s words."""
-    return BAND_NAMES[language].get(band, band)
+    return pick(BAND_NAMES, language).get(band, band)

@@ -37,6 +37,7 @@ from bot.telegram.handlers import (
     vision,
 )
 from bot.telegram.polling import TolerantBot
+from bot.wording import set_default_language
 from ingest.embedding import EmbeddingModelError
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def build_application(
     if settings.telegram_token is None:
         raise TelegramNotConfiguredError("CHANGEBOT_TELEGRAM_TOKEN is not set")
     survey_key = survey_pairing_key(settings)
+    set_default_language(settings.default_language)  # before any handler words a reply
     bot = TolerantBot(
         token=settings.telegram_token.get_secret_value(),
         base_url=settings.telegram_base_url,

@@ -28,7 +28,6 @@ from bot.telegram.callbacks import (
     SurveyStart,
     parse,
 )
-from ingest.text import LANGUAGES, Language
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +44,6 @@ _MAYBE_ARRIVED = (
 )
 
 CLAP = "👏"
-_LANGUAGES: dict[str, Language] = {code: code for code in LANGUAGES}
 
 
 def broadcast_keyboard(
@@ -55,7 +53,7 @@ def broadcast_keyboard(
     button: str | None = None,
     actions: Sequence[tuple[str, str]] = (),
     kind: str = BroadcastKind.MESSAGE.value,
-    language: str = "zh-Hans",
+    language: str | None = None,
     claps: int = 0,
     read: bool = False,
 ) -> InlineKeyboardMarkup | None:
@@ -63,7 +61,6 @@ def broadcast_keyboard(
     count once anyone has clapped), ✅ "I've read it" (done once pressed), a survey's Start and "not
     this time", or the
     broadcast's own actions (an escalated question's Reply). None when it has no buttons."""
-    labels = _LANGUAGES.get(language, "zh-Hans")
     row: list[InlineKeyboardButton] = []
     for control in controls_for(kind=kind, must_read=must_read, button=button, has_actions=bool(actions)):
         if control is Control.ACTIONS:
@@ -77,8 +74,10 @@ def broadcast_keyboard(
             return InlineKeyboardMarkup(
                 [
                     [
-                        InlineKeyboardButton(texts.text("btn_start_survey", labels), callback_data=start),
-                        InlineKeyboardButton(texts.text("btn_decline_survey", labels), callback_data=decline),
+                        InlineKeyboardButton(texts.text("btn_start_survey", language), callback_data=start),
+                        InlineKeyboardButton(
+                            texts.text("btn_decline_survey", language), callback_data=decline
+                        ),
                     ]
                 ]
             )
@@ -88,7 +87,7 @@ def broadcast_keyboard(
                 InlineKeyboardButton(label, callback_data=BroadcastReaction(delivery_id, Reaction.CLAP).data)
             )
         elif control is Control.READ:
-            label = texts.text("btn_read_done" if read else "btn_read", labels)
+            label = texts.text("btn_read_done" if read else "btn_read", language)
             reaction = BroadcastReaction(delivery_id, Reaction.ACKNOWLEDGE)
             row.append(InlineKeyboardButton(label, callback_data=reaction.data))
     return InlineKeyboardMarkup([row]) if row else None
@@ -136,7 +135,7 @@ class TelegramMessageSender:
         button: str | None = None,
         actions: Sequence[tuple[str, str]] = (),
         kind: str = BroadcastKind.MESSAGE.value,
-        language: str = "zh-Hans",
+        language: str | None = None,
     ) -> int:
         """Send one copy; see ``MessageSender``."""
         keyboard = broadcast_keyboard(

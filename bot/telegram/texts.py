@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.surveys.wording import DECLINE
+from bot.wording import default_language, say
 from ingest.text import Language
 
 TEXTS: Final[dict[str, dict[Language, str]]] = {
@@ -566,19 +567,19 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
 }
 
 
-def text(key: str, language: Language, **values: object) -> str:
-    """The message ``key`` in ``language``, with placeholders filled."""
-    template = TEXTS[key][language]
-    return template.format(**values) if values else template
+def text(key: str, language: str | None, **values: object) -> str:
+    """The message ``key`` for a reader of ``language``, with placeholders filled."""
+    return say(TEXTS[key], language, **values)
 
 
 def language_from_telegram(code: str | None) -> Language:
-    """Map a Telegram client's language_code to one of ours (zh-TW/HK/MO -> Traditional)."""
+    """Map a Telegram client's language_code to one of ours (zh-TW/HK/MO -> Traditional); none of
+    ours, or no code: the configured default."""
     if not code:
-        return "zh-Hans"
+        return default_language()
     code = code.lower()
     if code.startswith("zh"):
         return "zh-Hant" if any(tag in code for tag in ("tw", "hk", "mo", "hant")) else "zh-Hans"
     if code.startswith("en"):
         return "en"
-    return "zh-Hans"
+    return default_language()

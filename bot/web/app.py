@@ -52,6 +52,7 @@ from bot.web.routes import (
     health,
     telegram_webhook,
 )
+from bot.wording import set_default_language
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -76,6 +77,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # First: a damaged survey key file stops the start with its message, before anything runs.
         app.state.survey_key = await asyncio.to_thread(survey_pairing_key, settings)
+        set_default_language(settings.default_language)  # before anything words a page or a message
         engine = make_engine(settings.database)
         await asyncio.to_thread(upgrade_database, engine)
         app.state.settings = settings

@@ -12,6 +12,7 @@ from typing import Final
 import opencc
 
 from bot.surveys.wording import BAND_NAMES, DIMENSION_NAMES
+from bot.wording import pick
 
 CONSOLE: Final[dict[str, dict[str, str]]] = {
     "zh-Hans": {
@@ -57,6 +58,37 @@ CONSOLE: Final[dict[str, dict[str, str]]] = {
         # Added to a send or a schedule while no sender worker is running (bot.broadcasts.senders).
         "no_sender_now": "注意：现在没有发送进程在运行，推送还不会送出。请启动 `changebot worker`，或设好 Telegram token 后启动 `changebot serve`。",
         "no_sender_later": "注意：现在没有发送进程在运行：到时间后也要等发送进程启动才会送出。请启动 `changebot worker`，或设好 Telegram token 后启动 `changebot serve`。",
+        # A closed wave's results page (/console/surveys/{id}).
+        "r_back": "全部调查批次", "r_closed": "{date} 结束", "r_overall": "整体",
+        "r_answered": "邀请 {invited} 人，{respondents} 人完成", "r_answered_few": "邀请 {invited} 人，完成的不足 {threshold} 人",
+        "r_bands": "各单位的等级",
+        "r_bands_resistance": "分数越高，抵触越强。颜色是等级：绿 = 低，黄 = 中，红 = 高；格子里是均值（1-5 分）。",
+        "r_bands_readiness": "分数越高，准备得越好；等级看的是还差多少（6 - 均值）。颜色：绿 = 低，黄 = 中，红 = 高；格子里是均值（1-5 分）。",
+        "r_hidden": "为保护匿名，不单独显示的单位", "r_why_few": "完成的不足 {threshold} 人",
+        "r_why_differencing": "减去下面已显示的单位后，剩下的不足 {threshold} 人，可能被认出来",
+        "r_why_overlap": "受众和同一调查的另一批只差几个人，两批一对比就能看出他们的答案",
+        "r_no_groups": "你的单位都没有参加这批调查，没有可以给你看的结果。",
+        "r_only_hidden": "你的单位都因为人数太少而不显示，所以这里没有数字。",
+        "r_open": "这批调查还在进行中，{closes} 截止。结果在截止后才出：进行中就看结果，可能看出谁答了什么。",
+        "r_scheduled": "这批调查还没开始（{opens} 开始，{closes} 截止），截止后才有结果。",
+        "r_cancelled": "这批调查已取消，没有结果。", "r_not_found": "没有这批调查。",
+        "r_no_survey": "这批调查用的问卷已经不在知识库里，无法显示结果。",
+        "r_questions": "逐题看回答", "r_questions_hint": "每个已显示单位的回答分布；人数不足的单位不显示。",
+        "r_reverse": "正向说法 · 反向计分", "r_reverse_hint": "同意得分低：计分时按 6 减去回答",
+        "r_question_few": "{n} 个单位回答这道题的不足 {threshold} 人，未显示", "r_mean_answer": "平均回答",
+        "r_people": "{n} 人", "r_person": "{n} 人", "r_trend": "趋势",
+        "r_trend_hint": "这份问卷已结束的各批（到这一批为止）每个维度的均值（1-5 分）；浅色带是中、高等级的范围，空缺是那一批这个单位没有显示。",
+        "r_no_trend": "这是这份问卷第一批结束的调查，还没有趋势。", "r_barrier": "卡点（ADKAR）",
+        "r_barrier_hint": "按知晓 → 意愿 → 知识 → 能力 → 巩固的顺序，第一个均值在 3 分或以下的要素。",
+        "r_barrier_at": "卡在「{element}」（均值 {mean}）", "r_no_barrier": "没有卡点：各要素的均值都高于 3 分",
+        "r_barrier_people": "按个人看", "r_no_barrier_person": "没有卡点", "r_comments": "留言",
+        "r_comments_hint": "只有已显示单位的留言；随机排列，不带时间，也不说来自下面哪个单位。",
+        "r_comments_few": "{n} 条留言未显示：这里完成的不足 {threshold} 人（留言的门槛）。",
+        "r_comments_differencing": "{n} 条留言未显示：减去下面已显示留言的单位后，剩下的不足 {threshold} 人。",
+        "r_comments_hidden_units": "不显示的单位，留言也一律不显示。", "r_no_comments": "没有留言。",
+        "r_advice": "下一步怎么做", "r_advice_hint": "等级为中或高的维度，知识库里的建议。",
+        "r_advice_units": "{band}：{units}", "r_advice_none": "知识库里还没有这方面的建议。",
+        "r_all_low": "各维度都是低等级，暂时不需要额外行动。", "r_source": "来源",
     },
     "en": {
         "console": "Change console", "overview": "Overview", "knowledge": "Knowledge", "broadcasts": "Broadcasts",
@@ -108,6 +140,36 @@ CONSOLE: Final[dict[str, dict[str, str]]] = {
         "state_failed": "failed", "state_blocked": "blocked the bot", "state_uncertain": "may not have arrived",
         "no_sender_now": "Nothing is being delivered yet: no sender is running. Start `changebot worker`, or `changebot serve` with a Telegram token.",
         "no_sender_later": "No sender is running: it will go out only once one runs. Start `changebot worker`, or `changebot serve` with a Telegram token.",
+        "r_back": "All waves", "r_closed": "closed {date}", "r_overall": "Overall",
+        "r_answered": "{respondents} of {invited} invited answered",
+        "r_answered_few": "Fewer than {threshold} of {invited} invited answered", "r_bands": "Bands by unit",
+        "r_bands_resistance": "Higher scores mean more resistance. The colour is the band: green = low, yellow = medium, red = high; each cell shows the mean (1-5).",
+        "r_bands_readiness": "Higher scores mean more ready; the band is how far there is to go (6 - mean). Green = low, yellow = medium, red = high; each cell shows the mean (1-5).",
+        "r_hidden": "Not shown on their own, to keep answers anonymous", "r_why_few": "fewer than {threshold} people answered",
+        "r_why_differencing": "subtracting the units shown below it would leave fewer than {threshold} people, who could be recognised",
+        "r_why_overlap": "its audience differs from another wave of this survey by only a few people; comparing the two would show their answers",
+        "r_no_groups": "None of your units took part in this wave, so there are no results to show you.",
+        "r_only_hidden": "Each of your units had too few answers to show, so there are no figures here.",
+        "r_open": "This wave is still open until {closes}. Results come once it closes: watching them while people answer could show who said what.",
+        "r_scheduled": "This wave has not started yet (opens {opens}, closes {closes}); results come once it closes.",
+        "r_cancelled": "This wave was cancelled; it has no results.", "r_not_found": "There is no such wave.",
+        "r_no_survey": "This wave's survey is no longer in the library, so its results cannot be shown.",
+        "r_questions": "Answers per question", "r_questions_hint": "How each shown unit answered; units with too few answers are left out.",
+        "r_reverse": "positively worded · reverse-scored", "r_reverse_hint": "Agreeing scores low: counted as 6 minus the answer",
+        "r_question_few": "Left out: {n} units where fewer than {threshold} answered this question", "r_mean_answer": "Mean answer",
+        "r_people": "{n} people", "r_person": "{n} person", "r_trend": "Trend",
+        "r_trend_hint": "Each dimension's mean (1-5) in this survey's closed waves up to this one; the shaded bands are the medium and high ranges, and a gap is a wave that did not show the unit.",
+        "r_no_trend": "This is the survey's first closed wave: there is no trend yet.", "r_barrier": "Barrier point (ADKAR)",
+        "r_barrier_hint": "The first element, in the order awareness → desire → knowledge → ability → reinforcement, whose mean is 3 or lower.",
+        "r_barrier_at": "stuck at {element} (mean {mean})", "r_no_barrier": "no barrier point: every element's mean is above 3",
+        "r_barrier_people": "Person by person", "r_no_barrier_person": "no barrier point", "r_comments": "Comments",
+        "r_comments_hint": "Comments of shown units only, in random order, without times or which unit below they came from.",
+        "r_comments_few": "Comments not shown: {n}. Fewer than {threshold} people answered here (the threshold for comments).",
+        "r_comments_differencing": "Comments not shown: {n}. Subtracting the units below whose comments are shown would leave fewer than {threshold} people.",
+        "r_comments_hidden_units": "Units that are not shown never have their comments shown either.", "r_no_comments": "No comments.",
+        "r_advice": "What to do", "r_advice_hint": "From the library, for each dimension in the medium or high band.",
+        "r_advice_units": "{band}: {units}", "r_advice_none": "The library has nothing on this yet.",
+        "r_all_low": "Every dimension is in the low band: nothing extra to do for now.", "r_source": "Source",
     },
 }  # fmt: skip
 
@@ -166,5 +228,5 @@ def value_label(words: dict[str, str], value: str) -> str:
 
 
 def console_text(language: str) -> dict[str, str]:
-    """The console words for ``language`` (Simplified Chinese for a language it does not know)."""
-    return CONSOLE.get(language, CONSOLE["zh-Hans"])
+    """The console words for ``language`` (the configured default for a language it does not know)."""
+    return pick(CONSOLE, language)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.surveys.wording import DECLINE
+from bot.wording import default_language
 from ingest.text import LANGUAGES, Language
 
 UI: Final[dict[Language, dict[str, str]]] = {
@@ -156,7 +157,7 @@ UI: Final[dict[Language, dict[str, str]]] = {
 
 
 def pick_language(*, query: str | None, accept_language: str) -> Language:
-    """``?lang=`` if valid, else the first supported language in Accept-Language, else Simplified Chinese."""
+    """``?lang=`` if valid, else the first supported language in Accept-Language, else the configured default."""
     if query in LANGUAGES:
         return query
     for part in accept_language.split(","):
@@ -165,9 +166,21 @@ def pick_language(*, query: str | None, accept_language: str) -> Language:
             return "zh-Hant" if any(key in tag for key in ("hant", "tw", "hk", "mo")) else "zh-Hans"
         if tag.startswith("en"):
             return "en"
-    return "zh-Hans"
+    return default_language()
 
 
 def ui_text(language: Language) -> dict[str, str]:
     """The UI strings for ``language``."""
     return UI[language]
+
+
+# What sits under one answer in the chat: it follows the language of that answer, not of the page,
+# so someone who asks in English on a Chinese page gets "Thanks for the feedback!", as in Telegram.
+ANSWER_STRINGS: Final = (
+    "helpful", "not_helpful", "ask_person", "more", "less", "thanks", "escalated", "sources", "unanswered",
+)  # fmt: skip
+
+
+def answer_strings() -> dict[Language, dict[str, str]]:
+    """The strings under an answer, in every language (the chat picks by the answer's language)."""
+    return {language: {key: UI[language][key] for key in ANSWER_STRINGS} for language in LANGUAGES}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.library.jobs import LIVE, IngestJob
+from bot.wording import pick
 
 WORDS: Final[dict[str, dict[str, str]]] = {
     "zh-Hans": {
@@ -31,8 +32,8 @@ WORDS: Final[dict[str, dict[str, str]]] = {
 
 
 def job_summary(job: IngestJob, language: str) -> str:
-    """One line for a job's progress bar, in ``language`` (Simplified Chinese for one not known)."""
-    words = WORDS.get(language, WORDS["zh-Hans"])
+    """One line for a job's progress bar, in ``language`` (the configured default for one not known)."""
+    words = pick(WORDS, language)
     parts = [words["no_runner"] if job.no_runner else words.get(job.state, job.state)]
     if job.ahead:
         parts.append(words["ahead"].format(n=job.ahead))

@@ -76,3 +76,15 @@ def test_contractions_leave_no_one_letter_words() -> None:
         "store",
         "wait",
     ]
+
+
+def test_chinese_punctuation_comes_back_after_numbers_and_quotes_but_not_inside_numbers() -> None:
+    assert to_script("连续2周,会通知", "zh-Hans") == "连续2周，会通知"
+    assert to_script("培训3天,然后上岗", "zh-Hans") == "培训3天，然后上岗"
+    assert to_script("叫“服务中台”,以后用它?", "zh-Hans") == "叫“服务中台”，以后用它？"
+    assert to_script("10:30开会,1,000元", "zh-Hans") == "10:30开会，1,000元"
+    assert to_script("使用率:80%, ServiceHub", "zh-Hans") == "使用率：80%, ServiceHub"
+
+
+def test_traditional_keeps_the_everyday_tai_of_product_names() -> None:
+    assert to_script("服务中台和平台", "zh-Hant") == "服務中台和平台"

@@ -22,7 +22,7 @@ from bot.telegram.context import services
 from bot.telegram.dialogue_states import COMPOSE, Draft
 from bot.telegram.handlers.common import language_of, member
 from bot.telegram.texts import text
-from ingest.text import LANGUAGES, Language
+from ingest.text import Language
 
 # Every database step below is a small function run by ``in_transaction`` on a worker thread; it
 # returns plain values (texts, ids, labels), never an ORM object for the coroutine to read later.
@@ -36,10 +36,6 @@ def _actor(session: Session, user_id: int) -> Person | None:
     """The member behind a Telegram user id (the one pressing or typing, never the bot's own message)."""
     person = person_by_telegram_id(session=session, telegram_id=user_id)
     return person if person is not None and is_member(person) else None
-
-
-def _language(person: Person) -> Language:
-    return person.language if person.language in LANGUAGES else "zh-Hans"
 
 
 def _may_broadcast(session: Session, person: Person | None) -> bool:

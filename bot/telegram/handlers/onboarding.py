@@ -25,6 +25,7 @@ from bot.storage.database import in_transaction
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of, member
 from bot.telegram.texts import language_from_telegram, text
+from bot.wording import say
 
 logger = logging.getLogger(__name__)
 
@@ -76,13 +77,13 @@ def _start_reply(session: Session, update: Update, user: User, code: str) -> str
             language=language if known else language_from_telegram(user.language_code),
         )
     except InviteRejectedError as exc:
-        return text("bad_code", language, reason=_REASONS[exc.reason][language])
+        return text("bad_code", language, reason=say(_REASONS[exc.reason], language))
     logger.info("person %s joined unit %s as %s", joined.person.id, joined.unit.id, joined.role.value)
     key = "already_member" if joined.already_member else "joined"
     reply_language = language_of(update, joined.person)
     reply = text(key, reply_language, unit=joined.unit.name)
     if joined.role is Role.MANAGER and not joined.already_member:
-        what = {"zh-Hans": "店长", "zh-Hant": "店長", "en": "a manager"}[reply_language]
+        what = say({"zh-Hans": "店长", "zh-Hant": "店長", "en": "a manager"}, reply_language)
         reply += text("manager_welcome", reply_language, what=what)
     return reply
 

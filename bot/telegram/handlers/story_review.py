@@ -19,8 +19,9 @@ from bot.storage.database import in_transaction
 from bot.telegram.callbacks import StoryReview, pattern_for
 from bot.telegram.context import services
 from bot.telegram.handlers.common import language_of, member
-from bot.telegram.handlers.compose import _actor, _language, _unit_label
+from bot.telegram.handlers.compose import _actor, _unit_label
 from bot.telegram.texts import text
+from bot.wording import reader_language
 from ingest.text import Language
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ async def _submit(
             )
         unit = session.get(Unit, story.unit_id) if story.unit_id else None
         targets = [
-            (r.telegram_id, _language(r), _unit_label(unit, _language(r)))
+            (r.telegram_id, reader_language(r.language), _unit_label(unit, reader_language(r.language)))
             for r in reviewers
             if r.telegram_id is not None
         ]
@@ -133,7 +134,7 @@ async def review_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             approve=approve,
             language=language,
             author_chat=author.telegram_id if author else None,
-            author_language=_language(author) if author else language,
+            author_language=reader_language(author.language) if author else language,
             reviewer_name=person.name,
         )
 

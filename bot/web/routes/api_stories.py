@@ -34,6 +34,7 @@ from bot.web.deps import IngestJobsDep, SessionDep, SettingsDep
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath, LimitQuery, OffsetQuery, Page, page
 from bot.web.routes.console_common import delivery_note
 from bot.web.security import PrincipalDep
+from bot.wording import default_language
 
 router = APIRouter(prefix="/api", tags=["stories and vision"], responses=ERROR_RESPONSES)
 
@@ -66,7 +67,7 @@ class StoryIn(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     action: str = Field("draft", pattern="^(draft|send|schedule|submit)$")
     send_at: datetime | None = Field(None, description="For action=schedule, with a time zone.")
-    language: str = Field("zh-Hans", pattern="^(zh-Hans|zh-Hant|en)$")
+    language: str = Field(default_factory=default_language, pattern="^(zh-Hans|zh-Hant|en)$")
 
 
 def _act(

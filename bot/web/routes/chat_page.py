@@ -16,7 +16,7 @@ from bot.library.contents import readable_document
 from bot.people.service import InviteRejectedError, redeem_invite_from
 from bot.questions.scope import asker_filters
 from bot.web.deps import CoreDep, SessionDep, SettingsDep
-from bot.web.i18n import pick_language, ui_text
+from bot.web.i18n import answer_strings, pick_language, ui_text
 from bot.web.routes import chat_inbox
 from bot.web.security import SESSION_COOKIE, form_token_matches, new_form_token, remember_form_token
 
@@ -63,7 +63,21 @@ def chat_page(
     return templates.TemplateResponse(
         request,
         "chat.html",
-        {"lang": language, "t": ui_text(language), "csrf": user.csrf_token if user else ""},
+        {
+            "lang": language,
+            "t": ui_text(language),
+            "answer_strings": answer_strings(),
+            "csrf": user.csrf_token if user else "",
+        },
+    )
+
+
+@router.get("/chat", include_in_schema=False)
+def chat_elsewhere(request: Request) -> RedirectResponse:
+    """``/chat`` is where people guess the chat lives (its documents are under it): send them to it."""
+    query = request.url.query
+    return RedirectResponse(
+        "/" + (f"?{query}" if query else ""), status_code=status.HTTP_307_TEMPORARY_REDIRECT
     )
 
 

@@ -16,14 +16,15 @@ from bot.surveys.waves import open_waves_for
 from bot.web.deps import SessionDep, SettingsDep, SurveyKeyDep
 from bot.web.routes.api_common import ERROR_RESPONSES, IdPath
 from bot.web.routes.ask import chat_person
+from bot.wording import reader_language
 
 router = APIRouter(prefix="/api/chat/surveys", tags=["web chat"], responses=ERROR_RESPONSES)
 
 
 def _step_out(survey: Survey, wave_id: int, step: Step, language: str) -> dict[str, Any]:
-    lang = language if language in ("zh-Hans", "zh-Hant", "en") else "zh-Hans"
+    lang = reader_language(language)
     body: dict[str, Any] = {
-        "wave": wave_id, "title": survey.title.get(lang), "intro": survey.intro.get(lang),  # type: ignore[arg-type]
+        "wave": wave_id, "title": survey.title.get(lang), "intro": survey.intro.get(lang),
         "total": len(survey.questions), "done": step.index is None, "already_done": step.already_done,
         "declined": step.declined,
     }  # fmt: skip
@@ -32,10 +33,10 @@ def _step_out(survey: Survey, wave_id: int, step: Step, language: str) -> dict[s
         body["step"] = {
             "index": step.index,
             "type": question.type,
-            "text": question.text.get(lang),  # type: ignore[arg-type]
+            "text": question.text.get(lang),
             "optional": question.optional,
-            "scale": list(survey.scale.get(lang)) if question.type == "likert" else [],  # type: ignore[arg-type]
-            "options": [{"id": o.id, "text": o.text.get(lang)} for o in question.options],  # type: ignore[arg-type]
+            "scale": list(survey.scale.get(lang)) if question.type == "likert" else [],
+            "options": [{"id": o.id, "text": o.text.get(lang)} for o in question.options],
             "current": step.current,
             "started": step.started,  # not yet: "not this time" is offered beside the question
         }

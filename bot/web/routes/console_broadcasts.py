@@ -54,6 +54,7 @@ from bot.web.routes.console_common import (
     sign_in_page,
     warned,
 )
+from bot.wording import pick
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
@@ -140,7 +141,7 @@ def _broadcasts_page(
         "broadcasts",
         principal,
         {"rows": rows, "pending": pending, "series": series, "vision": form or VisionForm(),
-         "preview": preview, "preview_error": error, "weekday_names": WEEKDAY_SHORT.get(language, WEEKDAY_SHORT["zh-Hans"])},
+         "preview": preview, "preview_error": error, "weekday_names": pick(WEEKDAY_SHORT, language)},
     )  # fmt: skip
 
 

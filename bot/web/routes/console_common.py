@@ -62,7 +62,7 @@ def localtime(context: Context, value: object, show_zone: bool = False) -> str:
     if moment is None:
         return "" if value is None else str(value)
     reader: ZoneInfo = context.get("reader_zone") or ZoneInfo("UTC")
-    language = str(context.get("lang", "zh-Hans"))
+    language = context.get("lang")
     if not isinstance(moment, datetime):
         return local_date_text(moment, zone=reader, language=language)
     return local_time_text(moment, zone=reader, language=language, show_zone=show_zone)
@@ -75,7 +75,7 @@ def localdate(context: Context, value: object) -> str:
     if moment is None:
         return "" if value is None else str(value)
     reader: ZoneInfo = context.get("reader_zone") or ZoneInfo("UTC")
-    return local_date_text(moment, zone=reader, language=str(context.get("lang", "zh-Hans")))
+    return local_date_text(moment, zone=reader, language=context.get("lang"))
 
 
 templates.env.filters["localtime"] = localtime

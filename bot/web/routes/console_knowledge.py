@@ -38,6 +38,7 @@ from bot.web.routes.console_common import (
     reader_zone,
     sign_in_page,
 )
+from bot.wording import pick
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
@@ -90,7 +91,7 @@ async def knowledge(
          "job_now": job_now, "job_summary": job_summary(job_now, language_of(request)) if job_now else "",
          "source": source or "", "chunks": chunks_of(core, source[:500]) if source else [],
          "reviews": reviews, "today": utc_now().astimezone(reader_zone(request, principal)).date(), "phrasings": phrasings,
-         "gap_reasons": GAP_REASON.get(language_of(request), GAP_REASON["zh-Hans"]),
+         "gap_reasons": pick(GAP_REASON, language_of(request)),
          "faq_choices": {g.questions[0].id: faq_candidates(answerer=core.answerer, question=g.questions[0])
                          for g in gaps[:30]}},
     )  # fmt: skip

@@ -1,26 +1,39 @@
-"""The console's surveys page: waves with response rates, launching one, a closed wave's results."""
+"""The console's surveys pages: waves with response rates, launching one, and a closed wave's
+results page (``/console/surveys/{id}``, the link in the chat's headline when a wave closes)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.access.service import may_see_audience, require_own_audience, visible_groups
+from bot.access.service import may_see_audience, require_own_audience
 from bot.broadcasts.senders import delivery_warning
-from bot.errors import ChangebotError, InvalidInputError
+from bot.errors import ChangebotError, InvalidInputError, NotFoundError
+from bot.reporting.wave_report import ResultsNotReadyError, SurveyMissingError, wave_report
+from bot.rollout.service import knowledge_search
 from bot.runtime import survey_definitions, survey_rules
 from bot.scheduling.clock import parse_local_datetime
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
-from bot.surveys.models import SurveyWave
-from bot.surveys.results import declined_figure, results_as_dict, wave_results, wave_status
+from bot.surveys.results import declined_figure, wave_status
 from bot.surveys.waves import launch_wave, waves
-from bot.web.deps import SessionsDep, SettingsDep
+from bot.web.console_text import console_text
+from bot.web.deps import CoreDep, SessionsDep, SettingsDep
 from bot.web.routes.api_common import MAX_ID
-from bot.web.routes.console_common import back, checked, page, principal_of, reader_zone, sign_in_page, warned
+from bot.web.routes.console_common import (
+    back,
+    checked,
+    language_of,
+    page,
+    principal_of,
+    reader_zone,
+    sign_in_page,
+    warned,
+)
+from bot.web.survey_charts import results_charts
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
@@ -32,7 +45,13 @@ def surveys(
     settings: SettingsDep,
     wave: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
-    """Waves with response rates, a form to launch one, and a closed wave's results."""
+    """Waves with response rates and a form to launch one; ``?wave=N`` is the results page's old address."""
+    if wave is not None:  # headlines sent before the results page had its own address
+        lang = request.query_params.get("lang")
+        target = f"/console/surveys/{wave}" + (
+            f"?lang={lang}" if lang in ("zh-Hans", "zh-Hant", "en") else ""
+        )
+        return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
     with transaction(sessions) as session:
         principal = principal_of(request, session)
         if principal is None:
@@ -45,22 +64,41 @@ def surveys(
                 # "Not this time" as a count per closed wave, where the threshold allows (else "–").
                 declined = declined_figure(session=session, wave=row, rules=rules)
                 listed.append({**wave_status(session=session, wave=row), "declined": declined})
-        results = None
-        # A closed wave's results show to anyone with a unit in them (a store manager following the
-        # link in the wave's headline for a company-wide pulse), each seeing only their groups; the
-        # wave list keeps to waves whose whole audience one manages.
-        chosen = session.get(SurveyWave, wave) if wave is not None else None
-        survey = library.get(chosen.survey_id) if chosen is not None else None
-        if chosen is not None and chosen.status == "closed" and survey is not None:
-            groups = wave_results(session=session, wave=chosen, survey=survey, rules=rules)
-            mine = visible_groups(session=session, principal=principal, groups=groups)
-            results = results_as_dict(mine) if mine else None
-        return page(
-            request,
-            "surveys",
-            principal,
-            {"library": library, "waves": listed, "results": results, "chosen": wave},
-        )
+        return page(request, "surveys", principal, {"library": library, "waves": listed})
+
+
+@router.get("/surveys/{wave_id}", response_class=HTMLResponse)
+def wave_results_page(
+    request: Request, sessions: SessionsDep, settings: SettingsDep, core: CoreDep, wave_id: str
+) -> Response:
+    """A closed wave's results: headline, bands, answers per question, trend, barrier point, comments, advice."""
+    # A closed wave's results show to anyone with a unit in them (a store manager following the
+    # link in the wave's headline for a company-wide pulse), each seeing only their groups; the
+    # wave list keeps to waves whose whole audience one manages.
+    with transaction(sessions) as session:
+        principal = principal_of(request, session)
+        if principal is None:
+            return sign_in_page(request)
+        shown: dict[str, object] = {"section": "surveys"}
+        try:
+            if not (wave_id.isascii() and wave_id.isdecimal() and 1 <= int(wave_id) <= MAX_ID):
+                raise NotFoundError(f"no survey wave {wave_id!r}")
+            report = wave_report(
+                session=session, principal=principal, wave_id=int(wave_id), surveys=survey_definitions(settings),
+                rules=survey_rules(settings), search=knowledge_search(core),
+            )  # fmt: skip
+        except ResultsNotReadyError as exc:
+            return page(request, "survey_results", principal, {**shown, "waiting": exc})
+        except NotFoundError as exc:
+            missing = "r_no_survey" if isinstance(exc, SurveyMissingError) else "r_not_found"
+            response = page(request, "survey_results", principal, {**shown, "missing": missing})
+            response.status_code = status.HTTP_404_NOT_FOUND
+            return response
+    language = language_of(request)
+    charts = results_charts(
+        report, words=console_text(language), language=language, zone=reader_zone(request, principal)
+    )
+    return page(request, "survey_results", principal, {**shown, "report": report, "charts": charts})
 
 
 @router.post("/surveys")

@@ -17,6 +17,13 @@
   const replies = new Map();  // question id -> the reply time drawn
   const fresh = [];  // question ids whose reply was drawn unread on this page and not yet pointed out
   const unseen = new Set();  // replies drawn but not yet marked read (the page was hidden)
+  const answerStrings = JSON.parse(root.dataset.answerStrings || "{}");
+
+  // A string under one answer, in that answer's language (someone may ask in English on a Chinese page).
+  function said(key, data) {
+    const strings = answerStrings[(data && data.language) || ""] || answerStrings[root.dataset.lang] || {};
+    return strings[key] || "";
+  }
 
   function message(kind, text, questionId) {
     const item = document.createElement("li");
@@ -54,8 +61,8 @@
     const bar = document.createElement("div");
     bar.className = "feedback";
     const choices = data.answered
-      ? [["helpful", root.dataset.helpful], ["not_helpful", root.dataset.notHelpful], ["person", root.dataset.askPerson]]
-      : [["person", root.dataset.askPerson]];
+      ? [["helpful", said("helpful", data)], ["not_helpful", said("not_helpful", data)], ["person", said("ask_person", data)]]
+      : [["person", said("ask_person", data)]];
     choices.forEach(function (choice) {
       const button = document.createElement("button");
       button.type = "button";
@@ -67,7 +74,7 @@
         const response = await post(path, choice[0] === "person" ? {} : { verdict: choice[0] });
         const note = document.createElement("span");
         note.className = "badge";
-        note.textContent = response.ok ? (choice[0] === "person" ? root.dataset.escalated : root.dataset.thanks) : root.dataset.error;
+        note.textContent = response.ok ? (choice[0] === "person" ? said("escalated", data) : said("thanks", data)) : root.dataset.error;
         bar.appendChild(note);
         if (response.ok && choice[0] === "person") showHandover(item, data.question_id);
       });
@@ -127,22 +134,22 @@
     const toggle = document.createElement("button");
     toggle.type = "button";
     toggle.className = "more";
-    toggle.textContent = root.dataset.more;
+    toggle.textContent = said("more", data);
     toggle.setAttribute("aria-expanded", "false");
     toggle.addEventListener("click", function () {
       const open = toggle.getAttribute("aria-expanded") === "true";
       text.textContent = open ? data.answer : data.full_answer;
-      toggle.textContent = open ? root.dataset.more : root.dataset.less;
+      toggle.textContent = open ? said("more", data) : said("less", data);
       toggle.setAttribute("aria-expanded", open ? "false" : "true");
     });
     item.appendChild(toggle);
   }
 
-  function addSources(item, sources) {
+  function addSources(item, sources, data) {
     if (!sources || !sources.length) return;
     const list = document.createElement("ol");
     list.className = "sources";
-    list.setAttribute("aria-label", root.dataset.sources);
+    list.setAttribute("aria-label", said("sources", data));
     sources.forEach(function (source) {
       const li = document.createElement("li");
       const link = document.createElement("a");
@@ -187,14 +194,14 @@
       if (data.kind !== "off_topic" && !data.escalated) {
         const badge = document.createElement("div");
         badge.className = "badge";
-        badge.textContent = root.dataset.unanswered;
+        badge.textContent = said("unanswered", data);
         item.appendChild(badge);
       }
       addButtons(item, data);
       if (data.escalated) showHandover(item, data.question_id);
       return;
     }
-    addSources(item, data.sources);
+    addSources(item, data.sources, data);
     addMore(item, text, data);
     addButtons(item, data);
   }
@@ -207,7 +214,7 @@
     const answer = message("bot" + (entry.answered ? "" : " unanswered"), "", id);
     addText(answer, entry.answer);
     if (entry.band === "suggest" && entry.suggestions.length) addSuggestions(answer, entry);
-    if (entry.answered) addSources(answer, entry.sources);  // a refusal's near misses are no sources
+    if (entry.answered) addSources(answer, entry.sources, entry);  // a refusal's near misses are no sources
     drawn.push(answer);
     if (entry.handover) drawn.push(handoverMessage(entry));
     if (entry.reply) {

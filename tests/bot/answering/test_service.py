@@ -4,6 +4,7 @@ import pytest
 
 from bot.answering import messages
 from bot.answering.factory import KnowledgeCore
+from bot.answering.service import clean_question
 
 
 def test_faq_hit_answers_with_the_faq_answer_and_sources(ingested: KnowledgeCore) -> None:
@@ -102,3 +103,8 @@ def test_control_characters_are_stripped_before_answering(ingested: KnowledgeCor
     answer = ingested.answerer.answer("\x00\x07培训\u200b要多久\ufeff")
     assert "\x00" not in answer.question
     assert answer.answered and answer.kind == "faq"
+
+
+def test_a_question_keeps_its_chinese_punctuation_as_it_is_stored_and_shown() -> None:
+    assert clean_question("咱们店啥时候换新系统啊？", limit=500) == ("咱们店啥时候换新系统啊？", False)
+    assert clean_question("Ｗｈｙ　change？", limit=500) == ("Why change?", False)

@@ -142,3 +142,21 @@ def test_a_process_start_embeds_the_examples_before_the_first_question(ingested:
     assert embedder.queries_embedded == before + 1 + 2  # "warm-up" and the two examples
     ingested.answerer.answer("tell me a joke")
     assert embedder.queries_embedded == before + 1 + 2 + 1  # the question alone
+
+
+def test_a_barely_covered_question_nearer_a_passage_than_small_talk_goes_to_a_person(
+    ingested: KnowledgeCore,
+) -> None:
+    """Coverage alone calls it chit-chat; its meaning says otherwise: "I don't know yet", a gap."""
+    core = _with_small_talk(ingested, examples=[FOOTBALL])
+    question = "zorbly quixel regional"  # one word of a passage, none of small talk
+    core.answerer.confidence_model = dataclasses.replace(
+        coverage_bands(answer_at=0.99, suggest_at=0.98, chit_chat_below=0.97), small_talk_above=0.2
+    )
+    retrieval = core.answerer.retrieve(question, language="en")
+    margin = core.answerer.small_talk_margin(retrieval)
+    assert margin is not None and margin < 0
+    answer = core.answerer.answer(question)
+    assert (answer.kind, answer.is_gap) == ("refused", True)
+    core.answerer.small_talk = None  # without the meaning check, coverage decides: chit-chat
+    assert core.answerer.answer(question).kind == "off_topic"

@@ -117,7 +117,7 @@ def test_each_manager_hears_the_bands_of_their_own_shown_units_in_their_language
     # whole wave are hidden because subtracting the shown units from them would leave B店's two.
     answers = {p: 5 for p in org["东区-A店"][:10]} | {p: 1 for p in org["东区-B店"][:2]}
     wave_id = _closed_wave(sessions, survey_key, ["unit:总部"], answers | {p: 3 for p in org["南区"][:5]})
-    link = f"{CONSOLE}/surveys?wave={wave_id}"
+    link = f"{CONSOLE}/surveys/{wave_id}"
     with transaction(sessions) as session:
         assert _announce(session) == 4
         headlines = _headlines(session)
@@ -176,7 +176,7 @@ def test_a_wave_to_one_store_names_the_store_once_and_gives_its_count_to_its_man
             "",
             STORE_A_HANS,
             "",
-            f"完整结果：{CONSOLE}/surveys?wave={wave_id}",
+            f"完整结果：{CONSOLE}/surveys/{wave_id}",
         ]
     )
     assert "\n10 of 12 invited answered.\n\n东区-A店: cognitive low" in headlines[org["east manager"][0]].text
@@ -219,7 +219,7 @@ def test_a_wave_with_every_group_hidden_tells_only_the_admins_and_no_count_below
     assert set(headlines) == {org["admin"][0]}
     assert headlines[org["admin"][0]].text == "\n".join([
         TITLE_HANS, "邀请 4 人，完成的不足 5 人。", "", "1 个单位人数不足，未单独显示", "",
-        f"完整结果：{CONSOLE}/surveys?wave={wave_id}",
+        f"完整结果：{CONSOLE}/surveys/{wave_id}",
     ])  # fmt: skip
     assert "Fewer than 5 of 4 invited answered." in headlines[org["admin"][0]].texts["en"]
 
@@ -243,7 +243,7 @@ def test_a_headline_too_long_for_telegram_counts_the_units_left_out_and_keeps_th
         for n in range(400)
     )
     headline = Headline(invited=2400, respondents=2000, threshold=5, shown=stores, hidden=7)
-    link = f"{CONSOLE}/surveys?wave=9"
+    link = f"{CONSOLE}/surveys/9"
     link_label = {"zh-Hans": "完整结果：", "zh-Hant": "完整結果：", "en": "Full results: "}
     for language in LANGUAGES:
         text = headline_text(headline, survey=PULSE, language=language, link=link)

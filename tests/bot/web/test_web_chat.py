@@ -3,6 +3,8 @@ person; strangers get the join form and no answers."""
 
 from __future__ import annotations
 
+import html
+import json
 from urllib.parse import unquote
 
 from sqlalchemy import select
@@ -266,3 +268,29 @@ def test_neighbouring_passages_read_once() -> None:
 
     assert _without_overlap("第一句。第二句。", "第二句。第三句。") == "第一句。第二句。第三句。"
     assert _without_overlap("One. Two.", "Three.") == "One. Two.\nThree."
+
+
+def test_what_sits_under_an_answer_follows_the_answers_language_not_the_pages(world: World) -> None:
+    client = world.client
+    client.cookies.clear()
+    with transaction(world.sessions) as session:
+        code = create_invite(session=session, unit_name="A店", role=Role.STAFF).code
+    join_with_code(client, code, "Lee")
+    page = client.get("/", headers={"accept-language": "zh-CN"})  # a Chinese page...
+    assert 'data-thanks="谢谢反馈！"' in page.text
+    raw = page.text.split('data-answer-strings="', 1)[1].split('"', 1)[0]
+    strings = json.loads(html.unescape(raw))
+    csrf = page.text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    answer = client.post(
+        "/api/ask", json={"question": "How long is the training?"}, headers={CSRF_HEADER: csrf}
+    ).json()
+    # ...and a question in English: the buttons and the thanks under its answer read in English.
+    assert answer["language"] == "en"
+    assert strings[answer["language"]]["thanks"] == "Thanks for the feedback!"
+    assert strings["en"]["helpful"] != strings["zh-Hans"]["helpful"]
+    assert set(strings) == {"zh-Hans", "zh-Hant", "en"}
+
+
+def test_the_chat_answers_at_slash_chat_too(world: World) -> None:
+    moved = world.client.get("/chat?lang=en", follow_redirects=False)
+    assert moved.status_code == 307 and moved.headers["location"] == "/?lang=en"
