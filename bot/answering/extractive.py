@@ -17,6 +17,14 @@ _LIST_ITEM_RE: Final = re.compile(
     # A colon after a digit is a time ("23:00)"), not the end of a list's introduction.
     r"(?:(?<=[。；;！？!?])|(?<=\D[：:]))\s*(?=(?:\d{1,2}[.、)](?!\d)|[•·▪]\s?|-\s))|\s+(?=\d{1,2}[.、](?!\d)\S)"
 )
+# An answer that opens with a verdict ("Yes.", "不会。", "可以的！") gives it before its reasons; the
+# verdict names no topic, so it would never be picked on its own and the short answer would lose it.
+_VERDICT_RE: Final = re.compile(
+    r"^(?:yes|no|yes and no|not really|not yet|sure|of course|absolutely|"
+    r"是的?|对|不是|会|不会|能|不能|可以|不可以|不行|要|不要|需要|不需要|不用|没有|有|算|不算|当然)"
+    r"(?:的|啊|呀|哦)?[\s,，.。!！]*$",
+    re.IGNORECASE,
+)
 # Where a sentence too long to show whole may be cut: after a clause.
 _CLAUSE_END_RE: Final = re.compile(r"(?<=[，、；：,;:])")
 
@@ -130,6 +138,8 @@ def _whole_sentences(pieces: list[str]) -> list[str]:
             sentences.append(piece)
     if len(sentences) > 1 and _continues(sentences[0]):
         sentences = sentences[1:]
+    if len(sentences) > 1 and _VERDICT_RE.match(sentences[0].strip()):
+        sentences[:2] = [join_sentences(sentences[:2])]
     return sentences
 
 

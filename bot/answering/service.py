@@ -326,7 +326,13 @@ class Answerer:
         """The top passages as button labels: an FAQ's question, else "title › section"."""
         suggestions: list[Suggestion] = []
         seen: set[str] = set()
-        for hit in retrieval.hits:
+        # Candidates the asker can read come first: an English question about layoffs should offer
+        # the English FAQ before two Chinese ones that rank a little higher. Order is kept otherwise.
+        readable = sorted(
+            retrieval.hits[: MAX_SUGGESTIONS * 2],
+            key=lambda hit: (hit.chunk.lang in CHINESE) != (language in CHINESE),
+        )
+        for hit in readable:
             chunk = hit.chunk
             if chunk.doc_type == "faq" and chunk.metadata.get("faq_question"):
                 label = chunk.metadata["faq_question"]
@@ -384,6 +390,8 @@ class Answerer:
 def in_script(text: str, *, passage_language: str, language: Language) -> str:
     """Library text as a reader of ``language`` sees it: Chinese in their script; English as it is
     (and Chinese for an English reader stays as written)."""
-    if language == "en" or passage_language == "en":
+    if passage_language == "en":
         return text
+    if language == "en":  # in its own script, but with Chinese punctuation again
+        return restore_cjk_punctuation(text)
     return to_script(text, language)

@@ -7,6 +7,8 @@ import pytest
 
 from bot.answering import messages
 from bot.answering.factory import KnowledgeCore
+from bot.answering.retrieval import Hit, Retrieval
+from ingest.chunk import Chunk
 from tests.fakes.confidence import coverage_bands
 
 
@@ -110,3 +112,29 @@ def test_an_english_question_to_a_chinese_only_library_is_no_chit_chat(settings,
     assert (english.band, english.kind, english.is_gap) == ("unknown", "refused", True)
     # Chinese chit-chat is still told apart in the same library.
     assert core.answerer.answer("今天天气怎么样，火锅哪家好吃").kind == "off_topic"
+
+
+def _faq(chunk_id: str, question: str, lang: str) -> Hit:
+    chunk = Chunk(
+        id=chunk_id, source="faqs/x.yaml", doc_type="faq", title="FAQ", section=question, text=question,
+        lang=lang, position=0, metadata={"faq_question": question},
+    )  # fmt: skip
+    return Hit(chunk=chunk, row=0)
+
+
+def test_candidates_the_asker_can_read_come_first_with_chinese_punctuation(banded: KnowledgeCore) -> None:
+    hits = [
+        _faq("a", "新系统会不会增加工作量?", "zh-Hans"),  # as loaded: NFKC made the "？" half-width
+        _faq("b", "如果新系統問題太多,會不會退回舊系統?", "zh-Hant"),
+        _faq("c", "Will ServiceHub cost me my job?", "en"),
+        _faq("d", "会不会裁员?", "zh-Hans"),
+    ]
+    english = Retrieval(question="Will it cost jobs?", language="en", tokens=[], hits=hits, dense_weight=0.0)
+    offered = banded.answerer._suggestions(english, "en")
+    assert [s.chunk_id for s in offered] == ["c", "a", "b"]
+    assert (
+        offered[1].label == "新系统会不会增加工作量？"
+        and offered[2].label == "如果新系統問題太多，會不會退回舊系統？"
+    )
+    chinese = Retrieval(question="会裁员吗", language="zh-Hant", tokens=[], hits=hits, dense_weight=0.0)
+    assert [s.chunk_id for s in banded.answerer._suggestions(chinese, "zh-Hant")] == ["a", "b", "d"]

@@ -65,3 +65,17 @@ def test_an_english_answer_starts_where_a_sentence_starts() -> None:
     # A passage that is one long English sentence with ";" in it is not split there either.
     window = best_window(passage, query_tokens=["complaint"], idf={"complaint": 3.0}, max_chars=130)
     assert not window.startswith("and ")
+
+
+def test_an_answer_that_opens_with_a_verdict_keeps_it() -> None:
+    faq = (
+        "Yes. All of it counts as paid working time and your manager puts it on the rota. "
+        "For the first four weeks after go-live a regional coach keeps checking in, so you are not "
+        "left on your own after the course."
+    )
+    window = best_window(faq, query_tokens=["rota"], idf={"rota": 5.0}, max_chars=200)
+    assert window.startswith("Yes. All of it counts") and len(window) <= 200
+    chinese = "不会。服务中台上线不会裁员，省下来的时间用在顾客身上。试点店一个人都没有减。每家店都按原编制排班，区域经理每月核对一次。"
+    assert best_window(chinese, query_tokens=["裁员"], idf={"裁员": 5.0}, max_chars=36).startswith(
+        "不会。服务中台"
+    )

@@ -24,6 +24,8 @@ def test_unanswered_questions_are_recorded_as_open(
         )
     with sessions() as session:
         rows = open_questions(session=session)
-        assert [row.text for row in rows] == ["明天天气怎么样?"]  # stored NFKC-normalised
+        assert [row.text for row in rows] == [
+            "明天天气怎么样？"
+        ]  # stored as asked, Chinese punctuation and all
         assert rows[0].person_id is not None and not rows[0].answered and rows[0].asked_at.tzinfo is not None
         assert rows[0].channel == "telegram"
