@@ -185,6 +185,8 @@ _VALUES: Final[dict[str, dict[str, str]]] = {
         **BAND_NAMES["zh-Hans"], **DIMENSION_NAMES["zh-Hans"],  # the chat's words for them, one source
         "message": "推送", "story": "成功故事", "digest": "每周精选", "vision": "愿景", "survey": "调查邀请",
         "alert": "预警", "escalation": "转交的问题", "notice": "通知", "reminder": "提醒",
+        "draft": "草稿", "pending": "待审核", "approved": "已通过", "rejected": "已退回",
+        "people_staff": "员工 {n} 人", "people_managers": "主管：{names}", "everywhere": "全公司", "hours": "小时",
     },
     "en": {
         "scheduled": "scheduled", "sending": "sending", "sent": "sent", "cancelled": "cancelled",
@@ -194,6 +196,8 @@ _VALUES: Final[dict[str, dict[str, str]]] = {
         "message": "announcement", "story": "success story", "digest": "weekly digest", "vision": "vision",
         "survey": "survey invitation", "alert": "alert", "escalation": "escalated question", "notice": "notice",
         "reminder": "reminder",
+        "draft": "draft", "pending": "waiting for review", "approved": "approved", "rejected": "rejected",
+        "people_staff": "{n} staff", "people_managers": "managers: {names}", "everywhere": "everyone", "hours": "hours",
     },
 }  # fmt: skip
 for _language, _values in _VALUES.items():

@@ -151,7 +151,9 @@ def test_chunks_and_roles_are_shown(world: World) -> None:
     page = world.client.get("/console/knowledge", params={"source": "faqs/basics.yaml"}).text
     assert 'id="chunks"' in page and "faqs/basics.yaml" in page
     people = world.client.get("/console/people").text
-    assert "manager: store" in people and "staff 1" in people
+    assert "主管：store" in people and "员工 1 人" in people  # in the page's language, not English
+    english = world.client.get("/console/people", params={"lang": "en"}).text
+    assert "managers: store" in english and "1 staff" in english
 
 
 def test_ids_too_big_for_the_database_are_refused_not_crashed(world: World) -> None:
