@@ -35,6 +35,12 @@ from tests.bot.surveys.test_waves_and_results import ADKAR, PULSE
 from tests.utils.patience import EVENTUALLY
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's Chromium, headless, as root in a container, with nothing reaching for the network.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
 SHOTS = Path(__file__).resolve().parents[3] / "test-output" / "browser"
 FAQ_CSV = "question,answer,lang\n仓库消防演练多久一次？,每季度一次，由店长组织，记录交区域安全员。,zh-Hans\n"
 
@@ -44,6 +50,19 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
+
+
+def launch_chromium(playwright: playwright_sync.Playwright) -> playwright_sync.Browser:
+    """The browser every browser test drives."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def page_errors(page: playwright_sync.Page) -> list[str]:
+    """The errors ``page`` logs or throws from now on (a test asserts there were none)."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
 
 
 @pytest.fixture
@@ -56,7 +75,7 @@ def server(settings: Settings, ingested: KnowledgeCore) -> Iterator[tuple[str, o
     runner = uvicorn.Server(config)
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + EVENTUALLY
     while not runner.started:
         assert time.monotonic() < deadline, "the web app did not start"
         time.sleep(0.05)
@@ -118,15 +137,9 @@ def test_console_and_web_chat_in_chromium(server: tuple[str, object], settings: 
     secret, code = _seed(app)
     SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
+        browser = launch_chromium(playwright)
         page = browser.new_page(locale="zh-CN", viewport={"width": 1200, "height": 900})
-        errors: list[str] = []
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        errors = page_errors(page)
         try:
             # Staff: join with an invite code, then the web chat answers with sources and takes feedback.
             page.goto(f"{base}/")

@@ -18,7 +18,7 @@ from bot.people.service import add_unit, create_invite
 from bot.questions.gaps import answer_gap
 from bot.questions.models import AskedQuestion
 from bot.storage.database import transaction
-from tests.bot.web.test_browser import CHROMIUM, playwright_sync, server  # noqa: F401  (server: a fixture)
+from tests.bot.web.test_browser import launch_chromium, page_errors, playwright_sync, server  # noqa: F401  (server: a fixture)
 from tests.utils.patience import EVENTUALLY
 
 SHOTS = Path("/tmp")
@@ -105,20 +105,12 @@ def test_a_reply_from_a_person_in_the_web_chat(
     base, app = server
     code, manager_id = _seed(app)
     with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
+        browser = launch_chromium(playwright)
         try:
             context = browser.new_context(locale=reader.locale, viewport={"width": 900, "height": 900})
             page = context.new_page()
             page.clock.install()  # the inbox poll runs on the page's clock: moved on below, not waited for
-            errors: list[str] = []
-            page.on(
-                "console", lambda message: errors.append(message.text) if message.type == "error" else None
-            )
-            page.on("pageerror", lambda error: errors.append(str(error)))
+            errors = page_errors(page)
             page.goto(f"{base}/")
             page.fill("#join input[name=code]", code)
             page.fill("#join input[name=name]", reader.name)

@@ -19,7 +19,7 @@ from bot.people.models import Person
 from bot.questions.models import AskedQuestion, LearnedPhrasing
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
-from tests.bot.web.test_browser import CHROMIUM, playwright_sync, server  # noqa: F401  (server: a fixture)
+from tests.bot.web.test_browser import launch_chromium, page_errors, playwright_sync, server  # noqa: F401  (server: a fixture)
 from tests.bot.web.test_browser_survey_results import _seed
 from tests.utils.patience import EVENTUALLY
 
@@ -74,11 +74,9 @@ def test_every_console_page_fits_a_phone_in_each_language(
     }
     PHONE_SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        browser = launch_chromium(playwright)
         page = browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
-        errors: list[str] = []
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        errors = page_errors(page)
         wide: list[tuple[str, str, int]] = []
         try:
             page.goto(f"{base}/auth/link?token={secret}")

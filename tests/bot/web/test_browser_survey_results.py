@@ -22,7 +22,7 @@ from bot.surveys.answers import record_answer
 from bot.surveys.definitions import Survey
 from bot.surveys.waves import close_due_waves, launch_wave
 from tests.bot.surveys.test_waves_and_results import ADKAR, PULSE
-from tests.bot.web.test_browser import CHROMIUM, SHOTS, playwright_sync, server  # noqa: F401  (server: a fixture)
+from tests.bot.web.test_browser import SHOTS, launch_chromium, page_errors, playwright_sync, server  # noqa: F401  (server: a fixture)
 from tests.utils.patience import EVENTUALLY
 
 KNOWLEDGE = Path(__file__).resolve().parents[3] / "knowledge"
@@ -114,11 +114,9 @@ def test_the_results_page_on_a_desktop_and_a_phone_in_each_language(
     secret, pulse, adkar = _seed(app)
     SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        browser = launch_chromium(playwright)
         page = browser.new_page(locale="zh-CN", viewport={"width": 1200, "height": 900})
-        errors: list[str] = []
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        errors = page_errors(page)
         try:
             page.goto(f"{base}/auth/link?token={secret}")
             page.click("#signin button")
