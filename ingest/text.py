@@ -24,6 +24,12 @@ Language = Literal["zh-Hans", "zh-Hant", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("zh-Hans", "zh-Hant", "en")
 CHINESE: Final[frozenset[str]] = frozenset({"zh-Hans", "zh-Hant"})  # either script
 
+
+def readable_in(language: str) -> frozenset[str]:
+    """The passage languages a reader of ``language`` reads: either Chinese script (shown in theirs), or English."""
+    return CHINESE if language in CHINESE else frozenset({language})
+
+
 jieba.setLogLevel(logging.WARNING)
 
 # Words of this domain that jieba's general dictionary splits apart ("服务中台" -> 服务/中/台).

@@ -18,7 +18,7 @@ from bot.answering.retrieval import NO_FILTERS, HybridRetriever, Mode, Retrieval
 from bot.answering.small_talk import SmallTalk
 from bot.wording import say
 from ingest.lexical import faq_key
-from ingest.text import CHINESE, Language, detect_language, restore_cjk_punctuation, to_script
+from ingest.text import Language, detect_language, readable_in, restore_cjk_punctuation, to_script
 
 logger = logging.getLogger(__name__)
 
@@ -319,8 +319,7 @@ class Answerer:
         snapshot = retrieval.snapshot
         if snapshot is None:
             return True
-        own = {"en"} if retrieval.language == "en" else CHINESE
-        return bool(own & snapshot.languages)
+        return bool(readable_in(retrieval.language) & snapshot.languages)
 
     def _suggestions(self, retrieval: Retrieval, language: Language) -> list[Suggestion]:
         """The top passages as button labels: an FAQ's question, else "title › section"."""
@@ -330,7 +329,7 @@ class Answerer:
         # the English FAQ before two Chinese ones that rank a little higher. Order is kept otherwise.
         readable = sorted(
             retrieval.hits[: MAX_SUGGESTIONS * 2],
-            key=lambda hit: (hit.chunk.lang in CHINESE) != (language in CHINESE),
+            key=lambda hit: hit.chunk.lang not in readable_in(language),
         )
         for hit in readable:
             chunk = hit.chunk
