@@ -186,6 +186,7 @@ _VALUES: Final[dict[str, dict[str, str]]] = {
         "message": "推送", "story": "成功故事", "digest": "每周精选", "vision": "愿景", "survey": "调查邀请",
         "alert": "预警", "escalation": "转交的问题", "notice": "通知", "reminder": "提醒",
         "draft": "草稿", "pending": "待审核", "approved": "已通过", "rejected": "已退回",
+        "staff": "员工", "manager": "主管", "none_delivered": "还没有送到任何人：送到之后，这里列出谁还没确认阅读。",
         "people_staff": "员工 {n} 人", "people_managers": "主管：{names}", "everywhere": "全公司", "hours": "小时",
     },
     "en": {
@@ -197,6 +198,8 @@ _VALUES: Final[dict[str, dict[str, str]]] = {
         "survey": "survey invitation", "alert": "alert", "escalation": "escalated question", "notice": "notice",
         "reminder": "reminder",
         "draft": "draft", "pending": "waiting for review", "approved": "approved", "rejected": "rejected",
+        "staff": "staff", "manager": "manager",
+        "none_delivered": "Not delivered to anyone yet: once it is, who has not marked it read shows here.",
         "people_staff": "{n} staff", "people_managers": "managers: {names}", "everywhere": "everyone", "hours": "hours",
     },
 }  # fmt: skip

@@ -85,3 +85,16 @@ def test_a_broadcast_page_is_for_those_who_may_see_the_broadcast(world: World) -
         plain = create_broadcast(session=session, text="A店本周之星", selectors=["unit:A店"]).id
     page = world.client.get(f"/console/broadcasts/{plain}").text
     assert "A店本周之星" in page and 'id="unread"' not in page  # not a must-read: nobody owes a read
+
+
+def test_a_must_read_nobody_has_received_yet_does_not_say_everyone_read_it(world: World) -> None:
+    with transaction(world.sessions) as session:
+        broadcast_id = create_broadcast(
+            session=session, text="周五前完成培训", selectors=["unit:A店"], must_read=True,
+            created_by=session.get(Person, world.ids["store"]),
+        ).id  # fmt: skip
+    _signed_in(world, "region")
+    unread = world.client.get(f"/console/broadcasts/{broadcast_id}").text.split('id="unread"', 1)[1]
+    assert "还没有送到任何人" in unread and "收到的人都已确认阅读" not in unread
+    english = world.client.get(f"/console/broadcasts/{broadcast_id}?lang=en").text
+    assert "Not delivered to anyone yet" in english and "Everyone it reached" not in english

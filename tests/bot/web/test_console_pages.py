@@ -154,6 +154,8 @@ def test_chunks_and_roles_are_shown(world: World) -> None:
     assert "主管：store" in people and "员工 1 人" in people  # in the page's language, not English
     english = world.client.get("/console/people", params={"lang": "en"}).text
     assert "managers: store" in english and "1 staff" in english
+    assert '<option value="staff">员工</option>' in people
+    assert '<option value="manager">manager</option>' in english
 
 
 def test_ids_too_big_for_the_database_are_refused_not_crashed(world: World) -> None:
