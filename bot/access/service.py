@@ -35,6 +35,11 @@ class AccessDeniedError(ChangebotError):
     """Not signed in, or not allowed to do this."""
 
 
+class NotForStaffError(AccessDeniedError):
+    """Signed in as a member who neither manages a unit nor is an admin: the web chat is theirs,
+    the console and its API are not."""
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -197,7 +202,7 @@ def session_principal(*, session: Session, cookie: str, now: datetime | None = N
         raise AccessDeniedError("please sign in again: send /web to the bot")
     person = session.get(Person, row.person_id)
     if person is None or not may_use_console(session, person):
-        raise AccessDeniedError("the console is for managers and admins")
+        raise NotForStaffError("the console is for managers and admins; staff ask in the web chat at /")
     return principal_for(session, person, csrf_token=row.csrf_token)
 
 

@@ -10,7 +10,13 @@ from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.access.service import AccessDeniedError, Principal, session_principal, token_principal
+from bot.access.service import (
+    AccessDeniedError,
+    NotForStaffError,
+    Principal,
+    session_principal,
+    token_principal,
+)
 from bot.storage.database import transaction
 from bot.web.deps import SessionDep
 
@@ -26,7 +32,7 @@ def _unauthorised(detail: str) -> HTTPException:
 
 
 def current_principal(request: Request, session: SessionDep) -> Principal:
-    """The signed-in manager or admin, or the API token's principal; 401 otherwise."""
+    """The signed-in manager or admin, or the API token's principal; 403 for signed-in staff, 401 otherwise."""
     authorization = request.headers.get("authorization", "")
     try:
         if authorization.lower().startswith("bearer "):
@@ -35,6 +41,9 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
         if not cookie:
             raise _unauthorised("sign in first: send /web to the bot, or use an API token")
         principal = session_principal(session=session, cookie=cookie)
+    except NotForStaffError as exc:
+        # Signed in, just not a manager: signing in again would not help, so not 401.
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=str(exc)) from exc
     except AccessDeniedError as exc:
         raise _unauthorised(str(exc)) from exc
     if request.method not in SAFE_METHODS:
