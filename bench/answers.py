@@ -26,6 +26,7 @@ from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.config import Settings
 from bot.evaluation.evalset import EvalQuestion, load_eval_set
 from bot.evaluation.runner import run_eval, summarise
+from bot.storage.database import migrated_sessions
 from ingest.documents import LoaderError
 from ingest.embedding import Embedder
 from ingest.loaders import load_file
@@ -172,7 +173,7 @@ def bench_answers(
                     knowledge_dir=library,
                     **overrides,
                 )
-                core = build_knowledge_core(settings)
+                core = build_knowledge_core(settings, sessions=migrated_sessions(settings.database))
                 if system == "previous default":
                     core.answerer.confidence_model = None  # one threshold, as before the bands
                 core.ingest()

@@ -30,7 +30,7 @@ from bot.answering.factory import build_knowledge_core
 from bot.config import Settings
 from bot.evaluation.evalset import load_eval_set
 from bot.evaluation.runner import EvalResult, run_eval, summarise
-from ingest.index import IndexStore
+from bot.storage.database import migrated_sessions
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,7 +57,7 @@ def bench_knowledge(lines: list[str], *, knowledge: Path, eval_file: Path, repea
     work = Path(tempfile.mkdtemp(prefix="changebot-bench-"))
     try:
         settings = Settings(_env_file=None, data_dir=work / "data", knowledge_dir=knowledge)  # type: ignore[call-arg]
-        core = build_knowledge_core(settings)
+        core = build_knowledge_core(settings, sessions=migrated_sessions(settings.database))
         embedder = core.embedder
         embedder.embed_query("warm-up")  # load before timing: both sides below start with a warm model
 
@@ -65,7 +65,7 @@ def bench_knowledge(lines: list[str], *, knowledge: Path, eval_file: Path, repea
         started = time.perf_counter()
         report = core.ingest()
         ingest_s = time.perf_counter() - started
-        snapshot = IndexStore(settings.index_dir).load()
+        snapshot = core.store.load()
         assert snapshot is not None
         texts = [chunk.search_text for chunk in snapshot.chunks]
         started = time.perf_counter()

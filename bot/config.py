@@ -420,8 +420,13 @@ class Settings(BaseSettings):
 
     @cached_property
     def index_dir(self) -> Path:
-        """Index generations (manifest, chunks, lexical index)."""
+        """Where versions before issue 17 kept index generations (copied into the database once)."""
         return self.data_dir / "index"
+
+    @cached_property
+    def index_cache_dir(self) -> Path:
+        """This process's cache of the index generations the database holds (safe to delete)."""
+        return self.data_dir / "index-cache"
 
     @cached_property
     def survey_key_file(self) -> Path:

@@ -122,7 +122,7 @@ def build_scheduler(
         if core is not None:
             return knowledge_search(core())
         if not built:
-            built.append(build_knowledge_core(settings))
+            built.append(build_knowledge_core(settings, sessions=sessions))
         return knowledge_search(built[0])
 
     return Scheduler(

@@ -14,8 +14,10 @@ generation directory is complete before ``CURRENT`` points at it, so a crash mid
 previous index serving; Chroma is reconciled against the live generation on every run, so vectors
 left over by a crash are cleaned up and missing ones are embedded.
 
-This module holds the generations on disk (``IndexStore``, ``IndexSnapshot``); what they are made
-of lives beside it: ``ingest.manifest`` (manifest.json), ``ingest.lexical`` (lexical.npz and
+``IndexStore`` is the port ingestion and retrieval use; ``FolderIndexStore`` keeps generations in
+a folder as above (one host; also every process's local cache of the database's generations, see
+``bot.library.generations``), and ``pack``/``unpack`` carry one generation as a single blob. What
+a generation is made of lives beside this module: ``ingest.manifest`` (manifest.json), ``ingest.lexical`` (lexical.npz and
 faq.npz) and ``ingest.vectors`` (the Chroma collection).
 """
 
@@ -23,12 +25,18 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import json
 import os
 import shutil
+import tempfile
+import uuid
+import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from ingest.chunk import Chunk
 from ingest.crosslingual import cedict
@@ -90,7 +98,37 @@ class IndexSnapshot:
         )  # fmt: skip
 
 
-class IndexStore:
+class IndexStore(Protocol):
+    """Where index generations live: the live one is read, new ones are written whole and made live
+    at once, one writer at a time."""
+
+    def current_name(self) -> str | None:
+        """Name of the live generation, or None before the first ingest."""
+        ...
+
+    def read_manifest(self) -> Manifest | None:
+        """The live manifest, or None before the first ingest."""
+        ...
+
+    def load(self) -> IndexSnapshot | None:
+        """Load the live generation, or None before the first ingest."""
+        ...
+
+    def commit(self, snapshot: IndexSnapshot) -> str:
+        """Write a snapshot as the next generation and make it live; returns its name."""
+        ...
+
+    def writer_lock(self) -> AbstractContextManager[None]:
+        """Hold the single-writer lock: two ingests at once would race on the live generation."""
+        ...
+
+
+def generation_name(generation: int) -> str:
+    """The name of generation number ``generation`` ("gen-000007")."""
+    return f"gen-{generation:06d}"
+
+
+class FolderIndexStore:
     """The ``index`` folder: reads the live generation, writes new ones atomically."""
 
     def __init__(self, root: Path) -> None:
@@ -107,60 +145,31 @@ class IndexStore:
     def read_manifest(self) -> Manifest | None:
         """The live manifest, or None before the first ingest."""
         name = self.current_name()
-        return None if name is None else self._manifest(name)
-
-    def _manifest(self, name: str) -> Manifest:
-        try:
-            data = json.loads((self.root / name / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise IndexFormatError(f"index generation {name} is unreadable: {exc}") from exc
-        return Manifest.from_json(data)
+        return None if name is None else _read_manifest(self.root / name, name)
 
     def load(self) -> IndexSnapshot | None:
         """Load the live generation, or None before the first ingest."""
         name = self.current_name()
         if name is None:
             return None
-        # The manifest of the generation named above, not of whatever CURRENT says by now: an
-        # ingest in another process may swap it between the two reads.
-        manifest = self._manifest(name)
-        folder = self.root / name
-        try:
-            with (folder / "chunks.jsonl").open(encoding="utf-8") as handle:
-                chunks = [Chunk.from_json(json.loads(line)) for line in handle if line.strip()]
-            lexical = LexicalIndex.load(folder / "lexical")
-            faq_lexical = LexicalIndex.load(folder / "faq")
-            translations = _read_translations(folder / TRANSLATIONS_FILE)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexFormatError(f"index generation {name} is unreadable: {exc}") from exc
-        return IndexSnapshot(
-            manifest=manifest, chunks=chunks, lexical=lexical, faq_lexical=faq_lexical, name=name,
-            translations=translations,
-        )  # fmt: skip
+        # The generation named above, not whatever CURRENT says by now: an ingest in another
+        # process may swap it between the two reads.
+        return _read_generation(self.root / name, name)
 
     def commit(self, snapshot: IndexSnapshot) -> str:
         """Write a snapshot as the next generation and make it live; returns its name."""
         self.root.mkdir(parents=True, exist_ok=True)
-        name = f"gen-{snapshot.manifest.generation:06d}"
-        staging = self.root / f".{name}.tmp"
-        shutil.rmtree(staging, ignore_errors=True)
+        name = generation_name(snapshot.manifest.generation)
+        # A staging folder of this call's own: two processes of one host may fill their shared cache
+        # with the same generation at once.
+        staging = self.root / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
         staging.mkdir(parents=True)
-        with (staging / "chunks.jsonl").open("w", encoding="utf-8") as handle:
-            for chunk in snapshot.chunks:
-                handle.write(json.dumps(chunk.to_json(), ensure_ascii=False) + "\n")
-        snapshot.lexical.save(staging / "lexical")
-        snapshot.faq_lexical.save(staging / "faq")
-        (staging / TRANSLATIONS_FILE).write_text(
-            json.dumps(snapshot.translations, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
-        )
-        (staging / "manifest.json").write_text(
-            json.dumps(snapshot.manifest.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
-        )
+        _write_generation(staging, snapshot)
         _fsync_dir(staging)
         final = self.root / name
         shutil.rmtree(final, ignore_errors=True)
         os.replace(staging, final)
-        pointer = self.root / f".{CURRENT_FILE}.tmp"
+        pointer = self.root / f".{CURRENT_FILE}.{uuid.uuid4().hex[:8]}.tmp"
         pointer.write_text(name, encoding="utf-8")
         os.replace(pointer, self.root / CURRENT_FILE)
         _fsync_dir(self.root)
@@ -175,8 +184,6 @@ class IndexStore:
         for name in generations:
             if name not in survivors:
                 shutil.rmtree(self.root / name, ignore_errors=True)
-        for leftover in self.root.glob(".gen-*.tmp"):
-            shutil.rmtree(leftover, ignore_errors=True)
 
     @contextlib.contextmanager
     def writer_lock(self) -> Iterator[None]:
@@ -185,9 +192,80 @@ class IndexStore:
         with (self.root / ".lock").open("w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
+                # A staging folder left by a writer that crashed; none is being filled now.
+                for leftover in self.root.glob(".gen-*.tmp"):
+                    shutil.rmtree(leftover, ignore_errors=True)
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def pack(snapshot: IndexSnapshot) -> bytes:
+    """One generation as a single blob (a zip of the files ``FolderIndexStore`` writes), for a store
+    that keeps generations elsewhere than in a folder."""
+    with tempfile.TemporaryDirectory(prefix="changebot-pack-") as folder:
+        _write_generation(Path(folder), snapshot)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(Path(folder).iterdir()):
+                archive.write(path, arcname=path.name)
+    return buffer.getvalue()
+
+
+def unpack(data: bytes, *, name: str) -> IndexSnapshot:
+    """The generation ``pack`` made ``data`` from.
+
+    Raises:
+        IndexFormatError: ``data`` is not such a blob, or of another index format.
+    """
+    with tempfile.TemporaryDirectory(prefix="changebot-unpack-") as folder:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for member in archive.namelist():
+                    if "/" in member or member.startswith("."):
+                        raise IndexFormatError(f"index generation {name} holds an unexpected {member!r}")
+                    (Path(folder) / member).write_bytes(archive.read(member))
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise IndexFormatError(f"index generation {name} is unreadable: {exc}") from exc
+        return _read_generation(Path(folder), name)
+
+
+def _write_generation(folder: Path, snapshot: IndexSnapshot) -> None:
+    with (folder / "chunks.jsonl").open("w", encoding="utf-8") as handle:
+        for chunk in snapshot.chunks:
+            handle.write(json.dumps(chunk.to_json(), ensure_ascii=False) + "\n")
+    snapshot.lexical.save(folder / "lexical")
+    snapshot.faq_lexical.save(folder / "faq")
+    (folder / TRANSLATIONS_FILE).write_text(
+        json.dumps(snapshot.translations, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+    )
+    (folder / "manifest.json").write_text(
+        json.dumps(snapshot.manifest.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+
+
+def _read_manifest(folder: Path, name: str) -> Manifest:
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexFormatError(f"index generation {name} is unreadable: {exc}") from exc
+    return Manifest.from_json(data)
+
+
+def _read_generation(folder: Path, name: str) -> IndexSnapshot:
+    manifest = _read_manifest(folder, name)
+    try:
+        with (folder / "chunks.jsonl").open(encoding="utf-8") as handle:
+            chunks = [Chunk.from_json(json.loads(line)) for line in handle if line.strip()]
+        lexical = LexicalIndex.load(folder / "lexical")
+        faq_lexical = LexicalIndex.load(folder / "faq")
+        translations = _read_translations(folder / TRANSLATIONS_FILE)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexFormatError(f"index generation {name} is unreadable: {exc}") from exc
+    return IndexSnapshot(
+        manifest=manifest, chunks=chunks, lexical=lexical, faq_lexical=faq_lexical, name=name,
+        translations=translations,
+    )  # fmt: skip
 
 
 def _read_translations(path: Path) -> dict[str, tuple[str, ...]]:

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.config import Settings
 from bot.storage import database
-from bot.storage.database import make_engine, make_session_factory, upgrade_database
 from bot.surveys.pairing import PairingKey
 from bot.wording import FALLBACK, set_default_language
 from tests.fakes.embedder import FakeEmbedder
+from tests.utils.databases import dispose_engines, sessions_for
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -141,13 +141,17 @@ def fresh_postgres_database(server: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _test_engines() -> Iterator[None]:
+    """Engines a test opened through ``sessions_for`` (its fixtures, the cores it built) close at its end."""
+    yield
+    dispose_engines()
+
+
 @pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    """The test's database, migrated."""
-    engine = make_engine(database_url)
-    upgrade_database(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
+def sessions(database_url: str) -> sessionmaker[Session]:
+    """The test's database, migrated; the cores the test builds share its engine."""
+    return sessions_for(database_url)
 
 
 @pytest.fixture
@@ -173,7 +177,7 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture
 def core(settings: Settings, fake_embedder: FakeEmbedder) -> KnowledgeCore:
-    return build_knowledge_core(settings, embedder=fake_embedder)
+    return build_knowledge_core(settings, sessions=sessions_for(settings), embedder=fake_embedder)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from bot.answering.service import Answerer
 from bot.answering.small_talk import SmallTalk, load_examples
 from bot.config import Settings
 from bot.errors import KnowledgeUnavailableError
+from bot.library.generations import DatabaseIndexStore
 from ingest.embedding import (
     E5_LANGUAGES,
     Embedder,
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -224,6 +226,7 @@ class KnowledgeCore:
 def build_knowledge_core(
     settings: Settings,
     *,
+    sessions: sessionmaker[Session],
     embedder: Embedder | None = None,
     chat_model: BaseChatModel | None = None,
     confidence_model: ConfidenceModel | None = None,
@@ -233,7 +236,11 @@ def build_knowledge_core(
     if embedder is None:
         embedder = build_embedder(settings)
         confidence_model = confidence_model or build_confidence_model(settings, embedder)
-    store = IndexStore(settings.index_dir)
+    # The live generation comes from the database, so processes on other hosts see it too; the
+    # index folder of an earlier version is copied in once (see bot.library.generations).
+    store = DatabaseIndexStore(
+        sessions=sessions, cache_dir=settings.index_cache_dir, legacy_dir=settings.index_dir
+    )
     vectors = VectorStore(
         connect=functools.partial(
             make_chroma_client,

@@ -118,7 +118,7 @@ def _dispose_engines() -> None:
 
 def _core(settings: Settings) -> KnowledgeCore:
     with _refusing():
-        return build_knowledge_core(settings)
+        return build_knowledge_core(settings, sessions=_sessions(settings))
 
 
 @app.callback()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.base import Base, UtcDateTime, utc_now
@@ -59,3 +59,24 @@ class IngestRunnerRow(Base):
     owner: Mapped[str] = mapped_column(String(120))  # host and pid: a killed process is seen at once
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class IndexGenerationRow(Base):
+    """One index generation, whole: what every web process and worker loads, on any host.
+
+    The newest row is the live generation: a commit inserts it in one transaction, so no reader
+    ever sees half of one. ``payload`` is ``ingest.index.pack``'s blob (chunks, BM25 matrices,
+    translations, manifest); the vectors stay in Chroma. The previous generation is kept one round
+    for processes that loaded it a moment ago; older ones are deleted.
+    """
+
+    __tablename__ = "index_generations"
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    model_fingerprint: Mapped[str] = mapped_column(String(200))
+    chunks: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # Host and pid of the process that wrote it, for people reading the logs.
+    written_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)

@@ -126,6 +126,14 @@ def upgrade_database(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def migrated_sessions(url: str) -> sessionmaker[Session]:
+    """Sessions on a new engine for ``url``, its schema upgraded first (a command or a benchmark
+    that owns its database; ``engine.dispose()`` through ``.kw["bind"]`` when done)."""
+    engine = make_engine(url)
+    upgrade_database(engine)
+    return make_session_factory(engine)
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""

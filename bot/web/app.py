@@ -81,9 +81,9 @@ def create_app(
         engine = make_engine(settings.database)
         await asyncio.to_thread(upgrade_database, engine)
         app.state.settings = settings
-        owned_core = core is None
-        app.state.core = core or build_knowledge_core(settings)
         app.state.sessions = make_session_factory(engine)
+        owned_core = core is None
+        app.state.core = core or build_knowledge_core(settings, sessions=app.state.sessions)
         app.state.flood = FloodGate(sessions=app.state.sessions, per_minute=settings.questions_per_minute)
         app.state.core.learn_from(DatabasePhrasings(sessions=app.state.sessions))
         app.state.ingest_jobs = IngestJobs(
@@ -95,7 +95,7 @@ def create_app(
         )
         # Re-index jobs a killed process left behind (this host's at once, others' once silent).
         await asyncio.to_thread(app.state.ingest_jobs.recover)
-        if app.state.core.store.current_name() is None:
+        if await asyncio.to_thread(app.state.core.store.current_name) is None:
             logger.warning("the index is empty: run `changebot ingest` to load the knowledge library")
         app.state.telegram = None
         stop_background = asyncio.Event()

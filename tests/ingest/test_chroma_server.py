@@ -21,6 +21,7 @@ from ingest.vectors import VectorStore, VectorStoreUnavailableError
 from tests.conftest import make_settings, write_library
 from tests.fakes.embedder import FakeEmbedder
 from tests.utils.chroma import ChromaServer, chroma_server
+from tests.utils.databases import sessions_for
 
 # chromadb's HTTP client leaves pooled sockets for the garbage collector (not ours to fix); their
 # ResourceWarnings surface inside these tests and are not a leak of changebot's.
@@ -42,7 +43,7 @@ def _settings(tmp_path: Path, server: ChromaServer) -> Settings:
 
 
 def _core(settings: Settings) -> KnowledgeCore:
-    return build_knowledge_core(settings, embedder=FakeEmbedder())
+    return build_knowledge_core(settings, sessions=sessions_for(settings), embedder=FakeEmbedder())
 
 
 def test_ingest_and_answer_through_a_chroma_server(tmp_path: Path, server: ChromaServer) -> None:
@@ -54,7 +55,7 @@ def test_ingest_and_answer_through_a_chroma_server(tmp_path: Path, server: Chrom
     assert not settings.chroma_dir.exists()  # nothing written to a local store
     # A second process (another web worker) reads the same server-side vectors without re-embedding.
     reader_embedder = FakeEmbedder()
-    reader = build_knowledge_core(settings, embedder=reader_embedder)
+    reader = build_knowledge_core(settings, sessions=sessions_for(settings), embedder=reader_embedder)
     assert reader.vectors.ids() == writer.vectors.ids()
     answer = reader.answerer.answer("What happens after two red weeks in a row?")
     assert answer.answered and answer.sources[0].source == "playbooks/lights.md"
@@ -87,7 +88,8 @@ def test_ingest_against_a_down_server_fails_clearly_and_keeps_the_live_index(
     runner = CliRunner()
     first = runner.invoke(cli.app, ["ingest"])
     assert first.exit_code == 0, first.output
-    live = (settings.index_dir / "CURRENT").read_text(encoding="utf-8")
+    live = _core(settings).store.current_name()
+    assert live is not None
     (library / "faqs" / "safety.yaml").write_text(
         "faqs:\n  - question: How often is the fire drill?\n    answer: Every quarter.\n", encoding="utf-8"
     )
@@ -96,7 +98,7 @@ def test_ingest_against_a_down_server_fails_clearly_and_keeps_the_live_index(
     assert refused.exit_code == 1
     assert "does not answer" in refused.output and "keeps serving" in refused.output
     assert "Traceback" not in refused.output
-    assert (settings.index_dir / "CURRENT").read_text(encoding="utf-8") == live
+    assert _core(settings).store.current_name() == live
     server.start()
     again = runner.invoke(cli.app, ["ingest", "--json"])
     assert again.exit_code == 0, again.output

@@ -18,6 +18,7 @@ from ingest.embedding import (
     packaged_model_path,
 )
 from tests.conftest import make_settings, write_library
+from tests.utils.databases import sessions_for
 
 pytestmark = pytest.mark.slow
 
@@ -57,11 +58,11 @@ def test_a_folder_that_is_no_model_fails_with_a_clear_error(tmp_path: Path) -> N
 def test_swapping_in_a_second_model_rebuilds_vectors_without_mixing(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     write_library(settings.knowledge_dir)
-    first = build_knowledge_core(settings)
+    first = build_knowledge_core(settings, sessions=sessions_for(settings))
     first.ingest()
     second_path = shutil.copytree(packaged_model_path(), tmp_path / "models" / "second-model")
     swapped = settings.model_copy(update={"embedding_model": str(second_path)})
-    second = build_knowledge_core(swapped, embedder=build_embedder(swapped))
+    second = build_knowledge_core(swapped, sessions=sessions_for(swapped), embedder=build_embedder(swapped))
     report = second.ingest()
     assert report.chunks_embedded == report.chunks_total > 0
     collections = [c.name for c in second.vectors.client.list_collections()]

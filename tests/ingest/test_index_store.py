@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.chunk import Chunk
-from ingest.index import TRANSLATIONS_FILE, IndexSnapshot, IndexStore
+from ingest.index import TRANSLATIONS_FILE, FolderIndexStore, IndexSnapshot
 from ingest.manifest import Manifest
 
 
@@ -17,7 +17,7 @@ def _snapshot() -> IndexSnapshot:
 
 
 def test_a_generation_keeps_the_translations_into_its_words(tmp_path: Path) -> None:
-    store = IndexStore(tmp_path / "index")
+    store = FolderIndexStore(tmp_path / "index")
     built = _snapshot()
     assert "试点" in built.translations["pilot"]
     assert all(word in built.lexical.vocabulary for words in built.translations.values() for word in words)
@@ -27,7 +27,7 @@ def test_a_generation_keeps_the_translations_into_its_words(tmp_path: Path) -> N
 
 
 def test_a_generation_written_before_translations_still_loads(tmp_path: Path) -> None:
-    store = IndexStore(tmp_path / "index")
+    store = FolderIndexStore(tmp_path / "index")
     name = store.commit(_snapshot())
     (tmp_path / "index" / name / TRANSLATIONS_FILE).unlink()
     loaded = store.load()

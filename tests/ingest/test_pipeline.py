@@ -11,6 +11,7 @@ from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.config import Settings
 from ingest.vectors import VectorStore
 from tests.fakes.embedder import FakeEmbedder
+from tests.utils.databases import sessions_for
 
 
 def _state(core: KnowledgeCore) -> tuple[str | None, list[str], set[str]]:
@@ -130,7 +131,7 @@ def test_a_crash_mid_ingest_leaves_the_previous_index_serving(
 ) -> None:
     before = _state(ingested)
     (library / "playbooks" / "new.md").write_text("# 新文档\n\n新的内容。", encoding="utf-8")
-    crashing = build_knowledge_core(settings, embedder=ExplodingEmbedder())
+    crashing = build_knowledge_core(settings, sessions=sessions_for(settings), embedder=ExplodingEmbedder())
     with pytest.raises(RuntimeError):
         crashing.ingest()
     assert _state(ingested) == before
@@ -158,7 +159,9 @@ def test_model_change_rebuilds_vectors_in_a_new_collection(
     settings: Settings, ingested: KnowledgeCore
 ) -> None:
     old_collection = ingested.vectors.name
-    other = build_knowledge_core(settings, embedder=FakeEmbedder(dimension=32, name="other-model"))
+    other = build_knowledge_core(
+        settings, sessions=sessions_for(settings), embedder=FakeEmbedder(dimension=32, name="other-model")
+    )
     report = other.ingest()
     assert report.chunks_embedded == report.chunks_total  # every vector re-made with the new model
     names = [c.name for c in other.vectors.client.list_collections()]
@@ -191,7 +194,7 @@ def test_eval_and_survey_folders_and_hidden_files_are_not_indexed(core: Knowledg
 
 def test_loading_an_existing_index_reembeds_nothing(settings: Settings, ingested: KnowledgeCore) -> None:
     fresh_embedder = FakeEmbedder()
-    fresh = build_knowledge_core(settings, embedder=fresh_embedder)
+    fresh = build_knowledge_core(settings, sessions=sessions_for(settings), embedder=fresh_embedder)
     answer = fresh.answerer.answer("培训要多久？")
     assert answer.answered
     assert fresh_embedder.documents_embedded == 0
@@ -200,7 +203,7 @@ def test_loading_an_existing_index_reembeds_nothing(settings: Settings, ingested
 def test_a_new_generation_becomes_visible_to_a_running_reader(
     settings: Settings, ingested: KnowledgeCore, library: Path
 ) -> None:
-    reader = build_knowledge_core(settings, embedder=FakeEmbedder())
+    reader = build_knowledge_core(settings, sessions=sessions_for(settings), embedder=FakeEmbedder())
     assert not reader.answerer.answer("仓库的消防演练多久一次？").answered
     (library / "faqs" / "safety.yaml").write_text(
         "faqs:\n  - question: 仓库的消防演练多久一次？\n    answer: 每季度一次消防演练，由店长组织。\n",
@@ -221,11 +224,12 @@ def test_a_tokenizer_change_rebuilds_the_lexical_index(ingested: KnowledgeCore) 
     manifest = ingested.store.read_manifest()
     assert manifest is not None and manifest.tokenizer
     # Pretend the generation was written by an older tokenizer (other stopwords or dictionary).
-    name = ingested.store.current_name()
-    path = ingested.store.root / str(name) / "manifest.json"
-    path.write_text(
-        path.read_text(encoding="utf-8").replace(manifest.tokenizer, "old-version"), encoding="utf-8"
-    )
+    old = ingested.store.load()
+    assert old is not None
+    old.manifest.tokenizer = "old-version"
+    old.manifest.generation += 1
+    with ingested.store.writer_lock():
+        name = ingested.store.commit(old)
     report = ingested.ingest()
     assert report.unchanged == 3 and report.chunks_embedded == 0
     assert report.generation != name

@@ -20,6 +20,7 @@ from ingest.vectors import VectorStoreDamagedError
 from tests.conftest import make_settings
 from tests.fakes.embedder import FakeEmbedder
 from tests.utils.damaged_chroma import DAMAGES, QUESTION, damage, forget_chroma_clients, ingest_large_library
+from tests.utils.databases import sessions_for
 
 Invoke = Callable[..., tuple[int, str]]
 
@@ -44,7 +45,7 @@ def run(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     cores: list[KnowledgeCore] = []
 
     def core(s: Settings) -> KnowledgeCore:
-        cores.append(build_knowledge_core(s, embedder=FakeEmbedder()))
+        cores.append(build_knowledge_core(s, sessions=sessions_for(s), embedder=FakeEmbedder()))
         return cores[-1]
 
     monkeypatch.setattr(common, "_settings", lambda: settings)
@@ -65,7 +66,7 @@ def run(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Invoke:
 def _fresh(settings: Settings) -> KnowledgeCore:
     """A core whose client opens the files on disk now (as a restarted process would)."""
     forget_chroma_clients()
-    return build_knowledge_core(settings, embedder=FakeEmbedder())
+    return build_knowledge_core(settings, sessions=sessions_for(settings), embedder=FakeEmbedder())
 
 
 def _assert_whole(settings: Settings, chunks: int) -> None:
@@ -134,7 +135,9 @@ class _FailingEmbedder(FakeEmbedder):
 
 
 def test_a_rebuild_that_fails_half_way_leaves_the_old_store_live(settings: Settings, chunks: int) -> None:
-    crashing = build_knowledge_core(settings, embedder=_FailingEmbedder(batches=2))
+    crashing = build_knowledge_core(
+        settings, sessions=sessions_for(settings), embedder=_FailingEmbedder(batches=2)
+    )
     with pytest.raises(RuntimeError, match="model crashed"):
         crashing.ingest(rebuild=True)
     crashing.close()
@@ -159,7 +162,7 @@ def test_a_running_reader_moves_to_the_rebuilt_store(settings: Settings, chunks:
     reader = _fresh(settings)
     vector = reader.embedder.embed_query(QUESTION)
     assert reader.vectors.query(vector=vector, k=3)
-    writer = build_knowledge_core(settings, embedder=FakeEmbedder())
+    writer = build_knowledge_core(settings, sessions=sessions_for(settings), embedder=FakeEmbedder())
     assert writer.ingest(rebuild=True).chunks_embedded == chunks
     live = LocalStores(settings.chroma_dir).live()
     assert live != settings.chroma_dir

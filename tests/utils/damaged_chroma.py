@@ -17,6 +17,7 @@ from bot.config import Settings
 from ingest.local_store import LocalStores
 from tests.conftest import write_library
 from tests.fakes.embedder import FakeEmbedder
+from tests.utils.databases import sessions_for
 
 FILLER_ENTRIES = 1100
 
@@ -49,7 +50,7 @@ def forget_chroma_clients() -> None:
 def ingest_large_library(settings: Settings) -> int:
     """Ingest the large library into ``settings``' data dir and let go of Chroma; returns the chunks."""
     write_large_library(settings.knowledge_dir)
-    core = build_knowledge_core(settings, embedder=FakeEmbedder())
+    core = build_knowledge_core(settings, sessions=sessions_for(settings), embedder=FakeEmbedder())
     report = core.ingest()
     assert not report.failed and report.chunks_embedded == report.chunks_total > FILLER_ENTRIES
     core.close()

@@ -3,7 +3,6 @@ answer open questions, the learned phrasings and the team FAQ review."""
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -77,23 +76,30 @@ async def knowledge(
     principal, gaps, filters, phrasings, job_now = await run_in_threadpool(load)
     if principal is None:
         return sign_in_page(request)
-    # "Try a question" answers as someone in the manager's units would be answered.
-    tried = (
-        await run_in_threadpool(functools.partial(core.answerer.answer, q[:2000], filters=filters))
-        if q and q.strip()
-        else None
-    )
-    # The review queue is the change team's: admins only.
-    reviews = team_faqs(knowledge_dir=settings.knowledge_dir) if principal.is_admin else []
+
+    def read_library() -> dict[str, Any]:
+        # The live index is named by the database and searched with the embedding model: on a
+        # worker thread, never on the event loop that serves every other request.
+        return {
+            "documents": documents(core),
+            "chunks": chunks_of(core, source[:500]) if source else [],
+            # "Try a question" answers as someone in the manager's units would be answered.
+            "tried": core.answerer.answer(q[:2000], filters=filters) if q and q.strip() else None,
+            # The review queue is the change team's: admins only.
+            "reviews": team_faqs(knowledge_dir=settings.knowledge_dir) if principal.is_admin else [],
+            "faq_choices": {
+                g.questions[0].id: faq_candidates(answerer=core.answerer, question=g.questions[0])
+                for g in gaps[:30]
+            },
+        }
+
+    library = await run_in_threadpool(read_library)
     return page(
         request, "knowledge", principal,
-        {"folders": FOLDERS, "documents": documents(core), "tried": tried, "q": q or "", "job": (job or "")[:32], "gaps": gaps,
+        {"folders": FOLDERS, "q": q or "", "job": (job or "")[:32], "gaps": gaps,
          "job_now": job_now, "job_summary": job_summary(job_now, language_of(request)) if job_now else "",
-         "source": source or "", "chunks": chunks_of(core, source[:500]) if source else [],
-         "reviews": reviews, "today": utc_now().astimezone(reader_zone(request, principal)).date(), "phrasings": phrasings,
-         "gap_reasons": pick(GAP_REASON, language_of(request)),
-         "faq_choices": {g.questions[0].id: faq_candidates(answerer=core.answerer, question=g.questions[0])
-                         for g in gaps[:30]}},
+         "source": source or "", "today": utc_now().astimezone(reader_zone(request, principal)).date(),
+         "phrasings": phrasings, "gap_reasons": pick(GAP_REASON, language_of(request)), **library},
     )  # fmt: skip
 
 

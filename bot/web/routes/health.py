@@ -48,8 +48,18 @@ async def readyz(core: CoreDep, sessions: SessionsDep, response: Response) -> di
     """The index is loaded, the vector store answers a query with the live generation's vectors,
     and the database answers (each within a few seconds)."""
     checks: dict[str, Any] = {}
-    snapshot = core.retriever.index.snapshot()
-    checks["index"] = {"ok": snapshot is not None, "generation": snapshot.name if snapshot else None}
+    # The live generation is named by the database: looked up on a worker thread, in its own time.
+    try:
+        snapshot = await asyncio.wait_for(
+            asyncio.to_thread(core.retriever.index.snapshot), timeout=CHECK_TIMEOUT_S
+        )
+        checks["index"] = {"ok": snapshot is not None, "generation": snapshot.name if snapshot else None}
+    except TimeoutError:
+        snapshot = None
+        checks["index"] = {"ok": False, "error": f"no answer within {CHECK_TIMEOUT_S:g} s"}
+    except Exception as exc:  # the database is away, or the generation is unreadable
+        snapshot = None
+        checks["index"] = {"ok": False, "error": type(exc).__name__}
 
     def database() -> None:
         with sessions() as session:

@@ -10,6 +10,7 @@ from bot.answering.factory import KnowledgeCore
 from bot.answering.retrieval import Hit, Retrieval
 from ingest.chunk import Chunk
 from tests.fakes.confidence import coverage_bands
+from tests.utils.databases import sessions_for
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def test_an_english_question_to_a_chinese_only_library_is_no_chit_chat(settings,
     (settings.knowledge_dir / "faqs").mkdir()
     (settings.knowledge_dir / "playbooks" / "pacing.md").write_text(PACING_MD, encoding="utf-8")
     (settings.knowledge_dir / "faqs" / "basics.yaml").write_text(FAQ_YAML, encoding="utf-8")
-    core = build_knowledge_core(settings, embedder=fake_embedder)
+    core = build_knowledge_core(settings, sessions=sessions_for(settings), embedder=fake_embedder)
     core.ingest()
     core.answerer.confidence_model = coverage_bands(answer_at=0.7, suggest_at=0.3, chit_chat_below=0.05)
     # No word of an English question can match a Chinese passage: it goes to a person.

@@ -10,6 +10,7 @@ from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.answering.retrieval import SearchFilters
 from bot.config import Settings
 from tests.fakes.embedder import FakeEmbedder
+from tests.utils.databases import sessions_for
 
 # Shares its topic with the library's "培训要多久？" and says 培训 more often in fewer words, so the
 # topic alone ranks it first; only the question word 多久 tells the two apart.
@@ -155,7 +156,9 @@ def test_english_question_finds_a_chinese_passage_by_its_translated_words(
     ranks = {}
     for weight in (0.0, 1.0):
         core = build_knowledge_core(
-            settings.model_copy(update={"translated_weight": weight}), embedder=fake_embedder
+            settings.model_copy(update={"translated_weight": weight}),
+            sessions=sessions_for(settings),
+            embedder=fake_embedder,
         )
         assert not core.ingest().failed
         hits = core.answerer.retrieve(question, language="en").hits

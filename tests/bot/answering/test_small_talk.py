@@ -15,6 +15,7 @@ from bot.config import Settings
 from tests.conftest import FAQ_YAML, PACING_MD, make_settings
 from tests.fakes.confidence import coverage_bands
 from tests.fakes.embedder import FakeEmbedder
+from tests.utils.databases import sessions_for
 
 FOOTBALL = "who won the football match last night"
 
@@ -95,7 +96,7 @@ def test_examples_in_a_language_the_library_lacks_do_not_count(tmp_path: Path) -
     (settings.knowledge_dir / "faqs").mkdir()
     (settings.knowledge_dir / "playbooks" / "pacing.md").write_text(PACING_MD, encoding="utf-8")
     (settings.knowledge_dir / "faqs" / "basics.yaml").write_text(FAQ_YAML, encoding="utf-8")
-    core = build_knowledge_core(settings, embedder=FakeEmbedder())
+    core = build_knowledge_core(settings, sessions=sessions_for(settings), embedder=FakeEmbedder())
     assert not core.ingest().failed
     _with_small_talk(core, examples=[FOOTBALL])
     retrieval = core.answerer.retrieve(FOOTBALL, language="en")

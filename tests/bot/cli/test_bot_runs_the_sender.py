@@ -29,6 +29,7 @@ from bot.people.service import add_unit
 from bot.storage.database import transaction
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
+from tests.utils.databases import sessions_for
 from tests.utils.patience import EVENTUALLY
 
 RECIPIENT, ASKER = 8801, 8802
@@ -53,7 +54,7 @@ def bot_settings(
     embedder = FakeEmbedder()
 
     def core(s: Settings) -> KnowledgeCore:
-        return build_knowledge_core(s, embedder=embedder)
+        return build_knowledge_core(s, sessions=sessions_for(s), embedder=embedder)
 
     monkeypatch.setattr(common, "_core", core)
     monkeypatch.setattr(common, "_ENGINES", {})

@@ -18,6 +18,7 @@ from bot.storage.base import utc_now
 from bot.storage.database import transaction
 from bot.surveys.pairing import PairingKey
 from tests.fakes.embedder import FakeEmbedder
+from tests.utils.databases import sessions_for
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def run(settings: Settings, library: Path, monkeypatch: pytest.MonkeyPatch):  # 
     embedder = FakeEmbedder()
 
     def core(s: Settings) -> KnowledgeCore:
-        return build_knowledge_core(s, embedder=embedder)
+        return build_knowledge_core(s, sessions=sessions_for(s), embedder=embedder)
 
     monkeypatch.setattr(common, "_core", core)
     monkeypatch.setattr(common, "_ENGINES", {})  # each test its own database and engines

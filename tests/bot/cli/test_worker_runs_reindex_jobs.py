@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.library.jobs import IngestJob, IngestJobs
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.utils.databases import sessions_for
 from tests.utils.patience import EVENTUALLY
 
 Work = Callable[[asyncio.Event], Awaitable[None]]
@@ -38,7 +39,7 @@ def with_bot(settings: Settings, library: Path, monkeypatch: pytest.MonkeyPatch)
         built: list[KnowledgeCore] = []
 
         def core(s: Settings) -> KnowledgeCore:
-            built.append(build_knowledge_core(s, embedder=FakeEmbedder()))
+            built.append(build_knowledge_core(s, sessions=sessions_for(s), embedder=FakeEmbedder()))
             return built[-1]
 
         monkeypatch.setattr(common, "_core", core)
@@ -50,7 +51,7 @@ def with_bot(settings: Settings, library: Path, monkeypatch: pytest.MonkeyPatch)
 
 def _queued(settings: Settings) -> tuple[IngestJobs, IngestJob]:
     """A web process's queue (`serve --no-jobs`) with one job in it."""
-    web = IngestJobs(core=build_knowledge_core(settings, embedder=FakeEmbedder()), sessions=common._sessions(settings), runs=False)  # fmt: skip
+    web = IngestJobs(core=build_knowledge_core(settings, sessions=sessions_for(settings), embedder=FakeEmbedder()), sessions=common._sessions(settings), runs=False)  # fmt: skip
     job = web.start([settings.knowledge_dir / "playbooks" / "pacing.md"])
     assert job.state == "queued" and job.no_runner
     return web, job

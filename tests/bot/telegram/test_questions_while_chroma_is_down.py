@@ -23,6 +23,7 @@ from tests.conftest import write_library
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.telegram_api import FakeTelegram
 from tests.utils.chroma import ChromaServer, chroma_server
+from tests.utils.databases import sessions_for
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),  # chromadb's pooled sockets, see tests/ingest
@@ -44,7 +45,7 @@ def served_core(settings: Settings, server: ChromaServer) -> Iterator[KnowledgeC
     on_server = settings.model_copy(
         update={"chroma_url": server.url, "chroma_retry_s": 0.2, "chroma_timeout_s": 2.0}
     )
-    core = build_knowledge_core(on_server, embedder=FakeEmbedder())
+    core = build_knowledge_core(on_server, sessions=sessions_for(on_server), embedder=FakeEmbedder())
     core.ingest()
     yield core
     core.close()

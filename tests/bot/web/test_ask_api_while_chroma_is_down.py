@@ -18,6 +18,7 @@ from bot.web.app import create_app
 from tests.conftest import write_library
 from tests.fakes.embedder import FakeEmbedder
 from tests.utils.chroma import ChromaServer, chroma_server
+from tests.utils.databases import sessions_for
 from tests.utils.patience import EVENTUALLY
 
 pytestmark = [
@@ -65,7 +66,7 @@ def test_questions_get_a_temporary_error_while_chroma_is_down_and_answers_when_i
     served: Settings, server: ChromaServer
 ) -> None:
     server.start()
-    core = build_knowledge_core(served, embedder=FakeEmbedder())
+    core = build_knowledge_core(served, sessions=sessions_for(served), embedder=FakeEmbedder())
     core.ingest()
     with TestClient(create_app(served, core=core, run_scheduler=False)) as client:
         ok = client.post("/api/ask", json={"question": QUESTION})

@@ -15,6 +15,7 @@ from bot.web.app import create_app
 from tests.conftest import make_settings
 from tests.fakes.embedder import FakeEmbedder
 from tests.utils.damaged_chroma import DAMAGES, QUESTION, damage, forget_chroma_clients, ingest_large_library
+from tests.utils.databases import sessions_for
 
 
 @pytest.mark.parametrize("how", list(DAMAGES))
@@ -25,7 +26,7 @@ def test_a_damaged_store_is_not_ready_until_it_is_rebuilt(
     chunks = ingest_large_library(settings)
     damage(settings, how)
     forget_chroma_clients()
-    core = build_knowledge_core(settings, embedder=FakeEmbedder())
+    core = build_knowledge_core(settings, sessions=sessions_for(settings), embedder=FakeEmbedder())
     with TestClient(create_app(settings, core=core, run_scheduler=False)) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503
@@ -44,7 +45,9 @@ def test_a_damaged_store_is_not_ready_until_it_is_rebuilt(
             assert asked.status_code == 503 and "try again in a minute" in asked.json()["detail"]
         assert vectors["error"].endswith("; repair: changebot ingest --rebuild")
 
-        writer = build_knowledge_core(settings, embedder=FakeEmbedder())  # `changebot ingest --rebuild`
+        writer = build_knowledge_core(
+            settings, sessions=sessions_for(settings), embedder=FakeEmbedder()
+        )  # `changebot ingest --rebuild`
         assert writer.ingest(rebuild=True).chunks_embedded == chunks
         writer.close()
         ready = client.get("/readyz")

@@ -115,7 +115,8 @@ def test_a_worker_process_runs_the_job_a_web_process_queued(
         env = changebot_env(
             tmp_path / "worker",
             database_url=settings.database,
-            # The same library; an index of its own (the web process's local store stays the test's).
+            # The same library and database (so the same live index generation), a local vector store
+            # of its own: it embeds the whole generation there, the 6 passages it had and the new one.
             CHANGEBOT_KNOWLEDGE_DIR=str(settings.knowledge_dir),
             CHANGEBOT_TELEGRAM_TOKEN=fake.token,
             CHANGEBOT_TELEGRAM_BASE_URL=fake.url,
@@ -129,7 +130,7 @@ def test_a_worker_process_runs_the_job_a_web_process_queued(
                 assert status["no_runner"] is False or status["state"] == "queued", status
                 time.sleep(0.1)
             assert status["state"] == "done" and status["added"] == ["faqs/cold.csv"], status
-            assert _console_line(web_only, admin, job["id"]) == "done · embedding 1/1"
+            assert _console_line(web_only, admin, job["id"]) == "done · embedding 7/7"
             with web_only.sessions() as session:
                 row = session.get(IngestJobRow, str(job["id"]))
                 assert row is not None and row.owner.endswith(f":{worker.pid}")
