@@ -424,6 +424,11 @@ class Settings(BaseSettings):
         return self.data_dir / "index"
 
     @cached_property
+    def library_cache_dir(self) -> Path:
+        """This process's copy of the library the database holds, for the index pipeline to read (safe to delete)."""
+        return self.data_dir / "library-cache"
+
+    @cached_property
     def index_cache_dir(self) -> Path:
         """This process's cache of the index generations the database holds (safe to delete)."""
         return self.data_dir / "index-cache"

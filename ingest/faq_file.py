@@ -1,17 +1,14 @@
-"""Write FAQ entries into a file of the library, in the format the FAQ loader reads.
+"""Write FAQ entries into an FAQ file of the library, in the format the FAQ loader reads.
 
 Team answers saved as FAQs, and the change team's review of them (promote to everyone, edit, retire),
-all go through ``_rewrite``: under a lock, validated by the loader before the file is replaced
-atomically, so a bad entry can never break the library and two writers never lose each other's work.
+all go through ``_rewrite``: from the file's text to its new text, validated by the loader first, so
+a bad entry can never break the library. Where the text is kept, and that two writers never lose
+each other's work, is the caller's (``bot.library.store``: a row locked in the writer's transaction).
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -25,7 +22,7 @@ TEAM_TITLE = "团队解答 · Team answers"
 
 
 def append_faq(
-    path: Path,
+    text: str | None,
     *,
     entry_id: str,
     question: str,
@@ -37,8 +34,9 @@ def append_faq(
     created: str = "",
     review_by: str = "",
     status: str = "",
-) -> None:
-    """Add one entry (or replace the entry with the same id) and rewrite the file atomically.
+) -> str:
+    """The file's text with one entry added (or the entry with the same id replaced); ``text`` None:
+    a new file.
 
     Args:
         scope: the unit the entry answers for (empty: everyone).
@@ -60,11 +58,14 @@ def append_faq(
     def change(entries: Entries) -> Entries:
         return [e for e in entries if not (isinstance(e, dict) and e.get("id") == entry_id)] + [entry]
 
-    _rewrite(path, change)
+    rewritten = _rewrite(text, change)
+    assert rewritten is not None  # noqa: S101  (it holds the new entry)
+    return rewritten
 
 
-def update_faq(path: Path, *, entry_id: str, changes: dict[str, str]) -> None:
-    """Change fields of one entry; an empty value removes the field (``scope: ""`` = everyone).
+def update_faq(text: str | None, *, entry_id: str, changes: dict[str, str]) -> str | None:
+    """The text with fields of one entry changed; an empty value removes the field (``scope: ""`` =
+    everyone).
 
     Raises:
         LoaderError: no entry with that id, or the result would not load.
@@ -81,14 +82,14 @@ def update_faq(path: Path, *, entry_id: str, changes: dict[str, str]) -> None:
                     else:
                         entry.pop(key, None)
         if not found:
-            raise LoaderError(f"no FAQ entry {entry_id!r} in {path.name}")
+            raise LoaderError(f"no FAQ entry {entry_id!r} in the team's FAQ file")
         return entries
 
-    _rewrite(path, change)
+    return _rewrite(text, change)
 
 
-def remove_faq(path: Path, *, entry_id: str) -> None:
-    """Take one entry out of the file (the file goes when its last entry does).
+def remove_faq(text: str | None, *, entry_id: str) -> str | None:
+    """The text without one entry (None: that was its last entry, and the file goes).
 
     Raises:
         LoaderError: no entry with that id.
@@ -97,40 +98,26 @@ def remove_faq(path: Path, *, entry_id: str) -> None:
     def change(entries: Entries) -> Entries:
         kept = [e for e in entries if not (isinstance(e, dict) and e.get("id") == entry_id)]
         if len(kept) == len(entries):
-            raise LoaderError(f"no FAQ entry {entry_id!r} in {path.name}")
+            raise LoaderError(f"no FAQ entry {entry_id!r} in the team's FAQ file")
         return kept
 
-    _rewrite(path, change)
+    return _rewrite(text, change)
 
 
-def read_faqs(path: Path) -> list[FaqEntry]:
-    """The entries of an FAQ file as the loader reads them (none when the file does not exist)."""
-    if not path.exists():
-        return []
-    return parse_yaml(path.read_bytes()).faqs
+def read_faqs(content: bytes | None) -> list[FaqEntry]:
+    """The entries of an FAQ file's content as the loader reads them (none when there is no file)."""
+    return [] if content is None else parse_yaml(content).faqs
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with (path.parent / f".{path.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def _rewrite(path: Path, change: Callable[[Entries], Entries]) -> None:
-    with _locked(path):
-        data: dict[str, Any] = {"title": TEAM_TITLE, "faqs": []}
-        if path.exists():
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            if isinstance(loaded, dict) and isinstance(loaded.get("faqs"), list):
-                data = loaded
-        data["faqs"] = change(list(data["faqs"]))
-        if not data["faqs"]:
-            path.unlink(missing_ok=True)  # an FAQ file without entries would not load
-            return
-        rendered = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
-        parse_yaml(rendered.encode("utf-8"))  # raises LoaderError if the new file would not load
-        staging = path.with_name(f".{path.name}.tmp")
-        staging.write_text(rendered, encoding="utf-8")
-        os.replace(staging, path)
+def _rewrite(text: str | None, change: Callable[[Entries], Entries]) -> str | None:
+    data: dict[str, Any] = {"title": TEAM_TITLE, "faqs": []}
+    if text is not None:
+        loaded = yaml.safe_load(text) or {}
+        if isinstance(loaded, dict) and isinstance(loaded.get("faqs"), list):
+            data = loaded
+    data["faqs"] = change(list(data["faqs"]))
+    if not data["faqs"]:
+        return None  # an FAQ file without entries would not load
+    rendered = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
+    parse_yaml(rendered.encode("utf-8"))  # raises LoaderError if the new file would not load
+    return rendered

@@ -124,8 +124,33 @@ def chunks_to_embed(
     chunk_size: int = 500,
     chunk_overlap: int = 100,
 ) -> int:
-    """About how many chunks a run over ``paths`` would embed, guessed without reading any file (for
-    how long a queued re-index will take).
+    """About how many chunks a run over ``paths`` would embed (``estimate_chunks`` for the files
+    under them).
+
+    Raises:
+        FileNotFoundError: a path outside ``root`` does not exist.
+    """
+    sized = []
+    for found in discover(paths, root=root):
+        try:
+            sized.append((found.source, found.path.stat().st_size))
+        except OSError:  # gone since: nothing to embed
+            continue
+    return estimate_chunks(
+        sized, manifest=manifest, fingerprint=fingerprint, chunk_size=chunk_size, chunk_overlap=chunk_overlap
+    )
+
+
+def estimate_chunks(
+    files: Iterable[tuple[str, int]],
+    *,
+    manifest: Manifest | None,
+    fingerprint: str,
+    chunk_size: int = 500,
+    chunk_overlap: int = 100,
+) -> int:
+    """About how many chunks a run over ``files`` (source name, size in bytes) would embed, guessed
+    without reading them (for how long a queued re-index will take).
 
     A file the live index holds at the same size is taken as unchanged (the run checks its digest);
     any other is sized at the chunks per byte of the indexed files of its kind (a PDF holds far
@@ -133,15 +158,11 @@ def chunks_to_embed(
     yet. Everything counts when the index is of another embedding model.
 
     Args:
-        paths: files or folders, as ``run_ingest`` takes them.
-        root: the knowledge library root.
+        files: the files the run would read, by source name.
         manifest: the live index's manifest (None before the first ingest).
         fingerprint: the embedding model's, to tell whether the index's vectors are still of use.
         chunk_size: most characters of body text per chunk.
         chunk_overlap: characters repeated between neighbouring chunks.
-
-    Raises:
-        FileNotFoundError: a path outside ``root`` does not exist.
     """
     indexed = manifest.files if manifest is not None else {}
     known = indexed if manifest is not None and manifest.model_fingerprint == fingerprint else {}
@@ -154,15 +175,11 @@ def chunks_to_embed(
     plain = 1 / max(chunk_size - chunk_overlap, 1)
     whole = sizes[""][0] / sizes[""][1] if sizes.get("", [0, 0])[1] else plain
     total = 0
-    for found in discover(paths, root=root):
-        try:
-            size = found.path.stat().st_size
-        except OSError:  # gone since: nothing to embed
-            continue
-        record = known.get(found.source)
+    for source, size in files:
+        record = known.get(source)
         if record is not None and record.size == size:
             continue
-        chunks, octets = sizes.get(found.path.suffix.lower(), [0, 0])
+        chunks, octets = sizes.get(Path(source).suffix.lower(), [0, 0])
         total += max(1, round(size * (chunks / octets if octets else whole)))
     return total
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from bot.answering.calibration import ConfidenceModel
 from bot.answering.llm import LlmAnswerer, build_chat_model
 from bot.answering.phrasings import LearnedPhrasings, PhrasingSource
@@ -20,8 +22,10 @@ from bot.answering.retrieval import FusionWeights, HybridRetriever, LiveIndex
 from bot.answering.service import Answerer
 from bot.answering.small_talk import SmallTalk, load_examples
 from bot.config import Settings
-from bot.errors import KnowledgeUnavailableError
+from bot.errors import InvalidInputError, KnowledgeUnavailableError
 from bot.library.generations import DatabaseIndexStore
+from bot.library.store import LibraryMirror, checked_source, import_folder, library_sizes
+from bot.storage.database import read_only_transaction, transaction
 from ingest.embedding import (
     E5_LANGUAGES,
     Embedder,
@@ -33,7 +37,8 @@ from ingest.embedding import (
 from ingest.index import IndexStore
 from ingest.local_store import LocalStores
 from ingest.manifest import IndexFormatError
-from ingest.pipeline import IngestReport, ProgressCallback, chunks_to_embed, run_ingest
+from ingest.pipeline import IngestReport, ProgressCallback, estimate_chunks, run_ingest
+from ingest.pipeline import source_name as folder_source
 from ingest.vectors import (
     VectorStore,
     VectorStoreDamagedError,
@@ -45,7 +50,6 @@ logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-    from sqlalchemy.orm import Session, sessionmaker
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -134,6 +138,8 @@ class KnowledgeCore:
     vectors: VectorStore
     retriever: HybridRetriever
     answerer: Answerer
+    sessions: sessionmaker[Session]
+    library: LibraryMirror
 
     def learn_from(self, source: PhrasingSource) -> None:
         """Search the phrasings learned from use (kept in ``source``, the database) beside the
@@ -165,19 +171,22 @@ class KnowledgeCore:
         """Release the vector store's connections (HTTP sessions to a Chroma server, SQLite handles)."""
         self.vectors.close()
 
-    def chunks_to_embed(self, paths: Sequence[Path] | None = None) -> int:
-        """About how many chunks ``ingest(paths)`` would embed (how long a queued re-index will take).
-
-        Raises:
-            FileNotFoundError: a path outside the library does not exist.
-        """
+    def chunks_to_embed(self, sources: Sequence[str] | None = None, session: Session | None = None) -> int:
+        """About how many chunks ``reindex(sources)`` would embed (how long a queued re-index will
+        take), from the library's file sizes as ``session`` sees them (default: a session of its own)."""
         try:
             manifest = self.store.read_manifest()
         except IndexFormatError:  # an index of another format: all of it is embedded again
             manifest = None
-        return chunks_to_embed(
-            list(paths) if paths else [self.settings.knowledge_dir],
-            root=self.settings.knowledge_dir,
+        names = [self._name(source) for source in sources or []]
+        scope = [name for name in names if name is not None] or None
+        if session is None:
+            with read_only_transaction(self.sessions) as own:
+                sized = library_sizes(own, scope)
+        else:
+            sized = library_sizes(session, scope)
+        return estimate_chunks(
+            sized,
             manifest=manifest,
             fingerprint=self.embedder.fingerprint,
             chunk_size=self.settings.chunk_size,
@@ -191,17 +200,46 @@ class KnowledgeCore:
         progress: ProgressCallback | None = None,
         rebuild: bool = False,
     ) -> IngestReport:
-        """Ingest ``paths`` (default: the whole knowledge library) into the index; ``rebuild``
-        embeds every vector again into a new store (a damaged local store is rebuilt anyway).
+        """`changebot ingest`: import the files under ``paths`` (default: the knowledge folder) into the
+        library in the database, then re-index them. A file the folder no longer has leaves the
+        library if it came from the folder; uploads and saved FAQs stay (``bot.library.store``).
+
+        Raises:
+            KnowledgeUnavailableError: as ``reindex``.
+            FileNotFoundError: a path outside the knowledge folder does not exist.
+        """
+        root = self.settings.knowledge_dir
+        chosen = list(paths) if paths else [root]
+        with transaction(self.sessions) as session:
+            imported = import_folder(session, paths=chosen, root=root, by="changebot ingest")
+        if imported.added or imported.changed or imported.removed:
+            logger.info(
+                "library: %d files added, %d changed, %d removed from %s",
+                len(imported.added), len(imported.changed), len(imported.removed), root,
+            )  # fmt: skip
+        sources = [folder_source(path, root=root) for path in paths] if paths else None
+        return self.reindex(sources, progress=progress, rebuild=rebuild)
+
+    def reindex(
+        self,
+        sources: Sequence[str] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        rebuild: bool = False,
+    ) -> IngestReport:
+        """Bring the index in line with library files ``sources`` (default: the whole library) as the
+        database holds them; ``rebuild`` embeds every vector again into a new store (a damaged local
+        store is rebuilt anyway). Any host can run it: it reads a local copy of the library made now.
 
         Raises:
             KnowledgeUnavailableError: the Chroma server stopped answering, or its collection is
                 damaged; the live index is untouched.
         """
+        root = self.library.refresh()
         try:
             return run_ingest(
-                paths=list(paths) if paths else [self.settings.knowledge_dir],
-                root=self.settings.knowledge_dir,
+                paths=self._paths_in(root, sources),
+                root=root,
                 store=self.store,
                 vectors=self.vectors,
                 embedder=self.embedder,
@@ -221,6 +259,22 @@ class KnowledgeCore:
                 f"ingest stopped: {exc}. The index that was live keeps serving; "
                 "run the ingest again once the vector store answers."
             ) from exc
+
+    def _paths_in(self, root: Path, sources: Sequence[str] | None) -> list[Path]:
+        """Library names as paths in the local copy ``root``."""
+        names = [name for source in sources or [] if (name := self._name(source)) is not None]
+        return [root / name for name in names] or [root]
+
+    def _name(self, source: str) -> str | None:
+        """``source`` as a library name (a job queued before names were kept holds an absolute path
+        under the knowledge folder: it names the same file); None when it names nothing there."""
+        if Path(source).is_absolute():
+            source = folder_source(Path(source), root=self.settings.knowledge_dir)
+        try:
+            return checked_source(source)
+        except InvalidInputError:
+            logger.warning("re-index of %r skipped: not a name in the library", source)
+            return None
 
 
 def build_knowledge_core(
@@ -289,4 +343,6 @@ def build_knowledge_core(
         vectors=vectors,
         retriever=retriever,
         answerer=answerer,
+        sessions=sessions,
+        library=LibraryMirror(sessions=sessions, folder=settings.library_cache_dir),
     )

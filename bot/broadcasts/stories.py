@@ -8,10 +8,7 @@ digest for everyone and into ``knowledge/cases/stories/`` so staff can ask about
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
 import yaml
 from sqlalchemy import select
@@ -21,13 +18,14 @@ from bot.broadcasts.models import Broadcast, BroadcastKind, Story, StoryStatus
 from bot.broadcasts.service import cancel_broadcast, check_text, create_broadcast
 from bot.broadcasts.wording import COMPANY, STORY_BYLINE, STORY_HEADER, STORY_TITLE
 from bot.errors import ConflictError, InvalidInputError, NotFoundError
+from bot.library.store import write_file
 from bot.people.models import Membership, Person, Role, Unit
 from bot.people.service import ancestors, can_manage, managed_units
 from bot.storage.base import utc_now
 from bot.wording import default_language, pick, reader_language, say
 from ingest.text import LANGUAGES
 
-STORIES_FOLDER = Path("cases") / "stories"
+STORIES_FOLDER = "cases/stories"
 _OPEN = (
     StoryStatus.DRAFT.value,
     StoryStatus.PENDING.value,
@@ -280,23 +278,15 @@ def case_file_text(*, story: Story, unit_name: str | None) -> str:
     return f"---\n{front}---\n# {title}\n\n{story.text.strip()}\n"
 
 
-def write_case_file(*, session: Session, story_id: int, knowledge_dir: Path) -> Path:
-    """Put an approved story into the case library (atomically); returns the file to index."""
+def write_case_file(*, session: Session, story_id: int) -> str:
+    """Put an approved story into the case library; returns the library file to index."""
     story = _get(session, story_id)
     if story.approved_at is None:
         raise InvalidInputError("only approved stories go into the case library")
     unit = session.get(Unit, story.unit_id) if story.unit_id else None
-    folder = knowledge_dir / STORIES_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"story-{story.id:05d}.md"
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".story-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(case_file_text(story=story, unit_name=unit.name if unit else None))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    story.case_file = str(path.relative_to(knowledge_dir))
+    source = f"{STORIES_FOLDER}/story-{story.id:05d}.md"
+    text = case_file_text(story=story, unit_name=unit.name if unit else None)
+    write_file(session, source, text.encode("utf-8"), by=f"story {story.id}")
+    story.case_file = source
     session.flush()
-    return path
+    return source

@@ -16,10 +16,12 @@ from bot.cli.common import console, out, print_json
 from bot.errors import ChangebotError, KnowledgeUnavailableError
 from bot.evaluation.evalset import load_eval_set
 from bot.evaluation.runner import calibrate_threshold, fit_confidence, run_eval, summarise
+from bot.library.store import export_to
 from bot.questions.asking import ask as ask_question
 from bot.questions.gaps import group_gaps
 from bot.questions.phrasings import DatabasePhrasings
 from bot.questions.service import open_questions
+from bot.storage.database import read_only_transaction
 from ingest.vectors import VectorStoreUnavailableError
 
 
@@ -340,8 +342,26 @@ def gaps(
     out.print(table)
 
 
+def export_library(
+    folder: Annotated[Path, typer.Argument(help="Where to write the library (created if missing).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the files written as JSON.")] = False,
+) -> None:
+    """Write the library as the database holds it (uploads, team FAQs and stories included) to files,
+    so the change team can keep it in git; `changebot ingest` imports the folder again."""
+    settings = common._settings()
+    with read_only_transaction(common._sessions(settings)) as session:
+        written = export_to(session, folder)
+    if as_json:
+        print_json({"folder": str(folder), "files": written})
+        return
+    out.print(f"Wrote {len(written)} library files to {folder}.")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the knowledge commands: ingest, ask, chat, eval, stats, gaps."""
+    """Add the knowledge commands: ingest, ask, chat, eval, stats, gaps, library export."""
+    library = typer.Typer(help="The change team's library as the database holds it.", no_args_is_help=True)
+    library.command(name="export")(export_library)
+    app.add_typer(library, name="library")
     app.command()(ingest)
     app.command()(ask)
     app.command()(chat)

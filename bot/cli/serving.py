@@ -6,7 +6,6 @@ import asyncio
 import signal
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -194,14 +193,14 @@ class _CoreOnFirstJob:
         self._core: KnowledgeCore | None = None
         self._lock = threading.Lock()
 
-    def ingest(
-        self, paths: Sequence[Path] | None = None, *, progress: ProgressCallback | None = None
+    def reindex(
+        self, sources: Sequence[str] | None = None, *, progress: ProgressCallback | None = None
     ) -> IngestReport:
-        """Build the core if this is the first job, then ingest ``paths``."""
+        """Build the core if this is the first job, then re-index library files ``sources``."""
         with self._lock:
             if self._core is None:
                 self._core = self._build()
-        return self._core.ingest(paths, progress=progress)
+        return self._core.reindex(sources, progress=progress)
 
     def close(self) -> None:
         """Close the core's connections, if it was built."""

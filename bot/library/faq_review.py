@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Literal
+
+from sqlalchemy.orm import Session
 
 from bot.access.service import Principal
 from bot.errors import InvalidInputError, NotFoundError
+from bot.library.store import read_file, rewrite_file
 from bot.questions.gaps import MAX_REPLY_CHARS, TEAM_FAQ_FILE
 from ingest.documents import LoaderError
 from ingest.faq_file import read_faqs, remove_faq, update_faq
@@ -38,10 +40,10 @@ class TeamFaq:
         return bool(self.review_by) and date.fromisoformat(self.review_by) < today
 
 
-def team_faqs(*, knowledge_dir: Path) -> list[TeamFaq]:
+def team_faqs(*, session: Session) -> list[TeamFaq]:
     """Every FAQ the team wrote: waiting for review first, then by review date."""
     try:
-        entries = read_faqs(knowledge_dir / TEAM_FAQ_FILE)
+        entries = read_faqs(read_file(session, TEAM_FAQ_FILE))
     except LoaderError:
         return []  # a hand-broken file shows in the ingest report; the queue stays usable
     found = [
@@ -64,14 +66,14 @@ def team_faqs(*, knowledge_dir: Path) -> list[TeamFaq]:
 
 def review_faq(
     *,
+    session: Session,
     principal: Principal,
-    knowledge_dir: Path,
     entry_id: str,
     action: Action,
     question: str = "",
     answer: str = "",
-) -> Path:
-    """Apply the change team's decision to one team FAQ; returns the path to re-index.
+) -> str:
+    """Apply the change team's decision to one team FAQ; returns the library file to re-index.
 
     Raises:
         AccessDeniedError: not an admin.
@@ -79,27 +81,30 @@ def review_faq(
         InvalidInputError: an edit with an empty or over-long question or answer.
     """
     principal.require_admin()
-    path = knowledge_dir / TEAM_FAQ_FILE
-    try:
-        if action == "retire":
-            remove_faq(path, entry_id=entry_id)
-        elif action == "promote":
-            # Everyone, and reviewed: the change team vouches for it now.
-            update_faq(path, entry_id=entry_id, changes={"scope": "", "status": ""})
-        else:
-            question, answer = question.strip(), answer.strip()
-            if not question or not answer:
-                raise InvalidInputError("an FAQ needs a question and an answer")
-            if len(question) > MAX_QUESTION_CHARS or len(answer) > MAX_REPLY_CHARS:
-                raise InvalidInputError(
-                    f"questions are at most {MAX_QUESTION_CHARS} characters, answers {MAX_REPLY_CHARS}"
-                )
-            update_faq(
-                path, entry_id=entry_id, changes={"question": question, "answer": answer, "status": ""}
+    if action == "edit":
+        question, answer = question.strip(), answer.strip()
+        if not question or not answer:
+            raise InvalidInputError("an FAQ needs a question and an answer")
+        if len(question) > MAX_QUESTION_CHARS or len(answer) > MAX_REPLY_CHARS:
+            raise InvalidInputError(
+                f"questions are at most {MAX_QUESTION_CHARS} characters, answers {MAX_REPLY_CHARS}"
             )
+
+    def change(text: str | None) -> str | None:
+        if action == "retire":
+            return remove_faq(text, entry_id=entry_id)
+        if action == "promote":
+            # Everyone, and reviewed: the change team vouches for it now.
+            return update_faq(text, entry_id=entry_id, changes={"scope": "", "status": ""})
+        return update_faq(
+            text, entry_id=entry_id, changes={"question": question, "answer": answer, "status": ""}
+        )
+
+    try:
+        # Retiring the last entry removes the file; re-indexing its name then drops it from the index.
+        rewrite_file(session, TEAM_FAQ_FILE, change, by=principal.name or "the change team")
     except LoaderError as exc:
         if "no FAQ entry" in str(exc):
             raise NotFoundError(str(exc)) from exc
         raise InvalidInputError(f"the FAQ file would not load: {exc}") from exc
-    # Retiring the last entry removes the file: re-read its folder, so the index drops it too.
-    return path if path.exists() else path.parent
+    return TEAM_FAQ_FILE

@@ -3,13 +3,15 @@ so a corrupt or oversized file is refused with a message and the library is left
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from bot.errors import InvalidInputError
+from bot.library.store import write_file
 from ingest.documents import LoaderError
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 
@@ -21,7 +23,6 @@ _UNSAFE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 class AddedFile:
     """A file now in the library."""
 
-    path: Path
     source: str
     replaced: bool
     title: str
@@ -46,8 +47,11 @@ def safe_name(filename: str) -> str:
 MEBIBYTE = 1024 * 1024
 
 
-def add_file(*, knowledge_dir: Path, folder: str, filename: str, content: bytes, max_bytes: int) -> AddedFile:
-    """Check ``content`` with the library's loader and, if it reads, put it in ``folder`` atomically."""
+def add_file(
+    *, session: Session, folder: str, filename: str, content: bytes, max_bytes: int, by: str
+) -> AddedFile:
+    """Check ``content`` with the library's loader and, if it reads, put it in ``folder`` of the
+    library (in ``session``: it is there once the caller commits)."""
     if folder not in FOLDERS:
         raise InvalidInputError(f"choose a folder: {', '.join(FOLDERS)}")
     name = safe_name(filename)
@@ -59,30 +63,20 @@ def add_file(*, knowledge_dir: Path, folder: str, filename: str, content: bytes,
         # The edges stop reading just past the limit, so the size known here is not the file's:
         # say only what is sure, in the unit CHANGEBOT_MAX_FILE_MB is in (MB of 1024 x 1024 bytes).
         raise InvalidInputError(f"'{name}' is larger than the {max_bytes / MEBIBYTE:g} MB limit")
-    target_dir = knowledge_dir / folder
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / name
-    # The upload is checked under its real name (the loader picks its parser by the suffix, and a
-    # file without a heading is titled after its name) in a hidden folder beside the target (the
-    # ingest pipeline skips hidden paths, so a half-written upload is never indexed; same file
-    # system, so the move into place is atomic).
-    staging = Path(tempfile.mkdtemp(dir=target_dir, prefix=".upload-"))
-    temporary = staging / name
-    try:
+    # Checked under its real name (the loader picks its parser by the suffix, and a file without a
+    # heading is titled after its name), in a folder of its own that nothing indexes.
+    with tempfile.TemporaryDirectory(prefix="changebot-upload-") as staging:
+        temporary = Path(staging) / folder / name
+        temporary.parent.mkdir()
         temporary.write_bytes(content)
-        temporary.chmod(0o644)  # readable like the files shipped with the library, not 0600
         try:
-            document = load_file(temporary, root=knowledge_dir, max_bytes=max_bytes)
+            document = load_file(temporary, root=Path(staging), max_bytes=max_bytes)
         except LoaderError as exc:
             raise InvalidInputError(f"'{name}' cannot be read: {exc}") from exc
-        replaced = target.exists()
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-        staging.rmdir()
+    source = f"{folder}/{name}"
+    replaced = write_file(session, source, content, by=by)
     return AddedFile(
-        path=target,
-        source=f"{folder}/{name}",
+        source=source,
         replaced=replaced,
         title=document.title,
         doc_type=document.doc_type.value,

@@ -37,7 +37,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, delete, event, exists, or_, select, update
@@ -56,8 +55,9 @@ ABANDONED = "abandoned: the process running it stopped answering"
 MAX_ATTEMPTS = 3
 RATE_JOBS = 10  # the embedding rate is measured over this many recent jobs
 
-Estimate = Callable[[Sequence[Path] | None], int]
-"""About how many chunks a re-index of these paths (None: the whole library) would embed."""
+Estimate = Callable[[Sequence[str] | None, Session], int]
+"""About how many chunks a re-index of these library files (None: the whole library) would embed, read
+in the given session (the caller's: a file uploaded in it counts before it commits)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +90,8 @@ def _gone_here(owner: str, host: str) -> bool:
 class Ingester(Protocol):
     """What runs a re-index (the knowledge core)."""
 
-    def ingest(
-        self, paths: Sequence[Path] | None = None, *, progress: ProgressCallback | None = None
+    def reindex(
+        self, sources: Sequence[str] | None = None, *, progress: ProgressCallback | None = None
     ) -> IngestReport: ...
 
 
@@ -168,16 +168,18 @@ class IngestJobs:
         """Whether this process runs re-index jobs (else it only queues and reads them)."""
         return self._runs
 
-    def start(self, paths: Sequence[Path] | None = None, *, session: Session | None = None) -> IngestJob:
-        """Queue a re-index of ``paths`` (default: the whole library) and return its job as it stands.
+    def start(self, sources: Sequence[str] | None = None, *, session: Session | None = None) -> IngestJob:
+        """Queue a re-index of library files ``sources`` (default: the whole library) and return its
+        job as it stands.
 
         Args:
-            paths: files or folders to re-read.
+            sources: names of library files or folders to re-read ("faqs/answered-by-the-team.yaml"):
+                any host can run the job, so it names them in the library, not on a disk.
             session: a transaction the caller has open (a route's request session): the job is queued
                 in it and a runner sees it once it commits; nothing runs if it rolls back. Without one
                 the job is queued in a transaction of its own.
         """
-        job_id = self._queue(paths, session=session, attempt=1)
+        job_id = self._queue(sources, session=session, attempt=1)
         if session is None:
             return self.get(job_id) or IngestJob(id=job_id)
         session.flush()
@@ -207,7 +209,7 @@ class IngestJobs:
                 )
                 continue
             job_id = self._queue(
-                [Path(p) for p in lost.paths], session=None, attempt=lost.attempt + 1,
+                list(lost.paths), session=None, attempt=lost.attempt + 1,
                 queued_at=lost.created_at,
             )  # fmt: skip
             logger.warning(
@@ -218,7 +220,7 @@ class IngestJobs:
 
     def _queue(
         self,
-        paths: Sequence[Path] | None,
+        sources: Sequence[str] | None,
         *,
         session: Session | None,
         attempt: int,
@@ -227,7 +229,7 @@ class IngestJobs:
         job_id = uuid.uuid4().hex[:12]
         now = queued_at or self._clock()
         row = IngestJobRow(
-            id=job_id, state="queued", paths=[str(path) for path in paths or []], owner=self._owner,
+            id=job_id, state="queued", paths=list(sources or []), owner=self._owner,
             stage="", done=0, total=0, added=[], changed=[], removed=[], failed=[],
             created_at=now, heartbeat_at=now, attempt=attempt,
         )  # fmt: skip
@@ -360,7 +362,7 @@ class IngestJobs:
         )
         return any(not _gone_here(owner, self._host) for owner in owners)
 
-    def _claim_next(self) -> tuple[str, list[Path]] | None:
+    def _claim_next(self) -> tuple[str, list[str]] | None:
         """Take the oldest queued job, if it is its turn and no other runner took it first."""
         with self._sessions() as session:
             oldest = session.execute(
@@ -371,7 +373,7 @@ class IngestJobs:
             ).first()
         if oldest is None or not self._claim(oldest[0], oldest[1], self._clock()):
             return None
-        return str(oldest[0]), [Path(p) for p in oldest[2] or []]
+        return str(oldest[0]), [str(p) for p in oldest[2] or []]
 
     def _claim(self, job_id: str, queued_at: datetime, now: datetime) -> bool:
         earlier = aliased(IngestJobRow)
@@ -397,7 +399,7 @@ class IngestJobs:
         except IntegrityError:  # another runner took the slot at the same moment
             return False
 
-    def _run(self, job_id: str, paths: list[Path]) -> None:
+    def _run(self, job_id: str, paths: list[str]) -> None:
         try:
             self._execute(job_id, paths)
             with transaction(self._sessions) as session:
@@ -405,7 +407,7 @@ class IngestJobs:
         except Exception:  # the database went away: the job will show as abandoned, the index is intact
             logger.exception("re-index job %s could not be run to the end", job_id)
 
-    def _execute(self, job_id: str, paths: list[Path]) -> None:
+    def _execute(self, job_id: str, paths: list[str]) -> None:
         reporter = _Reporter(
             sessions=self._sessions, job_id=job_id, clock=self._clock, every=self._progress_every
         )
@@ -422,7 +424,7 @@ class IngestJobs:
         beat = threading.Thread(target=heartbeat, name=f"ingest:{job_id}:heartbeat", daemon=True)
         beat.start()
         try:
-            report = self._core.ingest(paths or None, progress=reporter.progress)
+            report = self._core.reindex(paths or None, progress=reporter.progress)
         except Exception as exc:  # reported on the job; the previous index stays live
             beating.set()
             self._finish(
@@ -473,19 +475,19 @@ class IngestJobs:
         rate = self._rate(session)
         total = 0.0
         for row in rows:
-            left = self._left(row, rate, now)
+            left = self._left(session, row, rate, now)
             if left is None:
                 return None
             total += left
         return total
 
-    def _left(self, row: IngestJobRow, rate: float | None, now: datetime) -> float | None:
+    def _left(self, session: Session, row: IngestJobRow, rate: float | None, now: datetime) -> float | None:
         if row.state == "running" and row.stage == "embed" and row.total:
             if rate is None and row.done and row.started_at is not None:
                 # Nothing measured yet: this job's own pace so far.
                 rate = row.done / max((now - row.started_at).total_seconds(), 1.0)
             return None if rate is None else (row.total - row.done) / rate
-        chunks = self._chunks(row)
+        chunks = self._chunks(session, row)
         if chunks is None or (rate is None and chunks):
             return None
         return chunks / rate if chunks and rate else 0.0
@@ -511,7 +513,7 @@ class IngestJobs:
                 seconds += max((finished - started).total_seconds(), 0.0)
         return chunks / seconds if chunks and seconds > 0 else None
 
-    def _chunks(self, row: IngestJobRow) -> int | None:
+    def _chunks(self, session: Session, row: IngestJobRow) -> int | None:
         """The chunks this job will embed, guessed once (None: no way to guess here)."""
         if self._estimate is None:
             return None
@@ -519,7 +521,7 @@ class IngestJobs:
             if row.id in self._estimates:
                 return self._estimates[row.id]
         try:
-            chunks = self._estimate([Path(p) for p in row.paths] or None)
+            chunks = self._estimate(list(row.paths) or None, session)
         except OSError as exc:  # a path gone from outside the library: no guess, the job still runs
             logger.warning("cannot tell how much re-index job %s will embed: %s", row.id, exc)
             return None

@@ -80,3 +80,37 @@ class IndexGenerationRow(Base):
     # Host and pid of the process that wrote it, for people reading the logs.
     written_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class LibraryFileRow(Base):
+    """One file of the change team's library, as every host reads it (issue 17).
+
+    ``source`` is its name in the index ("faqs/answered-by-the-team.yaml"). ``origin`` says where its
+    current content came from: "folder" (``changebot ingest`` imported it from ``knowledge/``, and a
+    file deleted there leaves the library at the next import) or "console" (an upload, a saved FAQ,
+    an approved story: kept until someone removes it there, whatever the folder holds).
+    """
+
+    __tablename__ = "library_files"
+
+    source: Mapped[str] = mapped_column(String(500), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(16))
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class LibraryFileVersionRow(Base):
+    """Every content a library file had, and its removal: who changed what, when (its history)."""
+
+    __tablename__ = "library_file_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(500), index=True)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: removed
+    sha256: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(16))
+    changed_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)

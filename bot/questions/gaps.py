@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.access.service import Principal
 from bot.answering.service import MAX_SUGGESTIONS, Answerer, Suggestion
 from bot.errors import InvalidInputError, NotFoundError
+from bot.library.store import rewrite_file
 from bot.people.models import Membership, Person, Unit
 from bot.people.service import ancestors, can_manage, home_unit, managed_units, nearest_managers
 from bot.questions.escalation import EscalationReason, Nudge, escalation_reason, manager_message
@@ -27,7 +27,7 @@ from ingest.faq_file import append_faq
 from ingest.text import is_intent_word, tokenize
 
 MAX_REPLY_CHARS = 3000
-TEAM_FAQ_FILE = Path("faqs") / "answered-by-the-team.yaml"
+TEAM_FAQ_FILE = "faqs/answered-by-the-team.yaml"
 REVIEW_AFTER = timedelta(days=90)
 
 
@@ -293,7 +293,7 @@ def deliver_reply(*, session: Session, question: AskedQuestion, responder: Perso
     return channels
 
 
-def save_reply_as_faq(*, session: Session, question_id: int, responder: Person, knowledge_dir: Path) -> Path:
+def save_reply_as_faq(*, session: Session, question_id: int, responder: Person) -> str:
     """Write an answered question into the library's team FAQ file; returns the file to re-index.
 
     A manager's answer is right for their own stores, not necessarily for everyone: it is scoped to
@@ -307,25 +307,31 @@ def save_reply_as_faq(*, session: Session, question_id: int, responder: Person, 
     if question.replied_by_id != responder.id and not responder.is_admin:
         raise InvalidInputError("only the person who replied can save it as an FAQ")
     entry_id = f"team-{question.id}"
-    path = knowledge_dir / TEAM_FAQ_FILE
     today = utc_now().date()
-    append_faq(
-        path,
-        entry_id=entry_id,
-        question=question.text,
-        answer=question.reply,
-        lang=question.language,
-        tags=["team"],
-        scope="" if responder.is_admin else _answering_unit(session, question=question, responder=responder),
-        owner=responder.name or "",
-        created=today.isoformat(),
-        review_by=(today + REVIEW_AFTER).isoformat(),
-        status="" if responder.is_admin else "review",
+    reply = question.reply
+    scope = "" if responder.is_admin else _answering_unit(session, question=question, responder=responder)
+    rewrite_file(
+        session,
+        TEAM_FAQ_FILE,
+        lambda text: append_faq(
+            text,
+            entry_id=entry_id,
+            question=question.text,
+            answer=reply,
+            lang=question.language,
+            tags=["team"],
+            scope=scope,
+            owner=responder.name or "",
+            created=today.isoformat(),
+            review_by=(today + REVIEW_AFTER).isoformat(),
+            status="" if responder.is_admin else "review",
+        ),
+        by=responder.name or f"person {responder.id}",
     )
     question.faq_id = entry_id
     question.status = "closed"
     session.flush()
-    return path
+    return TEAM_FAQ_FILE
 
 
 def _answering_unit(session: Session, *, question: AskedQuestion, responder: Person) -> str:
@@ -434,10 +440,9 @@ def answer_gap(
     responder: Person,
     reply: str,
     save_as_faq: bool,
-    knowledge_dir: Path,
     answerer: Answerer | None = None,
     faq_chunk_id: str = "",
-) -> tuple[AskedQuestion, Path | None]:
+) -> tuple[AskedQuestion, str | None]:
     """Answer an open question from the console, the API or Telegram: the answer reaches the asker
     (``deliver_reply``: their web chat inbox, and Telegram through the sender when they joined
     there), and with ``save_as_faq`` is written to the team FAQ file (returned, to be indexed).
@@ -466,9 +471,7 @@ def answer_gap(
         )
         question.status = "closed"  # the library holds the answer already: nothing to save
     saved = (
-        save_reply_as_faq(
-            session=session, question_id=question_id, responder=responder, knowledge_dir=knowledge_dir
-        )
+        save_reply_as_faq(session=session, question_id=question_id, responder=responder)
         if save_as_faq
         else None
     )

@@ -97,7 +97,17 @@ def load_pairing_key(*, secret: SecretStr | None, key_file: Path) -> PairingKey:
 def pairing_key(settings: Settings) -> PairingKey:
     """The survey key ``settings`` name, read (or made) now; entry points use the cached
     ``bot.runtime.survey_pairing_key`` instead."""
-    return load_pairing_key(secret=settings.survey_key, key_file=settings.survey_key_file)
+    made_here = settings.survey_key is None and not settings.survey_key_file.exists()
+    key = load_pairing_key(secret=settings.survey_key, key_file=settings.survey_key_file)
+    if made_here and not settings.database.startswith("sqlite"):
+        # A server database means processes on other hosts, each of which would make a key of its
+        # own in its own data folder: a wave opened by one could not be answered through another.
+        logger.warning(
+            "made a new survey key in %s; with processes on several hosts, give them all the same "
+            "CHANGEBOT_SURVEY_KEY instead",
+            settings.survey_key_file,
+        )
+    return key
 
 
 def _read(path: Path) -> bytes:

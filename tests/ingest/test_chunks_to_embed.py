@@ -7,23 +7,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.answering.factory import KnowledgeCore
+from bot.library.store import write_file
+from bot.storage.database import transaction
 from ingest.pipeline import chunks_to_embed
 from tests.conftest import LIGHTS_MD
 
 
 def test_an_unchanged_library_has_nothing_to_embed(ingested: KnowledgeCore) -> None:
     assert ingested.chunks_to_embed() == 0
-    assert ingested.chunks_to_embed([ingested.settings.knowledge_dir / "playbooks" / "pacing.md"]) == 0
+    assert ingested.chunks_to_embed(["playbooks/pacing.md"]) == 0
 
 
 def test_a_new_file_is_sized_like_the_indexed_files_of_its_kind(ingested: KnowledgeCore) -> None:
-    playbooks = ingested.settings.knowledge_dir / "playbooks"
-    copy = playbooks / "lights-again.md"
-    # The same playbook four times over, as another file: about four times its chunks.
-    copy.write_text(LIGHTS_MD + "\n".join(LIGHTS_MD.split("\n")[5:]) * 3, encoding="utf-8")
+    copy = "playbooks/lights-again.md"
+    # The same playbook four times over, as another file (an upload): about four times its chunks.
+    content = LIGHTS_MD + "\n".join(LIGHTS_MD.split("\n")[5:]) * 3
+    with transaction(ingested.sessions) as session:
+        write_file(session, copy, content.encode("utf-8"), by="test")
     guessed = ingested.chunks_to_embed([copy])
     assert guessed == ingested.chunks_to_embed()  # only that file is new in the whole library
-    report = ingested.ingest([copy])
+    report = ingested.reindex([copy])
+    assert report.added == [copy]
     assert guessed >= 1 and report.chunks_embedded >= 1
     assert guessed / 3 <= report.chunks_embedded <= guessed * 3
     assert ingested.chunks_to_embed([copy]) == 0  # indexed now

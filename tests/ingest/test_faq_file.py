@@ -3,8 +3,6 @@ and the file goes when its last entry does."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -13,14 +11,15 @@ from ingest.faq_file import append_faq, read_faqs, remove_faq, update_faq
 from ingest.loaders.faq import parse_yaml
 
 
-def test_scoped_entries_round_trip_and_change(tmp_path: Path) -> None:
-    path = tmp_path / "faqs" / "team.yaml"
-    append_faq(
-        path, entry_id="team-1", question="仓库钥匙找谁？", answer="找值班店长。", lang="zh-Hans",
+def test_scoped_entries_round_trip_and_change() -> None:
+    text = append_faq(
+        None, entry_id="team-1", question="仓库钥匙找谁？", answer="找值班店长。", lang="zh-Hans",
         scope="华东区", owner="李经理", created="2026-12-02", review_by="2027-03-02", status="review",
     )  # fmt: skip
-    append_faq(path, entry_id="team-2", question="Who has the keys?", answer="The duty manager.", lang="en")
-    first, second = read_faqs(path)
+    text = append_faq(
+        text, entry_id="team-2", question="Who has the keys?", answer="The duty manager.", lang="en"
+    )
+    first, second = read_faqs(text.encode("utf-8"))
     assert (first.scope, first.owner, first.created, first.review_by, first.status) == (
         "华东区",
         "李经理",
@@ -29,18 +28,18 @@ def test_scoped_entries_round_trip_and_change(tmp_path: Path) -> None:
         "review",
     )
     assert (second.scope, second.status) == ("", "")
-    update_faq(path, entry_id="team-1", changes={"scope": "", "status": ""})  # promoted to everyone
-    promoted = read_faqs(path)[0]
+    promoted_text = update_faq(text, entry_id="team-1", changes={"scope": "", "status": ""})  # to everyone
+    assert promoted_text is not None
+    promoted = read_faqs(promoted_text.encode("utf-8"))[0]
     assert (promoted.scope, promoted.status, promoted.owner) == ("", "", "李经理")
     with pytest.raises(LoaderError, match="no FAQ entry"):
-        update_faq(path, entry_id="team-9", changes={"answer": "x"})
-    with pytest.raises(LoaderError):  # an edit that would not load leaves the file as it was
-        update_faq(path, entry_id="team-1", changes={"review_by": "next spring"})
-    assert read_faqs(path)[0].review_by == "2027-03-02"
-    remove_faq(path, entry_id="team-2")
-    assert [e.entry_id for e in read_faqs(path)] == ["team-1"]
-    remove_faq(path, entry_id="team-1")
-    assert not path.exists() and read_faqs(path) == []
+        update_faq(text, entry_id="team-9", changes={"answer": "x"})
+    with pytest.raises(LoaderError):  # an edit that would not load is refused
+        update_faq(text, entry_id="team-1", changes={"review_by": "next spring"})
+    one_left = remove_faq(text, entry_id="team-2")
+    assert one_left is not None and [e.entry_id for e in read_faqs(one_left.encode("utf-8"))] == ["team-1"]
+    assert remove_faq(one_left, entry_id="team-1") is None  # the last entry: the file goes
+    assert read_faqs(None) == []
 
 
 @pytest.mark.parametrize(

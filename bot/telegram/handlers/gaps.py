@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -60,8 +59,7 @@ def _answer_with_faq(
         with session.begin_nested():
             answer_gap(
                 session=session, question_id=question.id, responder=manager, reply="", save_as_faq=False,
-                knowledge_dir=app.settings.knowledge_dir, answerer=app.core.answerer,
-                faq_chunk_id=chunk_id,
+                answerer=app.core.answerer, faq_chunk_id=chunk_id,
             )  # fmt: skip
     except ChangebotError:
         return False
@@ -78,7 +76,7 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     tapped = found if isinstance(found, GapReply | GapSaveFaq | GapAnswerWithFaq) else None
     expires_after = dialogue_expiry(context)
 
-    def pressed(session: Session) -> tuple[Language, str | None, Path | bool | None]:
+    def pressed(session: Session) -> tuple[Language, str | None, str | bool | None]:
         """(language, the question when Reply starts a reply dialogue, the FAQ file when saved or
         True when answered with an existing FAQ)."""
         person = member(session, update)
@@ -109,7 +107,6 @@ async def gap_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                     session=session,
                     question_id=question.id,
                     responder=person,
-                    knowledge_dir=app.settings.knowledge_dir,
                 )
         except ChangebotError:
             return language, None, None
@@ -173,7 +170,7 @@ async def take_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
             with session.begin_nested():
                 answer_gap(
                     session=session, question_id=question_id, responder=responder, reply=typed,
-                    save_as_faq=False, knowledge_dir=app.settings.knowledge_dir,
+                    save_as_faq=False,
                 )  # fmt: skip
         except ChangebotError as exc:
             return _Reply(question_id, language, error=str(exc))

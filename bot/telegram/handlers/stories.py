@@ -249,9 +249,7 @@ async def _schedule_story(
         story = session.get(Story, story_id)
         unit = session.get(Unit, story.unit_id) if story and story.unit_id else None
         # Into the case library (staff can ask about it), re-indexed in the background.
-        publish_story(
-            session=session, story_id=story_id, knowledge_dir=app.settings.knowledge_dir, jobs=app.jobs
-        )
+        publish_story(session=session, story_id=story_id, jobs=app.jobs)
         tz = zone(person.timezone, default=app.settings.default_timezone)
         local = broadcast.send_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         warning = delivery_warning(session=session, now=utc_now(), send_at=broadcast.send_at)

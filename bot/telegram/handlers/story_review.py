@@ -52,9 +52,7 @@ async def _submit(
         assert story is not None  # noqa: S101  (just submitted)
         approved_now = story.approved_at is not None
         if approved_now:
-            publish_story(
-                session=session, story_id=story_id, knowledge_dir=app.settings.knowledge_dir, jobs=app.jobs
-            )
+            publish_story(session=session, story_id=story_id, jobs=app.jobs)
         unit = session.get(Unit, story.unit_id) if story.unit_id else None
         targets = [
             (r.telegram_id, reader_language(r.language), _unit_label(unit, reader_language(r.language)))
@@ -126,9 +124,7 @@ async def review_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         approve = pressed.approve
         story = review_story(session=session, story_id=pressed.story_id, reviewer=person, approve=approve)
         if approve:
-            publish_story(
-                session=session, story_id=story.id, knowledge_dir=app.settings.knowledge_dir, jobs=app.jobs
-            )
+            publish_story(session=session, story_id=story.id, jobs=app.jobs)
         author = session.get(Person, story.author_id) if story.author_id else None
         return _Reviewed(
             approve=approve,

@@ -51,10 +51,12 @@ def upload(
     limit = core.settings.max_file_bytes
     content = file.file.read(limit + 1)  # a sync route: the form is already received, on disk or in memory
     added = add_file(
-        knowledge_dir=core.settings.knowledge_dir, folder=folder, filename=file.filename or "",
-        content=content, max_bytes=limit,
+        session=session, folder=folder, filename=file.filename or "", content=content, max_bytes=limit,
+        by=principal.name,
     )  # fmt: skip
-    job = jobs.start([added.path], session=session)  # starts once the request commits
+    job = jobs.start(
+        [added.source], session=session
+    )  # starts, with the file in the library, once the request commits
     return {
         "source": added.source, "replaced": added.replaced, "title": added.title, "doc_type": added.doc_type,
         "entries": added.entries, "job": _job_out(job, request),
@@ -150,7 +152,7 @@ def _answer_gap(
         raise InvalidInputError("answers come from a person: sign in, or use a token created by one")
     return answer_gap(
         session=session, question_id=question_id, responder=responder, reply=body.answer,
-        save_as_faq=body.save_as_faq, knowledge_dir=core.settings.knowledge_dir,
+        save_as_faq=body.save_as_faq,
         answerer=core.answerer, faq_chunk_id=body.faq_chunk_id,
     )  # fmt: skip
 

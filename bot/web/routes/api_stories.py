@@ -101,7 +101,7 @@ def _delivery(request: Request, warning: DeliveryWarning | None) -> dict[str, An
 
 
 def _to_library(session: Session, story: Story, *, settings: Settings, jobs: IngestJobs) -> None:
-    publish_story(session=session, story_id=story.id, knowledge_dir=settings.knowledge_dir, jobs=jobs)
+    publish_story(session=session, story_id=story.id, jobs=jobs)
 
 
 @router.get("/stories")

@@ -274,17 +274,13 @@ def act_on_story(
                     session=session, story_id=story_id, author=author, send_at=when,
                     approval_for_own_unit=settings.stories_need_approval_for_own_unit,
                 )  # fmt: skip
-                publish_story(
-                    session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir, jobs=jobs
-                )
+                publish_story(session=session, story_id=story_id, jobs=jobs)
                 warning = delivery_warning(session=session, now=utc_now(), send_at=broadcast.send_at)
             elif action == "submit":
                 submit_story(session=session, story_id=story_id, author=author)
                 story = session.get(Story, story_id)
                 if story is not None and story.approved_at is not None:
-                    publish_story(
-                        session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir, jobs=jobs
-                    )
+                    publish_story(session=session, story_id=story_id, jobs=jobs)
             else:
                 raise InvalidInputError(f"unknown action {action!r}")
     except ChangebotError as exc:
@@ -310,9 +306,7 @@ def review(
                 session=session, story_id=story_id, reviewer=reviewer, approve=approve == "yes"
             )
             if story.approved_at is not None:
-                publish_story(
-                    session=session, story_id=story_id, knowledge_dir=settings.knowledge_dir, jobs=jobs
-                )
+                publish_story(session=session, story_id=story_id, jobs=jobs)
     except ChangebotError as exc:
         return back("/console/broadcasts", str(exc))
     return back("/console/broadcasts", f"#{story_id} ✓")

@@ -16,7 +16,7 @@ from bot.access.service import AccessDeniedError, Principal
 from bot.answering.retrieval import NO_FILTERS, SearchFilters
 from bot.errors import ChangebotError
 from bot.library.contents import chunks_of, documents
-from bot.library.faq_review import review_faq, team_faqs
+from bot.library.faq_review import TeamFaq, review_faq, team_faqs
 from bot.library.files import FOLDERS, add_file
 from bot.library.jobs import IngestJob
 from bot.questions.gaps import answer_gap, faq_candidates, open_gaps_for
@@ -60,20 +60,24 @@ async def knowledge(
     """Upload, re-index with progress (and how long, or that no worker runs it), documents, try a
     question, and the gaps queue."""
 
-    def load() -> tuple[Principal | None, list[Any], SearchFilters, list[PhrasingView], IngestJob | None]:
+    def load() -> tuple[
+        Principal | None, list[Any], SearchFilters, list[PhrasingView], IngestJob | None, list[TeamFaq]
+    ]:
         with transaction(sessions) as session:
             principal = principal_of(request, session)
             if principal is None:
-                return None, [], NO_FILTERS, [], None
+                return None, [], NO_FILTERS, [], None, []
             return (
                 principal,
                 _gaps_for(session, principal),
                 principal_filters(session=session, principal=principal),
                 phrasings_for_review(session=session) if principal.is_admin else [],
                 jobs.get(job[:32], session=session) if job else None,
+                # The review queue is the change team's: admins only.
+                team_faqs(session=session) if principal.is_admin else [],
             )
 
-    principal, gaps, filters, phrasings, job_now = await run_in_threadpool(load)
+    principal, gaps, filters, phrasings, job_now, reviews = await run_in_threadpool(load)
     if principal is None:
         return sign_in_page(request)
 
@@ -85,8 +89,7 @@ async def knowledge(
             "chunks": chunks_of(core, source[:500]) if source else [],
             # "Try a question" answers as someone in the manager's units would be answered.
             "tried": core.answerer.answer(q[:2000], filters=filters) if q and q.strip() else None,
-            # The review queue is the change team's: admins only.
-            "reviews": team_faqs(knowledge_dir=settings.knowledge_dir) if principal.is_admin else [],
+            "reviews": reviews,
             "faq_choices": {
                 g.questions[0].id: faq_candidates(answerer=core.answerer, question=g.questions[0])
                 for g in gaps[:30]
@@ -119,15 +122,14 @@ def team_faq_review(
     try:
         with transaction(sessions) as session:
             principal = checked(request, session, csrf_token)
-        changed = review_faq(
-            principal=principal, knowledge_dir=settings.knowledge_dir, entry_id=entry_id, action=action,
-            question=question, answer=answer,
-        )  # fmt: skip
+            changed = review_faq(
+                session=session, principal=principal, entry_id=entry_id, action=action,
+                question=question, answer=answer,
+            )  # fmt: skip
+            job = jobs.start([changed], session=session)  # with the change, or not at all
     except ChangebotError as exc:
         return back("/console/knowledge", str(exc))
-    return RedirectResponse(
-        f"/console/knowledge?job={jobs.start([changed]).id}#reviews", status_code=status.HTTP_303_SEE_OTHER
-    )
+    return RedirectResponse(f"/console/knowledge?job={job.id}#reviews", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/knowledge/phrasings/{phrasing_id}")
@@ -163,14 +165,16 @@ def upload(
     """Add a file to the library (admins), then index it in the background."""
     try:
         with transaction(sessions) as session:
-            checked(request, session, csrf_token).require_admin()
-        added = add_file(
-            knowledge_dir=settings.knowledge_dir, folder=folder, filename=file.filename or "",
-            content=file.file.read(settings.max_file_bytes + 1), max_bytes=settings.max_file_bytes,
-        )  # fmt: skip
+            principal = checked(request, session, csrf_token)
+            principal.require_admin()
+            added = add_file(
+                session=session, folder=folder, filename=file.filename or "",
+                content=file.file.read(settings.max_file_bytes + 1), max_bytes=settings.max_file_bytes,
+                by=principal.name,
+            )  # fmt: skip
+            job = jobs.start([added.source], session=session)
     except ChangebotError as exc:
         return back("/console/knowledge", str(exc))
-    job = jobs.start([added.path])
     return RedirectResponse(
         f"/console/knowledge?job={job.id}&msg={quote(added.source)}", status_code=status.HTTP_303_SEE_OTHER
     )
@@ -213,14 +217,14 @@ def gap_answer_form(
             if responder is None:
                 raise AccessDeniedError("please sign in again")
             _, saved = answer_gap(
-                session=session, question_id=question_id, responder=responder, reply=reply, save_as_faq=save_faq,
-                knowledge_dir=settings.knowledge_dir, answerer=core.answerer,
-                faq_chunk_id=faq_chunk_id,
+                session=session, question_id=question_id, responder=responder, reply=reply,
+                save_as_faq=save_faq, answerer=core.answerer, faq_chunk_id=faq_chunk_id,
             )  # fmt: skip
+            job = jobs.start([saved], session=session) if saved is not None else None
     except ChangebotError as exc:
         return back("/console/knowledge", str(exc))
-    if saved is not None:
+    if job is not None:
         return RedirectResponse(
-            f"/console/knowledge?job={jobs.start([saved]).id}&msg=FAQ", status_code=status.HTTP_303_SEE_OTHER
+            f"/console/knowledge?job={job.id}&msg=FAQ", status_code=status.HTTP_303_SEE_OTHER
         )
     return back("/console/knowledge", "✓")

@@ -89,9 +89,10 @@ def test_a_wording_answers_only_where_its_faq_does(banded: KnowledgeCore, librar
 
     from ingest.faq_file import append_faq
 
-    root = Path(banded.settings.knowledge_dir)
-    append_faq(root / "faqs" / "team.yaml", entry_id="team-7", question="我们店排班表在哪看？",
-               answer="12号店的排班表贴在仓库门口。", lang="zh-Hans", tags=[], scope="华东区-12号店")  # fmt: skip
+    team = Path(banded.settings.knowledge_dir) / "faqs" / "team.yaml"
+    team.write_text(append_faq(None, entry_id="team-7", question="我们店排班表在哪看？",
+                               answer="12号店的排班表贴在仓库门口。", lang="zh-Hans", tags=[],
+                               scope="华东区-12号店"), encoding="utf-8")  # fmt: skip
     banded.ingest()
     _learn(banded, ListedPhrasings([Phrasing(faq_key="faqs/team.yaml#team-7", text="下礼拜哪天歇去哪瞅")]))
     inside = SearchFilters(units=frozenset({"华东区-12号店", "华东区"}))

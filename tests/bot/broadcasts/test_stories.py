@@ -24,6 +24,7 @@ from bot.broadcasts.stories import (
     write_case_file,
 )
 from bot.errors import InvalidInputError
+from bot.library.store import read_file
 from bot.people.models import Person
 from bot.storage.base import utc_now
 from bot.storage.database import transaction
@@ -97,7 +98,12 @@ def test_review_goes_up_the_tree_and_nobody_reviews_their_own(
             review_story(
                 session=session, story_id=story.id, reviewer=_person(session, people.admin), approve=False
             )
-        path = write_case_file(session=session, story_id=story.id, knowledge_dir=tmp_path)
+        source = write_case_file(session=session, story_id=story.id)
+        content = read_file(session, source)
+    assert content is not None and source.startswith("cases/stories/")
+    path = tmp_path / source
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
     loaded = load_file(path, root=tmp_path, max_bytes=1_000_000)
     assert loaded.doc_type.value == "case" and loaded.lang == "zh-Hans"
     assert "华东区-12号店" in loaded.title

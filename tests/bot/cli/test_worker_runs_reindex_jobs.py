@@ -19,6 +19,8 @@ from bot.answering.factory import KnowledgeCore, build_knowledge_core
 from bot.cli import common, serving
 from bot.config import Settings
 from bot.library.jobs import IngestJob, IngestJobs
+from bot.library.store import write_file
+from bot.storage.database import transaction
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.utils.databases import sessions_for
@@ -52,7 +54,14 @@ def with_bot(settings: Settings, library: Path, monkeypatch: pytest.MonkeyPatch)
 def _queued(settings: Settings) -> tuple[IngestJobs, IngestJob]:
     """A web process's queue (`serve --no-jobs`) with one job in it."""
     web = IngestJobs(core=build_knowledge_core(settings, sessions=sessions_for(settings), embedder=FakeEmbedder()), sessions=common._sessions(settings), runs=False)  # fmt: skip
-    job = web.start([settings.knowledge_dir / "playbooks" / "pacing.md"])
+    with transaction(sessions_for(settings)) as session:  # as an upload through the console puts it
+        write_file(
+            session,
+            "playbooks/pacing.md",
+            (settings.knowledge_dir / "playbooks" / "pacing.md").read_bytes(),
+            by="test",
+        )
+        job = web.start(["playbooks/pacing.md"], session=session)
     assert job.state == "queued" and job.no_runner
     return web, job
 

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,18 +34,18 @@ class GatedIngester:
         self.fail = fail
         self.release = threading.Event()
         self.started = threading.Event()
-        self.calls: list[list[Path] | None] = []
+        self.calls: list[list[str] | None] = []
         self.running = 0
         self.most_at_once = 0
         self._lock = threading.Lock()
 
-    def ingest(
-        self, paths: Sequence[Path] | None = None, *, progress: ProgressCallback | None = None
+    def reindex(
+        self, sources: Sequence[str] | None = None, *, progress: ProgressCallback | None = None
     ) -> IngestReport:
         with self._lock:
             self.running += 1
             self.most_at_once = max(self.most_at_once, self.running)
-            self.calls.append(list(paths) if paths else None)
+            self.calls.append(list(sources) if sources else None)
         try:
             assert progress is not None
             progress("embedding", 1, self.steps)
@@ -93,14 +92,14 @@ def test_a_job_started_on_one_process_is_reported_by_another(
 ) -> None:
     core = GatedIngester()
     here, there = _jobs(core, sessions), _jobs(GatedIngester(), other_process, runs=False)
-    job = here.start([Path("knowledge/faqs/new.csv")])
+    job = here.start(["faqs/new.csv"])
     running = _until(lambda: there.get(job.id), lambda j: j.state == "running" and j.stage == "embedding")
     assert (running.done, running.total, running.percent) == (1, 4, 25)
     core.release.set()
     finished = _until(lambda: there.get(job.id), lambda j: j.state == "done")
     assert finished.added == ["faqs/new.csv"] and finished.changed == ["playbooks/pacing.md"]
     assert finished.failed == ["broken.pdf: no text"] and finished.percent == 100 and finished.error is None
-    assert core.calls == [[Path("knowledge/faqs/new.csv")]]
+    assert core.calls == [["faqs/new.csv"]]
     assert there.get("nope") is None
     here.close()
 
@@ -111,7 +110,7 @@ def test_a_process_that_does_not_run_jobs_leaves_them_queued_for_a_worker(
     core = GatedIngester()
     core.release.set()
     web = _jobs(core, sessions, runs=False)  # `serve --no-jobs`
-    job = web.start([Path("knowledge/playbooks/big.pdf")])
+    job = web.start(["playbooks/big.pdf"])
     assert (job.state, job.no_runner) == ("queued", True)  # said at once, in the upload's answer
     with pytest.raises(RuntimeError):
         web.run_in_background()
@@ -121,7 +120,7 @@ def test_a_process_that_does_not_run_jobs_leaves_them_queued_for_a_worker(
     worker = _jobs(core, other_process)  # `changebot worker`, on its own connection
     worker.run_in_background()
     assert _until(lambda: web.get(job.id), lambda j: j.state == "done").no_runner is False
-    assert core.calls == [[Path("knowledge/playbooks/big.pdf")]]
+    assert core.calls == [["playbooks/big.pdf"]]
     later = web.start()
     assert _until(lambda: web.get(later.id), lambda j: j.state == "done").error is None
     with sessions() as session:
@@ -142,10 +141,10 @@ def test_one_job_runs_at_a_time_across_processes_in_the_order_queued(
     here.run_in_background()
     there.run_in_background()
     web = _jobs(GatedIngester(), sessions, runs=False)
-    first = web.start([Path("first")])
+    first = web.start(["first"])
     assert core.started.wait(10)
-    second = web.start([Path("second")])
-    third = web.start([Path("third")])
+    second = web.start(["second"])
+    third = web.start(["third"])
     queued = _until(lambda: web.get(second.id), lambda j: j.state == "queued" and j.ahead == 1)
     assert queued.percent == 0 and queued.no_runner is False
     assert _until(lambda: web.get(third.id), lambda j: j.ahead == 2).state == "queued"
@@ -153,7 +152,7 @@ def test_one_job_runs_at_a_time_across_processes_in_the_order_queued(
     assert len(core.calls) == 1
     core.release.set()
     _until(lambda: web.get(third.id), lambda j: j.state == "done")
-    assert core.calls == [[Path("first")], [Path("second")], [Path("third")]]
+    assert core.calls == [["first"], ["second"], ["third"]]
     assert core.most_at_once == 1
     assert [job.state for job in map(web.get, (first.id, second.id))] == ["done", "done"]
     here.close()
@@ -168,7 +167,7 @@ def test_two_runners_never_run_one_job_twice(database_url: str, sessions: sessio
     for runner in runners:
         runner.run_in_background()
     web = _jobs(GatedIngester(), sessions, runs=False)
-    jobs = [web.start([Path(f"file-{n}.md")]) for n in range(24)]
+    jobs = [web.start([f"file-{n}.md"]) for n in range(24)]
     for job in jobs:
         assert (
             _until(lambda job=job: web.get(job.id), lambda j: j.state in ("done", "failed")).state == "done"
@@ -204,21 +203,21 @@ def test_how_long_a_job_will_take_comes_from_the_rate_of_recent_jobs(
                     created_at=started, started_at=started, finished_at=finished, heartbeat_at=now,
                 )
             )  # fmt: skip
-    asked: list[list[Path] | None] = []
+    asked: list[list[str] | None] = []
 
-    def estimate(paths: Sequence[Path] | None) -> int:
+    def estimate(paths: Sequence[str] | None, session: Session) -> int:
         asked.append(list(paths) if paths else None)
         return 1500  # chunks: 150 s at 10 a second
 
     web = _jobs(GatedIngester(), sessions, runs=False, estimate=estimate)
-    job = web.start([Path("knowledge/playbooks/big.pdf")])
+    job = web.start(["playbooks/big.pdf"])
     assert (job.state, job.ahead) == ("queued", 1)
     assert job.seconds_left == pytest.approx(60 + 150) and job.minutes_left == 4
     running = web.get("running")
     assert running is not None and running.seconds_left == pytest.approx(60) and running.minutes_left == 1
     again = web.get(job.id)
     assert again is not None and again.minutes_left == 4
-    assert asked == [[Path("knowledge/playbooks/big.pdf")]]  # guessed once per job
+    assert asked == [["playbooks/big.pdf"]]  # guessed once per job
     unknown = _jobs(GatedIngester(), sessions, runs=False).get(job.id)  # no way to guess: not said
     assert unknown is not None and unknown.seconds_left is None and unknown.minutes_left is None
 
@@ -277,8 +276,8 @@ def test_progress_writes_are_throttled(database_url: str, sessions: sessionmaker
     writes = _updates_to_jobs(engine)
 
     class Chatty(GatedIngester):
-        def ingest(
-            self, paths: Sequence[Path] | None = None, *, progress: ProgressCallback | None = None
+        def reindex(
+            self, sources: Sequence[str] | None = None, *, progress: ProgressCallback | None = None
         ) -> IngestReport:
             assert progress is not None
             started = time.monotonic()
@@ -363,7 +362,7 @@ def test_a_restart_takes_over_the_job_a_killed_process_left_running(
             _until(lambda job_id=job_id: jobs.get(job_id), lambda j: j.state in ("done", "failed")).state
             == "done"
         )
-    assert core.calls == [[Path("playbooks/pacing.md")], [Path("faqs/new.csv")]]  # in their old order
+    assert core.calls == [["playbooks/pacing.md"], ["faqs/new.csv"]]  # in their old order
     with sessions() as session:
         for job_id in ("was-running", "gave-up"):
             row = session.get(IngestJobRow, job_id)

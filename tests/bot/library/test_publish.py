@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.broadcasts.stories import send_story, start_story
 from bot.errors import InvalidInputError
 from bot.library.publish import publish_story
+from bot.library.store import read_file
 from bot.people.models import Person
 from bot.storage.database import transaction
 from tests.bot.broadcasts.conftest import People, people  # noqa: F401  (the fixture)
@@ -21,10 +22,10 @@ class RecordingQueue:
     """A ``ReindexQueue`` that remembers what it was asked to queue, and in which transaction."""
 
     def __init__(self) -> None:
-        self.queued: list[tuple[list[Path], Session | None]] = []
+        self.queued: list[tuple[list[str], Session | None]] = []
 
-    def start(self, paths: Sequence[Path] | None = None, *, session: Session | None = None) -> object:
-        self.queued.append((list(paths or []), session))
+    def start(self, sources: Sequence[str] | None = None, *, session: Session | None = None) -> object:
+        self.queued.append((list(sources or []), session))
         return object()
 
 
@@ -41,11 +42,35 @@ def test_a_published_story_is_written_and_queued_in_the_callers_transaction(
             session=session, author=manager, text="12号店排班每周省两小时。", language="zh-Hans"
         )
         with pytest.raises(InvalidInputError, match="approved"):
-            publish_story(session=session, story_id=draft.id, knowledge_dir=tmp_path, jobs=queue)
+            publish_story(session=session, story_id=draft.id, jobs=queue)
         assert queue.queued == []  # nothing queued for a story that may not be published
         send_story(session=session, story_id=draft.id, author=manager, approval_for_own_unit=False)
-        path = publish_story(session=session, story_id=draft.id, knowledge_dir=tmp_path, jobs=queue)
-        assert path.parent == tmp_path / "cases" / "stories" and "12号店排班" in path.read_text(
-            encoding="utf-8"
-        )
-        assert queue.queued == [([path], session)]
+        source = publish_story(session=session, story_id=draft.id, jobs=queue)
+        content = read_file(session, source)
+        assert source.startswith("cases/stories/") and content is not None
+        assert "12号店排班" in content.decode("utf-8")
+        assert queue.queued == [([source], session)]
+
+
+def test_a_story_whose_transaction_rolls_back_leaves_no_file_in_the_library(
+    sessions: sessionmaker[Session],
+    people: People,  # noqa: F811
+) -> None:
+    queue = RecordingQueue()
+    with transaction(sessions) as session:
+        manager = session.get(Person, people.store_manager)
+        assert manager is not None
+        story = start_story(session=session, author=manager, text="5号店的排班省了时间。", language="zh-Hans")
+        send_story(session=session, story_id=story.id, author=manager, approval_for_own_unit=False)
+    written: list[str] = []
+
+    def publish_then_fail() -> None:
+        with transaction(sessions) as session:
+            written.append(publish_story(session=session, story_id=story.id, jobs=queue))
+            raise RuntimeError("the request failed after the file was written")
+
+    with pytest.raises(RuntimeError, match="after the file"):
+        publish_then_fail()
+    [source] = written
+    with sessions() as session:
+        assert read_file(session, source) is None

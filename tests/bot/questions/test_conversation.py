@@ -72,9 +72,8 @@ def _answer(
         manager = session.get(Person, manager_id)
         assert manager is not None
         answer_gap(
-            session=session, question_id=question_id, responder=manager, reply=reply, save_as_faq=False,
-            knowledge_dir=tmp_path,
-        )  # fmt: skip
+            session=session, question_id=question_id, responder=manager, reply=reply, save_as_faq=False
+        )
 
 
 def _replies_queued(sessions: sessionmaker[Session]) -> list[Broadcast]:

@@ -10,9 +10,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answering.factory import KnowledgeCore
 from bot.errors import InvalidInputError
+from bot.library.store import read_file
 from bot.people.models import Role
 from bot.people.service import add_unit, create_invite, redeem_invite
-from bot.questions.gaps import escalate, group_gaps, pass_to_managers, reply_to_question, save_reply_as_faq
+from bot.questions.gaps import (
+    TEAM_FAQ_FILE,
+    escalate,
+    group_gaps,
+    pass_to_managers,
+    reply_to_question,
+    save_reply_as_faq,
+)
 from bot.questions.models import AskedQuestion
 from bot.questions.service import record_question
 from bot.storage.database import transaction
@@ -65,20 +73,22 @@ def test_escalation_reply_and_faq(
             reply_to_question(session=session, question_id=qid, responder=east, reply="  ")
         reply_to_question(session=session, question_id=qid, responder=east, reply="每季度一次。")
         with pytest.raises(InvalidInputError, match="only the person who replied"):
-            save_reply_as_faq(session=session, question_id=qid, responder=south, knowledge_dir=tmp_path)
-        path = save_reply_as_faq(session=session, question_id=qid, responder=east, knowledge_dir=tmp_path)
+            save_reply_as_faq(session=session, question_id=qid, responder=south)
+        source = save_reply_as_faq(session=session, question_id=qid, responder=east)
         question = session.get(AskedQuestion, qid)
         assert question is not None and question.status == "closed" and question.faq_id == f"team-{qid}"
-    entry = yaml.safe_load(path.read_text(encoding="utf-8"))["faqs"][0]
+    with sessions() as session:
+        content = read_file(session, source)  # in the library once the transaction committed
+    assert source == TEAM_FAQ_FILE and content is not None
+    entry = yaml.safe_load(content.decode("utf-8"))["faqs"][0]
     assert entry["id"] == f"team-{qid}" and entry["answer"] == "每季度一次。"
 
 
-def test_append_faq_replaces_same_id_and_keeps_others(tmp_path: Path) -> None:
-    path = tmp_path / "faqs" / "team.yaml"
-    append_faq(path, entry_id="a", question="问题一", answer="答案一", lang="zh-Hans")
-    append_faq(path, entry_id="b", question="问题二", answer="答案二", lang="zh-Hans")
-    append_faq(path, entry_id="a", question="问题一", answer="新答案", lang="zh-Hans")
-    entries = yaml.safe_load(path.read_text(encoding="utf-8"))["faqs"]
+def test_append_faq_replaces_same_id_and_keeps_others() -> None:
+    text = append_faq(None, entry_id="a", question="问题一", answer="答案一", lang="zh-Hans")
+    text = append_faq(text, entry_id="b", question="问题二", answer="答案二", lang="zh-Hans")
+    text = append_faq(text, entry_id="a", question="问题一", answer="新答案", lang="zh-Hans")
+    entries = yaml.safe_load(text)["faqs"]
     assert [(e["id"], e["answer"]) for e in entries] == [("b", "答案二"), ("a", "新答案")]
 
 

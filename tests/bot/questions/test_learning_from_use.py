@@ -123,7 +123,7 @@ def test_a_manager_answering_with_an_faq_sends_its_answer_and_learns_the_wording
         before = session.scalar(select(func.count(Broadcast.id)))
         answered, saved = answer_gap(
             session=session, question_id=qid, responder=east, reply="", save_as_faq=True,
-            knowledge_dir=core.settings.knowledge_dir, answerer=core.answerer, faq_chunk_id=training.chunk_id,
+            answerer=core.answerer, faq_chunk_id=training.chunk_id,
         )  # fmt: skip
         assert saved is None  # the answer is in the library already: no team FAQ written
         assert answered.status == "closed" and answered.reply is not None and "90分钟" in answered.reply
@@ -151,7 +151,7 @@ def test_answering_with_something_that_is_no_faq_changes_nothing(
             assert east is not None
             with pytest.raises(NotFoundError, match="no longer in the library"):
                 answer_gap(session=session, question_id=qid, responder=east, reply="", save_as_faq=False,
-                           knowledge_dir=core.settings.knowledge_dir, answerer=core.answerer, faq_chunk_id=chunk_id)  # fmt: skip
+                           answerer=core.answerer, faq_chunk_id=chunk_id)  # fmt: skip
     with transaction(sessions) as session:
         question = session.get(AskedQuestion, qid)
         assert question is not None and question.reply is None

@@ -92,3 +92,17 @@ def test_the_secret_never_shows(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         PairingKey(b"too short")
     assert isinstance(settings.survey_key, SecretStr)
+
+
+def test_a_key_made_beside_a_server_database_says_every_host_needs_the_same_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    on_server = make_settings(tmp_path / "a", database_url="postgresql+psycopg://db.internal/changebot")
+    with caplog.at_level(logging.WARNING, logger="bot.surveys.pairing"):
+        pairing_key(on_server)
+        pairing_key(on_server)  # read, not made: said once
+        pairing_key(make_settings(tmp_path / "b"))  # SQLite: one host, nothing to say
+        pairing_key(make_settings(tmp_path / "c", database_url="postgresql+psycopg://db.internal/changebot",
+                                  survey_key=SecretStr(SECRET)))  # fmt: skip
+    warnings = [r.getMessage() for r in caplog.records if "CHANGEBOT_SURVEY_KEY" in r.getMessage()]
+    assert len(warnings) == 1 and str(on_server.survey_key_file) in warnings[0]

@@ -10,6 +10,7 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.library.models import IngestJobRow
+from bot.library.store import read_file
 from bot.people.models import Role
 from bot.people.service import add_unit, create_invite
 from bot.questions.models import AskedQuestion
@@ -66,9 +67,10 @@ async def test_escalate_reply_save_as_faq_and_answer_the_next_person(
             c.get("text", "").startswith("已存为常见问题") for c in fake_telegram.sent("editMessageText")
         )
     )
-    saved = yaml.safe_load(
-        (settings.knowledge_dir / "faqs" / "answered-by-the-team.yaml").read_text(encoding="utf-8")
-    )
+    with sessions() as session:
+        content = read_file(session, "faqs/answered-by-the-team.yaml")
+    assert content is not None
+    saved = yaml.safe_load(content.decode("utf-8"))
     entry = saved["faqs"][0]
     assert entry["answer"] == "仓库每季度演练一次，由店长组织，记录交给区域安全员。"
     # A manager's answer answers their own region, waits for the change team, and comes up for review.

@@ -20,6 +20,7 @@ from bot.broadcasts.sender import DeliveryWorker, WorkerSettings
 from bot.broadcasts.service import broadcast_status, create_broadcast
 from bot.config import Settings
 from bot.library.models import IngestJobRow
+from bot.library.store import read_file
 from bot.people.models import Role
 from bot.people.service import create_invite, person_by_telegram_id
 from bot.scheduling.clock import zone
@@ -130,8 +131,9 @@ async def test_story_from_draft_through_review_into_the_weekly_digest(
 
     # Approved stories join the case library and can be asked about. The reviewer was answered
     # without waiting on the embedding: the re-index went to the job queue, as from the console.
-    case_file = settings.knowledge_dir / "cases" / "stories" / "story-00001.md"
-    assert case_file.exists()
+    case_file = "cases/stories/story-00001.md"
+    with sessions() as session:
+        assert read_file(session, case_file) is not None
 
     def indexed() -> list[IngestJobRow]:
         with sessions() as session:
@@ -139,7 +141,7 @@ async def test_story_from_draft_through_review_into_the_weekly_digest(
             return rows if rows and all(row.state == "done" for row in rows) else []
 
     (job,) = await fake.wait_for(indexed, timeout=EVENTUALLY)
-    assert job.paths == [str(case_file)] and job.added == ["cases/stories/story-00001.md"]
+    assert job.paths == [case_file] and job.added == [case_file]
     answer = ingested.answerer.answer("12号店排班用了服务中台以后省了多少时间？")
     assert any(source.source == "cases/stories/story-00001.md" for source in answer.sources)
 

@@ -8,6 +8,7 @@ import time
 from sqlalchemy import select
 
 from bot.broadcasts.models import Broadcast
+from bot.library.store import read_file
 from bot.people.models import Person
 from bot.questions.models import AskedQuestion
 from bot.storage.base import utc_now
@@ -95,8 +96,11 @@ def test_an_upload_is_titled_from_its_text_readable_and_measured_in_one_unit(wor
     assert response.status_code == 201, response.text
     title = response.json()["title"]
     assert title == "没有标题的一段话" and ".upload" not in title  # from the text, never a temporary name
-    knowledge = client.app.state.settings.knowledge_dir  # type: ignore[attr-defined]
-    assert (knowledge / "playbooks" / "早会话术.md").stat().st_mode & 0o777 == 0o644  # as shipped files
+    with world.sessions() as session:  # in the library, as uploaded
+        assert (
+            read_file(session, "playbooks/早会话术.md")
+            == "没有标题的一段话：早会上先讲一个本店的例子。".encode()
+        )
     too_big = client.post(
         "/api/knowledge/files", data={"folder": "playbooks"},
         files={"file": ("big.md", b"a" * (21 * 1024 * 1024), "text/markdown")}, headers=admin,

@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from bot.answering.factory import KnowledgeCore
 from bot.library.models import IngestJobRow
+from bot.library.store import read_file
 from bot.people.models import Person
 from bot.questions.asking import ask
 from bot.questions.gaps import TEAM_FAQ_FILE, reply_to_question, save_reply_as_faq
 from bot.questions.models import AskedQuestion
 from bot.storage.database import transaction
+from ingest.documents import FaqEntry
 from ingest.faq_file import read_faqs
 from tests.bot.web.conftest import World
 from tests.bot.web.test_console_pages import _browser_cookie
@@ -37,6 +39,11 @@ def _wait_for_jobs(world: World, ingested: KnowledgeCore) -> None:
         assert job is not None and job.state == "done", job
 
 
+def _team_entries(world: World) -> list[FaqEntry]:
+    with world.sessions() as session:
+        return read_faqs(read_file(session, TEAM_FAQ_FILE))
+
+
 def _store_manager_saves_an_answer(world: World, ingested: KnowledgeCore) -> int:
     with transaction(world.sessions) as session:
         row = ask(sessions=world.sessions, answerer=ingested.answerer, question=QUESTION, channel="web",
@@ -45,16 +52,14 @@ def _store_manager_saves_an_answer(world: World, ingested: KnowledgeCore) -> int
         manager = session.get(Person, world.ids["store"])
         assert manager is not None
         reply_to_question(session=session, question_id=row, responder=manager, reply=REPLY)
-        save_reply_as_faq(session=session, question_id=row, responder=manager,
-                          knowledge_dir=world.client.app.state.settings.knowledge_dir)  # type: ignore[attr-defined]  # fmt: skip
+        save_reply_as_faq(session=session, question_id=row, responder=manager)
     ingested.ingest()
     return row
 
 
 def test_a_manager_answer_stays_in_their_unit_until_promoted(world: World, ingested: KnowledgeCore) -> None:
     _store_manager_saves_an_answer(world, ingested)
-    knowledge_dir = world.client.app.state.settings.knowledge_dir  # type: ignore[attr-defined]
-    entry = read_faqs(knowledge_dir / TEAM_FAQ_FILE)[0]
+    entry = _team_entries(world)[0]
     assert (entry.scope, entry.status) == ("A店", "review")
 
     def answered_for(who: str | None) -> bool:
@@ -76,12 +81,12 @@ def test_a_manager_answer_stays_in_their_unit_until_promoted(world: World, inges
         follow_redirects=False,
     )
     assert refused.status_code == 303 and "job=" not in refused.headers["location"]
-    assert read_faqs(knowledge_dir / TEAM_FAQ_FILE)[0].scope == "A店"
+    assert _team_entries(world)[0].scope == "A店"
 
     csrf = _browser_cookie(world, "admin")
     page = world.client.get("/console/knowledge")
     assert 'id="reviews"' in page.text and "仓库钥匙丢了找谁" in page.text and "待审核" in page.text
-    entry_id = read_faqs(knowledge_dir / TEAM_FAQ_FILE)[0].entry_id
+    entry_id = _team_entries(world)[0].entry_id
     promoted = world.client.post(
         f"/console/knowledge/team-faqs/{entry_id}", data={"csrf_token": csrf, "action": "promote"},
         follow_redirects=False,
@@ -89,16 +94,15 @@ def test_a_manager_answer_stays_in_their_unit_until_promoted(world: World, inges
     assert promoted.status_code == 303 and "job=" in promoted.headers["location"]
     _wait_for_jobs(world, ingested)
     assert (
-        read_faqs(knowledge_dir / TEAM_FAQ_FILE)[0].scope,
-        read_faqs(knowledge_dir / TEAM_FAQ_FILE)[0].status,
+        _team_entries(world)[0].scope,
+        _team_entries(world)[0].status,
     ) == ("", "")
     assert answered_for("south") and answered_for(None)
 
 
 def test_admins_edit_and_retire_team_faqs(world: World, ingested: KnowledgeCore) -> None:
     _store_manager_saves_an_answer(world, ingested)
-    knowledge_dir = world.client.app.state.settings.knowledge_dir  # type: ignore[attr-defined]
-    entry_id = read_faqs(knowledge_dir / TEAM_FAQ_FILE)[0].entry_id
+    entry_id = _team_entries(world)[0].entry_id
     csrf = _browser_cookie(world, "admin")
     path = f"/console/knowledge/team-faqs/{entry_id}"
     empty = world.client.post(path, data={"csrf_token": csrf, "action": "edit", "question": " ", "answer": "x"},
@@ -109,7 +113,7 @@ def test_admins_edit_and_retire_team_faqs(world: World, ingested: KnowledgeCore)
         follow_redirects=False,
     )  # fmt: skip
     assert "job=" in edited.headers["location"]
-    entry = read_faqs(knowledge_dir / TEAM_FAQ_FILE)[0]
+    entry = _team_entries(world)[0]
     assert (entry.answer, entry.status, entry.scope) == ("找值班店长。", "", "A店")  # reviewed, still A店's
     unknown = world.client.post("/console/knowledge/team-faqs/team-999", data={"csrf_token": csrf, "action": "retire"},
                                 follow_redirects=False)  # fmt: skip
@@ -117,7 +121,7 @@ def test_admins_edit_and_retire_team_faqs(world: World, ingested: KnowledgeCore)
     retired = world.client.post(path, data={"csrf_token": csrf, "action": "retire"}, follow_redirects=False)
     assert "job=" in retired.headers["location"]
     _wait_for_jobs(world, ingested)
-    assert not (knowledge_dir / TEAM_FAQ_FILE).exists()
+    assert _team_entries(world) == []  # the file left the library with its last entry
     asked = ask(sessions=world.sessions, answerer=ingested.answerer, question=QUESTION, channel="web",
                 person_id=world.ids["staff"])  # fmt: skip
     assert not any("值班店长" in s.text for s in asked.answer.sources)

@@ -87,9 +87,9 @@ def test_a_web_process_that_does_not_run_jobs_says_so_and_how_long_the_upload_wi
         f"第{n}个问题？,第{n}个回答，说得长一点好让它占一个片段。,zh-Hans\n" for n in range(40)
     )
     second = _upload(web_only, admin, "many.csv", bigger.encode())
-    chunks = ingested.chunks_to_embed([ingested.settings.knowledge_dir / "faqs" / "many.csv"])
+    chunks = ingested.chunks_to_embed(["faqs/many.csv"])
     # The first upload is still queued ahead of it: both at 0.1 chunks a second.
-    first_chunks = ingested.chunks_to_embed([ingested.settings.knowledge_dir / "faqs" / "cold.csv"])
+    first_chunks = ingested.chunks_to_embed(["faqs/cold.csv"])
     minutes = math.ceil((chunks + first_chunks) / 0.1 / 60)
     assert minutes > 1 and second["minutes_left"] == minutes and second["ahead"] == 1
     about = f"about {minutes} minutes"

@@ -236,11 +236,11 @@ def test_a_cited_document_opens_whole_for_those_who_may_read_it(
 ) -> None:
     from ingest.faq_file import append_faq
 
-    knowledge = ingested.settings.knowledge_dir
-    append_faq(knowledge / "faqs" / "team.yaml", entry_id="team-1", question="仓库钥匙丢了找谁？",
-               answer="先找值班店长拿备用钥匙。", lang="zh-Hans", tags=[], scope="华南区")  # fmt: skip
-    append_faq(knowledge / "faqs" / "team.yaml", entry_id="team-2", question="A店的排班表在哪？",
-               answer="贴在仓库门口。", lang="zh-Hans", tags=[], scope="A店")  # fmt: skip
+    text = append_faq(None, entry_id="team-1", question="仓库钥匙丢了找谁？",
+                      answer="先找值班店长拿备用钥匙。", lang="zh-Hans", tags=[], scope="华南区")  # fmt: skip
+    text = append_faq(text, entry_id="team-2", question="A店的排班表在哪？",
+                      answer="贴在仓库门口。", lang="zh-Hans", tags=[], scope="A店")  # fmt: skip
+    (ingested.settings.knowledge_dir / "faqs" / "team.yaml").write_text(text, encoding="utf-8")
     ingested.ingest()
     client = world.client
     client.cookies.clear()
