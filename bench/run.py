@@ -170,17 +170,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
     parser.add_argument(
         "--only",
-        choices=["knowledge", "broadcast", "http"],
+        choices=["knowledge", "broadcast", "http", "hosts"],
         action="append",
         help="Run only this section (repeatable); default: every section.",
     )
     parser.add_argument(
         "--postgres",
         default="postgresql+psycopg://postgres@127.0.0.1",
-        help="Server for the HTTP load and several-workers runs.",
+        help="Server for the HTTP load, several-workers and several-hosts runs.",
     )
     args = parser.parse_args()
-    sections = set(args.only or ["knowledge", "broadcast", "http"])
+    sections = set(args.only or ["knowledge", "broadcast", "http", "hosts"])
     lines = [
         "# changebot benchmark results",
         "",
@@ -205,6 +205,10 @@ def main() -> None:
         from bench.http_load import bench_http
 
         ok &= bench_http(lines, knowledge=args.knowledge, eval_file=args.eval, postgres=args.postgres)
+    if "hosts" in sections:
+        from bench.hosts import bench_hosts
+
+        ok &= bench_hosts(lines, knowledge=args.knowledge, postgres=args.postgres)
     lines += ["", f"**Overall: {_check(ok)}**", ""]
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

@@ -24,7 +24,7 @@ from bot.answering.small_talk import SmallTalk, load_examples
 from bot.config import Settings
 from bot.errors import InvalidInputError, KnowledgeUnavailableError
 from bot.library.generations import DatabaseIndexStore
-from bot.library.store import LibraryMirror, checked_source, import_folder, library_sizes
+from bot.library.store import LibraryMirror, checked_source, import_folder, library_sizes, library_sources
 from bot.storage.database import read_only_transaction, transaction
 from ingest.embedding import (
     E5_LANGUAGES,
@@ -235,6 +235,7 @@ class KnowledgeCore:
             KnowledgeUnavailableError: the Chroma server stopped answering, or its collection is
                 damaged; the live index is untouched.
         """
+        self._adopt_folder_if_empty()
         root = self.library.refresh()
         try:
             return run_ingest(
@@ -259,6 +260,24 @@ class KnowledgeCore:
                 f"ingest stopped: {exc}. The index that was live keeps serving; "
                 "run the ingest again once the vector store answers."
             ) from exc
+
+    def _adopt_folder_if_empty(self) -> None:
+        """An empty library (just upgraded from a version that kept it in files, and no `changebot
+        ingest` run since) takes the knowledge folder in first: re-indexing an empty library would
+        take every passage out of the index."""
+        with read_only_transaction(self.sessions) as session:
+            if library_sources(session):
+                return
+        root = self.settings.knowledge_dir
+        if not root.is_dir():
+            return
+        with transaction(self.sessions) as session:
+            if library_sources(session):  # another process took it in meanwhile
+                return
+            imported = import_folder(
+                session, paths=[root], root=root, by="the knowledge folder, on first use"
+            )
+        logger.info("the library was empty: took in %d files from %s", len(imported.added), root)
 
     def _paths_in(self, root: Path, sources: Sequence[str] | None) -> list[Path]:
         """Library names as paths in the local copy ``root``."""

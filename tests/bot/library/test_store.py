@@ -125,3 +125,18 @@ def test_the_export_command(
     assert result.exit_code == 0, result.output
     assert "Wrote 1 library files" in result.output
     assert (tmp_path / "out" / "playbooks" / "uploaded.md").read_text(encoding="utf-8") == "# 上传\n\n内容。"
+
+
+def test_a_library_upgraded_from_files_is_taken_in_before_its_first_re_index(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    from bot.answering.factory import build_knowledge_core
+    from tests.fakes.embedder import FakeEmbedder
+
+    write_library(settings.knowledge_dir)  # the files an earlier version answered from
+    core = build_knowledge_core(settings, sessions=sessions, embedder=FakeEmbedder())
+    report = core.reindex()  # "re-index the whole library" from the console, before any `changebot ingest`
+    assert sorted(report.added) == ["faqs/basics.yaml", "playbooks/lights.md", "playbooks/pacing.md"]
+    assert report.removed == []
+    with sessions() as session:
+        assert len(library_sources(session)) == 3
