@@ -12,6 +12,10 @@ manager, whose reply reaches the asker and becomes an FAQ, indexed by a worker (
 only queue re-index jobs), that the other web process answers from next; a broadcast goes out through the two sender workers (and the web processes' own senders); a
 vision series fires from the scheduler. Everybody gets each message exactly once, every process
 logs JSON, and SIGTERM (what `docker stop` sends) stops each one cleanly.
+
+Every process gets a data folder and a copy of the image's `knowledge/` of its own, as containers on
+different hosts would: nothing but the database and the Chroma server is shared (issue 17), and
+what each process leaves in its data folder is only its caches.
 """
 
 from __future__ import annotations
@@ -120,6 +124,8 @@ class Stack:
             "CHANGEBOT_DELIVERY_RATE_PER_SECOND": "60",
             "CHANGEBOT_WEB_CHAT_OPEN": "true",
             "CHANGEBOT_DEFAULT_TIMEZONE": TIMEZONE,
+            # One survey key for every host, as a secret (a key file one host made is not the others').
+            "CHANGEBOT_SURVEY_KEY": "a-test-survey-key-shared-by-every-host-0123456789",
         }
 
     def port(self, service: str, replica: int = 0) -> int:
@@ -154,16 +160,30 @@ class Stack:
         assert found, test
         return self.url(service, replica) + found.group(1)
 
+    def host(self, name: str) -> dict[str, str]:
+        """The environment of a process on a host of its own: its own data folder, and its own copy
+        of the library folder (the image's)."""
+        root = self.tmp_path / "hosts" / name
+        if not root.exists():
+            shutil.copytree(self.knowledge, root / "knowledge")
+        return {
+            **self.env,
+            "CHANGEBOT_DATA_DIR": str(root / "data"),
+            "CHANGEBOT_KNOWLEDGE_DIR": str(root / "knowledge"),
+        }
+
     def start(self, stack: ExitStack, service: str, *, replica: int = 0) -> RunningProcess:
         name = f"{service}-{replica}"
         command = self.command(service, replica)
-        return stack.enter_context(running(self.tmp_path, name, command, env=self.env))
+        env = self.env if service == "chroma" else self.host(name)
+        return stack.enter_context(running(self.tmp_path, name, command, env=env))
 
     def run_once(self, *args: str, timeout: float = 300) -> str:
-        """A one-off `changebot ...` (what `docker compose run --rm web changebot ...` does)."""
+        """A one-off `changebot ...` (what `docker compose run --rm web changebot ...` does), on a
+        host of its own."""
         done = subprocess.run(  # noqa: S603  (our own entry point, no shell)
             changebot_command(*args),
-            env=self.env,
+            env=self.host("tools"),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -366,6 +386,10 @@ async def test_the_compose_services_run_natively_as_one_stack(tmp_path: Path, po
             elif process is not chroma:  # the Chroma server is not ours to judge
                 assert code == 0, (process.name, code, process.log_text()[-2000:])
 
+    # Only caches on each host's disk: the library and the index are in the database.
+    for host in sorted((tmp_path / "hosts").iterdir()):
+        kept = {path.name for path in (host / "data").iterdir()} if (host / "data").exists() else set()
+        assert kept <= {"index-cache", "library-cache"}, (host.name, kept)
     for process in (*webs, *workers, scheduler):
         log = process.log_text()
         assert "Traceback" not in log, f"{process.name}:\n{log}"
