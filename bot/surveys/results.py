@@ -216,28 +216,66 @@ def _invitees(session: Session, wave_id: int) -> set[int]:
     )
 
 
+def _respondents_by_unit(session: Session, wave_id: int) -> dict[int | None, int]:
+    """Completed answers per unit of one wave (the unit is stored with each answer; the person is not)."""
+    rows = session.execute(
+        select(SurveyResponse.unit_id, func.count())
+        .where(SurveyResponse.wave_id == wave_id, SurveyResponse.completed.is_(True))
+        .group_by(SurveyResponse.unit_id)
+    ).all()
+    return {unit_id: int(count) for unit_id, count in rows}
+
+
 def _overlap_reasons(
-    *, session: Session, wave: SurveyWave, people_under: dict[int | None, set[int]], rules: Rules
+    *,
+    session: Session,
+    wave: SurveyWave,
+    people_under: dict[int | None, set[int]],
+    units_under: dict[int | None, set[int] | None],
+    rules: Rules,
 ) -> dict[int | None, str]:
     """Why each group must stay hidden because of another wave of the same survey, where it must.
 
-    Two waves close in time whose invitees in one group differ by only a few people could be
-    compared to read those few people's answers (opinions change slowly). Invitees, not respondents:
-    who answered is not stored (that is the anonymity), and invitees contain them.
+    Two waves close in time that one group took part in could be compared to read a few people's
+    answers (opinions change slowly): where the invitees differ by only a few people, or where the
+    respondents do (mostly the same people asked, but a few more or fewer answered). Who answered is not
+    stored (that is the anonymity): invitees are compared by person, respondents by their number.
+    ``units_under``: the units each group holds (None: every unit, the whole wave).
     """
     others = _overlapping_waves(session=session, wave=wave)
     if not others:
         return {}
     mine = _invitees(session, wave.id)
+    answered_here = _respondents_by_unit(session, wave.id)
+
+    def respondents(counts: dict[int | None, int], key: int | None) -> int:
+        units = units_under.get(key)
+        return sum(counts.values()) if units is None else sum(counts.get(unit, 0) for unit in units)
+
     reasons: dict[int | None, str] = {}
     for other in others:
         theirs = _invitees(session, other.id)
+        answered_there = _respondents_by_unit(session, other.id)
         for key, people in people_under.items():
             here, there = mine & people, theirs & people
-            if key not in reasons and here & there and 0 < len(here ^ there) < rules.min_respondents:
+            if key in reasons or not here & there:
+                continue
+            if 0 < len(here ^ there) < rules.min_respondents:
                 reasons[key] = (
                     f"hidden: here the audience differs from wave {other.id}'s by fewer than "
                     f"{rules.min_respondents} people, so comparing the two could reveal their answers"
+                )
+            elif (
+                # Enough people asked both times that the two sets of answers could be mostly the
+                # same people's; with fewer in common, the waves asked different groups.
+                len(here & there) >= rules.min_respondents
+                and 0
+                < abs(respondents(answered_here, key) - respondents(answered_there, key))
+                < rules.min_respondents
+            ):
+                reasons[key] = (
+                    f"hidden: here the respondents differ from wave {other.id}'s by fewer than "
+                    f"{rules.min_respondents}, so comparing the two could reveal their answers"
                 )
     return reasons
 
@@ -296,7 +334,17 @@ def wave_results(*, session: Session, wave: SurveyWave, survey: Survey, rules: R
             unit=unit.name, depth=depth + 1, invited=invited_under(unit.id), respondents=len(members[unit.id])
         )
 
-    overlaps = _overlap_reasons(session=session, wave=wave, people_under=people_under, rules=rules)
+    def units_below(unit_id: int) -> set[int]:
+        found = {unit_id}
+        for child in children.get(unit_id, []):
+            found |= units_below(child)
+        return found
+
+    units_under: dict[int | None, set[int] | None] = {None: None}
+    units_under.update({unit.id: units_below(unit.id) for _, unit in tree})
+    overlaps = _overlap_reasons(
+        session=session, wave=wave, people_under=people_under, units_under=units_under, rules=rules
+    )
     for key, group in groups.items():
         if key in overlaps:
             group.suppressed, group.hidden_because = overlaps[key], Hidden.OVERLAP
@@ -430,15 +478,18 @@ def declined_figure(*, session: Session, wave: SurveyWave, rules: Rules) -> int 
     """How many of a closed wave's invitees said "not this time", or None where the count could tell
     who: while the wave is open (a count going up as people press would), when fewer than
     ``min_respondents`` declined or fewer than that did not (all but a few declined says the rest
-    did), and when the whole wave's results are hidden because an overlapping wave's invitees differ
-    by a few people (comparing the two counts would tell about those few). Per wave only, never per
+    did), and when the whole wave's results are hidden because an overlapping wave's invitees or
+    respondents differ by a few people (comparing the two counts would tell about those few). Per wave only, never per
     unit: the declines are counted at close, without their units."""
     if wave.status != WaveStatus.CLOSED.value:
         return None
     if not rules.min_respondents <= wave.declined <= wave.invited - rules.min_respondents:
         return None
     everyone = set(session.scalars(select(Membership.person_id)).all()) | _invitees(session, wave.id)
-    if None in _overlap_reasons(session=session, wave=wave, people_under={None: everyone}, rules=rules):
+    hidden = _overlap_reasons(
+        session=session, wave=wave, people_under={None: everyone}, units_under={None: None}, rules=rules
+    )
+    if None in hidden:
         return None
     return wave.declined
 
