@@ -290,7 +290,7 @@ _CJK_PUNCTUATION: Final = tuple(
 # Taiwan-style conversion writes 臺 (服務中臺, 平臺); staff, product names and Hong Kong write 台.
 _EVERYDAY_TRADITIONAL: Final = str.maketrans({"臺": "台"})
 # The conversion knows "三周" is weeks (三週) but not "8周": after a numeral it is weeks too.
-_WEEKS_AFTER_DIGITS: Final = re.compile(r"(?<=[0-9])周")
+_WEEKS_AFTER_DIGITS: Final = re.compile(r"([0-9] ?)周")
 
 
 def restore_cjk_punctuation(text: str) -> str:
@@ -304,7 +304,7 @@ def to_script(text: str, language: str) -> str:
     """Render Chinese text in the asker's script, with Chinese punctuation; other languages pass through."""
     if language == "zh-Hant":
         traditional = str(_S2T.convert(text)).translate(_EVERYDAY_TRADITIONAL)
-        return restore_cjk_punctuation(_WEEKS_AFTER_DIGITS.sub("週", traditional))
+        return restore_cjk_punctuation(_WEEKS_AFTER_DIGITS.sub(r"\1週", traditional))
     if language == "zh-Hans":
         return restore_cjk_punctuation(str(_T2S.convert(text)))
     return text

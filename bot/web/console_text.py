@@ -7,6 +7,7 @@ The Traditional wording is the Simplified one converted with OpenCC's Taiwan phr
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import opencc
@@ -212,14 +213,17 @@ _TRADITIONAL_FIXES: Final = (
     ("型別", "類型"),  # a document's type, not a programming type
     ("點贊", "按讚"),
     ("遮蔽", "封鎖"),  # a person who blocked the bot
-    ("{n} 周", "{n} 週"),  # a placeholder cuts the phrase short of the s2twp phrase it would be
     ("“", "「"),
     ("”", "」"),
 )
 
 
+# Weeks after a number or a placeholder ("8 周", "{n} 周"): s2twp writes 週 only inside phrases it knows.
+_WEEKS_AFTER_A_NUMBER: Final = re.compile(r"([0-9}] ?)周")
+
+
 def _traditional(text: str) -> str:
-    converted = str(_S2TWP.convert(text))
+    converted = _WEEKS_AFTER_A_NUMBER.sub(r"\1週", str(_S2TWP.convert(text)))
     for wrong, right in _TRADITIONAL_FIXES:
         converted = converted.replace(wrong, right)
     return converted

@@ -93,3 +93,4 @@ def test_traditional_keeps_the_everyday_tai_of_product_names() -> None:
 def test_traditional_writes_weeks_after_a_numeral_as_the_conversion_does_after_a_word() -> None:
     assert to_script("试点8周,前两周每周复盘", "zh-Hant") == "試點8週，前兩週每週復盤"
     assert to_script("周边门店", "zh-Hant") == "周邊門店"
+    assert to_script("近 8 周趋势", "zh-Hant") == "近 8 週趨勢"

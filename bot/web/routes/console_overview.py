@@ -3,6 +3,7 @@ trends, drawn with plotly.js from the installed plotly package."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import plotly
@@ -68,10 +69,17 @@ def overview(request: Request, sessions: SessionsDep, settings: SettingsDep) -> 
         yaxis="y2",
         mode="lines+markers",
     )
+    units_most = max((sum(week) for week in zip(*data.trend_lights.values(), strict=True)), default=0)
+    language = language_of(request)
     trend.update_layout(
         barmode="stack", height=320, margin={"l": 40, "r": 40, "t": 10, "b": 40},
-        # From zero, both: an empty week is a zero, not the middle of a -1..1 axis.
-        yaxis={"rangemode": "tozero"}, yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero"},
+        # From zero, both, in whole numbers: an empty week is a zero, not the middle of a -1..1 axis,
+        # and nobody asked 0.214 questions.
+        yaxis={"rangemode": "tozero", **_whole_ticks(units_most)},
+        yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero",
+                **_whole_ticks(max(data.trend_questions, default=0))},
+        # Weeks as the reader writes dates, not Plotly's English month names.
+        xaxis={"tickformat": "%b %-d" if language == "en" else "%-m月%-d日"},
         legend={"orientation": "h"},
     )  # fmt: skip
     return page(
@@ -80,3 +88,9 @@ def overview(request: Request, sessions: SessionsDep, settings: SettingsDep) -> 
         principal,
         {"data": data, "heatmap": heatmap, "trend": trend.to_json(), "colours": LIGHT_COLOURS},
     )
+
+
+def _whole_ticks(most: float) -> dict[str, object]:
+    """An axis of counts: whole-number ticks, about five of them, from 0 to at least ``most``."""
+    step = max(1, math.ceil(most / 5))
+    return {"dtick": step, "tickformat": "d", "range": [0, max(step, most) * 1.1]}

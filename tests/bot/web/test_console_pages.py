@@ -171,3 +171,15 @@ def test_ids_too_big_for_the_database_are_refused_not_crashed(world: World) -> N
         response = world.client.get(path) if method == "get" else world.client.post(path, data=form)
         assert response.status_code in (404, 422), (path, response.status_code)
     assert world.client.get("/console/knowledge").status_code == 200  # and the next request works
+
+
+def test_the_trend_counts_in_whole_numbers_and_dates_as_the_reader_writes_them(world: World) -> None:
+    from bot.web.routes.console_overview import _whole_ticks
+
+    assert _whole_ticks(0) == {"dtick": 1, "tickformat": "d", "range": [0, 1.1]}
+    assert _whole_ticks(1)["dtick"] == 1 and _whole_ticks(23)["dtick"] == 5  # about five ticks
+    _browser_cookie(world, "region")
+    chinese = world.client.get("/console?lang=zh-Hans").text
+    english = world.client.get("/console?lang=en").text
+    assert "%-m月%-d日" in chinese and "%b %-d" not in chinese
+    assert "%b %-d" in english

@@ -19,6 +19,8 @@ def test_traditional_is_the_simplified_wording_in_traditional_characters() -> No
     assert len(changed) > len(simplified) // 2  # most words have a character that differs
     assert traditional["knowledge"] == "知識庫" and traditional["waiting_review"] == "待審核"
     assert traditional["type"] == "類型" and "「有用」" in traditional["learned_hint"]
+    assert traditional["trend"] == "近 8 週趨勢"  # weeks after a number, which s2twp leaves as 周
+    assert not [word for word in traditional.values() if "周" in word]
 
 
 @pytest.mark.parametrize(
