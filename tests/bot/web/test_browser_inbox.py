@@ -76,9 +76,8 @@ def _answer_latest_of(app: object, name: str, manager_id: int, reply: str, setti
         manager = session.get(Person, manager_id)
         assert question is not None and manager is not None and asker.telegram_id is None
         answer_gap(
-            session=session, question_id=question.id, responder=manager, reply=reply, save_as_faq=False,
-            knowledge_dir=settings.knowledge_dir,
-        )  # fmt: skip
+            session=session, question_id=question.id, responder=manager, reply=reply, save_as_faq=False
+        )
         return question.id
 
 
