@@ -124,6 +124,10 @@ async def stop_telegram(application: Application) -> None:  # type: ignore[type-
     if application.running:
         await application.stop()
     await application.shutdown()
+    # run_polling() would call post_shutdown (it closes the re-index jobs the bot owns, and their
+    # runner thread); stopping by hand, we do.
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
     # Never initialised (Telegram was unreachable or refused the token): its connections are open still.
     await application.bot.shutdown()
 

@@ -81,6 +81,8 @@ async def polling(application: Application) -> AsyncIterator[Application]:  # ty
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+        if application.post_shutdown is not None:  # as run_polling() and stop_telegram do
+            await application.post_shutdown(application)
 
 
 @asynccontextmanager

@@ -32,6 +32,7 @@ from bot.surveys.definitions import load_surveys
 from bot.surveys.models import SurveyResponse
 from bot.surveys.waves import launch_wave
 from bot.telegram.app import build_application
+from bot.telegram.runner import stop_telegram
 from tests.bot.telegram.conftest import Org, delivering_to
 from tests.bot.telegram.test_scenarios import _join
 from tests.fakes.telegram_api import FakeTelegram, FakeTelegramServer
@@ -66,9 +67,7 @@ async def _process(
         try:
             yield Process(bot=application, telegram=fake)
         finally:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
+            await stop_telegram(application)  # as the product stops: its re-index runner too
 
 
 @pytest.fixture
