@@ -29,7 +29,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import Engine, create_engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
@@ -191,6 +191,20 @@ async def _deliver(
         return time.perf_counter() - started
 
 
+def postgres_admin(server: str, lines: list[str]) -> Engine | None:
+    """An AUTOCOMMIT engine on ``server``'s postgres database, to create and drop benchmark databases;
+    None, with a "Skipped" line in the report, when the server does not answer."""
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect():
+            pass
+    except SQLAlchemyError as exc:
+        admin.dispose()
+        lines += [f"Skipped: PostgreSQL at {server} is unreachable ({type(exc).__name__}).", ""]
+        return None
+    return admin
+
+
 def bench_workers(
     lines: list[str],
     *,
@@ -205,13 +219,8 @@ def bench_workers(
     """
     lines += ["## Broadcast with several sender workers (PostgreSQL)", ""]
     server = postgres.rstrip("/")
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect():
-            pass
-    except SQLAlchemyError as exc:
-        admin.dispose()
-        lines += [f"Skipped: PostgreSQL at {server} is unreachable ({type(exc).__name__}).", ""]
+    admin = postgres_admin(server, lines)
+    if admin is None:
         return True
     runs: dict[int, dict[str, float]] = {}
     try:

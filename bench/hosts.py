@@ -19,9 +19,8 @@ import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine
-from sqlalchemy.exc import SQLAlchemyError
 
+from bench.broadcast import postgres_admin
 from bot.answering.factory import build_knowledge_core
 from bot.config import Settings
 from bot.library.store import write_file
@@ -43,7 +42,8 @@ import json, os, resource, sys
 from bot.config import Settings
 from bot.storage.database import migrated_sessions
 if sys.argv[1] == "web":
-    from bot.answering.factory import build_knowledge_core
+    from bench.broadcast import postgres_admin
+from bot.answering.factory import build_knowledge_core
     core = build_knowledge_core(Settings(), sessions=migrated_sessions(Settings().database))
     core.warm_up()
     for _ in range(5):
@@ -97,13 +97,8 @@ def bench_hosts(lines: list[str], *, knowledge: Path, postgres: str) -> bool:
     """Two hosts (data folders of their own) on one PostgreSQL database and one `chroma run`."""
     lines += ["## Several hosts (PostgreSQL and a Chroma server, no shared disk)", ""]
     server = postgres.rstrip("/")
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect():
-            pass
-    except SQLAlchemyError as exc:
-        admin.dispose()
-        lines += [f"Skipped: PostgreSQL at {server} is unreachable ({type(exc).__name__}).", ""]
+    admin = postgres_admin(server, lines)
+    if admin is None:
         return True
     name = f"cbbench_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:

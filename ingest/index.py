@@ -24,7 +24,6 @@ faq.npz) and ``ingest.vectors`` (the Chroma collection).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import json
 import os
@@ -41,6 +40,7 @@ from typing import Protocol
 from ingest.chunk import Chunk
 from ingest.crosslingual import cedict
 from ingest.lexical import LexicalIndex, faq_key, faq_question_text
+from ingest.locks import file_lock
 from ingest.manifest import IndexFormatError, Manifest
 from ingest.text import tokenize
 
@@ -188,16 +188,11 @@ class FolderIndexStore:
     @contextlib.contextmanager
     def writer_lock(self) -> Iterator[None]:
         """Hold the single-writer lock: two ingests at once would race on ``CURRENT``."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / ".lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                # A staging folder left by a writer that crashed; none is being filled now.
-                for leftover in self.root.glob(".gen-*.tmp"):
-                    shutil.rmtree(leftover, ignore_errors=True)
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with file_lock(self.root / ".lock"):
+            # A staging folder left by a writer that crashed; none is being filled now.
+            for leftover in self.root.glob(".gen-*.tmp"):
+                shutil.rmtree(leftover, ignore_errors=True)
+            yield
 
 
 def pack(snapshot: IndexSnapshot) -> bytes:

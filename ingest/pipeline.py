@@ -196,9 +196,9 @@ def _skipped(path: Path, *, root: Path) -> bool:
     return path.name.lower() in SKIPPED_FILES
 
 
-def _scope(paths: Iterable[Path], *, root: Path) -> list[str]:
-    # Which indexed sources this run is responsible for: a file deleted inside the scope is removed
-    # from the index, files outside it (ingested from elsewhere) are left alone.
+def scope_of(paths: Iterable[Path], *, root: Path) -> list[str]:
+    """The source names ``paths`` cover ("" for the whole root): a run is responsible for these, so a
+    file deleted inside them is removed, and files outside them (from elsewhere) are left alone."""
     scope = []
     for path in paths:
         name = source_name(path, root=root)
@@ -206,7 +206,8 @@ def _scope(paths: Iterable[Path], *, root: Path) -> list[str]:
     return scope
 
 
-def _in_scope(source: str, scope: Sequence[str]) -> bool:
+def in_scope(source: str, scope: Sequence[str]) -> bool:
+    """Whether ``source`` is one of the names ``scope`` holds, or under one of its folders."""
     return any(
         prefix == "" or source == prefix or source.startswith(prefix.rstrip("/") + "/") for prefix in scope
     )
@@ -268,7 +269,7 @@ def run_ingest(
             old_chunks.setdefault(chunk.source, []).append(chunk)
 
         files = discover(paths, root=root)
-        scope = _scope(paths, root=root)
+        scope = scope_of(paths, root=root)
         records: dict[str, FileRecord] = {}
         chunks_by_source: dict[str, list[Chunk]] = {}
         for done, found in enumerate(files, start=1):
@@ -290,7 +291,7 @@ def run_ingest(
         for source, record in old_manifest.files.items():
             if source in seen:
                 continue
-            if _in_scope(source, scope):
+            if in_scope(source, scope):
                 report.removed.append(source)
             else:
                 records[source] = record

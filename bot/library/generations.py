@@ -16,7 +16,6 @@ database sees.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import socket
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.library.models import IndexGenerationRow
 from bot.storage.database import database_unavailable, read_only_transaction, transaction
 from ingest.index import FolderIndexStore, IndexSnapshot, generation_name, pack, unpack
+from ingest.locks import file_lock
 from ingest.manifest import IndexFormatError, Manifest
 
 logger = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ class DatabaseIndexStore:
                     connection.exec_driver_sql(f"SELECT pg_advisory_unlock({_WRITER_LOCK_KEY})")
                     connection.commit()
             return
-        with _file_lock(self._lock_file(engine)):
+        with file_lock(self._lock_file(engine)):
             yield
 
     def _engine(self) -> Engine:
@@ -227,14 +227,3 @@ class DatabaseIndexStore:
                 self.commit(snapshot)
                 logger.info("copied index %s from %s into the database", snapshot.name, legacy.root)
         return self.current_name()
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -14,11 +14,10 @@ nothing.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -29,7 +28,8 @@ from bot.errors import InvalidInputError
 from bot.library.models import LibraryFileRow, LibraryFileVersionRow
 from bot.storage.base import utc_now
 from bot.storage.database import read_only_transaction
-from ingest.pipeline import discover
+from ingest.locks import file_lock
+from ingest.pipeline import discover, in_scope, scope_of
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def library_sizes(session: Session, sources: Sequence[str] | None = None) -> lis
     """(name, size in bytes) of the files under ``sources`` (names of files or folders; None: all)."""
     rows = session.execute(select(LibraryFileRow.source, LibraryFileRow.size)).all()
     scope = list(sources) if sources else [""]
-    return sorted((source, int(size)) for source, size in rows if _in(source, scope))
+    return sorted((source, int(size)) for source, size in rows if in_scope(source, scope))
 
 
 @dataclass(slots=True)
@@ -160,9 +160,9 @@ def import_folder(session: Session, *, paths: list[Path], root: Path, by: str) -
         else:
             report.unchanged += 1
     seen = {item.source for item in found}
-    scope = [_relative(path, root) for path in paths]
+    scope = scope_of(paths, root=root)
     for source, origin in known.items():
-        if source in seen or origin != FROM_FOLDER or not _in(source, scope):
+        if source in seen or origin != FROM_FOLDER or not in_scope(source, scope):
             continue
         remove_file(session, source, by=by)
         report.removed.append(source)
@@ -194,7 +194,7 @@ class LibraryMirror:
     def refresh(self) -> Path:
         """Make the folder the library as it stands now (changed files rewritten, files it no longer
         has removed); returns the folder."""
-        with _locked(self.folder / ".mirror-lock"):
+        with file_lock(self.folder / ".mirror-lock"):
             with read_only_transaction(self._sessions) as session:
                 wanted = library_sources(session)
                 present = {
@@ -233,28 +233,3 @@ def _remove_empty_folders(root: Path) -> None:
     for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
         with contextlib.suppress(OSError):
             folder.rmdir()  # only succeeds when empty
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        name = path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.name
-    return "" if name == "." else name
-
-
-def _in(source: str, scope: list[str]) -> bool:
-    return any(
-        prefix == "" or source == prefix or source.startswith(prefix.rstrip("/") + "/") for prefix in scope
-    )
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
