@@ -42,8 +42,7 @@ import json, os, resource, sys
 from bot.config import Settings
 from bot.storage.database import migrated_sessions
 if sys.argv[1] == "web":
-    from bench.broadcast import postgres_admin
-from bot.answering.factory import build_knowledge_core
+    from bot.answering.factory import build_knowledge_core
     core = build_knowledge_core(Settings(), sessions=migrated_sessions(Settings().database))
     core.warm_up()
     for _ in range(5):
